@@ -1,0 +1,1 @@
+"""Domain vocabulary shared by every part: signals, banks, matches, errors and configuration."""

@@ -1,0 +1,1 @@
+"""Media: perceptual and exact hashing of images and video, hash indexes and matching."""

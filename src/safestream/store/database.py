@@ -1,0 +1,81 @@
+"""Engine, sessions and migrations for one store (SQLite file or PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from safestream.core.config import Settings
+from safestream.core.errors import StoreError
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the API read while a batch writes; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_store_engine(url: str) -> Engine:
+    """Create an engine for a SQLite or PostgreSQL URL with SafeStream's connection settings."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic configuration pointing at the packaged migrations and this engine."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("safestream.store") / "migrations"))
+    cfg.attributes["connection_engine"] = engine
+    return cfg
+
+
+class Database:
+    """One store: an engine, a session factory and its migrations."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_store_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """Open the store configured for a SafeStream home."""
+        settings.ensure_home()
+        return cls(settings.database_url)
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision of every part (`alembic upgrade heads`)."""
+        try:
+            command.upgrade(alembic_config(self.engine), "heads")
+        except Exception as exc:  # Alembic raises many unrelated types; surface one.
+            raise StoreError(f"migrating {self.engine.url.render_as_string()} failed: {exc}") from exc
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

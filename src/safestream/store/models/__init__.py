@@ -1,0 +1,6 @@
+"""All tables; importing this module registers every part's models on `Base.metadata`."""
+
+from safestream.store.base import Base
+from safestream.store.models import media
+
+__all__ = ["Base", "media"]

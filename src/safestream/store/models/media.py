@@ -1,0 +1,49 @@
+"""Tables of the media part: hash banks and their entries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from safestream.store.base import Base, utcnow
+
+
+class BankRow(Base):
+    """A named hash list."""
+
+    __tablename__ = "banks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    negative: Mapped[bool] = mapped_column(Boolean, default=False)
+    threshold: Mapped[int] = mapped_column(Integer, default=31)
+    source: Mapped[str] = mapped_column(String(256), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    entries: Mapped[list[BankEntryRow]] = relationship(
+        back_populates="bank", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class BankEntryRow(Base):
+    """One hash in a bank."""
+
+    __tablename__ = "bank_entries"
+    __table_args__ = (
+        Index("ix_bank_entries_bank_signal_value", "bank_id", "signal_type", "value", unique=True),
+        Index("ix_bank_entries_signal_value", "signal_type", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id", ondelete="CASCADE"))
+    signal_type: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(128))
+    label: Mapped[str] = mapped_column(String(32), default="unclassified")
+    source: Mapped[str] = mapped_column(String(256), default="")
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+    quality: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    bank: Mapped[BankRow] = relationship(back_populates="entries")
