@@ -28,7 +28,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        """Read `SAFESTREAM_HOME` and `SAFESTREAM_DATABASE_URL` (SQLite under the home by default)."""
+        """Read `SAFESTREAM_HOME` and `SAFESTREAM_DATABASE_URL` (default: SQLite in the home)."""
         env = dict(os.environ) if environ is None else environ
         home = Path(env.get("SAFESTREAM_HOME") or DEFAULT_HOME).expanduser()
         url = env.get("SAFESTREAM_DATABASE_URL") or f"sqlite:///{home / 'safestream.db'}"

@@ -68,7 +68,8 @@ class Database:
         try:
             command.upgrade(alembic_config(self.engine), "heads")
         except Exception as exc:  # Alembic raises many unrelated types; surface one.
-            raise StoreError(f"migrating {self.engine.url.render_as_string()} failed: {exc}") from exc
+            where = self.engine.url.render_as_string()
+            raise StoreError(f"migrating {where} failed: {exc}") from exc
 
     @contextmanager
     def session(self) -> Iterator[Session]:
