@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from safestream.store.base import Base, utcnow
@@ -45,5 +45,21 @@ class BankEntryRow(Base):
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     note: Mapped[str] = mapped_column(Text, default="")
     quality: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The media a hash came from (SHA-256 of the file) and its time in a video, so video entries
+    # can be grouped for vPDQ-style "share of the bank video matched".
+    content_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    t: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     bank: Mapped[BankRow] = relationship(back_populates="entries")
+
+
+class BankChangeRow(Base):
+    """Append-only log of entry adds and removes, so indexes catch up without a full rebuild."""
+
+    __tablename__ = "bank_changes"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(Integer)
+    op: Mapped[str] = mapped_column(String(8))
+    signal_type: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(128))

@@ -36,6 +36,8 @@ def upgrade() -> None:
         sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("note", sa.Text(), nullable=False, server_default=""),
         sa.Column("quality", sa.Integer(), nullable=True),
+        sa.Column("content_id", sa.String(64), nullable=True),
+        sa.Column("t", sa.Float(), nullable=True),
         sa.ForeignKeyConstraint(
             ["bank_id"], ["banks.id"], name="fk_bank_entries_bank_id_banks", ondelete="CASCADE"
         ),
@@ -48,8 +50,19 @@ def upgrade() -> None:
         unique=True,
     )
     op.create_index("ix_bank_entries_signal_value", "bank_entries", ["signal_type", "value"])
+    op.create_index("ix_bank_entries_content_id", "bank_entries", ["content_id"])
+    op.create_table(
+        "bank_changes",
+        sa.Column("seq", sa.Integer(), primary_key=True),
+        sa.Column("entry_id", sa.Integer(), nullable=False),
+        sa.Column("op", sa.String(8), nullable=False),
+        sa.Column("signal_type", sa.String(16), nullable=False),
+        sa.Column("value", sa.String(128), nullable=False),
+        sa.PrimaryKeyConstraint("seq", name="pk_bank_changes"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("bank_changes")
     op.drop_table("bank_entries")
     op.drop_table("banks")
