@@ -76,6 +76,8 @@ class BankEntry:
     added_at: datetime | None = None
     note: str = ""
     quality: int | None = None
+    content_id: str | None = None
+    t: float | None = None
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,8 @@ def _entry(row: BankEntryRow, bank_name: str) -> BankEntry:
         added_at=row.added_at,
         note=row.note,
         quality=row.quality,
+        content_id=row.content_id,
+        t=row.t,
     )
 
 
