@@ -1,0 +1,85 @@
+"""Tables of access: organisations, users, API keys, wellbeing preferences, shifts, media views."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from safestream.store.base import Base, utcnow
+
+
+class OrganisationRow(Base):
+    """A platform, hotline or agency using SafeStream."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UserRow(Base):
+    """A person who signs in to the console; `password_hash` is Argon2id."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ApiKeyRow(Base):
+    """An organisation's API key; only its SHA-256 is stored (keys are long random tokens)."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class WellbeingPreferenceRow(Base):
+    """A reviewer's display preferences; safe defaults (blurred, grayscale, muted)."""
+
+    __tablename__ = "wellbeing_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    blur: Mapped[bool] = mapped_column(Boolean, default=True)
+    grayscale: Mapped[bool] = mapped_column(Boolean, default=True)
+    muted: Mapped[bool] = mapped_column(Boolean, default=True)
+    exposure_budget: Mapped[int] = mapped_column(Integer, default=20)
+
+
+class ShiftRow(Base):
+    """A reviewer's shift; media views inside it count against the exposure budget."""
+
+    __tablename__ = "shifts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    budget: Mapped[int] = mapped_column(Integer)
+
+
+class MediaViewRow(Base):
+    """One time a person saw a file (hotlines and NCMEC need to know whether it was seen)."""
+
+    __tablename__ = "media_views"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    case_id: Mapped[int] = mapped_column(Integer, index=True)
+    evidence_id: Mapped[str] = mapped_column(String(36), index=True)
+    shift_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    viewed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

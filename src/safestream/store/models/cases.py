@@ -1,0 +1,111 @@
+"""Tables of cases: linked reports, their entities, matches, notes, decisions and the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from safestream.store.base import Base, utcnow
+
+
+class CaseRow(Base):
+    """A case; `fired` and `routing` are JSON lists shown to reviewers as the reasons."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_queue_order", "status", "queue", "priority", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(32))
+    subject_value: Mapped[str] = mapped_column(String(512))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    priority: Mapped[int] = mapped_column(Integer, default=3)
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    queue: Mapped[str] = mapped_column(String(64), default="review")
+    fired: Mapped[str] = mapped_column(Text, default="[]")
+    routing: Mapped[str] = mapped_column(Text, default="[]")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    claimed_by_user: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    claim_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    claimed_elsewhere_by: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    claimed_elsewhere_ref: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    claimed_elsewhere_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    decision: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    merged_into: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class CaseEntityRow(Base):
+    """An identifier held by a case; an open case owns each identifier at most once."""
+
+    __tablename__ = "case_entities"
+    __table_args__ = (
+        Index("ix_case_entities_case_kind_value", "case_id", "kind", "value", unique=True),
+        Index("ix_case_entities_kind_value", "kind", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(512))
+    first_report_id: Mapped[str] = mapped_column(String(36))
+
+
+class CaseMatchRow(Base):
+    """A bank match attached to a case."""
+
+    __tablename__ = "case_matches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    report_id: Mapped[str] = mapped_column(String(36))
+    bank: Mapped[str] = mapped_column(String(128))
+    entry_id: Mapped[int] = mapped_column(Integer)
+    signal_type: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(128))
+    distance: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(32))
+    verified: Mapped[bool] = mapped_column(default=True)
+
+
+class CaseNoteRow(Base):
+    """A reviewer's note."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CaseDecisionRow(Base):
+    """A reviewer's decision."""
+
+    __tablename__ = "case_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[str] = mapped_column(String(16))
+    agency: Mapped[str] = mapped_column(String(64), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OutboxRow(Base):
+    """A notification to send after commit (webhook, reviewer alert); removed once sent."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    rule: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -1,0 +1,79 @@
+"""Tables of intake: reports, the entities they name, evidence files and evidence holds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from safestream.store.base import Base, utcnow
+
+
+class ReportRow(Base):
+    """One stored report; `body` is the validated submission as JSON."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        Index("ix_reports_org_idempotency", "org_id", "idempotency_key", unique=True),
+        Index("ix_reports_status_received", "status", "received_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    source: Mapped[str] = mapped_column(String(32))
+    detector: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    incident_type: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    case_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # SHA-256 of the canonical body, so a reused idempotency key with other content is refused.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+
+
+class ReportEntityRow(Base):
+    """An identifier named by a report."""
+
+    __tablename__ = "report_entities"
+    __table_args__ = (Index("ix_report_entities_kind_value", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[str] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(512))
+
+
+class EvidenceRow(Base):
+    """An encrypted evidence file kept under an evidence hold."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(256))
+    content_type: Mapped[str] = mapped_column(String(128))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    md5: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(512))
+    held_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    hold_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EvidenceHoldRow(Base):
+    """A request to keep evidence, e.g. the live monitor's buffered segments of a stream."""
+
+    __tablename__ = "evidence_holds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    report_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    stream_id: Mapped[str | None] = mapped_column(String(256), nullable=True, index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    rule: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    hold_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
