@@ -1,0 +1,203 @@
+/*
+ * SafeStream panic button: one script tag puts a "Report abuse" button on a video-call page.
+ *
+ *   <script src="https://safestream.example/static/panic-button.js"
+ *           data-stream-id="call-123"
+ *           data-key="pk_panic_..."
+ *           data-endpoint="https://safestream.example/v1/panic"   (optional; default: same host as the script)
+ *           data-platform="ExampleCall"></script>                 (optional)
+ *
+ * The key is a publishable panic-button key: it can only file panic reports for its organisation,
+ * so it is safe to ship to browsers. The report carries the stream id and asks SafeStream to keep
+ * the live monitor's evidence buffer for that stream.
+ *
+ * No framework, no build step. The widget lives in a shadow root so the host page's CSS cannot
+ * hide or restyle it, and the host's scripts see one element: <safestream-panic-button>.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  if (!script) {
+    return;
+  }
+  var config = {
+    streamId: script.getAttribute("data-stream-id") || "",
+    key: script.getAttribute("data-key") || "",
+    platform: script.getAttribute("data-platform") || "",
+    endpoint: script.getAttribute("data-endpoint") || new URL("/v1/panic", script.src).href,
+  };
+
+  var STYLE = [
+    ":host { all: initial; font-family: system-ui, sans-serif; }",
+    ".open { position: fixed; right: 16px; bottom: 16px; z-index: 2147483647; background: #b00020;",
+    "  color: #fff; border: 0; border-radius: 24px; padding: 12px 20px; font-size: 16px; font-weight: 600;",
+    "  box-shadow: 0 2px 8px rgba(0,0,0,.35); cursor: pointer; }",
+    ".open:focus-visible, button:focus-visible, textarea:focus-visible, input:focus-visible",
+    "  { outline: 3px solid #ffbf47; outline-offset: 2px; }",
+    ".backdrop { position: fixed; inset: 0; background: rgba(0,0,0,.55); z-index: 2147483647;",
+    "  display: flex; align-items: center; justify-content: center; }",
+    ".backdrop[hidden] { display: none; }",
+    ".panel { background: #fff; color: #111; max-width: 420px; width: calc(100% - 32px); border-radius: 8px;",
+    "  padding: 20px; box-shadow: 0 8px 32px rgba(0,0,0,.4); font-size: 15px; line-height: 1.4; }",
+    "h2 { margin: 0 0 8px; font-size: 20px; }",
+    "label, legend { display: block; font-weight: 600; margin: 12px 0 4px; }",
+    "fieldset { border: 0; padding: 0; margin: 0; }",
+    "fieldset label { display: inline-block; font-weight: 400; margin-right: 12px; }",
+    "textarea { box-sizing: border-box; width: 100%; min-height: 80px; font: inherit; padding: 6px; }",
+    ".actions { display: flex; gap: 8px; justify-content: flex-end; margin-top: 16px; }",
+    ".actions button { font: inherit; padding: 8px 14px; border-radius: 4px; border: 1px solid #555;",
+    "  background: #f2f2f2; cursor: pointer; }",
+    ".actions .send { background: #b00020; border-color: #b00020; color: #fff; font-weight: 600; }",
+    ".status { margin-top: 12px; }",
+    ".status.error { color: #b00020; font-weight: 600; }",
+    ".status.ok { color: #0a6b2d; font-weight: 600; }",
+    ".hint { color: #444; font-size: 13px; }",
+  ].join("\n");
+
+  var FORM = [
+    '<button type="button" class="open" aria-haspopup="dialog">Report abuse</button>',
+    '<div class="backdrop" hidden>',
+    '  <div class="panel" role="dialog" aria-modal="true" aria-labelledby="ss-title">',
+    '    <h2 id="ss-title">Report abuse in this call</h2>',
+    '    <p class="hint">Your report goes to the safety team. Part of this call is kept as evidence.</p>',
+    '    <form novalidate>',
+    '      <label for="ss-what">What is happening?</label>',
+    '      <textarea id="ss-what" name="what" required maxlength="4000"></textarea>',
+    '      <fieldset>',
+    '        <legend>Is a child in danger right now?</legend>',
+    '        <label><input type="radio" name="danger" value="yes"> Yes</label>',
+    '        <label><input type="radio" name="danger" value="no"> No</label>',
+    '        <label><input type="radio" name="danger" value="unsure" checked> Not sure</label>',
+    '      </fieldset>',
+    '      <div class="status" role="status" aria-live="polite"></div>',
+    '      <div class="actions">',
+    '        <button type="button" class="cancel">Cancel</button>',
+    '        <button type="submit" class="send">Send report</button>',
+    '      </div>',
+    '    </form>',
+    '  </div>',
+    '</div>',
+  ].join("\n");
+
+  function newIdempotencyKey() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") {
+      return window.crypto.randomUUID();
+    }
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+
+  function errorText(status, body) {
+    if (body && typeof body.detail === "string") {
+      return body.detail;
+    }
+    if (body && Array.isArray(body.detail) && body.detail.length) {
+      return body.detail.map(function (d) { return d.msg || String(d); }).join("; ");
+    }
+    return "The report could not be sent (HTTP " + status + ").";
+  }
+
+  function mount() {
+    var host = document.createElement("safestream-panic-button");
+    var root = host.attachShadow({ mode: "open" });
+    root.innerHTML = "<style>" + STYLE + "</style>" + FORM;
+    document.body.appendChild(host);
+
+    var openButton = root.querySelector(".open");
+    var backdrop = root.querySelector(".backdrop");
+    var form = root.querySelector("form");
+    var what = root.querySelector("#ss-what");
+    var status = root.querySelector(".status");
+    var send = root.querySelector(".send");
+    var cancel = root.querySelector(".cancel");
+    // One key per report being written: a retry after a network error cannot file it twice.
+    var idempotencyKey = newIdempotencyKey();
+
+    function setStatus(text, kind) {
+      status.textContent = text;
+      status.className = "status" + (kind ? " " + kind : "");
+    }
+
+    function open() {
+      backdrop.hidden = false;
+      setStatus("", "");
+      what.focus();
+    }
+
+    function close() {
+      backdrop.hidden = true;
+      openButton.focus();
+    }
+
+    openButton.addEventListener("click", open);
+    cancel.addEventListener("click", close);
+    backdrop.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") {
+        close();
+      }
+    });
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = what.value.trim();
+      if (!text) {
+        setStatus("Please say what is happening.", "error");
+        what.focus();
+        return;
+      }
+      if (!config.streamId || !config.key) {
+        setStatus("This page's report button is not set up (missing stream id or key).", "error");
+        return;
+      }
+      var danger = root.querySelector('input[name="danger"]:checked');
+      var payload = {
+        stream_id: config.streamId,
+        description: text,
+        child_in_danger: danger ? danger.value : "unsure",
+        platform: config.platform || null,
+        page_url: window.location.href,
+        idempotency_key: idempotencyKey,
+      };
+      send.disabled = true;
+      setStatus("Sending…", "");
+      fetch(config.endpoint, {
+        method: "POST",
+        mode: "cors",
+        credentials: "omit",
+        headers: { "Content-Type": "application/json", Authorization: "Bearer " + config.key },
+        body: JSON.stringify(payload),
+      })
+        .then(function (response) {
+          return response.json().catch(function () { return null; }).then(function (body) {
+            if (!response.ok) {
+              throw new Error(errorText(response.status, body));
+            }
+            return body;
+          });
+        })
+        .then(function (body) {
+          var ref = body && body.report_id ? " Reference: " + body.report_id + "." : "";
+          setStatus("Thank you. Your report was sent and the safety team has been alerted." + ref, "ok");
+          form.reset();
+          idempotencyKey = newIdempotencyKey();
+        })
+        .catch(function (error) {
+          var text = error instanceof TypeError ? "Network error: the report was not sent. Please try again." : error.message;
+          setStatus(text, "error");
+        })
+        .then(function () {
+          send.disabled = false;
+        });
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", mount);
+  } else {
+    mount();
+  }
+})();
