@@ -1,0 +1,123 @@
+"""`safestream match`: find media and hashes that are near entries of the banks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from safestream.core.banks import Match
+from safestream.core.errors import SafeStreamError
+from safestream.core.signals import SignalType, normalize_hash
+from safestream.media.batch import iter_files, run_batch
+from safestream.media.cli.common import (
+    EXIT_OK,
+    EXIT_SOME_FAILED,
+    emit,
+    error_line,
+    fail,
+    open_store,
+)
+
+
+@dataclass(frozen=True)
+class HashedMedia:
+    """What a worker process sends back: the hashes of one file, ready to match."""
+
+    kind: str
+    image: Any = None  # ImageHash
+    frames: Any = None  # list[FrameHash]
+
+
+def hash_for_matching(path: Path, *, exact: bool) -> HashedMedia:
+    """Hash one file with every variant the matcher looks up (runs in a worker process)."""
+    from safestream.media.hashing import hash_image, hash_video, media_kind
+
+    mode = "exact" if exact else "fast"
+    kind = media_kind(path)
+    if kind == "image":
+        return HashedMedia(kind, image=hash_image(path, mode=mode, dihedral=True))
+    return HashedMedia(kind, frames=list(hash_video(path, mode=mode, dihedral=True)))
+
+
+def match_line(path: str, kind: str, m: Match) -> dict[str, Any]:
+    """The JSON object printed for one match."""
+    line: dict[str, Any] = {
+        "path": path,
+        "kind": kind,
+        "bank": m.bank,
+        "entry_id": m.entry_id,
+        "entry_hash": m.entry_hash,
+        "distance": m.distance,
+        "label": m.label.value,
+        "variant": m.variant,
+    }
+    if m.t is not None:
+        line["t"] = m.t
+    return line
+
+
+def match(
+    paths: list[Path] = typer.Argument(None, help="Images, videos or directories."),
+    bank: list[str] = typer.Option(None, "--bank", help="Match only these banks (repeatable)."),
+    threshold: int | None = typer.Option(None, help="Override every bank's distance threshold."),
+    pdq: list[str] = typer.Option(None, "--hash", help="A PDQ hash (hex) to match (repeatable)."),
+    exact: bool = typer.Option(False, "--exact", help="Hash exactly as Meta's reference does."),
+) -> None:
+    """Match media or hashes against the banks; one JSON line per match."""
+    from safestream.media.bank_index import BankIndex
+    from safestream.media.matching import FrameVariants, Matcher
+
+    if not paths and not pdq:
+        error_line(None, "give at least one PATH or --hash")
+        raise typer.Exit(2)
+    try:
+        store = open_store()
+        index = BankIndex.open(store.banks, store.settings.index_dir / "pdq")
+        matcher = Matcher(store.banks, index, bank_names=bank or None, threshold=threshold)
+    except SafeStreamError as exc:
+        raise typer.Exit(fail(exc)) from exc
+    failed = 0
+    for value in pdq or []:
+        try:
+            hex_hash = normalize_hash(SignalType.PDQ, value)
+        except SafeStreamError as exc:
+            failed += 1
+            error_line(value, str(exc))
+            continue
+        for m in matcher.match_hash(hex_hash):
+            emit(match_line(hex_hash, "hash", m))
+    files = list(iter_files(paths or []))
+    for outcome in run_batch(partial(hash_for_matching, exact=exact), files, label="matching"):
+        hashed = outcome.value
+        if hashed is None:
+            failed += 1
+            error_line(outcome.path, outcome.error or "failed")
+            continue
+        path = str(outcome.path)
+        if hashed.kind == "image":
+            matches = matcher.match_variants([FrameVariants.of(hashed.image)])[0]
+            exact_hits = matcher.exact_matches(hashed.image.md5, hashed.image.sha256)
+            for m in matcher.merge_exact(exact_hits, matches):
+                emit(match_line(path, "image", m))
+            continue
+        frame_matches = matcher.match_variants([FrameVariants.of(f) for f in hashed.frames])
+        flat = [m for ms in frame_matches for m in ms]
+        for m in flat:
+            emit(match_line(path, "video", m))
+        for overlap in matcher.video_overlaps(hashed.frames, flat):
+            emit(
+                {
+                    "path": path,
+                    "kind": "video_overlap",
+                    "bank": overlap.bank,
+                    "content_id": overlap.content_id,
+                    "bank_frames": overlap.entry_count,
+                    "query_match_percent": overlap.query_match_percent,
+                    "compared_match_percent": overlap.compared_match_percent,
+                }
+            )
+    raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
