@@ -1,0 +1,101 @@
+"""`safestream bank` on the command line: JSON lines out, errors on stderr, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from safestream.cli import app
+
+CAT = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+ROCKET = "0" * 32 + "f" * 32
+
+
+def run(*args: str) -> tuple[int, list[dict[str, object]], str]:
+    result = CliRunner().invoke(app, list(args))
+    lines = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
+    return result.exit_code, lines, result.stderr
+
+
+def test_created_bank_is_listed(home: Path) -> None:
+    assert run("bank", "create", "known", "--source", "hotline")[0] == 0
+    code, lines, _ = run("bank", "list")
+    assert code == 0
+    assert lines[0]["bank"] == "known" and lines[0]["entries"] == 0
+
+
+def test_negative_bank_is_marked(home: Path) -> None:
+    run("bank", "create", "testcards", "--negative")
+    _, lines, _ = run("bank", "list")
+    assert lines[0]["negative"] is True
+
+
+def test_creating_an_existing_bank_fails_with_a_message(home: Path) -> None:
+    run("bank", "create", "known")
+    code, _, err = run("bank", "create", "known")
+    assert code == 1
+    assert "already exists" in err
+
+
+def test_import_reports_bad_rows_and_keeps_good_ones(home: Path, tmp_path: Path) -> None:
+    run("bank", "create", "known")
+    listing = tmp_path / "list.csv"
+    listing.write_text(f"hash,tags\n{CAT},A1\nbogus,A1\n{ROCKET},B2\n")
+    code, lines, err = run("bank", "import", "known", str(listing))
+    assert code == 1
+    assert lines == [{"bank": "known", "file": str(listing), "imported": 2, "skipped": 1}]
+    assert f"{listing}:3" in err
+
+
+def test_export_hma_format_round_trips(home: Path, tmp_path: Path) -> None:
+    run("bank", "create", "known")
+    listing = tmp_path / "list.csv"
+    listing.write_text(f"hash,tags\n{CAT},A1\n")
+    run("bank", "import", "known", str(listing))
+    out = tmp_path / "out.csv"
+    assert run("bank", "export", "known", "--format", "hma", "--out", str(out))[0] == 0
+    assert out.read_text().splitlines() == ["hash,tags", f"{CAT},A1"]
+
+
+def test_export_json_to_stdout(home: Path, tmp_path: Path) -> None:
+    run("bank", "create", "known")
+    listing = tmp_path / "list.csv"
+    listing.write_text(f"hash,tags\n{CAT},A1\n")
+    run("bank", "import", "known", str(listing))
+    result = CliRunner().invoke(app, ["bank", "export", "known", "--format", "json"])
+    doc = json.loads(result.stdout)
+    assert doc["format"] == "safestream.bank"
+    assert [e["hash"] for e in doc["entries"]] == [CAT]
+
+
+def test_unknown_export_format_is_a_usage_error(home: Path) -> None:
+    run("bank", "create", "known")
+    assert run("bank", "export", "known", "--format", "xml")[0] == 2
+
+
+def test_remove_deletes_one_entry(home: Path, tmp_path: Path) -> None:
+    run("bank", "create", "known")
+    listing = tmp_path / "list.csv"
+    listing.write_text(f"hash,tags\n{CAT},A1\n{ROCKET},A1\n")
+    run("bank", "import", "known", str(listing))
+    exported = CliRunner().invoke(app, ["bank", "export", "known", "--format", "json"])
+    doc = json.loads(exported.stdout)
+    first = doc["entries"][0]["entry_id"]
+    code, lines, _ = run("bank", "remove", "known", str(first))
+    assert code == 0 and lines[0]["removed"] == first
+    assert run("bank", "list")[1][0]["entries"] == 1
+
+
+def test_adding_to_a_missing_bank_fails(home: Path, tmp_path: Path) -> None:
+    code, _, err = run("bank", "add", "nope", str(tmp_path))
+    assert code == 1 and "nope" in err
+
+
+def test_two_homes_never_mix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAFESTREAM_HOME", str(tmp_path / "a"))
+    run("bank", "create", "only-in-a")
+    monkeypatch.setenv("SAFESTREAM_HOME", str(tmp_path / "b"))
+    assert run("bank", "list")[1] == []
