@@ -1,0 +1,144 @@
+"""The one entry point for hashing media: images and videos to PDQ, MD5 and SHA-256.
+
+Modes:
+
+* `exact`: the same bits as Meta's reference as HMA/ThreatExchange run it (PyPI `pdqhash` on
+  Pillow's full RGB decode) for images, and as `vpdq` for videos;
+* `fast` (the default for scanning): reduced-size, luma-only decoding; a few bits from exact
+  (see `bench/results/image_hashing.md`), well inside the match threshold of 31.
+
+Every hash also carries `pdq_trimmed`, the hash of the content inside uniform borders (None when
+there are none), so a known image shown letterboxed or pillarboxed still matches, and on request
+the 8 dihedral hashes, so a mirrored or rotated copy matches one of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from safestream.core.errors import UnsupportedMedia
+from safestream.media.borders import find_content_box
+from safestream.media.exact_hashes import digests_of_bytes, file_digests
+from safestream.media.imaging import (
+    DEFAULT_IMAGE_LIMITS,
+    ImageLimits,
+    check_byte_size,
+    decode_luma,
+    decode_rgb,
+)
+from safestream.media.pdq import FloatImage, PdqResult, luma_from_rgb_float64, pdq_from_luma
+from safestream.media.sniffing import MediaKind, media_kind
+from safestream.media.video import DEFAULT_VIDEO_LIMITS, VideoLimits, sample_frames
+
+HashMode = Literal["fast", "exact"]
+
+__all__ = [
+    "FrameHash",
+    "HashMode",
+    "ImageHash",
+    "ImageLimits",
+    "MediaKind",
+    "VideoLimits",
+    "file_digests",
+    "hash_image",
+    "hash_video",
+    "media_kind",
+]
+
+
+@dataclass(frozen=True)
+class ImageHash:
+    """Hashes of one image; `dihedral` maps variant name to hex and includes "original"."""
+
+    pdq: str
+    quality: int
+    md5: str
+    sha256: str
+    width: int
+    height: int
+    pdq_trimmed: str | None = None
+    dihedral: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class FrameHash:
+    """PDQ of one sampled video frame at `t` seconds (frame number counted from 0)."""
+
+    t: float
+    frame_number: int
+    pdq: str
+    quality: int
+    pdq_trimmed: str | None = None
+    dihedral: dict[str, str] | None = None
+
+
+def hash_image(
+    source: Path | bytes,
+    *,
+    mode: HashMode = "fast",
+    dihedral: bool = False,
+    limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
+) -> ImageHash:
+    """Hash an image file or its bytes; raise `UnsupportedMedia` or `MediaTooLarge` if bad."""
+    data = _read_limited(source, limits) if isinstance(source, Path) else source
+    check_byte_size(len(data), limits)
+    md5, sha256 = digests_of_bytes(data)
+    if mode == "exact":
+        rgb = decode_rgb(data, limits)
+        luma = luma_from_rgb_float64(rgb)
+        height, width = rgb.shape[:2]
+    elif mode == "fast":
+        decoded = decode_luma(data, limits)
+        luma, width, height = decoded.luma, decoded.width, decoded.height
+    else:
+        raise ValueError(f"unknown hash mode {mode!r}")
+    result = pdq_from_luma(luma, dihedral=dihedral)
+    return ImageHash(
+        pdq=result.hex,
+        quality=result.quality,
+        md5=md5,
+        sha256=sha256,
+        width=width,
+        height=height,
+        pdq_trimmed=_trimmed_hash(luma),
+        dihedral=result.dihedral,
+    )
+
+
+def hash_video(
+    path: Path,
+    *,
+    mode: HashMode = "fast",
+    seconds_per_hash: float = 1.0,
+    dihedral: bool = False,
+    limits: VideoLimits = DEFAULT_VIDEO_LIMITS,
+) -> Iterator[FrameHash]:
+    """Yield one `FrameHash` per `seconds_per_hash` of video as frames are decoded."""
+    if mode not in ("fast", "exact"):
+        raise ValueError(f"unknown hash mode {mode!r}")
+    for sample in sample_frames(path, mode=mode, seconds_per_hash=seconds_per_hash, limits=limits):
+        result: PdqResult = pdq_from_luma(sample.luma, dihedral=dihedral)
+        yield FrameHash(
+            t=sample.t,
+            frame_number=sample.frame_number,
+            pdq=result.hex,
+            quality=result.quality,
+            pdq_trimmed=_trimmed_hash(sample.luma),
+            dihedral=result.dihedral,
+        )
+
+
+def _trimmed_hash(luma: FloatImage) -> str | None:
+    box = find_content_box(luma)
+    return None if box is None else pdq_from_luma(box.crop(luma)).hex
+
+
+def _read_limited(path: Path, limits: ImageLimits) -> bytes:
+    try:
+        check_byte_size(path.stat().st_size, limits)
+        return path.read_bytes()
+    except OSError as exc:
+        raise UnsupportedMedia(f"cannot read file: {exc.strerror or exc}") from exc
