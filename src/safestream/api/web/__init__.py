@@ -1,12 +1,20 @@
 """The review console and the panic-button widget: server-rendered pages mounted on the API app.
 
-`router` is the one public surface; `create_app` includes it with `app.include_router(router)`.
+`router` is the one public surface; `create_app` includes it with `app.include_router(router)` and
+must put `settings` (core Settings) and `database` (store Database) on `app.state`.
+
+Pages live under /console, the widget and CSS under /static, the mock call page at /demo/call and
+the panic-button intake at POST /v1/panic (publishable key, CORS-enabled for embedding sites).
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from safestream.api.web import audit_log, demo, login, static_files
+
 router = APIRouter(include_in_schema=False)
+for _part in (login, audit_log, demo, static_files):
+    router.include_router(_part.router)
 
 __all__ = ["router"]

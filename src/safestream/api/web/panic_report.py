@@ -1,0 +1,46 @@
+"""What the panic-button widget sends, and how it becomes a report for intake.
+
+A viewer answers two questions (what is happening; is a child in danger now). The report carries
+the call's stream id and an evidence hold, so the live monitor keeps its buffer for that stream.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from safestream.core.reports import LiveStream, Platform, ReportIn, ReportSource
+
+DANGER_ANSWERS = {"yes": "yes", "no": "no", "unsure": "not sure"}
+
+
+class PanicReportIn(BaseModel):
+    """The panic-button form as posted by the widget."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    stream_id: Annotated[str, Field(min_length=1, max_length=256)]
+    description: Annotated[str, Field(min_length=1, max_length=4000)]
+    child_in_danger: Literal["yes", "no", "unsure"] = "unsure"
+    platform: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    page_url: Annotated[str, Field(max_length=2048)] | None = None
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+
+def to_report(panic: PanicReportIn) -> ReportIn:
+    """The intake report for a panic press: live stream, evidence hold, the viewer's answers."""
+    danger = DANGER_ANSWERS[panic.child_in_danger]
+    lines = [panic.description.strip(), "", f"Child in danger now: {danger}"]
+    if panic.page_url:
+        lines.append(f"Reported from page: {panic.page_url}")
+    return ReportIn(
+        source=ReportSource.PANIC_BUTTON,
+        platform=Platform(name=panic.platform) if panic.platform else None,
+        description="\n".join(lines),
+        child_in_danger=panic.child_in_danger == "yes",
+        live_stream=LiveStream(stream_id=panic.stream_id),
+        evidence_hold=True,
+        # Namespaced so a widget's random key can never collide with a platform's own keys.
+        idempotency_key=f"panic:{panic.idempotency_key}" if panic.idempotency_key else None,
+    )
