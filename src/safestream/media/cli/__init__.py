@@ -7,6 +7,9 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add the media commands to the root `safestream` app."""
+    from safestream.media.cli.hash import register as register_hash
+
+    register_hash(app)
     from safestream.media.cli.bank import bank_app
     from safestream.media.cli.match import match
 
