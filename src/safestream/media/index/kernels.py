@@ -1,0 +1,194 @@
+"""Compiled loops of the index: Hamming distance, exact scan, multi-index table build and probe.
+
+Codes are handled as rows of four uint64 words. Every function here is single-threaded on
+purpose: lookups are measured per core, and callers parallelise across queries or processes.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_M1 = np.uint64(0x5555555555555555)
+_M2 = np.uint64(0x3333333333333333)
+_M4 = np.uint64(0x0F0F0F0F0F0F0F0F)
+_H01 = np.uint64(0x0101010101010101)
+
+
+@numba.njit(cache=True, inline="always")
+def popcount64(x: np.uint64) -> np.int64:  # pragma: no cover - compiled
+    """Number of set bits in a 64-bit word (SWAR; LLVM lowers it to popcnt where available)."""
+    x = x - ((x >> np.uint64(1)) & _M1)
+    x = (x & _M2) + ((x >> np.uint64(2)) & _M2)
+    x = (x + (x >> np.uint64(4))) & _M4
+    return np.int64((x * _H01) >> np.uint64(56))
+
+
+@numba.njit(cache=True, inline="always")
+def distance_to(
+    words: np.ndarray, row: int, q0: np.uint64, q1: np.uint64, q2: np.uint64, q3: np.uint64
+) -> np.int64:  # pragma: no cover - compiled
+    """Hamming distance between stored code `row` and the query words."""
+    return (
+        popcount64(words[row, 0] ^ q0)
+        + popcount64(words[row, 1] ^ q1)
+        + popcount64(words[row, 2] ^ q2)
+        + popcount64(words[row, 3] ^ q3)
+    )
+
+
+@numba.njit(cache=True)
+def _grow(positions: np.ndarray, distances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # pragma: no cover - compiled
+    bigger_p = np.empty(positions.shape[0] * 2, dtype=np.int64)
+    bigger_d = np.empty(positions.shape[0] * 2, dtype=np.int32)
+    bigger_p[: positions.shape[0]] = positions
+    bigger_d[: distances.shape[0]] = distances
+    return bigger_p, bigger_d
+
+
+@numba.njit(cache=True)
+def scan(
+    words: np.ndarray, count: int, query: np.ndarray, radius: int
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Rows among the first `count` within `radius` of `query`, with their distances."""
+    q0, q1, q2, q3 = query[0], query[1], query[2], query[3]
+    positions = np.empty(16, dtype=np.int64)
+    distances = np.empty(16, dtype=np.int32)
+    found = 0
+    for row in range(count):
+        d = distance_to(words, row, q0, q1, q2, q3)
+        if d <= radius:
+            if found == positions.shape[0]:
+                positions, distances = _grow(positions, distances)
+            positions[found] = row
+            distances[found] = d
+            found += 1
+    return positions[:found], distances[:found]
+
+
+@numba.njit(cache=True)
+def extract_keys(words: np.ndarray, bit_word: np.ndarray, bit_shift: np.ndarray) -> np.ndarray:
+    # pragma: no cover - compiled
+    """Substring key of every row: bit j of the key is bit `bit_shift[j]` of word `bit_word[j]`."""
+    n = words.shape[0]
+    keys = np.empty(n, dtype=np.uint32)
+    nbits = bit_word.shape[0]
+    for row in range(n):
+        key = np.uint32(0)
+        for j in range(nbits):
+            bit = (words[row, bit_word[j]] >> np.uint64(bit_shift[j])) & np.uint64(1)
+            key |= np.uint32(bit) << np.uint32(j)
+        keys[row] = key
+    return keys
+
+
+@numba.njit(cache=True)
+def build_table(keys: np.ndarray, buckets: int, starts: np.ndarray, rows: np.ndarray) -> None:
+    # pragma: no cover - compiled
+    """Counting sort of rows by key: rows of bucket k are `rows[starts[k]:starts[k + 1]]`."""
+    starts[:] = 0
+    for row in range(keys.shape[0]):
+        starts[keys[row] + 1] += 1
+    for k in range(buckets):
+        starts[k + 1] += starts[k]
+    cursor = starts[:buckets].copy()
+    for row in range(keys.shape[0]):
+        k = keys[row]
+        rows[cursor[k]] = row
+        cursor[k] += 1
+
+
+@numba.njit(cache=True)
+def query_key(query: np.ndarray, bit_word: np.ndarray, bit_shift: np.ndarray) -> np.uint32:
+    # pragma: no cover - compiled
+    """Substring key of one query code."""
+    key = np.uint32(0)
+    for j in range(bit_word.shape[0]):
+        bit = (query[bit_word[j]] >> np.uint64(bit_shift[j])) & np.uint64(1)
+        key |= np.uint32(bit) << np.uint32(j)
+    return key
+
+
+@numba.njit(cache=True)
+def probe(
+    words: np.ndarray,
+    dead: np.ndarray,
+    query: np.ndarray,
+    radius: int,
+    table_radii: np.ndarray,
+    bit_words: np.ndarray,
+    bit_shifts: np.ndarray,
+    table_masks: np.ndarray,
+    flips: np.ndarray,
+    flips_upto: np.ndarray,
+    starts: np.ndarray,
+    rows: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Multi-index hashing lookup: every live row within `radius`, each reported once.
+
+    Table t is probed at every key within `table_radii[t]` of the query's substring. With
+    disjoint substrings and sum(table_radii + 1) > radius, any row within `radius` has some
+    table whose substring differs by at most that table's radius (pigeonhole), so it is found.
+    A row is reported only by the first table that can find it, which removes duplicates
+    without a per-query set.
+    """
+    q0, q1, q2, q3 = query[0], query[1], query[2], query[3]
+    positions = np.empty(16, dtype=np.int64)
+    distances = np.empty(16, dtype=np.int32)
+    found = 0
+    for t in range(table_radii.shape[0]):
+        r = table_radii[t]
+        if r < 0:
+            continue
+        base = query_key(query, bit_words[t], bit_shifts[t])
+        for f in range(flips_upto[r]):
+            key = base ^ flips[f]
+            lo = starts[t, key]
+            hi = starts[t, key + 1]
+            for i in range(lo, hi):
+                row = int(rows[t, i])
+                d = distance_to(words, row, q0, q1, q2, q3)
+                if d > radius or dead[row]:
+                    continue
+                duplicate = False
+                for s in range(t):
+                    if table_radii[s] < 0:
+                        continue
+                    sub = (
+                        popcount64((words[row, 0] ^ q0) & table_masks[s, 0])
+                        + popcount64((words[row, 1] ^ q1) & table_masks[s, 1])
+                        + popcount64((words[row, 2] ^ q2) & table_masks[s, 2])
+                        + popcount64((words[row, 3] ^ q3) & table_masks[s, 3])
+                    )
+                    if sub <= table_radii[s]:
+                        duplicate = True
+                        break
+                if duplicate:
+                    continue
+                if found == positions.shape[0]:
+                    positions, distances = _grow(positions, distances)
+                positions[found] = row
+                distances[found] = d
+                found += 1
+    return positions[:found], distances[:found]
+
+
+@numba.njit(cache=True)
+def scan_live(
+    words: np.ndarray, dead: np.ndarray, query: np.ndarray, radius: int
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Like `scan` over all rows, skipping rows marked dead."""
+    q0, q1, q2, q3 = query[0], query[1], query[2], query[3]
+    positions = np.empty(16, dtype=np.int64)
+    distances = np.empty(16, dtype=np.int32)
+    found = 0
+    for row in range(words.shape[0]):
+        d = distance_to(words, row, q0, q1, q2, q3)
+        if d <= radius and not dead[row]:
+            if found == positions.shape[0]:
+                positions, distances = _grow(positions, distances)
+            positions[found] = row
+            distances[found] = d
+            found += 1
+    return positions[:found], distances[:found]

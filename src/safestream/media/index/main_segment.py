@@ -1,0 +1,126 @@
+"""The bulk of the index: an immutable multi-index hashing segment with a tombstone per row.
+
+Rows are sorted by id, so a row's position is found by binary search and no separate id map is
+kept. Removing a row only sets its tombstone; the owner rebuilds the segment when enough rows
+are dead.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+
+from safestream.media.index import kernels
+from safestream.media.index.codes import to_words
+from safestream.media.index.layout import MAX_TABLE_RADIUS, TableLayout, flip_masks, table_radii
+
+# Relative cost of one random bucket or code read versus one sequentially scanned code.
+_RANDOM_READ_COST = 12.0
+
+
+class MainSegment:
+    """Codes sorted by id, with one bucket directory and row list per substring table."""
+
+    def __init__(
+        self,
+        generation: str,
+        ids: np.ndarray,
+        codes: np.ndarray,
+        layout: TableLayout,
+        starts: np.ndarray,
+        rows: np.ndarray,
+    ) -> None:
+        self.generation = generation
+        self.ids = ids
+        self.codes = codes
+        self.words = to_words(codes)
+        self.layout = layout
+        self.starts = starts
+        self.rows = rows
+        self.dead = np.zeros(ids.shape[0], dtype=np.bool_)
+        self.dead_count = 0
+        self._bit_words = layout.bit_words
+        self._bit_shifts = layout.bit_shifts
+        self._masks = layout.masks
+        self._flips, self._flips_upto = flip_masks(layout.bits)
+
+    @classmethod
+    def empty(cls) -> MainSegment:
+        """A segment with no rows."""
+        return cls.build(np.empty(0, dtype=np.int64), np.empty((0, 32), dtype=np.uint8))
+
+    @classmethod
+    def build(cls, ids: np.ndarray, codes: np.ndarray) -> MainSegment:
+        """Index `codes` under `ids` (sorted, unique int64) in freshly built tables."""
+        layout = TableLayout.for_size(ids.shape[0])
+        words = to_words(codes)
+        buckets = 1 << layout.bits
+        starts = np.empty((layout.tables, buckets + 1), dtype=np.uint32)
+        rows = np.empty((layout.tables, ids.shape[0]), dtype=np.uint32)
+        bit_words, bit_shifts = layout.bit_words, layout.bit_shifts
+        for t in range(layout.tables):
+            keys = kernels.extract_keys(words, bit_words[t], bit_shifts[t])
+            kernels.build_table(keys, buckets, starts[t], rows[t])
+        return cls(uuid.uuid4().hex, ids, codes, layout, starts, rows)
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0]) - self.dead_count
+
+    @property
+    def size(self) -> int:
+        """Rows stored, dead ones included."""
+        return int(self.ids.shape[0])
+
+    def positions_of(self, ids: np.ndarray) -> np.ndarray:
+        """Row of each id, or -1 where the id is absent or dead."""
+        if self.size == 0:
+            return np.full(ids.shape[0], -1, dtype=np.int64)
+        where = np.searchsorted(self.ids, ids)
+        where = np.minimum(where, self.size - 1)
+        hit = (self.ids[where] == ids) & ~self.dead[where]
+        return np.where(hit, where, -1).astype(np.int64)
+
+    def kill(self, positions: np.ndarray) -> None:
+        """Tombstone the given live rows."""
+        positions = np.unique(positions[positions >= 0])
+        positions = positions[~self.dead[positions]]
+        self.dead[positions] = True
+        self.dead_count += int(positions.shape[0])
+
+    def live(self) -> tuple[np.ndarray, np.ndarray]:
+        """Ids and codes of the live rows."""
+        if self.dead_count == 0:
+            return self.ids, self.codes
+        keep = ~self.dead
+        return self.ids[keep], self.codes[keep]
+
+    def uses_tables(self, radius: int) -> bool:
+        """Whether probing the tables is cheaper than scanning every row at this radius."""
+        radii = table_radii(self.layout.tables, radius)
+        if int(radii.max()) > MAX_TABLE_RADIUS:
+            return False
+        probes = float(sum(int(self._flips_upto[r]) for r in radii if r >= 0))
+        candidates = probes * self.size / float(1 << self.layout.bits)
+        return (probes + candidates) * _RANDOM_READ_COST < self.size
+
+    def search(self, query: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of live codes within `radius` of the query words, and their distances."""
+        if self.size == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int32)
+        if self.uses_tables(radius):
+            return kernels.probe(  # type: ignore[no-any-return]
+                self.words,
+                self.dead,
+                query,
+                radius,
+                table_radii(self.layout.tables, radius),
+                self._bit_words,
+                self._bit_shifts,
+                self._masks,
+                self._flips,
+                self._flips_upto,
+                self.starts,
+                self.rows,
+            )
+        return kernels.scan_live(self.words, self.dead, query, radius)  # type: ignore[no-any-return]

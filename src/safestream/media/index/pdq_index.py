@@ -1,0 +1,282 @@
+"""`PdqIndex`: exact Hamming radius search over 256-bit PDQ codes, with incremental changes.
+
+The index is a main segment (multi-index hashing tables, rebuilt rarely) plus a delta segment
+(recent adds, scanned exactly). Removes tombstone main rows. When the delta or the tombstones
+grow past a share of the main segment, everything live is rebuilt into a new main segment.
+
+Persistence (see `storage`): `save` writes a base snapshot only for a main segment the directory
+does not hold yet; otherwise it appends the changes made since the last `save`/`load` to the
+directory's change log. Adding 100 hashes to a saved 10M index therefore writes 100 records
+(about 5 KB), and `load` reads the base arrays and replays the short log, never rehashing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from safestream.core.errors import InvalidInput, StoreError
+from safestream.core.signals import PDQ_BITS, PDQ_MATCH_MAX_BITS
+from safestream.media.index import storage
+from safestream.media.index.codes import as_codes, as_ids, to_words
+from safestream.media.index.delta_segment import DeltaSegment
+from safestream.media.index.main_segment import MainSegment
+
+# The delta is folded into the main segment once it holds this many rows or this share of it.
+DELTA_MIN_ROWS = 4096
+DELTA_SHARE = 32
+# Tombstoned main rows are dropped by a rebuild once they exceed this share of the segment.
+DEAD_SHARE = 8
+# Unsaved changes kept for an incremental `save`; beyond this, `save` rewrites the log.
+JOURNAL_MAX = 1 << 16
+
+
+class _Binding:
+    """The directory this index was last saved to or loaded from, and its state there."""
+
+    def __init__(self, directory: Path, base: str, log: str, log_bytes: int) -> None:
+        self.directory = directory
+        self.base = base
+        self.log = log
+        self.log_bytes = log_bytes
+
+
+class PdqIndex:
+    """Exact radius search over PDQ codes keyed by int64 ids."""
+
+    def __init__(self) -> None:
+        self._main = MainSegment.empty()
+        self._delta = DeltaSegment()
+        self._binding: _Binding | None = None
+        # Changes since the binding's state: (op, id, code) chunks, or None if too many.
+        self._journal: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = []
+        self._journal_rows = 0
+
+    def __len__(self) -> int:
+        return len(self._main) + len(self._delta)
+
+    # -- changes ---------------------------------------------------------------------------
+
+    def add(self, ids: np.ndarray, codes: np.ndarray) -> None:
+        """Store `codes[i]` under `ids[i]`; an id already present gets the new code."""
+        codes = as_codes(codes)
+        ids = as_ids(ids, codes.shape[0])
+        if ids.shape[0] == 0:
+            return
+        ids, codes = _last_of_each(ids, codes)
+        self._record(storage.OP_ADD, ids, codes)
+        if len(self._delta) + ids.shape[0] > self._delta_limit():
+            self._rebuild(extra=(ids, codes))
+            return
+        self._main.kill(self._main.positions_of(ids))
+        for item, code in zip(ids.tolist(), codes, strict=True):
+            self._delta.put(item, code)
+        if len(self._delta) > self._delta_limit():
+            self._rebuild()
+
+    def remove(self, ids: np.ndarray) -> None:
+        """Remove the codes stored under `ids`; unknown ids are ignored."""
+        ids = np.unique(as_ids(ids))
+        if ids.shape[0] == 0:
+            return
+        self._record(storage.OP_REMOVE, ids, np.zeros((ids.shape[0], 32), dtype=np.uint8))
+        positions = self._main.positions_of(ids)
+        self._main.kill(positions)
+        if len(self._delta):
+            for item in ids[positions < 0].tolist():
+                self._delta.discard(item)
+        if self._main.dead_count > max(DELTA_MIN_ROWS, self._main.size // DEAD_SHARE):
+            self._rebuild()
+
+    def compact(self) -> None:
+        """Fold the delta and tombstones into a freshly built main segment now."""
+        if len(self._delta) or self._main.dead_count:
+            self._rebuild()
+
+    def _delta_limit(self) -> int:
+        return max(DELTA_MIN_ROWS, self._main.size // DELTA_SHARE)
+
+    def _rebuild(self, extra: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        main_ids, main_codes = self._main.live()
+        delta_ids, delta_codes = self._delta.live()
+        parts_ids = [main_ids, delta_ids]
+        parts_codes = [main_codes, delta_codes]
+        if extra is not None:
+            parts_ids.append(extra[0])
+            parts_codes.append(extra[1])
+        ids, codes = _last_of_each(np.concatenate(parts_ids), np.concatenate(parts_codes))
+        self._main = MainSegment.empty()  # drop the old arrays before building the new ones
+        self._delta.clear()
+        self._main = MainSegment.build(ids, codes)
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    def query(
+        self, code: np.ndarray, radius: int = PDQ_MATCH_MAX_BITS
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Ids of every stored code within `radius` bits of `code`, and their distances.
+
+        Sorted by distance, then id. Exact: equal to comparing against every stored code.
+        """
+        query = as_codes(code)
+        if query.shape[0] != 1:
+            raise InvalidInput("query takes one code; use query_many for several")
+        return self._query_words(to_words(query)[0], _check_radius(radius))
+
+    def query_many(
+        self, codes: np.ndarray, radius: int = PDQ_MATCH_MAX_BITS
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`query` for each row of `codes`, in order."""
+        words = to_words(as_codes(codes))
+        radius = _check_radius(radius)
+        return [self._query_words(row, radius) for row in words]
+
+    def _query_words(self, query: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
+        rows, main_distances = self._main.search(query, radius)
+        main_ids = self._main.ids[rows]
+        delta_ids, delta_distances = self._delta.search(query, radius)
+        if delta_ids.shape[0]:
+            ids = np.concatenate([main_ids, delta_ids])
+            distances = np.concatenate([main_distances, delta_distances])
+        else:
+            ids, distances = main_ids, main_distances
+        if ids.shape[0] > 1:
+            order = np.lexsort((ids, distances))
+            ids, distances = ids[order], distances[order]
+        return ids, distances.astype(np.int32, copy=False)
+
+    def codes_of(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Codes stored under `ids`, and a mask of which ids are present."""
+        ids = as_ids(ids)
+        out = np.zeros((ids.shape[0], 32), dtype=np.uint8)
+        positions = self._main.positions_of(ids)
+        found = positions >= 0
+        out[found] = self._main.codes[positions[found]]
+        if len(self._delta):
+            delta_ids, delta_codes = self._delta.live()
+            order = np.argsort(delta_ids)
+            where = np.searchsorted(delta_ids[order], ids)
+            where = np.minimum(where, max(0, delta_ids.shape[0] - 1))
+            in_delta = (delta_ids[order][where] == ids) & ~found
+            out[in_delta] = delta_codes[order][where[in_delta]]
+            found |= in_delta
+        return out, found
+
+    # -- persistence -----------------------------------------------------------------------
+
+    def save(self, directory: Path) -> None:
+        """Persist to `directory`: append to its change log when possible, else snapshot."""
+        directory = Path(directory)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            if self._can_append(directory):
+                self._append()
+            else:
+                self._snapshot(directory)
+        except OSError as exc:
+            raise StoreError(f"cannot save the PDQ index to {directory}: {exc}") from exc
+
+    @classmethod
+    def load(cls, directory: Path) -> PdqIndex:
+        """Read an index saved by `save`; raise StoreError if there is none or it is corrupt."""
+        directory = Path(directory)
+        current = storage.read_current(directory)
+        if current is None:
+            raise StoreError(f"no PDQ index in {directory}")
+        base, log = current
+        self = cls()
+        self._main = storage.read_base(directory / base)
+        contents = storage.read_log(directory / log, self._main.generation)
+        self._replay(contents)
+        self._binding = _Binding(directory, base, log, contents.valid_bytes)
+        self._journal, self._journal_rows = [], 0
+        return self
+
+    def _replay(self, contents: storage.LogContents) -> None:
+        ops, ids, codes = contents.ops, contents.ids, contents.codes
+        start = 0
+        # Apply runs of the same op as one batch; order between runs is preserved.
+        while start < ops.shape[0]:
+            end = start
+            while end < ops.shape[0] and ops[end] == ops[start]:
+                end += 1
+            if ops[start] == storage.OP_ADD:
+                self.add(ids[start:end], codes[start:end])
+            else:
+                self.remove(ids[start:end])
+            start = end
+
+    def _record(self, op: int, ids: np.ndarray, codes: np.ndarray) -> None:
+        if self._journal is None:
+            return
+        if self._journal_rows + ids.shape[0] > JOURNAL_MAX:
+            self._journal, self._journal_rows = None, 0
+            return
+        self._journal.append((np.full(ids.shape[0], op, dtype=np.uint8), ids.copy(), codes.copy()))
+        self._journal_rows += ids.shape[0]
+
+    def _can_append(self, directory: Path) -> bool:
+        binding = self._binding
+        if binding is None or self._journal is None:
+            return False
+        if binding.directory.resolve() != directory.resolve():
+            return False
+        if binding.base != storage.base_name(self._main.generation):
+            return False
+        if storage.read_current(directory) != (binding.base, binding.log):
+            return False
+        try:
+            return (directory / binding.log).stat().st_size >= binding.log_bytes
+        except OSError:
+            return False
+
+    def _append(self) -> None:
+        binding = self._binding
+        assert binding is not None and self._journal is not None
+        if self._journal:
+            body = storage.encode_records(
+                np.concatenate([j[0] for j in self._journal]),
+                np.concatenate([j[1] for j in self._journal]),
+                np.concatenate([j[2] for j in self._journal]),
+            )
+            binding.log_bytes = storage.append_log(
+                binding.directory / binding.log, binding.log_bytes, body
+            )
+        self._journal, self._journal_rows = [], 0
+
+    def _snapshot(self, directory: Path) -> None:
+        main = self._main
+        base = storage.write_base(directory, main)
+        dead_ids = main.ids[main.dead]
+        delta_ids, delta_codes = self._delta.live()
+        body = storage.encode_records(
+            np.concatenate(
+                [
+                    np.full(dead_ids.shape[0], storage.OP_REMOVE, dtype=np.uint8),
+                    np.full(delta_ids.shape[0], storage.OP_ADD, dtype=np.uint8),
+                ]
+            ),
+            np.concatenate([dead_ids, delta_ids]),
+            np.concatenate([np.zeros((dead_ids.shape[0], 32), dtype=np.uint8), delta_codes]),
+        )
+        log = storage.write_log(directory, main.generation, body)
+        storage.write_current(directory, base, log)
+        log_bytes = len(storage.log_header(main.generation)) + len(body)
+        self._binding = _Binding(directory, base, log, log_bytes)
+        self._journal, self._journal_rows = [], 0
+
+
+def _check_radius(radius: int) -> int:
+    if isinstance(radius, bool) or not isinstance(radius, int | np.integer):
+        raise InvalidInput(f"radius must be an integer, got {radius!r}")
+    if radius < 0:
+        raise InvalidInput(f"radius must be >= 0, got {radius}")
+    return min(int(radius), PDQ_BITS)
+
+
+def _last_of_each(ids: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ids sorted and unique, each with the code of its last occurrence."""
+    reversed_ids = ids[::-1]
+    unique, first = np.unique(reversed_ids, return_index=True)
+    return unique, np.ascontiguousarray(codes[::-1][first])
