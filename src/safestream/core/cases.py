@@ -10,7 +10,7 @@ from safestream.core.entities import Entity
 
 
 class Priority(IntEnum):
-    """Review priority; 1 is a child in danger now (NCMEC's levels 1-3, plus 4 for informational)."""
+    """Review priority: 1 is a child in danger now (NCMEC levels 1-3; 4 is informational)."""
 
     URGENT = 1
     HIGH = 2
@@ -79,7 +79,7 @@ class Case:
     """The linked whole: reports, entities, priority with reasons, routing, status."""
 
     id: int
-    subject: Entity
+    subject: Entity | None
     status: CaseStatus
     priority: Priority
     score: int

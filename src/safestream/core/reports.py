@@ -177,7 +177,7 @@ class MediaHash(_Part):
 
 
 class MediaFile(_Part):
-    """Media attached to a report; stored (encrypted) only when the report asks for an evidence hold."""
+    """Media attached to a report; stored encrypted only under an evidence hold."""
 
     filename: Annotated[str, Field(min_length=1, max_length=256)]
     content_type: Annotated[str, Field(max_length=128)] = "application/octet-stream"

@@ -28,7 +28,9 @@ class CaseRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     claimed_by_user: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    claim_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    claim_expires_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
     claimed_elsewhere_by: Mapped[str | None] = mapped_column(String(256), nullable=True)
     claimed_elsewhere_ref: Mapped[str | None] = mapped_column(String(256), nullable=True)
     claimed_elsewhere_at: Mapped[datetime | None] = mapped_column(

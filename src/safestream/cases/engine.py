@@ -1,0 +1,167 @@
+"""The case engine: stored reports become events, rules turn them into effects, sinks apply them.
+
+Intake only stores a report (fast, durable); `CaseEngine.process_pending` links stored reports into
+cases afterwards, each batch in one transaction. On PostgreSQL a transaction-scoped advisory lock
+lets one linker run at a time across server workers, which keeps one open case per subject.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
+
+from safestream.cases import rules, sinks
+from safestream.cases.routing import RoutingTable, load_table, table_for
+from safestream.cases.triage import TriageRules, load_rules, rules_for
+from safestream.cases.view import FINANCE_DETECTOR, load_view
+from safestream.core.banks import Classification, Match
+from safestream.core.config import Settings
+from safestream.core.effects import Effect, OpenOrJoinCase
+from safestream.core.entities import Entity
+from safestream.core.events import (
+    Event,
+    MatchFound,
+    PanicPressed,
+    PaymentPatternFound,
+    ReportReceived,
+    StreamFlagged,
+)
+from safestream.core.reports import ReportIn, ReportSource, ReportStatus
+from safestream.store.base import utcnow
+from safestream.store.database import Database
+from safestream.store.models.reports import ReportRow
+from safestream.store.reports import ReportRepository
+
+log = logging.getLogger(__name__)
+
+LINKER_LOCK = 0x5AFE_0003
+LIVE_DETECTOR = "live"
+BATCH = 200
+
+
+def _label(text_label: str) -> Classification:
+    try:
+        return Classification(text_label)
+    except ValueError:
+        return Classification.UNCLASSIFIED
+
+
+def events_for(report_id: str, body: ReportIn) -> list[Event]:
+    """The events one stored report stands for."""
+    now = utcnow()
+    entities = tuple(body.entities())
+    stream_id = body.live_stream.stream_id if body.live_stream else None
+    found: list[Event] = [
+        ReportReceived(now, entities, report_id, body.live_now, body.child_in_danger)
+    ]
+    if body.source is ReportSource.PANIC_BUTTON:
+        found.append(PanicPressed(now, entities, report_id, stream_id, body.child_in_danger))
+    if body.source is ReportSource.DETECTOR and body.detector == LIVE_DETECTOR and stream_id:
+        found.append(
+            StreamFlagged(now, entities, stream_id, body.description, body.live_now, report_id)
+        )
+    if body.source is ReportSource.DETECTOR and body.detector == FINANCE_DETECTOR:
+        for account in body.payment_accounts:
+            accounts = tuple(f"{a.platform}:{a.id}" for a in body.reported_accounts)
+            found.append(
+                PaymentPatternFound(
+                    now, entities, account, body.description, 0.0, accounts, report_id
+                )
+            )
+    for m in body.matches:
+        match = Match(m.bank, m.entry_id, m.value, m.distance, _label(m.label))
+        found.append(MatchFound(now, entities, report_id, match, m.verified, stream_id))
+    return found
+
+
+@dataclass
+class CaseEngine:
+    """Links stored reports into cases with the organisation's triage and routing files."""
+
+    db: Database
+    triage_rules: TriageRules
+    routing: RoutingTable
+
+    @classmethod
+    def for_settings(cls, db: Database, settings: Settings | None = None) -> CaseEngine:
+        """An engine with the home's rule files, or the packaged defaults."""
+        if settings is None:
+            return cls(db, load_rules(), load_table())
+        return cls(db, rules_for(settings), table_for(settings))
+
+    def _lock(self, s: Session) -> None:
+        if self.db.engine.dialect.name == "postgresql":
+            s.execute(text("select pg_advisory_xact_lock(:k)"), {"k": LINKER_LOCK})
+
+    def _link_one(self, s: Session, report_id: str) -> int | None:
+        claimed = s.execute(
+            update(ReportRow)
+            .where(ReportRow.id == report_id, ReportRow.status == ReportStatus.RECEIVED.value)
+            .values(status=ReportStatus.LINKED.value)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return None  # another linker got it first
+        body = ReportIn.model_validate_json(
+            s.execute(select(ReportRow.body).where(ReportRow.id == report_id)).scalar_one()
+        )
+        events = events_for(report_id, body)
+        effects: list[Effect] = [e for ev in events for e in rules.link_shared_identifiers(ev)]
+        case_id = 0
+        for effect in effects:
+            if isinstance(effect, OpenOrJoinCase):
+                case_id = sinks.open_or_join(s, effect, body)
+        later: list[Effect] = [e for ev in events for e in rules.preserve_evidence(ev, case_id)]
+        view = load_view(s, case_id)
+        later += rules.triage(view, self.triage_rules)
+        later += rules.route(view, self.routing)
+        later += rules.notify_on_urgent(view, later)
+        for effect in later:
+            sinks.apply(s, effect)
+        return case_id
+
+    def process(self, report_ids: Sequence[str]) -> dict[str, int]:
+        """Link these reports in one transaction; on failure, one by one. Returns id -> case."""
+        linked: dict[str, int] = {}
+        try:
+            with self.db.session() as s:
+                self._lock(s)
+                for rid in report_ids:
+                    case_id = self._link_one(s, rid)
+                    if case_id is not None:
+                        linked[rid] = case_id
+            return linked
+        except Exception:
+            if len(report_ids) == 1:
+                raise
+            log.exception("linking a batch failed; retrying its reports one by one")
+        linked.clear()
+        for rid in report_ids:
+            try:
+                linked.update(self.process([rid]))
+            except Exception:
+                log.exception("linking report %s failed; it stays pending", rid)
+        return linked
+
+    def process_pending(self, limit: int = 10_000) -> int:
+        """Link every stored report not yet in a case (up to `limit`); return how many."""
+        repo = ReportRepository(self.db)
+        done = 0
+        while done < limit:
+            ids = repo.pending_ids(min(BATCH, limit - done))
+            if not ids:
+                break
+            linked = self.process(ids)
+            if not linked:
+                break
+            done += len(linked)
+        return done
+
+    def case_of(self, entity: Entity) -> int | None:
+        """The open case holding an identifier, if any."""
+        with self.db.session() as s:
+            found = sinks.open_cases_holding(s, (entity,))
+            return found[0] if found else None
