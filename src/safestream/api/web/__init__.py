@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from safestream.api.web import audit_log, demo, login, static_files
+from safestream.api.web import audit_log, demo, login, panic_api, static_files
 
-router = APIRouter(include_in_schema=False)
-for _part in (login, audit_log, demo, static_files):
+# Console pages stay out of the OpenAPI document; POST /v1/panic is part of the public API.
+router = APIRouter()
+for _part in (login, audit_log, demo, static_files, panic_api):
     router.include_router(_part.router)
 
 __all__ = ["router"]

@@ -12,7 +12,7 @@ from safestream.api.web.pages import Viewer, current_viewer, html_errors, render
 from safestream.store import audit
 from safestream.store.access import Permission
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
 

@@ -12,7 +12,7 @@ from safestream.api.web.environment import console_environment
 from safestream.core.errors import NotFound
 from safestream.store.access import get_org
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 DEFAULT_STREAM = "demo-call-1"
 _STREAM_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")

@@ -20,7 +20,7 @@ from safestream.api.web.session import (
 from safestream.store import audit
 from safestream.store.access import Permission, authenticate_user
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 LOGIN_FAILED = "Email or password is wrong, or the account is disabled."
 

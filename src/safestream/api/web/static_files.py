@@ -7,7 +7,7 @@ from fastapi.responses import FileResponse
 
 from safestream.api.web.environment import package_dir
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 CONTENT_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 # Pages on other sites embed the widget; the rest is only for the console's own pages.

@@ -114,8 +114,10 @@
     var status = root.querySelector(".status");
     var send = root.querySelector(".send");
     var cancel = root.querySelector(".cancel");
-    // One key per report being written: a retry after a network error cannot file it twice.
+    // One idempotency key per distinct report: resending the same words after a network error
+    // cannot file it twice, while an edited report gets a key of its own.
     var idempotencyKey = newIdempotencyKey();
+    var lastSent = null;
 
     function setStatus(text, kind) {
       status.textContent = text;
@@ -160,8 +162,13 @@
         child_in_danger: danger ? danger.value : "unsure",
         platform: config.platform || null,
         page_url: window.location.href,
-        idempotency_key: idempotencyKey,
       };
+      var content = JSON.stringify(payload);
+      if (lastSent !== null && lastSent !== content) {
+        idempotencyKey = newIdempotencyKey();
+      }
+      lastSent = content;
+      payload.idempotency_key = idempotencyKey;
       send.disabled = true;
       setStatus("Sending…", "");
       fetch(config.endpoint, {
@@ -184,6 +191,7 @@
           setStatus("Thank you. Your report was sent and the safety team has been alerted." + ref, "ok");
           form.reset();
           idempotencyKey = newIdempotencyKey();
+          lastSent = null;
         })
         .catch(function (error) {
           var text = error instanceof TypeError ? "Network error: the report was not sent. Please try again." : error.message;

@@ -1,0 +1,141 @@
+"""POST /v1/panic: the intake the panic-button widget calls from pages on other sites.
+
+It takes a publishable panic-button key (never an organisation's API key), answers CORS
+preflights so any embedding site can call it, caps body size and rate per client, and files the
+report through the same intake as every other source. Every answer, errors included, carries the
+CORS header, so the widget can show the viewer what went wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from safestream.api.web.environment import ConsoleEnvironment, console_environment
+from safestream.api.web.panic_keys import PanicKeyRejected
+from safestream.api.web.panic_report import PanicReportIn, to_report
+from safestream.api.web.rate_limit import RateLimiter
+from safestream.cases.engine import CaseEngine
+from safestream.core.errors import SafeStreamError
+from safestream.reports.intake import IntakeService
+from safestream.store.access import Organisation
+from safestream.store.models.access import OrganisationRow
+
+router = APIRouter(tags=["panic button"])
+
+MAX_PANIC_BODY_BYTES = 16 * 1024
+PANIC_PER_CLIENT_PER_MINUTE = 10
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+    "Access-Control-Max-Age": "600",
+    "Vary": "Origin",
+}
+_OPENAPI_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": PanicReportIn.model_json_schema()}},
+    }
+}
+
+
+def _answer(status: int, body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers=CORS_HEADERS)
+
+
+def _limiter(request: Request) -> RateLimiter:
+    state = request.app.state
+    limiter = getattr(state, "panic_rate_limiter", None)
+    if limiter is None:
+        limiter = RateLimiter(PANIC_PER_CLIENT_PER_MINUTE, 60.0)
+        state.panic_rate_limiter = limiter
+    assert isinstance(limiter, RateLimiter)
+    return limiter
+
+
+def _bearer(request: Request) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _organisation(env: ConsoleEnvironment, org_id: int) -> Organisation:
+    with env.db.session() as s:
+        row = s.get(OrganisationRow, org_id)
+        if row is None:
+            raise PanicKeyRejected("the organisation of this panic-button key no longer exists")
+        return Organisation(row.id, row.name)
+
+
+def _file(env: ConsoleEnvironment, org_id: int, panic: PanicReportIn) -> dict[str, Any]:
+    """Store the report for the key's organisation and link it into a case at once.
+
+    Linking now (not in the background) puts a child-in-danger press in front of a reviewer
+    without waiting for the next engine run.
+    """
+    stored = IntakeService(env.db).receive(_organisation(env, org_id), to_report(panic))
+    case_id = stored.report.case_id
+    if stored.created:
+        linked = CaseEngine.for_settings(env.db, env.settings).process([stored.report.id])
+        case_id = linked.get(stored.report.id)
+    return {
+        "report_id": stored.report.id,
+        "case_id": case_id,
+        "created": stored.created,
+        "evidence_hold": True,
+    }
+
+
+@router.options("/v1/panic", include_in_schema=False)
+def panic_preflight() -> Response:
+    """Answer the browser's CORS preflight for the widget's POST."""
+    return Response(status_code=204, headers=CORS_HEADERS)
+
+
+@router.post(
+    "/v1/panic",
+    status_code=201,
+    summary="File a panic-button report (publishable panic key)",
+    openapi_extra=_OPENAPI_BODY,
+    responses={
+        401: {"description": "missing or invalid panic-button key"},
+        413: {"description": "body over 16 KiB"},
+        422: {"description": "invalid fields, each named"},
+        429: {"description": "too many panic reports from this client"},
+    },
+)
+async def panic(request: Request) -> JSONResponse:
+    """File a panic report for the stream named in the body, keeping its evidence buffer."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_PANIC_BODY_BYTES:
+        return _answer(413, {"detail": f"body over {MAX_PANIC_BODY_BYTES} bytes"})
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_PANIC_BODY_BYTES:
+            return _answer(413, {"detail": f"body over {MAX_PANIC_BODY_BYTES} bytes"})
+    env = console_environment(request)
+    try:
+        org_id = env.panic_keys.org_of(_bearer(request))
+    except SafeStreamError as error:
+        return _answer(error.http_status, {"detail": str(error)})
+    client = request.client.host if request.client else "unknown"
+    if not _limiter(request).allow(f"{org_id}:{client}"):
+        return _answer(429, {"detail": "too many reports from this device; please wait a minute"})
+    try:
+        panic_in = PanicReportIn.model_validate_json(bytes(body))
+    except ValidationError as error:
+        fields = [
+            {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()
+        ]
+        return _answer(422, {"detail": fields})
+    try:
+        result = await run_in_threadpool(_file, env, org_id, panic_in)
+    except SafeStreamError as error:
+        return _answer(error.http_status, {"detail": str(error)})
+    return _answer(201 if result["created"] else 200, result)
+

@@ -1,0 +1,44 @@
+"""A small per-client rate limit for the unauthenticated-ish panic endpoint (publishable keys).
+
+Sliding window per client address, in process memory: enough to stop one page from flooding a
+server with panic reports; a deployment behind a proxy adds its own limits in front.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+
+class RateLimiter:
+    """At most `limit` events per `window` seconds per key."""
+
+    def __init__(
+        self, limit: int, window: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self._clock = clock
+        self._events: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        """Count one event for `key`; False when it is over the limit (the event is not counted)."""
+        now = self._clock()
+        with self._lock:
+            events = self._events.setdefault(key, deque())
+            while events and events[0] <= now - self.window:
+                events.popleft()
+            if len(events) >= self.limit:
+                return False
+            events.append(now)
+            if len(self._events) > 10_000:  # forget idle clients so memory stays bounded
+                self._forget_idle(now)
+            return True
+
+    def _forget_idle(self, now: float) -> None:
+        idle = [k for k, v in self._events.items() if not v or v[-1] <= now - self.window]
+        for key in idle:
+            del self._events[key]
