@@ -26,6 +26,10 @@ def _register() -> None:
 
     register_media(app)
 
+    from safestream.reports.cli import register as register_reports
+
+    register_reports(app)
+
 
 _register()
 

@@ -44,6 +44,7 @@ from safestream.store.models.reports import (
     ReportEntityRow,
     ReportRow,
 )
+from safestream.store.times import aware, aware_or_none
 
 MAX_NOTE = 10_000
 ESCALATION_QUEUE = "urgent"
@@ -139,7 +140,9 @@ def case_summary(s: Session, row: CaseRow) -> Case:
     )
     decon = (
         Deconfliction(
-            row.claimed_elsewhere_by, row.claimed_elsewhere_ref or "", row.claimed_elsewhere_at
+            row.claimed_elsewhere_by,
+            row.claimed_elsewhere_ref or "",
+            aware_or_none(row.claimed_elsewhere_at),
         )
         if row.claimed_elsewhere_by
         else None
@@ -151,8 +154,8 @@ def case_summary(s: Session, row: CaseRow) -> Case:
         priority=Priority(row.priority),
         score=row.score,
         queue=row.queue,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        created_at=aware(row.created_at),
+        updated_at=aware(row.updated_at),
         fired=_fired(row.fired),
         routing=_routing(row.routing),
         report_ids=report_ids,
@@ -232,7 +235,7 @@ def case_detail(db: Database, user: User, case_id: int) -> CaseDetail:
             Report(
                 id=r.id,
                 org=orgs.get(r.org_id, ""),
-                received_at=r.received_at,
+                received_at=aware(r.received_at),
                 status=ReportStatus(r.status),
                 case_id=r.case_id,
                 evidence_ids=[e.id for e in evidence_rows if e.report_id == r.id],

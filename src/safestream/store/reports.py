@@ -21,6 +21,7 @@ from safestream.store.base import utcnow
 from safestream.store.database import Database
 from safestream.store.models.access import OrganisationRow
 from safestream.store.models.reports import EvidenceRow, ReportEntityRow, ReportRow
+from safestream.store.times import aware
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def _report(row: ReportRow, org: str, evidence_ids: Sequence[str]) -> Report:
     return Report(
         id=row.id,
         org=org,
-        received_at=row.received_at,
+        received_at=aware(row.received_at),
         status=ReportStatus(row.status),
         case_id=row.case_id,
         evidence_ids=list(evidence_ids),

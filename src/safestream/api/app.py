@@ -1,0 +1,133 @@
+"""The FastAPI app: `create_app(settings)` builds the JSON API, health, metrics and the console.
+
+Console engineers: `app.state` holds `settings`, `db` (Database), `vault` (EvidenceVault),
+`intake` (IntakeService), `engine` (CaseEngine), `linker` and `metrics`. The console router from
+`safestream.api.web` is included as is.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from safestream import __version__
+from safestream.api import v1
+from safestream.api.auth import ApiKeyCache
+from safestream.api.limits import BodySizeLimit, field_path
+from safestream.api.linker import BackgroundLinker
+from safestream.api.metrics import Metrics
+from safestream.api.web import router as web_router
+from safestream.cases.engine import CaseEngine
+from safestream.core.config import Settings
+from safestream.core.errors import SafeStreamError
+from safestream.reports.evidence import EvidenceVault
+from safestream.reports.intake import IntakeService
+from safestream.store.database import Database
+
+# Ten media files of up to ~10 MB each in base64, plus the report itself.
+DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+def _validation_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": field_path(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
+        for e in exc.errors()
+    ]
+    names = ", ".join(dict.fromkeys(e["field"] for e in errors))
+    return JSONResponse({"error": f"invalid fields: {names}", "errors": errors}, status_code=422)
+
+
+def _domain_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SafeStreamError)
+    return JSONResponse({"error": str(exc)}, status_code=exc.http_status)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    migrate: bool = True,
+    link_in_background: bool = True,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> FastAPI:
+    """Build the app for one SafeStream home; migrations run at start-up unless `migrate=False`."""
+    settings = settings or Settings.from_env()
+    db = database or Database.from_settings(settings)
+    metrics = Metrics()
+    vault = EvidenceVault.for_settings(settings)
+    engine = CaseEngine.for_settings(db, settings)
+    linker = BackgroundLinker(engine, metrics, enabled=link_in_background)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            db.migrate()
+        linker.start()
+        try:
+            yield
+        finally:
+            linker.stop()
+
+    app = FastAPI(
+        title="SafeStream",
+        version=__version__,
+        description="Reports, cases and review for live-streamed child sexual abuse.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.vault = vault
+    app.state.intake = IntakeService(db, vault)
+    app.state.engine = engine
+    app.state.linker = linker
+    app.state.metrics = metrics
+    app.state.api_keys = ApiKeyCache(db)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(SafeStreamError, _domain_error)
+
+    @app.middleware("http")
+    async def measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        name = getattr(route, "path", "unmatched")
+        metrics.requests.labels(request.method, name, str(response.status_code)).inc()
+        metrics.latency.labels(name).observe(time.perf_counter() - start)
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> Response:
+        try:
+            with db.session() as s:
+                s.execute(text("select 1"))
+        except Exception as exc:  # readiness answers, it never raises
+            return JSONResponse({"status": "unavailable", "error": str(exc)}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(v1.router)
+    app.include_router(web_router)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """App factory for `uvicorn --factory` workers; `safestream serve` migrated the store first."""
+    return create_app(migrate=False)

@@ -1,0 +1,67 @@
+"""API-key authentication: `Authorization: Bearer KEY` names the calling organisation.
+
+Lookups are cached for a short time per process, so intake does not query keys on every request;
+a revoked key stops working within `KEY_CACHE_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import time
+from threading import Lock
+
+from fastapi import Request
+
+from safestream.core.errors import SafeStreamError
+from safestream.store.access import Organisation, hash_api_key, org_for_api_key
+from safestream.store.database import Database
+
+KEY_CACHE_SECONDS = 30.0
+
+
+class Unauthorized(SafeStreamError):
+    """No valid API key was sent."""
+
+    http_status = 401
+
+
+class ApiKeyCache:
+    """Maps API keys (by hash) to organisations for a short time."""
+
+    def __init__(self, db: Database, ttl: float = KEY_CACHE_SECONDS) -> None:
+        self.db = db
+        self.ttl = ttl
+        self._lock = Lock()
+        self._entries: dict[str, tuple[Organisation | None, float]] = {}
+
+    def lookup(self, key: str) -> Organisation | None:
+        """The organisation of a key, or None if the key is unknown or revoked."""
+        digest = hash_api_key(key)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(digest)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        org = org_for_api_key(self.db, key)
+        with self._lock:
+            if len(self._entries) > 10_000:  # unknown keys from a scanner must not grow it forever
+                self._entries.clear()
+            self._entries[digest] = (org, now + self.ttl)
+        return org
+
+
+def bearer_key(request: Request) -> str:
+    """The key from `Authorization: Bearer KEY`, or raise `Unauthorized`."""
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthorized("send your organisation's API key as 'Authorization: Bearer KEY'")
+    return key.strip()
+
+
+def current_org(request: Request) -> Organisation:
+    """FastAPI dependency: the organisation whose API key the request carries."""
+    cache: ApiKeyCache = request.app.state.api_keys
+    org = cache.lookup(bearer_key(request))
+    if org is None:
+        raise Unauthorized("unknown or revoked API key")
+    return org

@@ -1,0 +1,43 @@
+"""Prometheus metrics of one app instance (own registry, so tests can build many apps)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+
+@dataclass
+class Metrics:
+    """Counters and histograms exported at /metrics."""
+
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        self.requests = Counter(
+            "safestream_http_requests",
+            "HTTP requests answered",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "safestream_http_request_seconds",
+            "Time to answer HTTP requests",
+            ["route"],
+            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=self.registry,
+        )
+        self.reports = Counter(
+            "safestream_reports_received",
+            "Reports stored by intake",
+            ["source"],
+            registry=self.registry,
+        )
+        self.replays = Counter(
+            "safestream_reports_idempotent_replays",
+            "Repeated submissions answered with the stored report",
+            registry=self.registry,
+        )
+        self.linked = Counter(
+            "safestream_reports_linked", "Reports linked into cases", registry=self.registry
+        )

@@ -1,0 +1,127 @@
+"""Version 1 of the JSON API: report intake and report status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from pydantic import BaseModel
+
+from safestream.api.auth import current_org
+from safestream.core.reports import NCMEC_INCIDENT_LABELS, Report, ReportIn
+from safestream.reports.intake import IntakeService
+from safestream.store.access import Organisation
+from safestream.store.reports import ReportRepository
+
+router = APIRouter(prefix="/v1")
+
+
+class ReportReceipt(BaseModel):
+    """What intake answers: the stored report's id and state."""
+
+    id: str
+    status: str
+    received_at: datetime
+    case_id: int | None
+    evidence_ids: list[str]
+    replayed: bool
+    url: str
+
+
+class ErrorBody(BaseModel):
+    """An error answer."""
+
+    error: str
+
+
+class FieldError(BaseModel):
+    """One invalid field."""
+
+    field: str
+    message: str
+
+
+class ValidationErrorBody(BaseModel):
+    """A 422 answer naming each bad field."""
+
+    error: str
+    errors: list[FieldError]
+
+
+class IncidentTypeOut(BaseModel):
+    """An incident type and its NCMEC wording."""
+
+    key: str
+    ncmec_label: str
+
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorBody, "description": "missing or unknown API key"},
+    409: {"model": ErrorBody, "description": "idempotency key reused for another report"},
+    413: {"model": ErrorBody, "description": "body too large"},
+    422: {"model": ValidationErrorBody, "description": "invalid fields"},
+}
+
+
+def _receipt(report: Report, replayed: bool) -> ReportReceipt:
+    return ReportReceipt(
+        id=report.id,
+        status=report.status.value,
+        received_at=report.received_at,
+        case_id=report.case_id,
+        evidence_ids=report.evidence_ids,
+        replayed=replayed,
+        url=f"/v1/reports/{report.id}",
+    )
+
+
+@router.post(
+    "/reports",
+    status_code=202,
+    response_model=ReportReceipt,
+    responses={200: {"model": ReportReceipt, "description": "a repeat"}, **ERRORS},
+    summary="Submit a report",
+)
+def submit(
+    report: ReportIn,
+    request: Request,
+    response: Response,
+    org: Annotated[Organisation, Depends(current_org)],
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> ReportReceipt:
+    """Store a report durably and answer 202; a repeat with the same idempotency key answers 200.
+
+    Linking into a case happens right after, in the background; poll the report's URL for it.
+    """
+    intake: IntakeService = request.app.state.intake
+    stored = intake.receive(org, report, idempotency_key=idempotency_key)
+    metrics = request.app.state.metrics
+    if stored.created:
+        metrics.reports.labels(report.source.value).inc()
+        request.app.state.linker.wake()
+    else:
+        metrics.replays.inc()
+        response.status_code = 200
+    response.headers["Location"] = f"/v1/reports/{stored.report.id}"
+    return _receipt(stored.report, not stored.created)
+
+
+@router.get(
+    "/reports/{report_id}",
+    response_model=ReportReceipt,
+    responses={404: {"model": ErrorBody}, **ERRORS},
+    summary="A report's state",
+)
+def status(
+    report_id: str, request: Request, org: Annotated[Organisation, Depends(current_org)]
+) -> ReportReceipt:
+    """The state of one of the calling organisation's reports (and its case once linked)."""
+    repo: ReportRepository = request.app.state.intake.reports
+    return _receipt(repo.get(report_id, org_id=org.id), False)
+
+
+@router.get("/incident-types", response_model=list[IncidentTypeOut], summary="Incident types")
+def incident_types() -> list[IncidentTypeOut]:
+    """The accepted incident types with their NCMEC CyberTipline wording."""
+    return [IncidentTypeOut(key=k.value, ncmec_label=v) for k, v in NCMEC_INCIDENT_LABELS.items()]
