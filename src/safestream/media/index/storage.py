@@ -130,7 +130,8 @@ def write_base(directory: Path, segment: MainSegment) -> str:
         for (offset, _), array in zip(sections, arrays, strict=True):
             yield b"\0" * (offset - written)
             data = np.ascontiguousarray(array)
-            yield data.data.cast("B")
+            if data.nbytes:
+                yield data.data.cast("B")
             written = offset + data.nbytes
 
     _write_atomic(path, chunks())
