@@ -20,9 +20,7 @@ TABLE_ROWS = 50_000
 @pytest.fixture(scope="module")
 def stored() -> tuple[PdqIndex, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(20261129)
-    codes = np.concatenate(
-        [random_codes(rng, TABLE_ROWS - 6_000), clustered_codes(rng, 300, 20)]
-    )
+    codes = np.concatenate([random_codes(rng, TABLE_ROWS - 6_000), clustered_codes(rng, 300, 20)])
     ids = rng.permutation(np.arange(10 * len(codes), dtype=np.int64))[: len(codes)]
     index = PdqIndex()
     index.add(ids, codes)
