@@ -23,7 +23,9 @@ class Rates:
         try:
             return self.usd_per_unit[currency.upper()]
         except KeyError:
-            raise InvalidInput(f"unknown currency {currency!r}: add it to the rates table") from None
+            raise InvalidInput(
+                f"unknown currency {currency!r}: add it to the rates table"
+            ) from None
 
     def unknown(self, currencies: list[str]) -> list[str]:
         """The currencies of `currencies` that this table cannot convert, sorted."""

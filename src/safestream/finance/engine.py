@@ -86,6 +86,7 @@ class LedgerEngine(abc.ABC):
     def query(self, sql: str) -> pa.Table:
         """Run a DuckDB-dialect query and return its result."""
 
+    @abc.abstractmethod
     def close(self) -> None:
         """Release the engine's resources."""
 
@@ -105,10 +106,14 @@ class LedgerEngine(abc.ABC):
         columns = [c.lower() for c in self.register_raw(Path(path))]
         check_columns(columns)
         self.materialise("ledger_checked", normalise_sql(columns))
-        unknown = self.query(
-            "SELECT DISTINCT currency FROM ledger_checked "
-            "WHERE _problem IS NULL AND amount_usd IS NULL ORDER BY currency"
-        ).column("currency").to_pylist()
+        unknown = (
+            self.query(
+                "SELECT DISTINCT currency FROM ledger_checked "
+                "WHERE _problem IS NULL AND amount_usd IS NULL ORDER BY currency"
+            )
+            .column("currency")
+            .to_pylist()
+        )
         if unknown:
             raise InvalidInput(
                 f"unknown currency {', '.join(map(str, unknown))}: "
@@ -201,7 +206,9 @@ class DuckDBEngine(LedgerEngine):
             reader = pa.RecordBatchReader.from_batches(schema, batches)
             self.con.register("raw_csv_stream", reader)
             try:
-                self.con.execute("CREATE OR REPLACE TABLE raw_ledger AS SELECT * FROM raw_csv_stream")
+                self.con.execute(
+                    "CREATE OR REPLACE TABLE raw_ledger AS SELECT * FROM raw_csv_stream"
+                )
             except (duckdb.Error, pa.ArrowInvalid) as exc:
                 raise InvalidInput(f"{path}: not a readable CSV file ({exc})") from exc
             finally:

@@ -28,7 +28,15 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "channel",
 )
 OPTIONAL_COLUMNS: tuple[str, ...] = ("memo", "merchant_category", "payer_age")
-CHANNELS: tuple[str, ...] = ("bank", "remittance", "p2p_wallet", "card", "crypto", "gift_card", "cash")
+CHANNELS: tuple[str, ...] = (
+    "bank",
+    "remittance",
+    "p2p_wallet",
+    "card",
+    "crypto",
+    "gift_card",
+    "cash",
+)
 MIN_PAYER_AGE = 10
 MAX_PAYER_AGE = 120
 
@@ -54,7 +62,7 @@ def _optional(name: str, columns: set[str], sql_type: str) -> str:
 
 
 def normalise_sql(columns: list[str]) -> str:
-    """The query turning `raw_ledger` into typed rows with `_problem` (NULL when the row is good)."""
+    """The query typing `raw_ledger` rows, with `_problem` set on each unusable row."""
     present = {c.lower() for c in columns}
     channels = ", ".join(f"'{c}'" for c in CHANNELS)
     return f"""

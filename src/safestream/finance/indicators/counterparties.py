@@ -1,0 +1,28 @@
+"""Counterparty indicators per payer: #3 one payer to many payees, #17 links to shared payees.
+
+`new_payees_W` counts HRJ payees first paid within the window by a customer with history (so
+the start of a ledger does not make every payee look new); `hub_links_W` counts transfers
+to payees that already had several distinct payers when paid (the many-to-one side seen from
+the payer, AUSTRAC's "common beneficiary").
+"""
+
+from __future__ import annotations
+
+from safestream.finance.indicators.params import WINDOWS_DAYS, IndicatorParams, frame
+
+PAYER = "payer_id"
+
+
+def columns(p: IndicatorParams) -> list[str]:
+    """Running payer counterparty features at each row."""
+    hub = (
+        f"CASE WHEN is_transfer = 1 AND payee_payers_total >= {p.hub_min_payers} "
+        "THEN 1 ELSE 0 END"
+    )
+    cols = [f"SUM(is_new_pair) {frame(PAYER, None)} AS payees_total"]
+    for w in WINDOWS_DAYS:
+        cols += [
+            f"SUM(is_new_pair * is_established) {frame(PAYER, w)} AS new_payees_{w}",
+            f"SUM({hub}) {frame(PAYER, w)} AS hub_links_{w}",
+        ]
+    return cols

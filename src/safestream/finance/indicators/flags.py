@@ -1,0 +1,41 @@
+"""Row flags on the rows that can matter: transfers into high-risk countries and purchases.
+
+#1 low-value transfer into an HRJ, #8 night in the payer's local time, #9 cover memo,
+#10 even amount, #12 VPN or live-stream purchase, #13 travel spending in an HRJ, #15 crypto.
+"""
+
+from __future__ import annotations
+
+from safestream.finance.indicators.params import IndicatorParams, sql_list
+
+
+def event_filter(p: IndicatorParams) -> str:
+    """Rows kept for the indicators; ordinary domestic spending only feeds the payer profile."""
+    return (
+        "dest_risk > 0 OR merchant_category IN "
+        f"({sql_list(p.purchase_categories)})"
+    )
+
+
+def columns(p: IndicatorParams) -> list[str]:
+    """Flag columns (0 or 1) computed per row."""
+    memo_test = " OR ".join(
+        f"STRPOS(LOWER(COALESCE(memo, '')), '{w.replace(chr(39), chr(39) * 2)}') > 0"
+        for w in p.cover_memo_words
+    )
+    local_hour = "CAST(FLOOR(((t + payer_utc_offset_minutes * 60) % 86400) / 3600) AS INTEGER)"
+    transfer = "(dest_risk > 0 AND channel NOT IN ('card', 'cash'))"
+    return [
+        f"CASE WHEN {transfer} THEN 1 ELSE 0 END AS is_transfer",
+        f"CASE WHEN {transfer} AND amount_usd <= {p.low_value_usd} THEN 1 ELSE 0 END AS is_low",
+        f"CASE WHEN {transfer} AND amount_usd < {p.baseline_usd} THEN 1 ELSE 0 END AS is_base",
+        f"CASE WHEN {local_hour} >= {p.night_start_hour} OR {local_hour} < {p.night_end_hour}"
+        " THEN 1 ELSE 0 END AS is_night",
+        f"CASE WHEN {memo_test} THEN 1 ELSE 0 END AS is_memo",
+        "CASE WHEN amount % 10 = 0 THEN 1 ELSE 0 END AS is_even",
+        "CASE WHEN dest_risk > 0 AND merchant_category IN "
+        f"({sql_list(p.travel_categories)}) THEN 1 ELSE 0 END AS is_travel",
+        f"CASE WHEN merchant_category IN ({sql_list(p.purchase_categories)})"
+        " THEN 1 ELSE 0 END AS is_purchase",
+        f"CASE WHEN {transfer} AND channel = 'crypto' THEN 1 ELSE 0 END AS is_crypto",
+    ]

@@ -1,0 +1,15 @@
+"""#9 cover memos and #10 even amounts on transfers into HRJs (weak alone: families use them too)."""
+
+from __future__ import annotations
+
+from safestream.finance.indicators.params import IndicatorParams, frame
+
+PAYER = "payer_id"
+
+
+def columns(p: IndicatorParams) -> list[str]:
+    """Counts over 90 days of HRJ transfers with a cover memo, and with an even amount."""
+    return [
+        f"SUM(is_transfer * is_memo) {frame(PAYER, 90)} AS memo_hrj_90",
+        f"SUM(is_transfer * is_even) {frame(PAYER, 90)} AS even_hrj_90",
+    ]

@@ -1,0 +1,85 @@
+"""Thresholds the indicators use, read from the `parameters` section of the weights file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from safestream.core.errors import InvalidInput
+
+WINDOWS_DAYS: tuple[int, ...] = (30, 90, 365)
+DAY_SECONDS = 86_400
+
+
+@dataclass(frozen=True)
+class IndicatorParams:
+    """Thresholds of the indicators (amounts in US dollars)."""
+
+    low_value_usd: float = 150.0
+    baseline_usd: float = 100.0
+    small_inbound_usd: float = 200.0
+    hub_min_payers: int = 3
+    night_start_hour: int = 22
+    night_end_hour: int = 4
+    prolific_max_avg_usd: float = 36.0
+    prolific_max_gap_days: float = 20.0
+    prolific_min_tx: int = 21
+    escalation_min_tx: int = 6
+    escalation_amount_ratio: float = 1.3
+    escalation_rate_ratio: float = 1.5
+    new_corridor_min_tenure_days: int = 60
+    cover_memo_words: tuple[str, ...] = field(
+        default=(
+            "school",
+            "fees",
+            "gift",
+            "uniform",
+            "medical",
+            "hospital",
+            "accommodation",
+            "family",
+            "allowance",
+            "kids",
+            "tuition",
+            "@",
+            "http",
+        )
+    )
+    travel_categories: tuple[str, ...] = ("airline", "hotel", "atm", "jewellery")
+    purchase_categories: tuple[str, ...] = (
+        "vpn",
+        "livestream_platform",
+        "webcam",
+        "spyware",
+        "video_capture",
+        "encryption",
+    )
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any] | None) -> IndicatorParams:
+        """Build from a YAML mapping; unknown keys are an error so typos do not pass silently."""
+        raw = dict(raw or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise InvalidInput(f"unknown indicator parameter(s): {', '.join(unknown)}")
+        for key in ("cover_memo_words", "travel_categories", "purchase_categories"):
+            if key in raw:
+                raw[key] = tuple(str(v).lower() for v in raw[key])
+        return cls(**raw)
+
+
+def sql_list(values: tuple[str, ...]) -> str:
+    """A SQL list literal of strings, quotes escaped."""
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def frame(partition: str, days: int | None) -> str:
+    """A time window over one account's rows: the last `days` days, or everything so far."""
+    if days is None:
+        bounds = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+        return f"OVER (PARTITION BY {partition} ORDER BY t, tx_id {bounds})"
+    return (
+        f"OVER (PARTITION BY {partition} ORDER BY t "
+        f"RANGE BETWEEN {days * DAY_SECONDS - 1} PRECEDING AND CURRENT ROW)"
+    )

@@ -1,0 +1,15 @@
+"""#12 VPN and live-stream purchases, #13 travel spending in an HRJ (airfare, hotel, cash, jewels)."""
+
+from __future__ import annotations
+
+from safestream.finance.indicators.params import IndicatorParams, frame
+
+PAYER = "payer_id"
+
+
+def columns(p: IndicatorParams) -> list[str]:
+    """Purchases over 365 days and travel spending over 30 days."""
+    return [
+        f"SUM(is_purchase) {frame(PAYER, 365)} AS purchases_365",
+        f"SUM(is_travel) {frame(PAYER, 30)} AS travel_30",
+    ]
