@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -34,19 +35,20 @@ def write_clip(
     stills: Sequence[ByteImage],
     *,
     seconds: float = 4.0,
-    fps: int = 25,
+    fps: int | Fraction = 25,
     width: int = 1280,
     height: int = 720,
     codec: str = "libx264",
     crf: int = 23,
+    container_options: dict[str, str] | None = None,
 ) -> Path:
     """Encode a clip that shows each still in turn, slowly panned, with a moving coloured box."""
     if not stills:
         raise ValueError("need at least one still")
     margin = max(16, width // 8)
     canvases = [resized(s, width + margin, height + margin) for s in stills]
-    frames = max(1, round(seconds * fps))
-    with av.open(str(path), mode="w") as container:
+    frames = max(1, round(seconds * float(fps)))
+    with av.open(str(path), mode="w", options=container_options or {}) as container:
         stream = container.add_stream(codec, rate=fps)
         stream.width = width
         stream.height = height
