@@ -11,11 +11,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from safestream.api.web import audit_log, demo, login, panic_api, static_files
+from safestream.api.web import (
+    audit_log,
+    case_page,
+    demo,
+    login,
+    media,
+    panic_api,
+    queue,
+    static_files,
+    wellbeing_pages,
+)
 
 # Console pages stay out of the OpenAPI document; POST /v1/panic is part of the public API.
 router = APIRouter()
-for _part in (login, audit_log, demo, static_files, panic_api):
+_PARTS = (login, queue, case_page, media, wellbeing_pages, audit_log, demo, static_files, panic_api)
+for _part in _PARTS:
     router.include_router(_part.router)
 
 __all__ = ["router"]

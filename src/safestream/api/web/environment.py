@@ -1,7 +1,7 @@
-"""What every console request needs: the store, the settings, the session codec, the templates.
+"""What every console request needs: store, settings, session codec, templates, evidence vault.
 
-Built once per app on first use and kept on `app.state`, so the router works in any app that
-`create_app(settings)` builds (it puts `settings` and `database` on `app.state`).
+Built once per app on first use and kept on `app.state`, from what `create_app(settings)` puts
+there: `settings`, `db` (Database), `vault` (EvidenceVault), `intake` and `engine`.
 """
 
 from __future__ import annotations
@@ -9,14 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from safestream.api.web.panic_keys import PanicKeys
 from safestream.api.web.session import SessionCodec, load_or_create_secret
+from safestream.cases.engine import CaseEngine
 from safestream.core.config import Settings
+from safestream.reports.evidence import EvidenceVault
+from safestream.reports.intake import IntakeService
 from safestream.store.database import Database
 
 WEB_PACKAGE = "safestream.api.web"
@@ -36,13 +39,26 @@ class ConsoleEnvironment:
     sessions: SessionCodec
     panic_keys: PanicKeys
     templates: Jinja2Templates
+    vault: EvidenceVault
+    intake: IntakeService
+    engine: CaseEngine
 
     @classmethod
-    def build(cls, settings: Settings, db: Database) -> ConsoleEnvironment:
-        """Collaborators for one home: its store and the secret that signs cookies and keys."""
+    def from_app_state(cls, state: Any) -> ConsoleEnvironment:
+        """Collaborators of one app: its home's store and services, and the console secret."""
+        settings = cast(Settings, state.settings)
         secret = load_or_create_secret(settings.home)
         templates = Jinja2Templates(directory=str(package_dir("templates")))
-        return cls(settings, db, SessionCodec(secret), PanicKeys(secret), templates)
+        return cls(
+            settings=settings,
+            db=cast(Database, state.db),
+            sessions=SessionCodec(secret),
+            panic_keys=PanicKeys(secret),
+            templates=templates,
+            vault=cast(EvidenceVault, state.vault),
+            intake=cast(IntakeService, state.intake),
+            engine=cast(CaseEngine, state.engine),
+        )
 
 
 def console_environment(request: Request) -> ConsoleEnvironment:
@@ -50,8 +66,6 @@ def console_environment(request: Request) -> ConsoleEnvironment:
     state = request.app.state
     env = getattr(state, "console_environment", None)
     if env is None:
-        env = ConsoleEnvironment.build(
-            cast(Settings, state.settings), cast(Database, state.database)
-        )
+        env = ConsoleEnvironment.from_app_state(state)
         state.console_environment = env
     return cast(ConsoleEnvironment, env)

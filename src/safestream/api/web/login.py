@@ -17,6 +17,7 @@ from safestream.api.web.session import (
     read_session,
     write_session,
 )
+from safestream.api.web.wellbeing_pages import ensure_shift
 from safestream.store import audit
 from safestream.store.access import Permission, authenticate_user
 
@@ -62,8 +63,8 @@ def login(
                      subject="console", details={})
         context = {"error": LOGIN_FAILED, "email": email, "next": safe_next(next)}
         return render(request, "login.html", context, session=session, status_code=401)
-    audit.record(env.db, actor=f"user:{user.id}:{user.email}", action="login",
-                 subject="console", details={})
+    audit.record(env.db, actor=user.email, action="login", subject="console", details={})
+    ensure_shift(env.db, user)
     response = RedirectResponse(safe_next(next), status_code=303)
     write_session(response, request, env.sessions, session.logged_in(user.id))
     return response

@@ -19,9 +19,7 @@ from safestream.api.web.environment import ConsoleEnvironment, console_environme
 from safestream.api.web.panic_keys import PanicKeyRejected
 from safestream.api.web.panic_report import PanicReportIn, to_report
 from safestream.api.web.rate_limit import RateLimiter
-from safestream.cases.engine import CaseEngine
 from safestream.core.errors import SafeStreamError
-from safestream.reports.intake import IntakeService
 from safestream.store.access import Organisation
 from safestream.store.models.access import OrganisationRow
 
@@ -77,11 +75,10 @@ def _file(env: ConsoleEnvironment, org_id: int, panic: PanicReportIn) -> dict[st
     Linking now (not in the background) puts a child-in-danger press in front of a reviewer
     without waiting for the next engine run.
     """
-    stored = IntakeService(env.db).receive(_organisation(env, org_id), to_report(panic))
+    stored = env.intake.receive(_organisation(env, org_id), to_report(panic))
     case_id = stored.report.case_id
     if stored.created:
-        linked = CaseEngine.for_settings(env.db, env.settings).process([stored.report.id])
-        case_id = linked.get(stored.report.id)
+        case_id = env.engine.process([stored.report.id]).get(stored.report.id)
     return {
         "report_id": stored.report.id,
         "case_id": case_id,

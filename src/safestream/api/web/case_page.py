@@ -1,0 +1,116 @@
+"""The case page: reports, link graph, matches, evidence (hash-first, blurred), notes, decisions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from safestream.api.web.environment import console_environment
+from safestream.api.web.graph import GraphInput, layout_graph
+from safestream.api.web.pages import Viewer, current_viewer, html_errors, render
+from safestream.api.web.session import CSRF_FIELD, check_csrf
+from safestream.cases.review import CaseDetail, add_note, case_detail, record_decision
+from safestream.cases.routing import table_for
+from safestream.cases.wellbeing import exposure, get_preferences
+from safestream.core.cases import Decision
+from safestream.store.access import Permission
+
+router = APIRouter(include_in_schema=False)
+
+DECISION_LABELS = {
+    Decision.CONFIRM: "Confirm",
+    Decision.DISMISS: "Dismiss",
+    Decision.ESCALATE: "Escalate",
+    Decision.REFER: "Refer to agency",
+}
+
+
+def report_label(report_id: str) -> str:
+    """How the graph and the page name a report: its id's first 8 characters."""
+    return f"report {report_id[:8]}"
+
+
+def graph_of(detail: CaseDetail) -> GraphInput:
+    """The link graph input: each report with the identifiers it carries."""
+    by_report: dict[str, list[tuple[str, str]]] = {r.id: [] for r in detail.reports}
+    for report_id, entity in detail.links:
+        by_report.setdefault(report_id, []).append((entity.kind.value, entity.value))
+    return GraphInput([(report_label(rid), named) for rid, named in by_report.items()])
+
+
+def agency_choices(detail: CaseDetail, request: Request) -> list[tuple[str, str]]:
+    """Agencies to refer to: the case's routing first (recommended), then every other one."""
+    env = console_environment(request)
+    table = table_for(env.settings)
+    routed = [(a.code, f"{a.name} (recommended: {a.reason})") for a in detail.case.routing]
+    known = {code for code, _ in routed}
+    others = [(code, name) for code, (name, _c) in sorted(table.authorities.items())
+              if code not in known]
+    return routed + others
+
+
+def case_context(request: Request, viewer: Viewer, case_id: int) -> dict[str, Any]:
+    """Everything case.html shows, for this viewer."""
+    env = console_environment(request)
+    detail = case_detail(env.db, viewer.user, case_id)
+    context: dict[str, Any] = {
+        "detail": detail,
+        "case": detail.case,
+        "graph": layout_graph(graph_of(detail)),
+        "report_label": report_label,
+        "decisions": DECISION_LABELS,
+        "agencies": agency_choices(detail, request),
+        "claimed_by_me": detail.case.claimed_by_user == viewer.user.id,
+        "claimed_by_other": detail.case.claimed_by_user not in (None, viewer.user.id),
+        "prefs": get_preferences(env.db, viewer.user),
+        "exposure": exposure(env.db, viewer.user) if viewer.can.see_media else None,
+    }
+    return context
+
+
+@router.get("/console/cases/{case_id}")
+@html_errors
+def case_page(
+    request: Request, case_id: int, viewer: Annotated[Viewer, Depends(current_viewer)]
+) -> Response:
+    """One case, as its reviewer needs it."""
+    viewer.require(Permission.REVIEW)
+    return render(request, "case.html", case_context(request, viewer, case_id), viewer=viewer)
+
+
+@router.post("/console/cases/{case_id}/notes")
+@html_errors
+def post_note(
+    request: Request,
+    case_id: int,
+    viewer: Annotated[Viewer, Depends(current_viewer)],
+    body: Annotated[str, Form(max_length=10_000)] = "",
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = "",
+) -> Response:
+    """Add an internal note."""
+    check_csrf(viewer.session, csrf_token)
+    add_note(console_environment(request).db, viewer.user, case_id, body)
+    return RedirectResponse(f"/console/cases/{case_id}?flash=note#notes", status_code=303)
+
+
+@router.post("/console/cases/{case_id}/decisions")
+@html_errors
+def post_decision(
+    request: Request,
+    case_id: int,
+    viewer: Annotated[Viewer, Depends(current_viewer)],
+    decision: Annotated[str, Form(max_length=16)],
+    reason: Annotated[str, Form(max_length=3000)] = "",
+    agency: Annotated[str, Form(max_length=64)] = "",
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = "",
+) -> Response:
+    """Record confirm, dismiss, escalate or refer (with the agency)."""
+    check_csrf(viewer.session, csrf_token)
+    chosen_agency = agency if decision == Decision.REFER.value else ""
+    record_decision(
+        console_environment(request).db, viewer.user, case_id, decision,
+        reason=reason, agency=chosen_agency,
+    )
+    return RedirectResponse(f"/console/cases/{case_id}?flash=decided", status_code=303)

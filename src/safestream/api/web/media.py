@@ -1,0 +1,91 @@
+"""Evidence files in the console: blurred previews, and opening a file (role, reason, budget).
+
+Only child-safety reviewers get anything derived from a file. A file whose report matched a
+verified bank gets no preview at all (hash-first: its hash and label say what it is) and opens
+only with a stated reason. Opening goes through `cases.wellbeing.view_media`, which checks the
+exposure budget and records who saw the file, when and why; the page then shows it under the
+reviewer's filters (blurred until clicked, grayscale, muted).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from safestream.api.web.environment import console_environment
+from safestream.api.web.pages import Viewer, current_viewer, html_errors, render
+from safestream.api.web.preview import blurred_preview
+from safestream.api.web.session import CSRF_FIELD, check_csrf
+from safestream.cases.wellbeing import (
+    ExposureBudgetSpent,
+    exposure,
+    get_preferences,
+    is_hash_matched,
+    view_media,
+)
+from safestream.core.errors import NotFound, PermissionDenied
+from safestream.store import audit
+from safestream.store.access import Permission
+from safestream.store.models.reports import EvidenceRow
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/console/media/{evidence_id}/preview")
+@html_errors
+def preview(
+    request: Request, evidence_id: str, viewer: Annotated[Viewer, Depends(current_viewer)]
+) -> Response:
+    """A blurred thumbnail of an unmatched image; the read is audited but is not a view."""
+    viewer.require(Permission.VIEW_CHILD_SAFETY_MEDIA)
+    env = console_environment(request)
+    if is_hash_matched(env.db, evidence_id) is not None:
+        raise PermissionDenied("this file matched a verified bank: it is shown by hash only")
+    with env.db.session() as s:
+        row = s.scalar(select(EvidenceRow).where(EvidenceRow.id == evidence_id))
+        if row is None:
+            raise NotFound(f"no evidence {evidence_id!r}")
+        file = env.vault.read(row)
+        audit.append(s, actor=viewer.user.email, action="evidence.preview",
+                     subject=f"evidence:{evidence_id}", details={"blurred": True})
+    grayscale = get_preferences(env.db, viewer.user).grayscale
+    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+    return Response(blurred_preview(file.data, grayscale=grayscale), media_type="image/png",
+                    headers=headers)
+
+
+@router.post("/console/cases/{case_id}/media/{evidence_id}/open")
+@html_errors
+def open_file(
+    request: Request,
+    case_id: int,
+    evidence_id: str,
+    viewer: Annotated[Viewer, Depends(current_viewer)],
+    reason: Annotated[str, Form(max_length=500)] = "",
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = "",
+) -> Response:
+    """Open one file for the reviewer: counted, recorded and shown under their filters."""
+    check_csrf(viewer.session, csrf_token)
+    env = console_environment(request)
+    try:
+        seen = view_media(env.db, env.vault, viewer.user, evidence_id, reason=reason)
+    except ExposureBudgetSpent:
+        context = {"exposure": exposure(env.db, viewer.user), "case_id": case_id}
+        return render(request, "break.html", context, viewer=viewer, status_code=429)
+    file = seen.file
+    kind = file.content_type.split("/", 1)[0]
+    context = {
+        "case_id": case_id,
+        "file": file,
+        "kind": kind if kind in ("image", "video", "audio") else "other",
+        "data_url": f"data:{file.content_type};base64,{base64.b64encode(file.data).decode()}",
+        "prefs": get_preferences(env.db, viewer.user),
+        "exposure": seen.exposure,
+        "viewed_at": seen.viewed_at,
+        "reason": reason.strip(),
+    }
+    return render(request, "media.html", context, viewer=viewer)
