@@ -72,8 +72,9 @@ def open_image(data: bytes, limits: ImageLimits = DEFAULT_IMAGE_LIMITS) -> Image
     check_byte_size(len(data), limits)
     try:
         with warnings.catch_warnings():
-            # Our own pixel limit below replaces Pillow's warning threshold.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # Our own pixel limit below replaces Pillow's bomb warning; its other warnings
+            # (corrupt TIFF tags, EXIF) are about input we either decode or reject anyway.
+            warnings.simplefilter("ignore")
             image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
         raise MediaTooLarge(f"image is too large to decode safely: {exc}") from exc
@@ -139,7 +140,9 @@ def _to_grey(image: Image.Image) -> Image.Image:
 
 def _decode(step: Callable[[], T]) -> T:
     try:
-        return step()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return step()
     except (MemoryError, Image.DecompressionBombError) as exc:
         raise MediaTooLarge(f"image is too large to decode: {_describe(exc)}") from exc
     except Exception as exc:
