@@ -134,5 +134,8 @@ async def panic(request: Request) -> JSONResponse:
         result = await run_in_threadpool(_file, env, org_id, panic_in)
     except SafeStreamError as error:
         return _answer(error.http_status, {"detail": str(error)})
+    metrics = getattr(request.app.state, "metrics", None)
+    if result["created"] and metrics is not None:
+        metrics.reports.labels("panic_button").inc()
     return _answer(201 if result["created"] else 200, result)
 
