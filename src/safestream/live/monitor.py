@@ -1,0 +1,389 @@
+"""StreamMonitor: one decode thread per stream, each with its own container and codec context.
+
+A stream's thread reads packets from its source (with timeouts and reconnects), keeps them in
+the evidence ring, decodes what the sampling policy asks for (keyframes only, or all reference
+frames with scene-change checks), hashes sampled frames (small grey image, dihedral and
+border-trimmed variants), matches them against the banks and hands the matches to the alert
+router. Nothing is shared between streams except the matcher (behind a lock) and the sinks:
+two threads never touch one codec context, and a `VideoFrame` never leaves its thread.
+
+Other threads talk to a stream through its inbox (risk changes, evidence requests), which the
+stream's own thread drains between packets.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import av
+
+from safestream.core.banks import Match
+from safestream.live.alerts import Alert, AlertRouter, SampledMatches
+from safestream.live.classifiers import FrameClassifier
+from safestream.live.evidence import Capture, EvidenceRecord, EvidenceRecorder, EvidenceStore
+from safestream.live.risk import RiskAssessment, RiskBook, StreamEvent
+from safestream.live.sampling import FrameSampler, SamplingPolicy
+from safestream.live.sources import Connection, LiveSource, SourceError, SourceOptions
+from safestream.media.frames import HASH_SHORT_SIDE, hash_video_frame
+from safestream.media.matching import FrameVariants, Matcher
+
+log = logging.getLogger(__name__)
+
+MatchFunction = Callable[[FrameVariants], list[Match]]
+
+
+class MatchService:
+    """A `Matcher` shared by stream threads, with its bank index refreshed periodically."""
+
+    def __init__(self, matcher: Matcher, refresh_every: float = 10.0) -> None:
+        self.matcher = matcher
+        self.refresh_every = refresh_every
+        self._lock = threading.Lock()
+        self._refreshed = time.monotonic()
+
+    def __call__(self, frame: FrameVariants) -> list[Match]:
+        """Matches of one sampled frame (applies bank edits at most `refresh_every` s late)."""
+        with self._lock:
+            now = time.monotonic()
+            if now - self._refreshed >= self.refresh_every:
+                self._refreshed = now
+                self.matcher.index.refresh()
+            return self.matcher.match_variants([frame])[0]
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """A stream to watch: its id, source URL, source options and (optional) baseline sampling."""
+
+    stream_id: str
+    url: str
+    source: SourceOptions = field(default_factory=SourceOptions)
+    baseline: SamplingPolicy | None = None
+
+
+@dataclass
+class StreamStats:
+    """Counters of one stream, updated by its thread."""
+
+    state: str = "starting"
+    connections: int = 0
+    packets: int = 0
+    frames_decoded: int = 0
+    samples: int = 0
+    decode_errors: int = 0
+    alerts: int = 0
+    evidence_files: int = 0
+    last_t: float = 0.0
+    policy: str = ""
+    error: str | None = None
+    # (wall seconds since start, lag seconds, sample latency seconds) of recent samples.
+    sample_timing: deque[tuple[float, float, float]] = field(
+        default_factory=lambda: deque(maxlen=100_000)
+    )
+
+
+@dataclass(frozen=True)
+class _Preserve:
+    requested_by: str
+    reason: str
+
+
+class StreamWorker(threading.Thread):
+    """Decodes, samples and matches one stream in its own thread."""
+
+    def __init__(self, spec: StreamSpec, monitor: StreamMonitor) -> None:
+        super().__init__(name=f"stream-{spec.stream_id}", daemon=True)
+        self.spec = spec
+        self.monitor = monitor
+        self.stats = StreamStats()
+        self.stop_event = threading.Event()
+        self.inbox: queue.SimpleQueue[SamplingPolicy | _Preserve] = queue.SimpleQueue()
+        initial = monitor.risk.assess(spec.stream_id).policy
+        if spec.baseline is not None and initial == monitor.risk.baseline:
+            initial = spec.baseline
+        self.sampler = FrameSampler(initial)
+        self.stats.policy = initial.describe()
+        self.recorder = (
+            EvidenceRecorder(spec.stream_id, monitor.evidence_seconds)
+            if monitor.evidence is not None
+            else None
+        )
+        self._classified_at: dict[str, float] = {}
+        self._began = time.monotonic()
+        self._offset = 0.0
+
+    def run(self) -> None:
+        """Read connections until the source ends, fails for good, or the stream is stopped."""
+        self.stats.state = "running"
+        try:
+            source = LiveSource(self.spec.url, self.spec.source)
+            for conn in source.connections(self.stop_event):
+                self.stats.connections += 1
+                try:
+                    self._read(conn)
+                except SourceError as exc:
+                    self.stats.error = str(exc)
+                    log.warning("stream %s: %s", self.spec.stream_id, exc)
+                finally:
+                    self._finish_capture(conn)
+                    conn.close()
+            self.stats.state = "stopped" if self.stop_event.is_set() else "ended"
+        except Exception as exc:  # a broken stream ends itself, never the process
+            self.stats.state = "failed"
+            self.stats.error = str(exc)
+            log.warning("stream %s failed: %s", self.spec.stream_id, exc)
+        finally:
+            self.monitor._stream_done(self)
+
+    # --- the decode loop ----------------------------------------------------------------------
+
+    def _read(self, conn: Connection) -> None:
+        stream = conn.stream
+        stream.thread_type = "SLICE"  # frame threading would delay each frame by (n-1) frames
+        ctx = stream.codec_context
+        ctx.thread_count = 1
+        ctx.skip_frame = self.sampler.policy.skip_frame
+        time_base = conn.time_base
+        self.sampler.restart()
+        # Files keep their own clock; a live connection's clock starts at its first packet.
+        first: float | None = None if conn.kind.live else 0.0
+        start = time.monotonic()
+        for packet in conn.packets(self.stop_event):
+            arrival = conn.arrival
+            self._drain_inbox(ctx, packet.is_keyframe)
+            stamp = packet.dts if packet.dts is not None else packet.pts
+            packet_t = float(stamp * time_base) if stamp is not None else None
+            if packet_t is not None and first is None:
+                first = packet_t
+            t_packet = self._offset + ((packet_t - (first or 0.0)) if packet_t is not None else 0.0)
+            self.stats.packets += 1
+            if self.recorder is not None:
+                done = self.recorder.push(packet, t_packet)
+                if done is not None:
+                    self._write_evidence(done, stream)
+            try:
+                frames = packet.decode()
+            except (av.error.InvalidDataError, av.error.FFmpegError) as exc:
+                self.stats.decode_errors += 1
+                log.debug("stream %s: bad packet: %s", self.spec.stream_id, exc)
+                continue
+            for frame in frames:
+                ft = frame.time
+                t = self._offset + (float(ft) - (first or 0.0) if ft is not None else 0.0)
+                self._on_frame(frame, t, arrival, start, first)
+        try:
+            for frame in stream.codec_context.decode(None):
+                ft = frame.time
+                t = self._offset + (float(ft) - (first or 0.0) if ft is not None else 0.0)
+                self._on_frame(frame, t, time.monotonic(), start, first)
+        except av.error.FFmpegError:
+            self.stats.decode_errors += 1
+        # A reconnect continues the stream clock where this connection stopped.
+        self._offset = self.stats.last_t + 1e-3
+
+    def _on_frame(
+        self, frame: Any, t: float, arrival: float, start: float, first: float | None
+    ) -> None:
+        self.stats.frames_decoded += 1
+        self.stats.last_t = max(self.stats.last_t, t)
+        reason = self.sampler.offer(t, frame)
+        if reason is None:
+            return
+        fh = hash_video_frame(frame, t=t, short_side=self.monitor.hash_short_side)
+        matches = self.monitor.match(fh)
+        sample = SampledMatches(
+            self.spec.stream_id, t, arrival, fh.hashes["original"], fh.quality, matches, reason
+        )
+        alerts = self.monitor.alerts.observe(sample)
+        now = time.monotonic()
+        self.stats.samples += 1
+        # Lag: how far decoding runs behind the stream's own clock since this connection opened.
+        lag = (arrival - start) - (t - self._offset) if first is not None else 0.0
+        self.stats.sample_timing.append((now - self._began, lag, now - arrival))
+        if alerts:
+            self.stats.alerts += len(alerts)
+            self._alerted(alerts)
+        self._classify(frame, t)
+
+    def _alerted(self, alerts: Sequence[Alert]) -> None:
+        if self.recorder is None:
+            return
+        for alert in alerts:
+            self.recorder.trigger(
+                f"alert:{alert.alert_id}",
+                "match",
+                [
+                    {
+                        "alert_id": alert.alert_id,
+                        "t": alert.t,
+                        "bank": alert.bank,
+                        "entry_id": alert.entry_id,
+                        "entry_hash": alert.entry_hash,
+                        "frame_hash": alert.frame_hash,
+                        "distance": alert.distance,
+                        "label": alert.label,
+                    }
+                ],
+            )
+
+    def _classify(self, frame: Any, t: float) -> None:
+        for classifier in self.monitor.classifiers:
+            last = self._classified_at.get(classifier.name)
+            if last is not None and t - last < classifier.interval:
+                continue
+            self._classified_at[classifier.name] = t
+            try:
+                score = classifier.score(frame)
+            except Exception:  # a broken model must not stop the stream
+                log.exception("classifier %s failed", classifier.name)
+                continue
+            event = StreamEvent(
+                "classifier_score", self.spec.stream_id, classifier=classifier.name, score=score
+            )
+            self.monitor.apply_event(event)
+
+    def _drain_inbox(self, ctx: Any, at_keyframe: bool) -> None:
+        while True:
+            try:
+                item = self.inbox.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, SamplingPolicy):
+                self.sampler.request(item)
+            elif self.recorder is not None:
+                self.recorder.trigger(item.requested_by, item.reason)
+        if self.sampler.pending is not None and self.sampler.apply_pending(at_keyframe):
+            ctx.skip_frame = self.sampler.policy.skip_frame
+        self.stats.policy = self.sampler.policy.describe()
+
+    def _finish_capture(self, conn: Connection) -> None:
+        if self.recorder is None:
+            return
+        capture = self.recorder.flush()
+        if capture is not None:
+            self._write_evidence(capture, conn.stream)
+
+    def _write_evidence(self, capture: Capture, stream: Any) -> None:
+        store = self.monitor.evidence
+        if store is None:
+            return
+        try:
+            record = store.write(capture, stream)
+        except Exception:
+            log.exception("stream %s: writing evidence failed", self.spec.stream_id)
+            return
+        if record is not None:
+            self.stats.evidence_files += 1
+            self.monitor._evidence_written(record)
+
+
+class StreamMonitor:
+    """Watches many streams in one process: a decode thread per stream."""
+
+    def __init__(
+        self,
+        match: MatchFunction,
+        alerts: AlertRouter,
+        *,
+        risk: RiskBook | None = None,
+        evidence: EvidenceStore | None = None,
+        evidence_seconds: float = 30.0,
+        classifiers: Sequence[FrameClassifier] = (),
+        hash_short_side: int = HASH_SHORT_SIDE,
+        on_evidence: Callable[[EvidenceRecord], None] | None = None,
+        on_stream_end: Callable[[str, StreamStats], None] | None = None,
+    ) -> None:
+        self.match = match
+        self.alerts = alerts
+        self.risk = risk or RiskBook()
+        self.evidence = evidence
+        self.evidence_seconds = evidence_seconds
+        self.classifiers = list(classifiers)
+        self.hash_short_side = hash_short_side
+        self.on_evidence = on_evidence
+        self.on_stream_end = on_stream_end
+        self.evidence_records: list[EvidenceRecord] = []
+        self._workers: dict[str, StreamWorker] = {}
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+
+    def add(self, spec: StreamSpec) -> StreamWorker:
+        """Start watching a stream; a stream id already watched is refused with `ValueError`."""
+        with self._lock:
+            if spec.stream_id in self._workers:
+                raise ValueError(f"stream {spec.stream_id!r} is already watched")
+            worker = StreamWorker(spec, self)
+            self._workers[spec.stream_id] = worker
+        worker.start()
+        return worker
+
+    def streams(self) -> dict[str, StreamStats]:
+        """Stats of the streams being watched."""
+        with self._lock:
+            return {sid: w.stats for sid, w in self._workers.items()}
+
+    def stop(self, stream_id: str) -> None:
+        """Ask one stream's thread to stop."""
+        with self._lock:
+            worker = self._workers.get(stream_id)
+        if worker is not None:
+            worker.stop_event.set()
+
+    def stop_all(self) -> None:
+        """Ask every stream's thread to stop."""
+        with self._lock:
+            workers = list(self._workers.values())
+        for worker in workers:
+            worker.stop_event.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until no stream is watched; return False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._changed:
+            while self._workers:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._changed.wait(0.2 if remaining is None else min(0.2, remaining))
+        return True
+
+    def apply_event(self, event: StreamEvent) -> RiskAssessment:
+        """Feed a context event; the stream's sampling follows its new risk assessment."""
+        assessment = self.risk.apply(event)
+        with self._lock:
+            worker = self._workers.get(event.stream_id)
+        if worker is not None:
+            worker.inbox.put(assessment.policy)
+        return assessment
+
+    def preserve_stream_evidence(
+        self, stream_id: str, requested_by: str, reason: str = "panic_report"
+    ) -> bool:
+        """Keep the stream's buffer plus the next seconds as evidence; False if not watched."""
+        with self._lock:
+            worker = self._workers.get(stream_id)
+        if worker is None or worker.recorder is None:
+            return False
+        worker.inbox.put(_Preserve(requested_by, reason))
+        return True
+
+    def _stream_done(self, worker: StreamWorker) -> None:
+        with self._changed:
+            self._workers.pop(worker.spec.stream_id, None)
+            self._changed.notify_all()
+        self.alerts.end_stream(worker.spec.stream_id)
+        if self.on_stream_end is not None:
+            self.on_stream_end(worker.spec.stream_id, worker.stats)
+
+    def _evidence_written(self, record: EvidenceRecord) -> None:
+        with self._lock:
+            self.evidence_records.append(record)
+        if self.on_evidence is not None:
+            self.on_evidence(record)

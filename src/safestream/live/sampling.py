@@ -1,0 +1,163 @@
+"""Which decoded frames to hash: by presentation time, plus scene cuts, or keyframes only.
+
+* `full` mode decodes every reference frame (B-frames are skipped with `skip_frame=NONREF`
+  because nothing is predicted from them) and hashes the first frame at or after each tick of
+  the sampling clock (`fps` per second of stream time, so variable frame rates and dropped
+  frames do not shift it), plus frames where a cheap luma-thumbnail difference sees a cut.
+* `keyframes` mode asks the decoder for keyframes only (`skip_frame=NONKEY`, about a tenth of
+  the decode cost) and hashes those, at most `fps` per second. It sees one frame per GOP, so
+  it is the low-risk first pass; a risk rise switches the stream to `full`.
+
+The decoder's `skip_frame` can only be relaxed at a keyframe (frames predicted from skipped
+frames would be garbage), so a switch to `full` is held until the next keyframe packet.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+from safestream.core.errors import InvalidInput
+
+# Thumbnail grid for the scene-change test: ~32 x 18 samples of the Y plane.
+THUMB_COLUMNS = 32
+THUMB_ROWS = 18
+
+
+class SamplingMode(StrEnum):
+    """How much of a stream is decoded."""
+
+    KEYFRAMES = "keyframes"
+    FULL = "full"
+
+
+@dataclass(frozen=True)
+class SamplingPolicy:
+    """A stream's sampling: mode, clock rate (samples per stream second), scene-change extras."""
+
+    mode: SamplingMode = SamplingMode.FULL
+    fps: float = 1.0
+    scene_change: bool = True
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.fps) and 0 < self.fps <= 30):
+            raise InvalidInput(f"sampling fps must be in (0, 30], got {self.fps}")
+
+    @property
+    def skip_frame(self) -> str:
+        """The decoder's `skip_frame` setting for this policy."""
+        return "NONKEY" if self.mode is SamplingMode.KEYFRAMES else "NONREF"
+
+    def describe(self) -> str:
+        """Short text such as `full@2fps+scene`."""
+        extra = "+scene" if self.scene_change and self.mode is SamplingMode.FULL else ""
+        return f"{self.mode.value}@{self.fps:g}fps{extra}"
+
+
+class SceneChangeDetector:
+    """Flags a cut when the mean absolute difference of two luma thumbnails jumps.
+
+    A cut is a difference above `factor` times the median of recent differences and above an
+    absolute `floor` (in luma levels), so noise on a static scene and steady motion stay quiet.
+    """
+
+    def __init__(self, factor: float = 4.0, floor: float = 8.0, window: int = 30) -> None:
+        self.factor = factor
+        self.floor = floor
+        self._previous: np.ndarray[Any, np.dtype[np.int16]] | None = None
+        self._recent: deque[float] = deque(maxlen=window)
+
+    def reset(self) -> None:
+        """Forget the previous frame (after a reconnect)."""
+        self._previous = None
+        self._recent.clear()
+
+    def is_cut(self, frame: Any) -> bool:
+        """True when `frame` (a PyAV VideoFrame) starts a new scene."""
+        thumb = luma_thumbnail(frame)
+        previous, self._previous = self._previous, thumb
+        if previous is None or previous.shape != thumb.shape:
+            return False
+        diff = float(np.abs(thumb - previous).mean())
+        baseline = float(np.median(self._recent)) if self._recent else diff
+        self._recent.append(diff)
+        return diff > self.floor and diff > self.factor * max(baseline, 0.5)
+
+
+def luma_thumbnail(frame: Any) -> np.ndarray[Any, np.dtype[np.int16]]:
+    """A strided view of the Y plane (no copy of the full frame), as int16."""
+    width, height = frame.width, frame.height
+    if frame.format.name.startswith(("yuv", "nv", "gray")):
+        plane = frame.planes[0]
+        rows = np.frombuffer(plane, dtype=np.uint8).reshape(height, plane.line_size)
+        step_y = max(1, height // THUMB_ROWS)
+        step_x = max(1, width // THUMB_COLUMNS)
+        # Copy the few samples so the thumbnail does not pin the decoder's frame buffer.
+        return rows[::step_y, :width:step_x].astype(np.int16)
+    small = frame.reformat(THUMB_COLUMNS, THUMB_ROWS, "gray").to_ndarray()
+    return np.asarray(small, dtype=np.int16)
+
+
+class FrameSampler:
+    """Decides, frame by frame, whether to hash; holds policy switches until a keyframe."""
+
+    # Extra scene-change samples closer than this to the previous sample are dropped.
+    MIN_SCENE_GAP = 0.2
+
+    def __init__(self, policy: SamplingPolicy | None = None) -> None:
+        self.policy = policy or SamplingPolicy()
+        self.pending: SamplingPolicy | None = None
+        self.scenes = SceneChangeDetector()
+        self._next_t = -math.inf
+        self._last_sample_t = -math.inf
+
+    def request(self, policy: SamplingPolicy) -> None:
+        """Ask for a new policy; it takes effect at the next `apply_pending` call allowed."""
+        self.pending = None if policy == self.policy else policy
+
+    def apply_pending(self, at_keyframe: bool) -> bool:
+        """Switch to the pending policy if safe now; return True if the decoder must change."""
+        if self.pending is None:
+            return False
+        relaxes = self.pending.mode is SamplingMode.FULL and self.policy.mode is not (
+            SamplingMode.FULL
+        )
+        if relaxes and not at_keyframe:
+            return False
+        changed = self.pending.skip_frame != self.policy.skip_frame
+        self.policy, self.pending = self.pending, None
+        self.scenes.reset()
+        # Re-align the clock so a faster rate starts at once.
+        self._next_t = min(self._next_t, self._last_sample_t + 1.0 / self.policy.fps)
+        return changed
+
+    def offer(self, t: float, frame: Any) -> str | None:
+        """The reason to hash the frame at stream time `t` ("clock" or "scene"), or None."""
+        cut = False
+        if self.policy.scene_change and self.policy.mode is SamplingMode.FULL:
+            cut = self.scenes.is_cut(frame)
+        if t + 1e-6 >= self._next_t:
+            self._take(t)
+            return "clock"
+        if cut and t - self._last_sample_t >= self.MIN_SCENE_GAP:
+            self._take(t)
+            return "scene"
+        return None
+
+    def restart(self) -> None:
+        """Start the clock afresh (a new connection whose times may restart)."""
+        self._next_t = -math.inf
+        self._last_sample_t = -math.inf
+        self.scenes.reset()
+
+    def _take(self, t: float) -> None:
+        period = 1.0 / self.policy.fps
+        self._last_sample_t = t
+        self._next_t = max(self._next_t, (math.floor(t / period + 1e-6) + 1) * period)
+        if self._next_t <= t:
+            self._next_t = t + period

@@ -1,0 +1,233 @@
+"""Open live sources with PyAV, with open and read timeouts and bounded reconnects.
+
+A source URL is one of:
+
+* a file path (or `file:` URL): read once, as fast as possible or paced at real time;
+* `rtmp://`, `rtmps://`, `srt://`, `rtsp://` or an HLS playlist `http(s)://....m3u8`: pulled;
+* `listen+rtmp://HOST:PORT/APP/KEY` (also `listen+srt://`): SafeStream is the server and a
+  broadcaster (OBS, ffmpeg) publishes to `rtmp://HOST:PORT/APP/KEY`. One publisher per socket.
+
+Every network open and read carries a timeout (PyAV raises on a stall instead of blocking), and
+probing is capped at `analyzeduration` so the first frame comes in about a second instead of
+five. When a live source ends, stalls or fails, it is reopened after a backoff that doubles up to
+`max_delay`; after `max_attempts` consecutive failed opens the source is given up. A connection
+that delivered packets resets the count. Files are never reopened.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import av
+
+from safestream.core.errors import InvalidInput, SafeStreamError
+
+log = logging.getLogger(__name__)
+
+LISTEN_PREFIX = "listen+"
+_PULL_SCHEMES = frozenset({"rtmp", "rtmps", "rtsp", "srt", "http", "https", "udp", "tcp"})
+
+
+class SourceError(SafeStreamError):
+    """A source could not be opened or read (after any reconnects)."""
+
+
+class SourceStalled(SourceError):
+    """A source sent nothing for longer than its read timeout."""
+
+
+@dataclass(frozen=True)
+class ReconnectPolicy:
+    """Bounded exponential backoff between attempts to reopen a live source."""
+
+    max_attempts: int = 5
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before attempt number `attempt` (1 = first retry)."""
+        return float(min(self.max_delay, self.initial_delay * 2 ** max(0, attempt - 1)))
+
+
+NO_RECONNECT = ReconnectPolicy(max_attempts=0)
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """How to open a source: timeouts in seconds, probing, pacing and reconnects."""
+
+    open_timeout: float = 10.0
+    read_timeout: float = 5.0
+    analyze_seconds: float = 1.0
+    realtime: bool = False
+    reconnect: ReconnectPolicy = field(default_factory=ReconnectPolicy)
+    live_start_index: int | None = None
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    """What a URL names: `file`, `pull` or `listen`, and the URL PyAV opens."""
+
+    kind: str
+    target: str
+
+    @property
+    def live(self) -> bool:
+        """True for network sources, which are reopened when they end."""
+        return self.kind != "file"
+
+
+def classify(url: str) -> SourceKind:
+    """Tell files, pulled URLs and listen URLs apart; raise `InvalidInput` for anything else."""
+    text = url.strip()
+    if not text:
+        raise InvalidInput("empty source URL")
+    if text.startswith(LISTEN_PREFIX):
+        inner = text[len(LISTEN_PREFIX) :]
+        scheme = urlsplit(inner).scheme
+        if scheme not in ("rtmp", "srt"):
+            raise InvalidInput(f"can only listen for rtmp or srt, not {scheme!r}: {url}")
+        if scheme == "rtmp" and urlsplit(inner).path.count("/") < 2:
+            raise InvalidInput(f"an RTMP listen URL needs /APP/KEY after the port: {url}")
+        return SourceKind("listen", inner)
+    parts = urlsplit(text)
+    if parts.scheme == "file":
+        return SourceKind("file", parts.path)
+    if parts.scheme in _PULL_SCHEMES:
+        return SourceKind("pull", text)
+    if parts.scheme and len(parts.scheme) > 1:
+        raise InvalidInput(f"unsupported source scheme {parts.scheme!r}: {url}")
+    if not Path(text).is_file():
+        raise InvalidInput(f"no such file: {text}")
+    return SourceKind("file", text)
+
+
+class Connection:
+    """One opened container and its video stream; yields packets, optionally paced."""
+
+    def __init__(self, container: Any, kind: SourceKind, options: SourceOptions) -> None:
+        self.container = container
+        self.kind = kind
+        self.options = options
+        videos = container.streams.video
+        if not videos:
+            container.close()
+            raise SourceError(f"no video stream in {kind.target}")
+        self.stream = videos[0]
+        self.time_base = self.stream.time_base
+        self.opened_at = time.monotonic()
+        self.packet_count = 0
+        # When the last packet arrived (monotonic); for paced files, when it was due.
+        self.arrival = self.opened_at
+
+    def packets(self, stop: threading.Event) -> Iterator[Any]:
+        """Demuxed video packets until the source ends, stalls (`SourceStalled`) or `stop`."""
+        first_t: float | None = None
+        start = time.monotonic()
+        demuxed = self.container.demux(self.stream)
+        while not stop.is_set():
+            try:
+                packet = next(demuxed)
+            except StopIteration:
+                return
+            except (av.error.ExitError, av.error.TimeoutError) as exc:
+                raise SourceStalled(
+                    f"{self.kind.target}: no data for {self.options.read_timeout:g} s"
+                ) from exc
+            except av.error.EOFError:
+                return
+            except (av.error.FFmpegError, OSError) as exc:
+                raise SourceError(f"{self.kind.target}: read failed: {exc}") from exc
+            if packet.size == 0:
+                continue  # the demuxer's flush packet
+            self.packet_count += 1
+            self.arrival = time.monotonic()
+            if self.options.realtime and packet.dts is not None:
+                # Release packets at the pace of their timestamps, as a live source would.
+                t = float(packet.dts * self.time_base)
+                first_t = t if first_t is None else first_t
+                due = start + (t - first_t)
+                wait = due - time.monotonic()
+                if wait > 0 and stop.wait(wait):
+                    return
+                self.arrival = due
+            yield packet
+
+    def close(self) -> None:
+        """Close the container (unclosed containers leak decoder memory)."""
+        try:
+            self.container.close()
+        except Exception:  # closing a broken network container can raise; nothing to keep
+            log.debug("closing %s failed", self.kind.target, exc_info=True)
+
+
+def open_connection(kind: SourceKind, options: SourceOptions) -> Connection:
+    """Open one container for `kind` with timeouts; raise `SourceError` on failure."""
+    av_options: dict[str, str] = {}
+    timeout: tuple[float, float] | None = None
+    if kind.live:
+        micros = str(int(options.analyze_seconds * 1_000_000))
+        av_options.update({"analyzeduration": micros, "probesize": "2000000"})
+        timeout = (options.open_timeout, options.read_timeout)
+        if kind.kind == "pull":
+            av_options["rw_timeout"] = str(int(options.read_timeout * 1_000_000))
+        if kind.kind == "listen":
+            av_options["listen"] = "1"
+        if kind.target.split("?")[0].endswith(".m3u8") and options.live_start_index is not None:
+            av_options["live_start_index"] = str(options.live_start_index)
+    try:
+        container = av.open(
+            kind.target, mode="r", options=av_options, timeout=timeout, metadata_errors="ignore"
+        )
+    except (av.error.ExitError, av.error.TimeoutError) as exc:
+        raise SourceStalled(f"{kind.target}: nothing within {options.open_timeout:g} s") from exc
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise SourceError(f"{kind.target}: cannot open: {exc}") from exc
+    return Connection(container, kind, options)
+
+
+class LiveSource:
+    """A stream to watch: hands out connections, reopening a live one with bounded backoff."""
+
+    def __init__(self, url: str, options: SourceOptions | None = None) -> None:
+        self.url = url
+        self.kind = classify(url)
+        self.options = options or SourceOptions()
+        self.failures: list[str] = []
+
+    def connections(self, stop: threading.Event) -> Iterator[Connection]:
+        """Yield connections until the source ends for good or `stop` is set.
+
+        The caller reads each connection's packets and closes it; errors while reading are
+        reported back through `report_failure` so the next open waits its backoff.
+        """
+        policy = self.options.reconnect if self.kind.live else NO_RECONNECT
+        attempt = 0
+        while not stop.is_set():
+            try:
+                conn = open_connection(self.kind, self.options)
+            except SourceError as exc:
+                self.failures.append(str(exc))
+                attempt += 1
+                if attempt > policy.max_attempts:
+                    raise
+                log.info("%s; retry %d in %.1f s", exc, attempt, policy.delay(attempt))
+                if stop.wait(policy.delay(attempt)):
+                    return
+                continue
+            yield conn
+            if not self.kind.live:
+                return
+            # A connection that carried packets was a success: start counting afresh.
+            attempt = 0 if conn.packet_count else attempt + 1
+            if attempt > policy.max_attempts:
+                return
+            if stop.wait(policy.delay(max(1, attempt))):
+                return
