@@ -107,9 +107,7 @@ class BankRepository:
         """All banks with their entry counts, by name."""
         with self.db.session() as s:
             counts = dict(
-                s.execute(
-                    select(BankEntryRow.bank_id, func.count()).group_by(BankEntryRow.bank_id)
-                )
+                s.execute(select(BankEntryRow.bank_id, func.count()).group_by(BankEntryRow.bank_id))
                 .tuples()
                 .all()
             )
@@ -239,13 +237,16 @@ class BankRepository:
             return [(_entry(e, b.name), _bank(b)) for e, b in rows]
 
     def content_sizes(self, content_ids: Sequence[str]) -> dict[str, int]:
-        """How many distinct hashes each source video contributed (for vPDQ percentages)."""
+        """How many distinct PDQ hashes each source video contributed (for vPDQ percentages)."""
         if not content_ids:
             return {}
         with self.db.session() as s:
             rows = s.execute(
                 select(BankEntryRow.content_id, func.count(func.distinct(BankEntryRow.value)))
-                .where(BankEntryRow.content_id.in_(list(content_ids)))
+                .where(
+                    BankEntryRow.content_id.in_(list(content_ids)),
+                    BankEntryRow.signal_type == SignalType.PDQ.value,
+                )
                 .group_by(BankEntryRow.content_id)
             ).tuples()
             return {cid: n for cid, n in rows if cid is not None}
