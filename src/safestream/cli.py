@@ -30,6 +30,14 @@ def _register() -> None:
 
     register_reports(app)
 
+    from safestream.finance.cli import register as register_finance
+
+    register_finance(app)
+
+    from safestream.live.cli import register as register_live
+
+    register_live(app)
+
 
 _register()
 

@@ -1,0 +1,309 @@
+"""Live commands: `safestream watch URL...` and `safestream live serve|add|event|preserve`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from safestream.core.errors import InvalidInput, SafeStreamError
+from safestream.media.cli.common import EXIT_OK, EXIT_SOME_FAILED, emit, error_line, fail
+
+live_app = typer.Typer(help="Watch live streams across workers (NATS JetStream).")
+
+WEBHOOK_SECRET_ENV = "SAFESTREAM_WEBHOOK_SECRET"
+
+
+@dataclass
+class MonitorOptions:
+    """What `watch` and `live serve` share: banks, alerting, evidence, classifiers."""
+
+    banks: list[str]
+    threshold: int | None
+    confirm: list[str]
+    evidence: bool
+    evidence_seconds: float
+    webhook: str | None
+    store_reports: bool
+    classifier: Path | None
+    fps: float
+    keyframes: bool
+
+
+def build_monitor(options: MonitorOptions) -> Any:
+    """Open the store and bank index and assemble a `StreamMonitor` with its sinks."""
+    from safestream.live.alerts import AlertRouter, AlertSink, Confirmation, JsonLinesSink
+    from safestream.live.classifiers import OnnxFrameClassifier
+    from safestream.live.evidence import EvidenceStore
+    from safestream.live.monitor import MatchService, StreamMonitor
+    from safestream.live.risk import RiskBook
+    from safestream.live.sampling import SamplingMode, SamplingPolicy
+    from safestream.live.sinks import StoreReportSink, WebhookSink
+    from safestream.media.bank_index import BankIndex
+    from safestream.media.cli.common import open_store
+    from safestream.media.matching import Matcher
+
+    store = open_store()
+    index = BankIndex.open(store.banks, store.settings.index_dir / "pdq")
+    matcher = Matcher(
+        store.banks, index, bank_names=options.banks or None, threshold=options.threshold
+    )
+    sinks: list[AlertSink] = [JsonLinesSink()]
+    if options.webhook:
+        secret = os.environ.get(WEBHOOK_SECRET_ENV, "")
+        if not secret:
+            raise InvalidInput(f"--webhook needs the shared secret in {WEBHOOK_SECRET_ENV}")
+        sinks.append(WebhookSink(options.webhook, secret.encode()))
+    if options.store_reports:
+        sinks.append(StoreReportSink(store.db, store.settings))
+    confirmations = dict(Confirmation.parse(text) for text in options.confirm)
+    mode = SamplingMode.KEYFRAMES if options.keyframes else SamplingMode.FULL
+    baseline = SamplingPolicy(mode, options.fps)
+    classifiers = [OnnxFrameClassifier(options.classifier)] if options.classifier else []
+    return StreamMonitor(
+        MatchService(matcher),
+        AlertRouter(sinks, confirmations=confirmations),
+        risk=RiskBook(baseline),
+        evidence=EvidenceStore.from_settings(store.settings) if options.evidence else None,
+        evidence_seconds=options.evidence_seconds,
+        classifiers=classifiers,
+        on_evidence=lambda record: _log_line(
+            {
+                "event": "evidence_written",
+                "stream": record.manifest["stream_id"],
+                "file": str(record.clip_path),
+                "manifest": str(record.manifest_path),
+            }
+        ),
+    )
+
+
+def _log_line(record: dict[str, Any]) -> None:
+    # Lifecycle records go to stderr so stdout carries alerts only.
+    sys.stderr.write(json.dumps(record, separators=(",", ":"), default=str) + "\n")
+    sys.stderr.flush()
+
+
+_BANK = typer.Option(None, "--bank", help="Match only these banks (repeatable).")
+_THRESHOLD = typer.Option(None, help="Override every bank's distance threshold.")
+_CONFIRM = typer.Option(
+    None, "--confirm", help="Require K of the last N samples for a bank: BANK=K/N (repeatable)."
+)
+_EVIDENCE = typer.Option(True, "--evidence/--no-evidence", help="Keep encrypted evidence clips.")
+_EVIDENCE_SECONDS = typer.Option(30.0, help="Seconds kept before and after an alert.")
+_WEBHOOK = typer.Option(None, help=f"POST alerts here, signed with ${WEBHOOK_SECRET_ENV}.")
+_STORE = typer.Option(False, "--store-reports", help="File each alert as a report in the store.")
+_CLASSIFIER = typer.Option(None, help="An ONNX frame classifier whose score feeds stream risk.")
+_FPS = typer.Option(1.0, help="Sampled frames per second of stream time.")
+_KEYFRAMES = typer.Option(False, "--keyframes", help="Low-risk baseline: decode keyframes only.")
+
+
+def watch(
+    urls: list[str] = typer.Argument(
+        ...,
+        help="Files, rtmp://, srt://, HLS .m3u8 URLs, or "
+        "listen+rtmp://HOST:PORT/APP/KEY to accept a push.",
+    ),
+    bank: list[str] = _BANK,
+    threshold: int | None = _THRESHOLD,
+    confirm: list[str] = _CONFIRM,
+    evidence: bool = _EVIDENCE,
+    evidence_seconds: float = _EVIDENCE_SECONDS,
+    webhook: str | None = _WEBHOOK,
+    store_reports: bool = _STORE,
+    classifier: Path | None = _CLASSIFIER,
+    fps: float = _FPS,
+    keyframes: bool = _KEYFRAMES,
+    realtime: bool = typer.Option(False, help="Read files at their own pace, as if live."),
+    open_timeout: float = typer.Option(10.0, help="Seconds to wait for a source to open."),
+    read_timeout: float = typer.Option(5.0, help="Seconds of silence before a source stalls."),
+    reconnects: int = typer.Option(5, help="Reopen attempts for a live source that drops."),
+) -> None:
+    """Watch streams and print each alert as a JSON line; returns when the sources end."""
+    from safestream.live.monitor import StreamSpec
+    from safestream.live.sources import ReconnectPolicy, SourceOptions, classify
+
+    options = MonitorOptions(
+        bank or [], threshold, confirm or [], evidence, evidence_seconds, webhook,
+        store_reports, classifier, fps, keyframes,
+    )  # fmt: skip
+    try:
+        for url in urls:
+            classify(url)
+        monitor = build_monitor(options)
+    except SafeStreamError as exc:
+        raise typer.Exit(fail(exc)) from exc
+    source = SourceOptions(
+        open_timeout=open_timeout,
+        read_timeout=read_timeout,
+        realtime=realtime,
+        reconnect=ReconnectPolicy(max_attempts=reconnects),
+    )
+    failed: list[str] = []
+    monitor.on_stream_end = lambda sid, stats: (
+        failed.append(f"{sid}: {stats.error}") if stats.state == "failed" else None
+    )
+    for url in dict.fromkeys(urls):
+        monitor.add(StreamSpec(url, url, source))
+    try:
+        while not monitor.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        monitor.stop_all()
+        monitor.wait(15)
+    finally:
+        monitor.alerts.close()
+    for line in failed:
+        error_line(None, line)
+    raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+
+
+@live_app.command("serve")
+def serve(
+    nats_server: str | None = typer.Option(
+        None, "--nats", help="NATS URL (or $SAFESTREAM_NATS_URL)."
+    ),
+    prefix: str = typer.Option("safestream", help="Subject prefix (one per deployment)."),
+    max_streams: int = typer.Option(30, help="Streams this worker watches at most."),
+    ack_wait: float = typer.Option(6.0, help="Seconds before a silent worker's streams move."),
+    bank: list[str] = _BANK,
+    threshold: int | None = _THRESHOLD,
+    confirm: list[str] = _CONFIRM,
+    evidence: bool = _EVIDENCE,
+    evidence_seconds: float = _EVIDENCE_SECONDS,
+    webhook: str | None = _WEBHOOK,
+    store_reports: bool = _STORE,
+    classifier: Path | None = _CLASSIFIER,
+    fps: float = _FPS,
+    keyframes: bool = _KEYFRAMES,
+) -> None:
+    """Run a live worker: take streams from the JetStream queue and watch them until stopped."""
+    from safestream.live.distribution import LiveSubjects, LiveWorker, nats_url
+
+    options = MonitorOptions(
+        bank or [], threshold, confirm or [], evidence, evidence_seconds, webhook,
+        store_reports, classifier, fps, keyframes,
+    )  # fmt: skip
+    try:
+        subjects = LiveSubjects(prefix)
+        monitor = build_monitor(options)
+    except SafeStreamError as exc:
+        raise typer.Exit(fail(exc)) from exc
+    worker = LiveWorker(
+        monitor,
+        url=nats_url(nats_server),
+        subjects=subjects,
+        max_streams=max_streams,
+        ack_wait=ack_wait,
+        on_lifecycle=_log_line,
+    )
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await worker.run(stop)
+
+    try:
+        asyncio.run(main())
+    except SafeStreamError as exc:
+        raise typer.Exit(fail(exc)) from exc
+    finally:
+        monitor.alerts.close()
+
+
+@live_app.command("add")
+def add(
+    url: str = typer.Argument(..., help="The stream's source URL."),
+    stream_id: str | None = typer.Option(None, "--id", help="Stream id (default: the URL)."),
+    keyframes: bool = typer.Option(False, "--keyframes", help="Baseline: keyframes only."),
+    realtime: bool = typer.Option(False, help="Pace a file source as if live."),
+    nats_server: str | None = typer.Option(None, "--nats", help="NATS URL."),
+    prefix: str = typer.Option("safestream", help="Subject prefix."),
+) -> None:
+    """Queue a stream for the live workers."""
+    from safestream.live.distribution import LiveSubjects, WorkItem, queue_stream_async
+    from safestream.live.sources import classify
+
+    try:
+        classify(url)
+        item = WorkItem(stream_id or url, url, "keyframes" if keyframes else "full", realtime)
+        seq = asyncio.run(queue_stream_async(item, nats_server, LiveSubjects(prefix)))
+    except SafeStreamError as exc:
+        raise typer.Exit(fail(exc)) from exc
+    emit({"queued": item.stream_id, "url": url, "seq": seq})
+
+
+@live_app.command("event")
+def event(
+    stream_id: str = typer.Argument(..., help="The stream the event is about."),
+    kind: str = typer.Argument(
+        ..., help="stream_started, viewer_joined, payment, user_report or classifier_score."
+    ),
+    private: bool | None = typer.Option(None, "--private/--public", help="stream_started"),
+    account_age_days: float | None = typer.Option(None, help="Account age (broadcaster/viewer)."),
+    country: str | None = typer.Option(None, help="ISO country code (broadcaster or viewer)."),
+    viewer: str | None = typer.Option(None, help="Viewer account id."),
+    amount: float | None = typer.Option(None, help="payment amount"),
+    currency: str | None = typer.Option(None, help="payment currency"),
+    reporter: str | None = typer.Option(None, help="user_report: who reported"),
+    reason: str | None = typer.Option(None, help="user_report: why"),
+    classifier: str | None = typer.Option(None, help="classifier_score: model name"),
+    score: float | None = typer.Option(None, help="classifier_score: 0-1"),
+    nats_server: str | None = typer.Option(None, "--nats", help="NATS URL."),
+    prefix: str = typer.Option("safestream", help="Subject prefix."),
+) -> None:
+    """Feed a stream context event to whichever worker watches (or will watch) the stream."""
+    from safestream.live.distribution import LiveSubjects, publish_event_async
+    from safestream.live.risk import RiskBook, StreamEvent
+
+    data = {
+        "type": kind, "stream_id": stream_id, "private": private,
+        "account_age_days": account_age_days, "country": country, "viewer_id": viewer,
+        "amount": amount, "currency": currency, "reporter": reporter, "reason": reason,
+        "classifier": classifier, "score": score,
+    }  # fmt: skip
+    try:
+        parsed = StreamEvent.from_json({k: v for k, v in data.items() if v is not None})
+        seq = asyncio.run(publish_event_async(parsed, nats_server, LiveSubjects(prefix)))
+    except SafeStreamError as exc:
+        raise typer.Exit(fail(exc)) from exc
+    # The score this event alone implies; the worker folds it into the stream's full history.
+    emit({"recorded": parsed.to_json(), "seq": seq, **RiskBook().apply(parsed).to_json()})
+
+
+@live_app.command("preserve")
+def preserve(
+    stream_id: str = typer.Argument(..., help="The stream whose evidence to keep."),
+    by: str = typer.Option(..., "--by", help="Who asks (a report id, a user)."),
+    reason: str = typer.Option("panic_report", help="Why."),
+    nats_server: str | None = typer.Option(None, "--nats", help="NATS URL."),
+    prefix: str = typer.Option("safestream", help="Subject prefix."),
+) -> None:
+    """Ask the worker watching a stream to keep its evidence buffer and the next seconds."""
+    from safestream.live.distribution import LiveSubjects, request_preservation_async
+
+    try:
+        answer = asyncio.run(
+            request_preservation_async(stream_id, by, reason, nats_server, LiveSubjects(prefix))
+        )
+    except SafeStreamError as exc:
+        raise typer.Exit(fail(exc)) from exc
+    if not answer:
+        error_line(None, f"no live worker is watching stream {stream_id!r}")
+        raise typer.Exit(EXIT_SOME_FAILED)
+    emit(answer)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `watch` and the `live` group to the root `safestream` app."""
+    app.command("watch")(watch)
+    app.add_typer(live_app, name="live")
