@@ -36,6 +36,7 @@ from safestream.store.database import Database
 
 PASSWORD = "correct horse battery staple"
 ORG = "Example Call Co"
+LIGHT_ARGON2 = PasswordHasher(time_cost=1, memory_cost=1024)
 
 
 def email_of(role: str) -> str:
@@ -69,7 +70,8 @@ class Console:
     def ensure_user(self, role: str) -> None:
         """Add the user of a role on first use (Argon2 hashing is slow on purpose)."""
         if role not in self.users:
-            add_user(self.db, email_of(role), org=ORG, role=role, password=PASSWORD)
+            add_user(self.db, email_of(role), org=ORG, role=role, password=PASSWORD,
+                     hasher=LIGHT_ARGON2)
             self.users.add(role)
 
     def login(self, role: str) -> None:
@@ -121,8 +123,12 @@ def photo_report(stream: str, *, matched: bool = False, account: str = "u-1") ->
 
 @pytest.fixture(autouse=True)
 def fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Real Argon2id with light parameters: production cost makes each login take ~0.5 s."""
-    monkeypatch.setattr(access, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024))
+    """Real Argon2id with light parameters: production cost makes each login take ~0.5 s.
+
+    Login also rehashes a password whose parameters differ from the server's, so the server's
+    hasher gets the same light parameters for the test.
+    """
+    monkeypatch.setattr(access, "_HASHER", LIGHT_ARGON2)
 
 
 @pytest.fixture

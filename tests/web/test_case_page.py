@@ -1,0 +1,132 @@
+"""The case page: what a reviewer sees of a case, and notes and decisions taken from it."""
+
+from __future__ import annotations
+
+import re
+
+from safestream.core.reports import (
+    LiveStream,
+    LocationHint,
+    Platform,
+    ReportedAccount,
+    ReportIn,
+    ReportSource,
+)
+from tests.web.conftest import Console
+
+
+def _report(stream: str, account: str, *, danger: bool = False) -> ReportIn:
+    return ReportIn(
+        source=ReportSource.PANIC_BUTTON if danger else ReportSource.PLATFORM,
+        platform=Platform(name="ExampleCall", country="US"),
+        reported_accounts=[ReportedAccount(platform="examplecall", id=account)],
+        description=f"Stand-in report about {account}.",
+        child_in_danger=danger,
+        live_stream=LiveStream(stream_id=stream),
+        location_hints=[LocationHint(country="PH", source="ip")],
+    )
+
+
+def _decide(console: Console, case_id: int, **form: str) -> str:
+    token = console.csrf(f"/console/cases/{case_id}")
+    answer = console.client.post(
+        f"/console/cases/{case_id}/decisions", data={**form, "csrf_token": token}
+    )
+    return answer.text if answer.status_code == 200 else f"{answer.status_code}: {answer.text}"
+
+
+def test_two_reports_on_one_stream_are_one_case_drawn_with_the_shared_stream(
+    console: Console,
+) -> None:
+    first, case_id = console.file(_report("call-7", "host"))
+    second, same_case = console.file(_report("call-7", "guest"))
+    assert same_case == case_id
+    console.login("reviewer")
+    page = console.client.get(f"/console/cases/{case_id}").text
+    assert f"report {first[:8]}" in page and f"report {second[:8]}" in page
+    svg = page[page.index("<svg"): page.index("</svg>")]
+    assert svg.count("<line") == 4  # the shared stream to both reports, one account each
+    assert 'stroke="#1f2328"' in svg  # the shared stream node is ringed
+
+
+def test_case_page_shows_priority_rules_that_fired_and_routing(console: Console) -> None:
+    _, case_id = console.file(_report("call-8", "host", danger=True))
+    console.login("reviewer")
+    page = console.client.get(f"/console/cases/{case_id}").text
+    assert '<span class="prio p1">P1</span>' in page
+    assert "child_in_danger_panic" in page
+    assert "PNP-WCPC" in page and "NCMEC" in page
+
+
+def test_note_is_added_and_shown(console: Console) -> None:
+    _, case_id = console.file(_report("call-9", "host"))
+    console.login("reviewer")
+    token = console.csrf(f"/console/cases/{case_id}")
+    answer = console.client.post(
+        f"/console/cases/{case_id}/notes",
+        data={"body": "Checked the stream metadata.", "csrf_token": token},
+    )
+    assert "Note added." in answer.text
+    assert "Checked the stream metadata." in answer.text
+
+
+def test_confirm_closes_the_case_and_records_who_decided(console: Console) -> None:
+    _, case_id = console.file(_report("call-10", "host"))
+    console.login("reviewer")
+    page = _decide(console, case_id, decision="confirm", reason="Matches the report.")
+    assert "Decision recorded." in page
+    assert '<span class="pill">closed</span>' in page
+    assert "reviewer@example.org" in page
+
+
+def test_referral_names_the_chosen_agency(console: Console) -> None:
+    _, case_id = console.file(_report("call-11", "host"))
+    console.login("reviewer")
+    page = _decide(console, case_id, decision="refer", agency="PNP-WCPC", reason="Location PH.")
+    assert "→ PNP-WCPC" in page
+
+
+def test_escalation_without_a_reason_is_refused_and_names_the_field(console: Console) -> None:
+    _, case_id = console.file(_report("call-12", "host"))
+    console.login("reviewer")
+    page = _decide(console, case_id, decision="escalate")
+    assert page.startswith("422")
+    assert "reason" in page
+
+
+def test_decision_without_csrf_token_changes_nothing(console: Console) -> None:
+    _, case_id = console.file(_report("call-13", "host"))
+    console.login("reviewer")
+    answer = console.client.post(
+        f"/console/cases/{case_id}/decisions", data={"decision": "dismiss"}
+    )
+    assert answer.status_code == 403
+    page = console.client.get(f"/console/cases/{case_id}").text
+    assert '<span class="pill">open</span>' in page
+
+
+def test_auditor_may_not_open_a_case_or_decide(console: Console) -> None:
+    _, case_id = console.file(_report("call-14", "host"))
+    console.login("auditor")
+    assert console.client.get(f"/console/cases/{case_id}").status_code == 403
+    token = console.csrf("/console/audit")
+    answer = console.client.post(
+        f"/console/cases/{case_id}/decisions", data={"decision": "dismiss", "csrf_token": token}
+    )
+    assert answer.status_code == 403
+
+
+def test_unknown_case_is_a_404_page(console: Console) -> None:
+    console.login("reviewer")
+    answer = console.client.get("/console/cases/999")
+    assert answer.status_code == 404
+    assert "Not found" in answer.text
+
+
+def test_case_opened_in_the_console_is_in_the_audit_log(console: Console) -> None:
+    _, case_id = console.file(_report("call-15", "host"))
+    console.login("reviewer")
+    console.client.get(f"/console/cases/{case_id}")
+    console.login("auditor")
+    log = console.client.get(f"/console/audit?subject=case:{case_id}").text
+    assert re.search(r"reviewer@example.org</td>\s*<td><span class=\"pill\">case.open", log)
