@@ -252,12 +252,12 @@ def case_detail(db: Database, user: User, case_id: int) -> CaseDetail:
             )
         )
         holds = tuple(
-            EvidenceHold(h.stream_id, h.report_id, h.reason, h.rule, h.hold_until)
+            EvidenceHold(h.stream_id, h.report_id, h.reason, h.rule, aware(h.hold_until))
             for h in s.scalars(select(EvidenceHoldRow).where(EvidenceHoldRow.case_id == case_id))
         )
         users = dict(s.execute(select(UserRow.id, UserRow.email)).tuples().all())
         notes = tuple(
-            Note(n.id, n.case_id, users.get(n.author_id, "?"), n.body, n.created_at)
+            Note(n.id, n.case_id, users.get(n.author_id, "?"), n.body, aware(n.created_at))
             for n in s.scalars(
                 select(CaseNoteRow).where(CaseNoteRow.case_id == case_id).order_by(CaseNoteRow.id)
             )
@@ -269,7 +269,7 @@ def case_detail(db: Database, user: User, case_id: int) -> CaseDetail:
                 Decision(d.decision),
                 users.get(d.author_id, "?"),
                 d.reason,
-                d.created_at,
+                aware(d.created_at),
                 d.agency,
             )
             for d in s.scalars(
@@ -286,7 +286,7 @@ def case_detail(db: Database, user: User, case_id: int) -> CaseDetail:
                 e.content_type,
                 e.sha256,
                 e.size,
-                e.hold_until,
+                aware(e.hold_until),
                 matched.get(e.report_id),
                 int(views.get(e.id, 0)),
             )

@@ -27,6 +27,7 @@ from safestream.store.models.access import (
 )
 from safestream.store.models.cases import CaseMatchRow
 from safestream.store.models.reports import EvidenceRow, ReportRow
+from safestream.store.times import aware
 
 DEFAULT_EXPOSURE_BUDGET = 20
 MAX_EXPOSURE_BUDGET = 500
@@ -147,7 +148,7 @@ def exposure(db: Database, user: User) -> Exposure:
         return Exposure(None, None, 0, get_preferences(db, user).exposure_budget)
     with db.session() as s:
         viewed = s.scalar(select(func.count()).where(MediaViewRow.shift_id == shift.id)) or 0
-    return Exposure(shift.id, shift.started_at, int(viewed), shift.budget)
+    return Exposure(shift.id, aware(shift.started_at), int(viewed), shift.budget)
 
 
 def is_hash_matched(db: Database, evidence_id: str) -> str | None:
@@ -221,4 +222,4 @@ def media_views(db: Database, evidence_id: str) -> list[tuple[str, datetime, str
             .where(MediaViewRow.evidence_id == evidence_id)
             .order_by(MediaViewRow.id)
         ).all()
-        return [(e, t, r) for e, t, r in rows]
+        return [(e, aware(t), r) for e, t, r in rows]

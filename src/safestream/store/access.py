@@ -182,8 +182,16 @@ def org_for_api_key(db: Database, key: str) -> Organisation | None:
         return Organisation(row.id, row.name) if row else None
 
 
-def add_user(db: Database, email: str, *, org: str, role: str, password: str) -> User:
-    """Add a console user with an Argon2id password hash."""
+def add_user(
+    db: Database,
+    email: str,
+    *,
+    org: str,
+    role: str,
+    password: str,
+    hasher: PasswordHasher = _HASHER,
+) -> User:
+    """Add a console user with an Argon2id password hash (`hasher` sets its cost)."""
     email = email.strip().lower()
     local, at, domain = email.partition("@")
     if not at or not local or "." not in domain:
@@ -196,7 +204,7 @@ def add_user(db: Database, email: str, *, org: str, role: str, password: str) ->
         if s.scalar(select(UserRow.id).where(UserRow.email == email)) is not None:
             raise Conflict(f"user {email!r} already exists")
         row = UserRow(
-            email=email, org_id=org_row.id, role=parsed.value, password_hash=_HASHER.hash(password)
+            email=email, org_id=org_row.id, role=parsed.value, password_hash=hasher.hash(password)
         )
         s.add(row)
         s.flush()

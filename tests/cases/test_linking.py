@@ -1,0 +1,118 @@
+"""Reports sharing an identifier join one case; one open case per subject; deconfliction."""
+
+from __future__ import annotations
+
+from safestream.cases.engine import CaseEngine
+from safestream.cases.queues import list_cases
+from safestream.cases.review import get_case, mark_claimed_elsewhere
+from safestream.core.cases import CaseStatus
+from safestream.store.database import Database
+from safestream.store.reports import ReportRepository
+from tests.reports.builders import account, live, org, report, store
+
+
+def _link(db: Database) -> None:
+    CaseEngine.for_settings(db).process_pending()
+
+
+def _case_of(db: Database, report_id: str) -> int:
+    case_id = ReportRepository(db).get(report_id).case_id
+    assert case_id is not None
+    return case_id
+
+
+def test_reports_sharing_an_email_join_one_case(database: Database) -> None:
+    acme = org(database)
+    a = store(database, acme, report(reported_accounts=[account("acme", "u1", email="p@x.org")]))
+    b = store(database, acme, report(reported_accounts=[account("other", "u7", email="P@x.org")]))
+    _link(database)
+    assert _case_of(database, a) == _case_of(database, b)
+
+
+def test_reports_sharing_a_stream_id_join_one_case(database: Database) -> None:
+    acme = org(database)
+    a = store(database, acme, report(source="panic_button", live_stream=live("call-1")))
+    b = store(
+        database,
+        acme,
+        report(reported_accounts=[account("acme", "u2")], live_stream=live("call-1")),
+    )
+    _link(database)
+    assert _case_of(database, a) == _case_of(database, b)
+
+
+def test_unrelated_reports_open_separate_cases(database: Database) -> None:
+    acme = org(database)
+    a = store(database, acme, report(reported_accounts=[account("acme", "u1")]))
+    b = store(database, acme, report(reported_accounts=[account("acme", "u2")]))
+    _link(database)
+    assert _case_of(database, a) != _case_of(database, b)
+
+
+def test_report_bridging_two_cases_merges_them_into_the_oldest(database: Database) -> None:
+    acme = org(database)
+    a = store(database, acme, report(reported_accounts=[account("acme", "u1")]))
+    b = store(database, acme, report(payment_accounts=["pay-1"]))
+    _link(database)
+    first, second = _case_of(database, a), _case_of(database, b)
+    bridge = store(
+        database,
+        acme,
+        report(reported_accounts=[account("acme", "u1")], payment_accounts=["pay-1"]),
+    )
+    _link(database)
+    assert _case_of(database, a) == _case_of(database, b) == _case_of(database, bridge) == first
+    merged = get_case(database, second)
+    assert merged.status is CaseStatus.MERGED and merged.merged_into == first
+    assert len(get_case(database, first).report_ids) == 3
+
+
+def test_linked_case_is_triaged_and_routed(database: Database) -> None:
+    acme = org(database)
+    rid = store(
+        database,
+        acme,
+        report(
+            source="panic_button",
+            child_in_danger=True,
+            live_stream=live("call-2"),
+            location_hints=[{"country": "PH"}],
+            platform={"name": "Acme", "country": "US"},
+        ),
+    )
+    _link(database)
+    case = get_case(database, _case_of(database, rid))
+    assert case.priority == 1
+    assert "child_in_danger_panic" in [f.rule for f in case.fired]
+    assert [a.code for a in case.routing] == ["NCMEC", "PNP-WCPC"]
+
+
+def test_linking_twice_does_not_duplicate(database: Database) -> None:
+    acme = org(database)
+    rid = store(database, acme, report(reported_accounts=[account("acme", "u1")]))
+    engine = CaseEngine.for_settings(database)
+    assert engine.process([rid]) != {}
+    assert engine.process([rid]) == {}
+    assert len(get_case(database, _case_of(database, rid)).report_ids) == 1
+
+
+def test_case_claimed_by_another_agency_takes_new_reports_but_leaves_the_queue(
+    database: Database,
+) -> None:
+    acme = org(database)
+    a = store(database, acme, report(reported_accounts=[account("acme", "u1")]))
+    _link(database)
+    case_id = _case_of(database, a)
+    mark_claimed_elsewhere(
+        database, "admin@hotline.org", case_id, claimed_by="NCA", reference="X-1"
+    )
+    b = store(database, acme, report(reported_accounts=[account("acme", "u1")]))
+    _link(database)
+    assert _case_of(database, b) == case_id
+    case = get_case(database, case_id)
+    assert case.deconfliction is not None and case.deconfliction.claimed_by == "NCA"
+    assert all(
+        c.id != case_id
+        for q in ("review", "urgent", "deconfliction")
+        for c in list_cases(database, q)
+    )

@@ -1,0 +1,106 @@
+"""Media is protected by default, budgeted per shift, and every view is recorded and audited."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from safestream.cases.engine import CaseEngine
+from safestream.cases.wellbeing import (
+    ExposureBudgetSpent,
+    Preferences,
+    exposure,
+    get_preferences,
+    media_views,
+    set_preferences,
+    start_shift,
+    view_media,
+)
+from safestream.core.config import Settings
+from safestream.core.errors import InvalidInput, PermissionDenied
+from safestream.reports.evidence import EvidenceVault
+from safestream.reports.intake import IntakeService
+from safestream.store import audit
+from safestream.store.database import Database
+from tests.reports.builders import account, match, org, report, user
+
+DATA = base64.b64encode(b"benign generated frame").decode()
+
+
+def _evidence(db: Database, vault: EvidenceVault, matched: bool = False) -> str:
+    body = report(
+        reported_accounts=[account("acme", "u1")],
+        media=[{"filename": "frame.png", "data_base64": DATA}],
+        evidence_hold=True,
+        matches=[match()] if matched else [],
+    )
+    stored = IntakeService(db, vault).receive(org(db), body)
+    CaseEngine.for_settings(db).process_pending()
+    return stored.report.evidence_ids[0]
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> EvidenceVault:
+    return EvidenceVault.for_settings(Settings(tmp_path / "home", "sqlite://"), environ={})
+
+
+def test_defaults_blur_grayscale_and_mute(database: Database) -> None:
+    prefs = get_preferences(database, user(database, "r@h.org", "child_safety_reviewer"))
+    assert (prefs.blur, prefs.grayscale, prefs.muted) == (True, True, True)
+
+
+def test_preferences_are_per_user(database: Database) -> None:
+    a = user(database, "a@h.org", "child_safety_reviewer")
+    b = user(database, "b@h.org", "child_safety_reviewer")
+    set_preferences(
+        database, a, Preferences(blur=False, grayscale=True, muted=True, exposure_budget=5)
+    )
+    assert get_preferences(database, a).blur is False
+    assert get_preferences(database, b).blur is True
+
+
+def test_view_is_recorded_with_who_and_why_and_audited(
+    database: Database, vault: EvidenceVault
+) -> None:
+    eid = _evidence(database, vault)
+    reviewer = user(database, "r@h.org", "child_safety_reviewer")
+    seen = view_media(database, vault, reviewer, eid, reason="confirm age")
+    assert seen.file.data == base64.b64decode(DATA)
+    assert [(who, why) for who, _, why in media_views(database, eid)] == [
+        ("r@h.org", "confirm age")
+    ]
+    assert audit.entries(database, subject=f"evidence:{eid}")[0].action == "evidence.view"
+
+
+def test_plain_reviewer_cannot_open_media(database: Database, vault: EvidenceVault) -> None:
+    eid = _evidence(database, vault)
+    with pytest.raises(PermissionDenied):
+        view_media(database, vault, user(database, "r@h.org", "reviewer"), eid)
+
+
+def test_hash_matched_media_needs_a_reason(database: Database, vault: EvidenceVault) -> None:
+    eid = _evidence(database, vault, matched=True)
+    with pytest.raises(InvalidInput, match="verified bank"):
+        view_media(database, vault, user(database, "r@h.org", "child_safety_reviewer"), eid)
+
+
+def test_spent_budget_asks_for_a_break(database: Database, vault: EvidenceVault) -> None:
+    eid = _evidence(database, vault)
+    reviewer = user(database, "r@h.org", "child_safety_reviewer")
+    set_preferences(database, reviewer, Preferences(exposure_budget=2))
+    start_shift(database, reviewer)
+    view_media(database, vault, reviewer, eid)
+    assert view_media(database, vault, reviewer, eid).exposure.break_needed
+    with pytest.raises(ExposureBudgetSpent):
+        view_media(database, vault, reviewer, eid)
+
+
+def test_new_shift_resets_the_budget(database: Database, vault: EvidenceVault) -> None:
+    eid = _evidence(database, vault)
+    reviewer = user(database, "r@h.org", "child_safety_reviewer")
+    set_preferences(database, reviewer, Preferences(exposure_budget=1))
+    view_media(database, vault, reviewer, eid)
+    assert exposure(database, reviewer).break_needed
+    assert start_shift(database, reviewer).remaining == 1
