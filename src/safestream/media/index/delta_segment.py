@@ -71,7 +71,7 @@ class DeltaSegment:
         n = len(self._slot)
         if n == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int32)
-        rows, distances = kernels.scan(to_words(self._codes), n, query, radius)
+        rows, distances = kernels.collect(kernels.scan, to_words(self._codes), n, query, radius)
         return self._ids[rows], distances
 
     def _resize(self, capacity: int) -> None:

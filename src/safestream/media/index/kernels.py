@@ -6,28 +6,34 @@ purpose: lookups are measured per core, and callers parallelise across queries o
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import cast
+
 import numba
 import numpy as np
-
-_M1 = np.uint64(0x5555555555555555)
-_M2 = np.uint64(0x3333333333333333)
-_M4 = np.uint64(0x0F0F0F0F0F0F0F0F)
-_H01 = np.uint64(0x0101010101010101)
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 
-@numba.njit(cache=True, inline="always")
-def popcount64(x: np.uint64) -> np.int64:  # pragma: no cover - compiled
-    """Number of set bits in a 64-bit word (SWAR; LLVM lowers it to popcnt where available)."""
-    x = x - ((x >> np.uint64(1)) & _M1)
-    x = (x & _M2) + ((x >> np.uint64(2)) & _M2)
-    x = (x + (x >> np.uint64(4))) & _M4
-    return np.int64((x * _H01) >> np.uint64(56))
+def _ctpop(typingctx: object, word: types.Type) -> tuple[object, object]:
+    signature = types.int64(types.uint64)
+
+    def codegen(context: object, builder: ir.IRBuilder, sig: object, args: list[object]) -> object:
+        fn = builder.module.declare_intrinsic("llvm.ctpop", [ir.IntType(64)])
+        return builder.call(fn, [args[0]])
+
+    return signature, codegen
+
+
+# Number of set bits in a uint64, as int64: LLVM's ctpop, i.e. one popcnt instruction.
+popcount64 = cast(Callable[[np.uint64], int], intrinsic(_ctpop))
 
 
 @numba.njit(cache=True, inline="always")
 def distance_to(
     words: np.ndarray, row: int, q0: np.uint64, q1: np.uint64, q2: np.uint64, q3: np.uint64
-) -> np.int64:  # pragma: no cover - compiled
+) -> int:  # pragma: no cover - compiled
     """Hamming distance between stored code `row` and the query words."""
     return (
         popcount64(words[row, 0] ^ q0)
@@ -38,33 +44,31 @@ def distance_to(
 
 
 @numba.njit(cache=True)
-def _grow(positions: np.ndarray, distances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    # pragma: no cover - compiled
-    bigger_p = np.empty(positions.shape[0] * 2, dtype=np.int64)
-    bigger_d = np.empty(positions.shape[0] * 2, dtype=np.int32)
-    bigger_p[: positions.shape[0]] = positions
-    bigger_d[: distances.shape[0]] = distances
-    return bigger_p, bigger_d
-
-
-@numba.njit(cache=True)
 def scan(
-    words: np.ndarray, count: int, query: np.ndarray, radius: int
-) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Rows among the first `count` within `radius` of `query`, with their distances."""
+    words: np.ndarray,
+    count: int,
+    query: np.ndarray,
+    radius: int,
+    out_rows: np.ndarray,
+    out_distances: np.ndarray,
+) -> int:  # pragma: no cover - compiled
+    """Rows among the first `count` within `radius` of `query`, with their distances.
+
+    Like every search kernel here, it fills the output buffers up to their capacity and returns
+    the total number of hits; the caller repeats with larger buffers when that number exceeds
+    the capacity. (Growing arrays inside the loop makes numba's code several times slower.)
+    """
     q0, q1, q2, q3 = query[0], query[1], query[2], query[3]
-    positions = np.empty(16, dtype=np.int64)
-    distances = np.empty(16, dtype=np.int32)
+    capacity = out_rows.shape[0]
     found = 0
     for row in range(count):
         d = distance_to(words, row, q0, q1, q2, q3)
         if d <= radius:
-            if found == positions.shape[0]:
-                positions, distances = _grow(positions, distances)
-            positions[found] = row
-            distances[found] = d
+            if found < capacity:
+                out_rows[found] = row
+                out_distances[found] = d
             found += 1
-    return positions[:found], distances[:found]
+    return found
 
 
 @numba.njit(cache=True)
@@ -124,7 +128,9 @@ def probe(
     flips_upto: np.ndarray,
     starts: np.ndarray,
     rows: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    out_rows: np.ndarray,
+    out_distances: np.ndarray,
+) -> int:  # pragma: no cover - compiled
     """Multi-index hashing lookup: every live row within `radius`, each reported once.
 
     Table t is probed at every key within `table_radii[t]` of the query's substring. With
@@ -134,8 +140,7 @@ def probe(
     without a per-query set.
     """
     q0, q1, q2, q3 = query[0], query[1], query[2], query[3]
-    positions = np.empty(16, dtype=np.int64)
-    distances = np.empty(16, dtype=np.int32)
+    capacity = out_rows.shape[0]
     found = 0
     for t in range(table_radii.shape[0]):
         r = table_radii[t]
@@ -166,29 +171,43 @@ def probe(
                         break
                 if duplicate:
                     continue
-                if found == positions.shape[0]:
-                    positions, distances = _grow(positions, distances)
-                positions[found] = row
-                distances[found] = d
+                if found < capacity:
+                    out_rows[found] = row
+                    out_distances[found] = d
                 found += 1
-    return positions[:found], distances[:found]
+    return found
 
 
 @numba.njit(cache=True)
 def scan_live(
-    words: np.ndarray, dead: np.ndarray, query: np.ndarray, radius: int
-) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    words: np.ndarray,
+    dead: np.ndarray,
+    query: np.ndarray,
+    radius: int,
+    out_rows: np.ndarray,
+    out_distances: np.ndarray,
+) -> int:  # pragma: no cover - compiled
     """Like `scan` over all rows, skipping rows marked dead."""
     q0, q1, q2, q3 = query[0], query[1], query[2], query[3]
-    positions = np.empty(16, dtype=np.int64)
-    distances = np.empty(16, dtype=np.int32)
+    capacity = out_rows.shape[0]
     found = 0
     for row in range(words.shape[0]):
         d = distance_to(words, row, q0, q1, q2, q3)
         if d <= radius and not dead[row]:
-            if found == positions.shape[0]:
-                positions, distances = _grow(positions, distances)
-            positions[found] = row
-            distances[found] = d
+            if found < capacity:
+                out_rows[found] = row
+                out_distances[found] = d
             found += 1
-    return positions[:found], distances[:found]
+    return found
+
+
+def collect(kernel: Callable[..., int], *args: object) -> tuple[np.ndarray, np.ndarray]:
+    """Run a search kernel with output buffers big enough for all its hits; return the hits."""
+    capacity = 256
+    while True:
+        rows = np.empty(capacity, dtype=np.int64)
+        distances = np.empty(capacity, dtype=np.int32)
+        found = int(kernel(*args, rows, distances))
+        if found <= capacity:
+            return rows[:found], distances[:found]
+        capacity = found

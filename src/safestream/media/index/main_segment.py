@@ -44,6 +44,7 @@ class MainSegment:
         self._bit_shifts = layout.bit_shifts
         self._masks = layout.masks
         self._flips, self._flips_upto = flip_masks(layout.bits)
+        self._plans: dict[int, np.ndarray | None] = {}
 
     @classmethod
     def empty(cls) -> MainSegment:
@@ -83,6 +84,12 @@ class MainSegment:
 
     def kill(self, positions: np.ndarray) -> None:
         """Tombstone the given live rows."""
+        if positions.shape[0] == 1:
+            row = int(positions[0])
+            if row >= 0 and not self.dead[row]:
+                self.dead[row] = True
+                self.dead_count += 1
+            return
         positions = np.unique(positions[positions >= 0])
         positions = positions[~self.dead[positions]]
         self.dead[positions] = True
@@ -97,24 +104,37 @@ class MainSegment:
 
     def uses_tables(self, radius: int) -> bool:
         """Whether probing the tables is cheaper than scanning every row at this radius."""
-        radii = table_radii(self.layout.tables, radius)
+        return self._plan(radius) is not None
+
+    def _plan(self, radius: int) -> np.ndarray | None:
+        """Per-table probe radii for `radius`, or None when an exact scan is cheaper."""
+        if radius in self._plans:
+            return self._plans[radius]
+        radii: np.ndarray | None = table_radii(self.layout.tables, radius)
+        assert radii is not None
         if int(radii.max()) > MAX_TABLE_RADIUS:
-            return False
-        probes = float(sum(int(self._flips_upto[r]) for r in radii if r >= 0))
-        candidates = probes * self.size / float(1 << self.layout.bits)
-        return (probes + candidates) * _RANDOM_READ_COST < self.size
+            radii = None
+        else:
+            probes = float(sum(int(self._flips_upto[r]) for r in radii if r >= 0))
+            candidates = probes * self.size / float(1 << self.layout.bits)
+            if (probes + candidates) * _RANDOM_READ_COST >= self.size:
+                radii = None
+        self._plans[radius] = radii
+        return radii
 
     def search(self, query: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows of live codes within `radius` of the query words, and their distances."""
         if self.size == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int32)
-        if self.uses_tables(radius):
-            return kernels.probe(  # type: ignore[no-any-return]
+        radii = self._plan(radius)
+        if radii is not None:
+            return kernels.collect(
+                kernels.probe,
                 self.words,
                 self.dead,
                 query,
                 radius,
-                table_radii(self.layout.tables, radius),
+                radii,
                 self._bit_words,
                 self._bit_shifts,
                 self._masks,
@@ -123,4 +143,4 @@ class MainSegment:
                 self.starts,
                 self.rows,
             )
-        return kernels.scan_live(self.words, self.dead, query, radius)  # type: ignore[no-any-return]
+        return kernels.collect(kernels.scan_live, self.words, self.dead, query, radius)

@@ -64,7 +64,8 @@ class PdqIndex:
         ids = as_ids(ids, codes.shape[0])
         if ids.shape[0] == 0:
             return
-        ids, codes = _last_of_each(ids, codes)
+        if ids.shape[0] > 1:
+            ids, codes = _last_of_each(ids, codes)
         self._record(storage.OP_ADD, ids, codes)
         if len(self._delta) + ids.shape[0] > self._delta_limit():
             self._rebuild(extra=(ids, codes))
@@ -77,7 +78,9 @@ class PdqIndex:
 
     def remove(self, ids: np.ndarray) -> None:
         """Remove the codes stored under `ids`; unknown ids are ignored."""
-        ids = np.unique(as_ids(ids))
+        ids = as_ids(ids)
+        if ids.shape[0] > 1:
+            ids = np.unique(ids)
         if ids.shape[0] == 0:
             return
         self._record(storage.OP_REMOVE, ids, np.zeros((ids.shape[0], 32), dtype=np.uint8))
