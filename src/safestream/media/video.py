@@ -33,7 +33,7 @@ import numpy as np
 from av.video.reformatter import Colorspace
 
 from safestream.core.errors import MediaTooLarge, SafeStreamError, UnsupportedMedia
-from safestream.media.pdq import ByteImage, FloatImage, luma_from_rgb_float32
+from safestream.media.pdq import ByteImage, FloatImage, luma_from_grey, luma_from_rgb_float32
 
 SampleMode = Literal["fast", "exact"]
 FAST_MIN_SHORT_SIDE = 512
@@ -221,6 +221,8 @@ def _fast_luma(frame: Any) -> FloatImage:
         full_range = True
     offset, scale = (0.0, 1.0) if full_range else (16.0, 255.0 / 219.0)
     factor = max(1, min(width, height) // FAST_MIN_SHORT_SIDE)
+    if factor == 1:
+        return luma_from_grey(grey, offset, scale)
     return _reduced_luma(grey, factor, offset, scale)
 
 
