@@ -1,0 +1,108 @@
+"""POST /v1/panic: what the panic-button widget calls from other sites with a publishable key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from safestream.api.web.panic_api import MAX_PANIC_BODY_BYTES, PANIC_PER_CLIENT_PER_MINUTE
+from safestream.api.web.panic_keys import PanicKeys
+from safestream.api.web.session import load_or_create_secret
+from safestream.core.reports import ReportSource
+from safestream.store.access import create_api_key, get_org
+from safestream.store.reports import ReportRepository
+from tests.web.conftest import ORG, Console
+
+
+def _key(console: Console) -> str:
+    keys = PanicKeys(load_or_create_secret(console.settings.home))
+    return keys.issue(get_org(console.db, ORG).id)
+
+
+def _press(console: Console, key: str | None = None, **fields: Any) -> Any:
+    body = {"stream_id": "call-42", "description": "An adult is hurting a child on camera.",
+            "child_in_danger": "yes", **fields}
+    headers = {"Authorization": f"Bearer {key or _key(console)}", "Origin": "https://call.example"}
+    return console.client.post("/v1/panic", json=body, headers=headers)
+
+
+def test_panic_press_files_a_panic_report_with_stream_and_evidence_hold(console: Console) -> None:
+    answer = _press(console)
+    assert answer.status_code == 201
+    report = ReportRepository(console.db).get(answer.json()["report_id"])
+    assert report.body.source is ReportSource.PANIC_BUTTON
+    assert report.body.live_stream is not None
+    assert report.body.live_stream.stream_id == "call-42"
+    assert report.body.evidence_hold and report.body.child_in_danger
+    assert report.org == ORG
+
+
+def test_child_in_danger_press_is_an_urgent_case_at_once(console: Console) -> None:
+    case_id = _press(console).json()["case_id"]
+    console.login("reviewer")
+    page = console.client.get(f"/console/cases/{case_id}").text
+    assert '<span class="prio p1">P1</span>' in page
+
+
+def test_repeat_with_same_idempotency_key_returns_same_report(console: Console) -> None:
+    first = _press(console, idempotency_key="press-1")
+    again = _press(console, idempotency_key="press-1")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["report_id"] == first.json()["report_id"]
+
+
+def test_every_answer_allows_the_embedding_site_to_read_it(console: Console) -> None:
+    assert _press(console).headers["access-control-allow-origin"] == "*"
+    assert _press(console, key="pk_panic_1_" + "0" * 32).headers[
+        "access-control-allow-origin"
+    ] == "*"
+
+
+def test_preflight_allows_post_with_authorization(console: Console) -> None:
+    answer = console.client.options(
+        "/v1/panic",
+        headers={"Origin": "https://call.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert answer.status_code == 204
+    assert "Authorization" in answer.headers["access-control-allow-headers"]
+
+
+def test_forged_panic_key_is_refused(console: Console) -> None:
+    answer = _press(console, key="pk_panic_1_" + "0" * 32)
+    assert answer.status_code == 401
+
+
+def test_organisation_api_key_is_not_a_panic_key(console: Console) -> None:
+    api_key = create_api_key(console.db, ORG).key
+    assert _press(console, key=api_key).status_code == 401
+
+
+def test_invalid_fields_are_each_named(console: Console) -> None:
+    answer = _press(console, stream_id="", child_in_danger="maybe")
+    assert answer.status_code == 422
+    named = {tuple(e["loc"]) for e in answer.json()["detail"]}
+    assert named == {("stream_id",), ("child_in_danger",)}
+
+
+def test_unknown_fields_are_refused(console: Console) -> None:
+    answer = _press(console, admin=True)
+    assert answer.status_code == 422
+
+
+def test_oversized_body_is_refused_with_413(console: Console) -> None:
+    answer = _press(console, description="x" * (MAX_PANIC_BODY_BYTES + 1))
+    assert answer.status_code == 413
+
+
+def test_flood_from_one_client_is_rate_limited(console: Console) -> None:
+    answers = [
+        _press(console, idempotency_key=f"p-{i}").status_code
+        for i in range(PANIC_PER_CLIENT_PER_MINUTE + 1)
+    ]
+    assert answers[:-1] == [201] * PANIC_PER_CLIENT_PER_MINUTE
+    assert answers[-1] == 429
+
+
+def test_panic_endpoint_is_in_the_openapi_document(console: Console) -> None:
+    spec = console.client.get("/openapi.json").json()
+    assert "post" in spec["paths"]["/v1/panic"]
+    assert not any(path.startswith("/console") for path in spec["paths"])

@@ -1,0 +1,30 @@
+"""How a panic press becomes an intake report."""
+
+from __future__ import annotations
+
+from safestream.api.web.panic_report import PanicReportIn, to_report
+from safestream.core.reports import ReportSource
+
+
+def _press(**fields: str) -> PanicReportIn:
+    return PanicReportIn.model_validate(
+        {"stream_id": "call-1", "description": "Someone is hurting a child.", **fields}
+    )
+
+
+def test_report_is_a_panic_report_about_the_live_stream_with_evidence_hold() -> None:
+    report = to_report(_press())
+    assert report.source is ReportSource.PANIC_BUTTON
+    assert report.live_stream is not None and report.live_stream.stream_id == "call-1"
+    assert report.live_now and report.evidence_hold
+
+
+def test_only_a_yes_marks_a_child_in_danger_and_every_answer_is_kept() -> None:
+    assert to_report(_press(child_in_danger="yes")).child_in_danger
+    unsure = to_report(_press(child_in_danger="unsure"))
+    assert not unsure.child_in_danger
+    assert "Child in danger now: not sure" in unsure.description
+
+
+def test_widget_idempotency_key_is_namespaced() -> None:
+    assert to_report(_press(idempotency_key="abc")).idempotency_key == "panic:abc"
