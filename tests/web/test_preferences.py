@@ -1,4 +1,4 @@
-"""Per-user wellbeing preferences: protective defaults, saving, and a budget reviewers only lower."""
+"""Per-user wellbeing preferences: safe defaults, saving, and a budget reviewers only lower."""
 
 from __future__ import annotations
 
