@@ -512,17 +512,17 @@ def _plan_diaspora(world: _World, rng: np.random.Generator, facilitators: np.nda
     for i, c in enumerate(origin):
         by_origin.setdefault(int(c), []).append(i)
     # Siblings abroad: some senders also support a relative another sender supports.
-    for i in np.flatnonzero(rng.random(len(senders)) < float(cfg["shared_recipient_share"])):
-        peers = by_origin[int(origin[i])]
+    for s in np.flatnonzero(rng.random(len(senders)) < float(cfg["shared_recipient_share"])):
+        peers = by_origin[int(origin[s])]
         j = peers[int(rng.integers(0, len(peers)))]
-        recipients[i] = np.append(recipients[i], recipients[j][0])
+        recipients[s] = np.append(recipients[s], recipients[j][0])
     # Family operations: some facilitators are also someone's relative.
     fac_country = np.array([world.person_country[f - world.person_offset] for f in facilitators])
     for f, c in zip(facilitators, fac_country, strict=True):
         if rng.random() < float(world.cfg["facilitator"]["family_sender_share"]):
-            peers = by_origin.get(int(c))
-            if peers:
-                i = peers[int(rng.integers(0, len(peers)))]
+            family = by_origin.get(int(c))
+            if family:
+                i = family[int(rng.integers(0, len(peers)))]
                 recipients[i] = np.append(recipients[i], f)
     full = np.full(world.n_payers, -1, dtype=np.int64)
     full[senders] = origin

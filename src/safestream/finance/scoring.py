@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from safestream.core.errors import InvalidInput
-from safestream.finance.indicators.params import IndicatorParams
+from safestream.finance.indicators.params import IndicatorParams, num
 
 ROLES = ("payer", "payee")
 
@@ -39,21 +39,22 @@ class Rule:
     def condition_sql(self) -> str:
         """The SQL condition under which the rule fires."""
         if self.at_least is not None:
-            parts = [f"{self.feature} >= {self.at_least}"]
+            parts = [f"{self.feature} >= {num(self.at_least)}"]
         else:
-            parts = [f"{self.feature} <= {self.at_most}", f"{self.feature} > 0"]
-        parts += [f"{f} >= {v}" for f, v in self.requires.items()]
+            parts = [f"{self.feature} <= {num(self.at_most or 0)}", f"{self.feature} > 0"]
+        parts += [f"{f} >= {num(v)}" for f, v in self.requires.items()]
         return " AND ".join(parts)
 
     def contribution_sql(self, cap: float) -> str:
         """The SQL expression of what the rule adds to the score (0 when it does not fire)."""
+        w = num(self.weight)
         if not self.scaled:
-            amount = f"{self.weight}"
+            amount = w
         elif self.at_least is not None:
-            amount = f"{self.weight} * LEAST({self.feature} / {self.at_least}, {cap})"
+            amount = f"{w} * LEAST({self.feature} / {num(self.at_least)}, {num(cap)})"
         else:
-            amount = f"{self.weight} * LEAST({self.at_most} / {self.feature}, {cap})"
-        return f"CASE WHEN {self.condition_sql()} THEN {amount} ELSE 0 END"
+            amount = f"{w} * LEAST({num(self.at_most or 0)} / {self.feature}, {num(cap)})"
+        return f"CASE WHEN {self.condition_sql()} THEN {amount} ELSE {num(0)} END"
 
     def contribution(self, values: dict[str, Any], cap: float) -> float:
         """What the rule adds for one row of feature values (mirrors `contribution_sql`)."""
@@ -102,7 +103,7 @@ class ScoringConfig:
 
     def score_sql(self, role: str) -> str:
         """The SQL expression of the role's score on one row."""
-        return " + ".join(r.contribution_sql(self.cap) for r in self.rules(role)) or "0"
+        return " + ".join(r.contribution_sql(self.cap) for r in self.rules(role)) or num(0)
 
     def features(self, role: str) -> list[str]:
         """Feature columns the role's rules read, in rule order, without repeats."""
@@ -183,7 +184,7 @@ def accounts_sql(config: ScoringConfig, role: str) -> str:
     picks the same row.
     """
     key = f"{role}_id"
-    threshold = config.flag_threshold
+    threshold = num(config.flag_threshold)
     feature_cols = ", ".join(config.features(role))
     where = "WHERE is_transfer = 1" if role == "payee" else ""
     baseline = "baseline_30" if role == "payer" else "CAST(0 AS BIGINT)"

@@ -16,8 +16,7 @@ PAYER = "payer_id"
 def columns(p: IndicatorParams) -> list[str]:
     """Running payer counterparty features at each row."""
     hub = (
-        f"CASE WHEN is_transfer = 1 AND payee_payers_total >= {p.hub_min_payers} "
-        "THEN 1 ELSE 0 END"
+        f"CASE WHEN is_transfer = 1 AND payee_payers_total >= {p.hub_min_payers} THEN 1 ELSE 0 END"
     )
     cols = [f"SUM(is_new_pair) {frame(PAYER, None)} AS payees_total"]
     for w in WINDOWS_DAYS:

@@ -7,7 +7,7 @@ at intervals under 20 days.
 
 from __future__ import annotations
 
-from safestream.finance.indicators.params import DAY_SECONDS, IndicatorParams, frame
+from safestream.finance.indicators.params import DAY_SECONDS, IndicatorParams, frame, num
 
 PAYER = "payer_id"
 
@@ -18,22 +18,21 @@ def derived(p: IndicatorParams) -> list[str]:
     earlier_avg = f"(hrj_usd_365 - hrj_usd_30) / NULLIF({earlier_n}, 0)"
     recent_avg = "hrj_usd_30 / NULLIF(hrj_30, 0)"
     amount_ratio = f"({recent_avg}) / NULLIF({earlier_avg}, 0)"
-    rate_ratio = f"hrj_30 / NULLIF({earlier_n} / 11.0, 0)"
-    mean_gap_days = f"(t - hrj_first_t_365) / {DAY_SECONDS}.0 / NULLIF(hrj_365 - 1, 0)"
+    rate_ratio = f"hrj_30 / NULLIF({earlier_n} / {num(11)}, 0)"
+    mean_gap_days = f"(t - hrj_first_t_365) / {num(DAY_SECONDS)} / NULLIF(hrj_365 - 1, 0)"
     return [
         f"{amount_ratio} AS escalation_amount_ratio",
         f"{rate_ratio} AS escalation_rate_ratio",
         f"CASE WHEN hrj_365 >= {p.escalation_min_tx} AND hrj_30 >= 3"
-        f" AND {amount_ratio} >= {p.escalation_amount_ratio}"
-        f" AND {rate_ratio} >= {p.escalation_rate_ratio} THEN 1 ELSE 0 END AS is_escalating",
-        f"hrj_usd_365 / NULLIF(hrj_365, 0) AS hrj_avg_usd_365",
+        f" AND {amount_ratio} >= {num(p.escalation_amount_ratio)}"
+        f" AND {rate_ratio} >= {num(p.escalation_rate_ratio)} THEN 1 ELSE 0 END AS is_escalating",
+        "hrj_usd_365 / NULLIF(hrj_365, 0) AS hrj_avg_usd_365",
         f"{mean_gap_days} AS hrj_mean_gap_days_365",
         f"CASE WHEN hrj_total >= {p.prolific_min_tx}"
-        f" AND hrj_usd_365 / NULLIF(hrj_365, 0) < {p.prolific_max_avg_usd}"
-        f" AND {mean_gap_days} < {p.prolific_max_gap_days} THEN 1 ELSE 0 END AS is_prolific",
+        f" AND hrj_usd_365 / NULLIF(hrj_365, 0) < {num(p.prolific_max_avg_usd)}"
+        f" AND {mean_gap_days} < {num(p.prolific_max_gap_days)} THEN 1 ELSE 0 END AS is_prolific",
         "night_hrj_90 / NULLIF(CAST(hrj_90 AS DOUBLE), 0) AS night_share_90",
-        "night_hrj_90 / NULLIF(CAST(hrj_90 AS DOUBLE), 0) - payer_night_share"
-        " AS night_excess_90",
+        "night_hrj_90 / NULLIF(CAST(hrj_90 AS DOUBLE), 0) - payer_night_share AS night_excess_90",
     ]
 
 

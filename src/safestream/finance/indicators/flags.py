@@ -6,15 +6,12 @@
 
 from __future__ import annotations
 
-from safestream.finance.indicators.params import IndicatorParams, sql_list
+from safestream.finance.indicators.params import IndicatorParams, num, sql_list
 
 
 def event_filter(p: IndicatorParams) -> str:
     """Rows kept for the indicators; ordinary domestic spending only feeds the payer profile."""
-    return (
-        "dest_risk > 0 OR merchant_category IN "
-        f"({sql_list(p.purchase_categories)})"
-    )
+    return f"dest_risk > 0 OR merchant_category IN ({sql_list(p.purchase_categories)})"
 
 
 def columns(p: IndicatorParams) -> list[str]:
@@ -27,8 +24,9 @@ def columns(p: IndicatorParams) -> list[str]:
     transfer = "(dest_risk > 0 AND channel NOT IN ('card', 'cash'))"
     return [
         f"CASE WHEN {transfer} THEN 1 ELSE 0 END AS is_transfer",
-        f"CASE WHEN {transfer} AND amount_usd <= {p.low_value_usd} THEN 1 ELSE 0 END AS is_low",
-        f"CASE WHEN {transfer} AND amount_usd < {p.baseline_usd} THEN 1 ELSE 0 END AS is_base",
+        f"CASE WHEN {transfer} AND amount_usd <= {num(p.low_value_usd)} THEN 1 ELSE 0 END"
+        " AS is_low",
+        f"CASE WHEN {transfer} AND amount_usd < {num(p.baseline_usd)} THEN 1 ELSE 0 END AS is_base",
         f"CASE WHEN {local_hour} >= {p.night_start_hour} OR {local_hour} < {p.night_end_hour}"
         " THEN 1 ELSE 0 END AS is_night",
         f"CASE WHEN {memo_test} THEN 1 ELSE 0 END AS is_memo",

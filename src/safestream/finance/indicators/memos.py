@@ -1,4 +1,4 @@
-"""#9 cover memos and #10 even amounts on transfers into HRJs (weak alone: families use them too)."""
+"""#9 cover memos and #10 even amounts on HRJ transfers (weak alone: families use them too)."""
 
 from __future__ import annotations
 

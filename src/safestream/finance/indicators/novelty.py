@@ -8,7 +8,7 @@ Each uses one ordering of a partition, so the flags are exact in time order: a t
 
 from __future__ import annotations
 
-from safestream.finance.indicators.params import DAY_SECONDS, IndicatorParams
+from safestream.finance.indicators.params import DAY_SECONDS, IndicatorParams, num
 
 
 def columns(p: IndicatorParams) -> list[str]:
@@ -30,5 +30,5 @@ def columns(p: IndicatorParams) -> list[str]:
         f"CASE WHEN t - payer_first_t >= {p.new_corridor_min_tenure_days * DAY_SECONDS}"
         " THEN 1 ELSE 0 END AS is_established",
         "CASE WHEN is_transfer = 1 THEN (t - LAG(t) OVER "
-        f"(PARTITION BY payer_id, is_transfer {order})) / {DAY_SECONDS}.0 END AS gap_days",
+        f"(PARTITION BY payer_id, is_transfer {order})) / {num(DAY_SECONDS)} END AS gap_days",
     ]

@@ -69,6 +69,11 @@ class IndicatorParams:
         return cls(**raw)
 
 
+def num(value: float) -> str:
+    """A numeric SQL literal typed DOUBLE on every engine (Spark reads `1.5` as a DECIMAL)."""
+    return f"CAST({float(value)!r} AS DOUBLE)"
+
+
 def sql_list(values: tuple[str, ...]) -> str:
     """A SQL list literal of strings, quotes escaped."""
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)

@@ -13,6 +13,6 @@ SELECT payer_id AS profile_payer_id,
        MIN(t) AS payer_first_t,
        COUNT(*) AS payer_rows,
        AVG(CASE WHEN {local_hour} >= {p.night_start_hour} OR {local_hour} < {p.night_end_hour}
-                THEN 1.0 ELSE 0.0 END) AS payer_night_share
+                THEN CAST(1 AS DOUBLE) ELSE CAST(0 AS DOUBLE) END) AS payer_night_share
 FROM ledger
 GROUP BY payer_id"""

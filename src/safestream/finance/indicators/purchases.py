@@ -1,4 +1,4 @@
-"""#12 VPN and live-stream purchases, #13 travel spending in an HRJ (airfare, hotel, cash, jewels)."""
+"""#12 VPN and live-stream purchases, #13 travel spending in an HRJ (airfare, hotel, cash)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ row carries what the payee looked like when that payment arrived.
 
 from __future__ import annotations
 
-from safestream.finance.indicators.params import WINDOWS_DAYS, IndicatorParams, frame
+from safestream.finance.indicators.params import WINDOWS_DAYS, IndicatorParams, frame, num
 
 
 def columns(p: IndicatorParams) -> list[str]:
@@ -20,7 +20,7 @@ def columns(p: IndicatorParams) -> list[str]:
         cols += [
             f"SUM(is_new_pair) {frame(by_payee, w)} AS payee_new_payers_{w}",
             f"COUNT(*) {frame(by_payee, w)} AS payee_in_{w}",
-            f"SUM(CASE WHEN amount_usd <= {p.small_inbound_usd} THEN 1 ELSE 0 END) "
+            f"SUM(CASE WHEN amount_usd <= {num(p.small_inbound_usd)} THEN 1 ELSE 0 END) "
             f"{frame(by_payee, w)} AS payee_small_in_{w}",
         ]
     cols.append(f"SUM(is_night) {frame(by_payee, 90)} AS payee_night_in_90")

@@ -1,0 +1,220 @@
+"""From a loaded ledger to ranked alerts: indicators, rule scores, network expansion, reasons.
+
+`score_accounts` returns every payer and payee that made or received a relevant transaction,
+with its final score; `alerts_table` keeps the flagged ones in the documented output format:
+role, account_id, score, rank (1 = most suspicious, per role), reasons, first_flag_tx_id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from safestream.core.errors import InvalidInput
+from safestream.finance.engine import LedgerEngine
+from safestream.finance.graph import neighbour_share, personalised_pagerank
+from safestream.finance.indicators.pipeline import features_sql
+from safestream.finance.scoring import ROLES, ScoringConfig, accounts_sql, reasons
+
+ALERT_COLUMNS = ("role", "account_id", "score", "rank", "reasons", "first_flag_tx_id")
+NETWORK_REASON = "linked by payments to flagged accounts (personalised PageRank share)"
+
+
+@dataclass
+class ScoredAccounts:
+    """Every scored account of both roles, with rule score, network points and final score."""
+
+    table: pa.Table
+    threshold: float
+
+    def role(self, role: str) -> pa.Table:
+        """Rows of one role."""
+        return self.table.filter(pc.equal(self.table["role"], role))
+
+
+def compute_features(engine: LedgerEngine, config: ScoringConfig) -> None:
+    """Materialise the per-transaction indicator table `features` on the engine."""
+    engine.materialise("features", features_sql(config.params))
+
+
+def _network_points(
+    engine: LedgerEngine,
+    config: ScoringConfig,
+    rule: dict[str, pa.Table],
+    known: set[str],
+) -> dict[tuple[str, str], float]:
+    """PageRank share earned from flagged or known accounts, times the network weight."""
+    edges = engine.query(
+        "SELECT payer_id, payee_id, COUNT(*) AS n FROM features "
+        "WHERE is_transfer = 1 GROUP BY payer_id, payee_id"
+    )
+    if edges.num_rows == 0:
+        return {}
+    payers = edges["payer_id"].to_pylist()
+    payees = edges["payee_id"].to_pylist()
+    names = sorted({f"payer:{a}" for a in payers} | {f"payee:{b}" for b in payees})
+    index = {name: i for i, name in enumerate(names)}
+    src = np.array([index[f"payer:{a}"] for a in payers])
+    dst = np.array([index[f"payee:{b}"] for b in payees])
+    restart = np.zeros(len(names))
+    top = 0.0
+    for role, table in rule.items():
+        scores = table["score"].to_numpy(zero_copy_only=False)
+        top = max(top, float(scores.max()) if len(scores) else 0.0)
+        for account, score in zip(table["account_id"].to_pylist(), scores, strict=True):
+            node = index.get(f"{role}:{account}")
+            if node is not None and score >= config.flag_threshold:
+                restart[node] = score
+    for name in known:
+        for role in ROLES:
+            node = index.get(f"{role}:{name}")
+            if node is not None:
+                restart[node] = max(top, config.flag_threshold)
+    net = config.network
+    rank = personalised_pagerank(
+        src,
+        dst,
+        edges["n"].to_numpy().astype(np.float64),
+        len(names),
+        restart,
+        net.damping,
+        net.iterations,
+    )
+    share = neighbour_share(rank, restart, net.damping)
+    out: dict[tuple[str, str], float] = {}
+    for name, s in zip(names, share, strict=True):
+        if s >= net.min_share:
+            role, account = name.split(":", 1)
+            out[(role, account)] = float(s)
+    return out
+
+
+def _network_first_flags(
+    engine: LedgerEngine, role: str, raised: list[str], flagged_other: pa.Table
+) -> dict[str, str]:
+    """For accounts raised only by the network: the transfer that linked them to a flagged one.
+
+    The first transfer with a flagged counterparty at or after that counterparty's first flag;
+    if every such transfer came before, the latest of them (the link seen in hindsight).
+    """
+    if not raised or flagged_other.num_rows == 0:
+        return {}
+    me, other = ("payer_id", "payee_id") if role == "payer" else ("payee_id", "payer_id")
+    engine.register("net_raised", pa.table({"account_id": raised}))
+    engine.register(
+        "net_flagged",
+        pa.table(
+            {
+                "account_id": flagged_other["account_id"],
+                "flag_t": flagged_other["first_flag_t"],
+            }
+        ),
+    )
+    rows = engine.query(
+        f"""
+SELECT account_id, tx_id FROM (
+  SELECT f.{me} AS account_id, f.tx_id,
+    ROW_NUMBER() OVER (PARTITION BY f.{me}
+      ORDER BY CASE WHEN f.t >= g.flag_t THEN 0 ELSE 1 END,
+               CASE WHEN f.t >= g.flag_t THEN f.t ELSE -f.t END, f.tx_id) AS k
+  FROM features f
+  JOIN net_raised r ON f.{me} = r.account_id
+  JOIN net_flagged g ON f.{other} = g.account_id
+  WHERE f.is_transfer = 1
+) WHERE k = 1"""
+    )
+    return dict(zip(rows["account_id"].to_pylist(), rows["tx_id"].to_pylist(), strict=True))
+
+
+def score_accounts(
+    engine: LedgerEngine,
+    config: ScoringConfig,
+    known: set[str] | None = None,
+    network: bool = True,
+) -> ScoredAccounts:
+    """Score every account of the loaded ledger (needs `ledger`; builds `features`)."""
+    compute_features(engine, config)
+    rule = {role: engine.query(accounts_sql(config, role)) for role in ROLES}
+    points = _network_points(engine, config, rule, known or set()) if network else {}
+    tables = []
+    for role in ROLES:
+        t = rule[role]
+        accounts = t["account_id"].to_pylist()
+        base = t["score"].to_numpy(zero_copy_only=False).astype(np.float64)
+        share = np.array([points.get((role, a), 0.0) for a in accounts])
+        final = base + config.network.weight * share
+        rows = t.to_pylist()
+        texts = []
+        for row, s in zip(rows, share, strict=True):
+            parts = reasons(row, config.rules(role), config.cap)
+            if s > 0:
+                pts = config.network.weight * s
+                parts.append(f"network={s:.2f} (+{pts:.2f}): {NETWORK_REASON}")
+            texts.append("; ".join(parts))
+        first = t["first_flag_tx_id"].to_pylist()
+        raised = [
+            a
+            for a, b, f in zip(accounts, base, final, strict=True)
+            if b < config.flag_threshold <= f
+        ]
+        other = "payee" if role == "payer" else "payer"
+        flagged_other = rule[other].filter(pc.is_valid(rule[other]["first_flag_tx_id"]))
+        linked = _network_first_flags(engine, role, raised, flagged_other)
+        first = [linked.get(a, f) for a, f in zip(accounts, first, strict=True)]
+        tables.append(
+            pa.table(
+                {
+                    "role": pa.array([role] * len(accounts), pa.string()),
+                    "account_id": pa.array(accounts, pa.string()),
+                    "rule_score": pa.array(base),
+                    "network_share": pa.array(share),
+                    "score": pa.array(final),
+                    "reasons": pa.array(texts, pa.string()),
+                    "first_flag_tx_id": pa.array(first, pa.string()),
+                    "baseline_tx_id": t["baseline_tx_id"].cast(pa.string()),
+                    "baseline_t": t["baseline_t"].cast(pa.int64()),
+                    "baseline_max": t["baseline_max"].cast(pa.int64()),
+                }
+            )
+        )
+    return ScoredAccounts(pa.concat_tables(tables), config.flag_threshold)
+
+
+def alerts_table(scored: ScoredAccounts) -> pa.Table:
+    """The flagged accounts, ranked per role (1 = most suspicious), in the output format."""
+    parts = []
+    for role in ROLES:
+        t = scored.role(role)
+        t = t.filter(pc.greater_equal(t["score"], scored.threshold))
+        order = pc.sort_indices(t, [("score", "descending"), ("account_id", "ascending")])
+        t = t.take(order)
+        parts.append(
+            pa.table(
+                {
+                    "role": t["role"],
+                    "account_id": t["account_id"],
+                    "score": pc.round(t["score"], 4),
+                    "rank": pa.array(np.arange(1, t.num_rows + 1, dtype=np.int64)),
+                    "reasons": t["reasons"],
+                    "first_flag_tx_id": t["first_flag_tx_id"],
+                }
+            )
+        )
+    return pa.concat_tables(parts)
+
+
+def write_alerts(table: pa.Table, path: Path) -> None:
+    """Write alerts as Parquet, or CSV when the file name ends in .csv."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        pacsv.write_csv(table, path)
+    elif suffix in (".parquet", ".pq"):
+        pq.write_table(table, path)
+    else:
+        raise InvalidInput(f"{path}: alerts file must end in .parquet or .csv")

@@ -1,0 +1,157 @@
+"""`safestream finance ...`: generate a synthetic ledger, score it, evaluate against labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from safestream.core.errors import InvalidInput, SafeStreamError
+from safestream.finance.alerts import alerts_table, score_accounts, write_alerts
+from safestream.finance.currency import Rates
+from safestream.finance.engine import DuckDBEngine, LedgerEngine, LoadReport
+from safestream.finance.scoring import load_scoring
+
+finance_app = typer.Typer(
+    name="finance",
+    help="Find payers and payees of live-streamed abuse in transaction records.",
+    no_args_is_help=True,
+)
+
+SHOWN_PROBLEMS = 20
+
+
+def _fail(exc: SafeStreamError) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(exc.exit_code)
+
+
+def _report_load(report: LoadReport) -> None:
+    typer.echo(f"read {report.rows_read} rows, kept {report.rows_kept}", err=True)
+    if report.problems:
+        typer.echo(f"skipped {len(report.problems)} row(s) that break the schema:", err=True)
+        for p in report.problems[:SHOWN_PROBLEMS]:
+            typer.echo(f"  row {p.row}: {p.problem}", err=True)
+        if len(report.problems) > SHOWN_PROBLEMS:
+            typer.echo(f"  ... and {len(report.problems) - SHOWN_PROBLEMS} more", err=True)
+
+
+def _engine(name: str, threads: int | None, memory: str | None) -> LedgerEngine:
+    if name == "duckdb":
+        return DuckDBEngine(threads=threads, memory_limit=memory)
+    if name == "spark":
+        from safestream.finance.spark_engine import SparkEngine
+
+        spark: LedgerEngine = SparkEngine.local(threads or 2)
+        return spark
+    raise InvalidInput(f"unknown engine {name!r} (duckdb or spark)")
+
+
+def _known(path: Path | None) -> set[str]:
+    if path is None:
+        return set()
+    try:
+        return {line.strip() for line in path.read_text().splitlines() if line.strip()}
+    except OSError as exc:
+        raise InvalidInput(f"cannot read known accounts {path}: {exc}") from exc
+
+
+@finance_app.command()
+def generate(
+    out: Path = typer.Option(..., "--out", help="Ledger to write (.parquet or .csv)."),
+    labels: Path = typer.Option(..., "--labels", help="Label file to write (CSV)."),
+    seed: int = typer.Option(7, "--seed", help="Random seed; the same seed gives the same ledger."),
+    config: Path | None = typer.Option(None, "--config", help="YAML overriding the defaults."),
+    payers: int | None = typer.Option(None, "--payers", help="Number of payers."),
+    days: int | None = typer.Option(None, "--days", help="Length of the ledger in days."),
+    offender_share: float | None = typer.Option(
+        None, "--offender-share", help="Share of payers who are offenders."
+    ),
+) -> None:
+    """Write a synthetic ledger and its labels."""
+    from safestream.finance.generator import generate as run
+    from safestream.finance.generator import load_config
+
+    try:
+        cfg = load_config(config)
+        if payers is not None:
+            cfg["payers"] = payers
+        if days is not None:
+            cfg["days"] = days
+        if offender_share is not None:
+            cfg["population"]["offender"] = offender_share
+        summary = run(out, labels, seed, cfg)
+    except SafeStreamError as exc:
+        raise _fail(exc) from exc
+    typer.echo(
+        f"wrote {summary.rows} rows for {summary.payers} payers ({summary.offenders} offenders,"
+        f" {summary.facilitators} facilitators) in {summary.seconds:.1f} s"
+    )
+
+
+@finance_app.command()
+def score(
+    ledger: Path = typer.Argument(..., help="Ledger (.parquet or .csv)."),
+    out: Path = typer.Option(..., "--out", help="Alerts to write (.parquet or .csv)."),
+    weights: Path | None = typer.Option(None, "--weights", help="Weights YAML."),
+    rates: Path | None = typer.Option(None, "--rates", help="Rates CSV (currency,usd_per_unit)."),
+    known: Path | None = typer.Option(
+        None, "--known", help="File of known account ids (one a line) to seed the network."
+    ),
+    no_network: bool = typer.Option(False, "--no-network", help="Skip network expansion."),
+    engine: str = typer.Option("duckdb", "--engine", help="duckdb or spark."),
+    threads: int | None = typer.Option(None, "--threads"),
+    memory: str | None = typer.Option(None, "--memory", help="DuckDB memory limit, e.g. 12GB."),
+) -> None:
+    """Score a ledger and write one row per flagged payer and payee."""
+    try:
+        config = load_scoring(weights)
+        eng = _engine(engine, threads, memory)
+        try:
+            _report_load(eng.load(ledger, Rates.load(rates)))
+            scored = score_accounts(eng, config, _known(known), network=not no_network)
+        finally:
+            eng.close()
+        table = alerts_table(scored)
+        write_alerts(table, out)
+    except SafeStreamError as exc:
+        raise _fail(exc) from exc
+    roles = table["role"].to_pylist()
+    typer.echo(f"flagged {roles.count('payer')} payers and {roles.count('payee')} payees -> {out}")
+
+
+@finance_app.command()
+def evaluate(
+    ledger: Path = typer.Argument(..., help="Ledger (.parquet or .csv)."),
+    labels: Path = typer.Argument(..., help="Label file from `finance generate`."),
+    weights: Path | None = typer.Option(None, "--weights", help="Weights YAML."),
+    rates: Path | None = typer.Option(None, "--rates", help="Rates CSV."),
+    model: bool = typer.Option(
+        False, "--model", help="Also train and test the learned model (out-of-time, by payer)."
+    ),
+) -> None:
+    """Print precision@k, PR-AUC, recall and transactions before the first flag vs the baseline."""
+    from safestream.finance.evaluate import evaluate as run
+    from safestream.finance.evaluate import format_report, load_labels
+
+    try:
+        config = load_scoring(weights)
+        truth = load_labels(labels)
+        eng = DuckDBEngine()
+        try:
+            _report_load(eng.load(ledger, Rates.load(rates)))
+            scored = score_accounts(eng, config)
+            typer.echo(format_report(run(eng, scored, truth)))
+            if model:
+                from safestream.finance.model import evaluate_model, format_model_report
+
+                typer.echo(format_model_report(evaluate_model(eng, config, truth)))
+        finally:
+            eng.close()
+    except SafeStreamError as exc:
+        raise _fail(exc) from exc
+
+
+def register(app: typer.Typer) -> None:
+    """Add `safestream finance ...` to the root app."""
+    app.add_typer(finance_app, name="finance")

@@ -1,0 +1,92 @@
+"""Spark as the engine: the same DuckDB-dialect queries, transpiled with SQLGlot.
+
+For ledgers beyond one machine. Locally (`SparkEngine.local`) it is what the agreement test
+runs, asserting the same accounts, scores and first flags as DuckDB.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import sqlglot
+
+from safestream.core.errors import InvalidInput
+from safestream.finance.engine import LedgerEngine, ledger_format
+
+
+def to_spark_sql(sql: str) -> str:
+    """Transpile one DuckDB-dialect statement to Spark SQL."""
+    return str(sqlglot.transpile(sql, read="duckdb", write="spark")[0])
+
+
+class SparkEngine(LedgerEngine):
+    """Runs the finance queries on a Spark session."""
+
+    name = "spark"
+
+    def __init__(self, spark: Any) -> None:
+        self.spark = spark
+        self._cached: dict[str, Any] = {}
+
+    @classmethod
+    def local(cls, threads: int = 2) -> SparkEngine:
+        """A local-mode session in UTC, sized for one machine."""
+        from pyspark.sql import SparkSession
+
+        spark = (
+            SparkSession.builder.master(f"local[{threads}]")
+            .appName("safestream-finance")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.shuffle.partitions", str(max(threads, 2)))
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.driver.memory", "2g")
+            .getOrCreate()
+        )
+        spark.sparkContext.setLogLevel("ERROR")
+        return cls(spark)
+
+    def register(self, name: str, table: pa.Table) -> None:
+        """Make an Arrow table queryable under `name`."""
+        frame = self.spark.createDataFrame(table)
+        frame.createOrReplaceTempView(name)
+
+    def register_raw(self, path: Path) -> list[str]:
+        """Expose the ledger file as `raw_ledger` with a 1-based `_row`; return its columns."""
+        reader = self.spark.read
+        try:
+            if ledger_format(path) == "parquet":
+                frame = reader.parquet(str(path))
+            else:
+                frame = reader.option("header", True).csv(str(path))
+        except Exception as exc:  # Spark raises its own analysis errors
+            raise InvalidInput(f"{path}: not a readable ledger ({exc})") from exc
+        columns = list(frame.columns)
+        numbered = frame.rdd.zipWithIndex().map(lambda pair: (*pair[0], pair[1] + 1))
+        from pyspark.sql.types import LongType, StructField, StructType
+
+        schema = StructType([*frame.schema.fields, StructField("_row", LongType(), False)])
+        self.spark.createDataFrame(numbered, schema).createOrReplaceTempView("raw_ledger")
+        return columns
+
+    def materialise(self, name: str, sql: str) -> None:
+        """Run `sql` once and keep its result cached as the view `name`."""
+        if name in self._cached:
+            self._cached.pop(name).unpersist()
+        frame = self.spark.sql(to_spark_sql(sql)).cache()
+        frame.count()
+        frame.createOrReplaceTempView(name)
+        self._cached[name] = frame
+
+    def query(self, sql: str) -> pa.Table:
+        """Run a DuckDB-dialect query and return its result."""
+        table: pa.Table = self.spark.sql(to_spark_sql(sql)).toArrow()
+        return table
+
+    def close(self) -> None:
+        """Drop cached tables (the session stays up for reuse)."""
+        for frame in self._cached.values():
+            frame.unpersist()
+        self._cached.clear()
