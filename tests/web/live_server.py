@@ -1,0 +1,89 @@
+"""The real app served by uvicorn on a free loopback port, and the system Chromium to drive it.
+
+Used by the browser tests and by `python -m tests.web.screenshots`.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+from playwright.sync_api import Browser, Playwright
+
+from safestream.api.app import create_app
+from safestream.core.config import Settings
+from safestream.core.reports import ReportIn
+from safestream.store.access import get_org
+from safestream.store.database import Database
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+START_TIMEOUT_SECONDS = 20.0
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """A running server: where it answers and the store behind it."""
+
+    url: str
+    settings: Settings
+    db: Database
+    app: FastAPI
+
+    def file(self, org: str, report: ReportIn) -> int:
+        """Store and link a report as a platform's API call would; return its case id."""
+        stored = self.app.state.intake.receive(get_org(self.db, org), report)
+        return int(self.app.state.engine.process([stored.report.id])[stored.report.id])
+
+
+@contextmanager
+def live_server(home: Path) -> Iterator[LiveServer]:
+    """Serve `create_app` for a fresh home on 127.0.0.1 until the block ends."""
+    settings = Settings(home=home, database_url=f"sqlite:///{home / 'safestream.db'}")
+    settings.ensure_home()
+    app = create_app(settings)
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"uvicorn did not start on port {port}")
+        time.sleep(0.05)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", settings, app.state.db, app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def launch_chromium(playwright: Playwright) -> Browser:
+    """Debian's Chromium, headless, with no background network of its own."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+    )

@@ -1,0 +1,99 @@
+"""The panic button and the console in a real headless Chromium against the real server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from safestream.store.access import add_user, create_org
+from tests.web.conftest import LIGHT_ARGON2, ORG, PASSWORD, email_of, photo_report
+from tests.web.live_server import CHROMIUM, LiveServer, launch_chromium, live_server
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
+]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    """The app on a fresh home with one organisation, a reviewer and a child-safety reviewer."""
+    with live_server(tmp_path / "home") as running:
+        create_org(running.db, ORG)
+        for role in ("reviewer", "child_safety_reviewer"):
+            add_user(running.db, email_of(role), org=ORG, role=role, password=PASSWORD,
+                     hasher=LIGHT_ARGON2)
+        yield running
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    """Headless system Chromium."""
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+def _log_in(page: Page, server: LiveServer, role: str) -> None:
+    page.goto(f"{server.url}/console/login")
+    page.fill("#email", email_of(role))
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("header .who")).to_contain_text(email_of(role))
+
+
+def test_panic_press_in_a_call_page_reaches_the_reviewer_queue(
+    server: LiveServer, browser: Browser
+) -> None:
+    call = browser.new_page()
+    call.goto(f"{server.url}/demo/call?org={ORG}&stream=call-77")
+    call.get_by_role("button", name="Report abuse").click()
+    dialog = call.get_by_role("dialog", name="Report abuse in this call")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("What is happening?").fill("An adult is hurting a child on the call.")
+    dialog.get_by_label("Yes").check()
+    dialog.get_by_role("button", name="Send report").click()
+    expect(dialog.get_by_role("status")).to_contain_text("Your report was sent")
+
+    console = browser.new_page()
+    _log_in(console, server, "reviewer")
+    console.goto(f"{server.url}/console/queue?q=urgent")
+    row = console.locator("table.queue tbody tr").first
+    expect(row).to_contain_text("call-77")
+    expect(row.locator(".prio")).to_have_text("P1")
+    console.get_by_role("button", name="Claim next case").click()
+    expect(console.locator("h1")).to_contain_text("Case #")
+    expect(console.locator(".report")).to_contain_text("An adult is hurting a child on the call.")
+    expect(console.locator(".report")).to_contain_text("panic button")
+
+
+def test_widget_shows_the_error_when_its_key_is_not_valid(
+    server: LiveServer, browser: Browser
+) -> None:
+    call = browser.new_page()
+    call.goto(f"{server.url}/demo/call?key=pk_panic_1_{'0' * 32}")
+    call.get_by_role("button", name="Report abuse").click()
+    dialog = call.get_by_role("dialog")
+    dialog.get_by_label("What is happening?").fill("Something bad is happening.")
+    dialog.get_by_role("button", name="Send report").click()
+    expect(dialog.get_by_role("status")).to_contain_text("not issued by this server")
+
+
+def test_opened_file_stays_blurred_until_the_reviewer_clicks_it(
+    server: LiveServer, browser: Browser
+) -> None:
+    case_id = server.file(ORG, photo_report("call-88"))
+    page = browser.new_page()
+    _log_in(page, server, "child_safety_reviewer")
+    page.goto(f"{server.url}/console/cases/{case_id}")
+    expect(page.locator("img.preview")).to_be_visible()
+    page.get_by_role("button", name="Open file").click()
+    image = page.locator("img.full")
+    expect(image).to_be_visible()
+    assert "blur" in image.evaluate("e => getComputedStyle(e).filter")
+    page.locator("[data-unblur]").click()
+    assert "blur" not in image.evaluate("e => getComputedStyle(e).filter")
