@@ -1,0 +1,217 @@
+"""`make demo`: SafeStream's main job on the embedded defaults, with benign stand-ins only.
+
+1. writes benign media into the demo home: "known" photos (a cat, a rocket, an astronaut, coffee
+   from scikit-image), altered copies of them (mirrored, pillarboxed, recompressed), an unrelated
+   photo, a colour-bar test card and a short clip that shows the rocket for a few seconds;
+2. banks the known photos and the test card (as a negative bank, an allowlist);
+3. matches the altered copies, the unrelated photo and the clip, and prints what matched;
+4. seeds the review console (reports from the panic button and from a live-stream match, linked
+   into cases) and serves it on http://127.0.0.1:8000 with a printed demo login.
+
+    python -m safestream.demo [--no-serve] [--port 8000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+from rich.console import Console
+from rich.table import Table
+
+from safestream.core.banks import Match
+from safestream.core.config import Settings
+from safestream.media.bank_index import BankIndex
+from safestream.media.cli.bank import entries_from_media
+from safestream.media.matching import Matcher
+from safestream.store import Database
+from safestream.store.banks import BankRepository
+
+console = Console()
+
+
+@dataclass(frozen=True)
+class DemoMedia:
+    """Where the demo wrote its benign media."""
+
+    known: Path
+    testcards: Path
+    queries: Path
+
+
+def _photo(name: str) -> np.ndarray:
+    import skimage.data
+
+    pixels = np.asarray(getattr(skimage.data, name)())
+    if pixels.ndim == 2:
+        pixels = np.stack([pixels] * 3, axis=-1)
+    return np.ascontiguousarray(pixels[..., :3].astype(np.uint8))
+
+
+def colour_bars(width: int = 640, height: int = 360) -> np.ndarray:
+    """A colour-bar test card, the kind of benign frame a negative bank exists for."""
+    colours = [(192, 192, 192), (192, 192, 0), (0, 192, 192), (0, 192, 0), (192, 0, 192),
+               (192, 0, 0), (0, 0, 192)]  # fmt: skip
+    card = np.zeros((height, width, 3), dtype=np.uint8)
+    for i, colour in enumerate(colours):
+        card[: height * 3 // 4, i * width // 7 : (i + 1) * width // 7] = colour
+    ramp = np.linspace(0, 255, width, dtype=np.uint8)
+    card[height * 3 // 4 :] = ramp[None, :, None]
+    return card
+
+
+def write_media(root: Path) -> DemoMedia:
+    """Write the demo's benign known photos, test card and query files."""
+    known, cards, queries = root / "known", root / "testcards", root / "queries"
+    for folder in (known, cards, queries):
+        folder.mkdir(parents=True, exist_ok=True)
+    cat, rocket = Image.fromarray(_photo("chelsea")), Image.fromarray(_photo("rocket"))
+    astronaut, coffee = Image.fromarray(_photo("astronaut")), Image.fromarray(_photo("coffee"))
+    cat.save(known / "cat.jpg", quality=95)
+    rocket.save(known / "rocket.png")
+    astronaut.save(known / "astronaut.jpg", quality=95)
+    coffee.save(known / "coffee.webp", quality=90)
+    Image.fromarray(colour_bars()).save(cards / "colour-bars.png")
+
+    ImageOps.mirror(cat).save(queries / "cat-mirrored.jpg", quality=70)
+    framed = Image.new("RGB", (rocket.height * 16 // 9, rocket.height))
+    framed.paste(rocket, ((framed.width - rocket.width) // 2, 0))
+    framed.save(queries / "rocket-pillarboxed.jpg", quality=85)
+    astronaut.save(queries / "astronaut-q20.jpg", quality=20)
+    Image.fromarray(_photo("camera")).save(queries / "unrelated-camera.jpg", quality=90)
+    Image.fromarray(colour_bars(1280, 720)).save(queries / "test-card-on-stream.jpg", quality=80)
+    clip = queries / "stream-recording.mp4"
+    if not clip.exists():
+        write_stream_recording(clip, rocket)
+    return DemoMedia(known, cards, queries)
+
+
+def write_stream_recording(path: Path, shown: Image.Image, fps: int = 25) -> None:
+    """A 6 s 640x360 H.264 clip: a drifting gradient, `shown` letterboxed for 2 s, gradient."""
+    import av
+
+    still = ImageOps.pad(shown, (640, 360), color=(0, 0, 0))
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
+        y, x = np.mgrid[0:360, 0:640]
+        for i in range(6 * fps):
+            if 2 * fps <= i < 4 * fps:
+                image = still
+            else:
+                phase = i / fps
+                r = (127 + 120 * np.sin(x / 60 + phase)).astype(np.uint8)
+                g = (127 + 120 * np.cos(y / 45 - phase)).astype(np.uint8)
+                b = ((x + y + 8 * i) % 256).astype(np.uint8)
+                image = Image.fromarray(np.dstack([r, g, b]))
+            frame = av.VideoFrame.from_image(image)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def bank_media(banks: BankRepository, media: DemoMedia) -> None:
+    """Bank the known photos and the test card, as `safestream bank add` would."""
+    existing = {b.name for b in banks.list_banks()}
+    if "known-demo" not in existing:
+        banks.create("known-demo", source="SafeStream demo (benign stand-ins)")
+        for path in sorted(media.known.iterdir()):
+            entries = entries_from_media(
+                path, exact=True, label="unclassified", source="demo", note=path.name
+            )
+            banks.add_entries("known-demo", entries.entries)
+    if "testcards" not in existing:
+        banks.create("testcards", negative=True, source="SafeStream demo")
+        for path in sorted(media.testcards.iterdir()):
+            entries = entries_from_media(
+                path, exact=True, label="benign", source="demo", note=path.name
+            )
+            banks.add_entries("testcards", entries.entries)
+
+
+def match_queries(matcher: Matcher, media: DemoMedia) -> list[tuple[str, Match]]:
+    """Match every query file and return (file name, match) pairs."""
+    found: list[tuple[str, Match]] = []
+    for path in sorted(media.queries.iterdir()):
+        if path.suffix == ".mp4":
+            result = matcher.match_video(path)
+            found += [(path.name, m) for m in result.matches]
+        else:
+            _, matches = matcher.match_image(path)
+            found += [(path.name, m) for m in matches]
+            if not matches:
+                console.print(f"  [dim]{path.name}: no match[/dim]")
+    return found
+
+
+def print_matches(found: list[tuple[str, Match]]) -> None:
+    """Show matches as a table."""
+    table = Table(title="Matches against the demo banks")
+    for column in ("file", "bank", "entry", "distance", "variant", "t (s)"):
+        table.add_column(column)
+    for name, m in found:
+        t = "" if m.t is None else f"{m.t:.1f}"
+        table.add_row(name, m.bank, str(m.entry_id), str(m.distance), m.variant, t)
+    console.print(table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo: bank, match, seed the console and serve it."""
+    parser = argparse.ArgumentParser(description="SafeStream demo on benign stand-ins")
+    parser.add_argument("--no-serve", action="store_true", help="stop after matching and seeding")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("SAFESTREAM_HOME", str(Path.cwd() / ".demo"))
+    settings = Settings.from_env()
+    settings.ensure_home()
+    console.print(f"[bold]SafeStream demo[/bold]  home: {settings.home}")
+    db = Database.from_settings(settings)
+    db.migrate()
+    banks = BankRepository(db)
+
+    media = write_media(settings.home / "demo-media")
+    bank_media(banks, media)
+    for bank in banks.list_banks():
+        kind = "negative (allowlist)" if bank.negative else "known"
+        console.print(f"  bank [bold]{bank.name}[/bold]: {bank.entry_count} entries, {kind}")
+    index = BankIndex.open(banks, settings.index_dir / "pdq")
+    print_matches(match_queries(Matcher(banks, index), media))
+
+    seeded = _seed_console(settings, db)
+    if args.no_serve or seeded is None:
+        return 0
+    return _serve(settings, args.host, args.port)
+
+
+def _seed_console(settings: Settings, db: Database) -> str | None:
+    """Seed reports and cases for the review console; return the demo login line."""
+    try:
+        from safestream.api.web.demo_seed import seed_demo
+    except ImportError:
+        console.print("[yellow]review console not installed in this build[/yellow]")
+        return None
+    login = seed_demo(settings, db)
+    console.print(f"  review console login: [bold]{login}[/bold]")
+    return login
+
+
+def _serve(settings: Settings, host: str, port: int) -> int:
+    import uvicorn
+
+    from safestream.api.app import create_app
+
+    console.print(f"  serving the console on [bold]http://{host}:{port}/[/bold] (Ctrl-C stops)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
