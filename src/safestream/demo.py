@@ -109,7 +109,7 @@ def write_stream_recording(path: Path, shown: Image.Image, fps: int = 25) -> Non
                 g = (127 + 120 * np.cos(y / 45 - phase)).astype(np.uint8)
                 b = ((x + y + 8 * i) % 256).astype(np.uint8)
                 image = Image.fromarray(np.dstack([r, g, b]))
-            frame = av.VideoFrame.from_image(image)
+            frame = av.VideoFrame.from_ndarray(np.asarray(image.convert("RGB")), format="rgb24")
             for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():
@@ -198,7 +198,7 @@ def _seed_console(settings: Settings, db: Database) -> str | None:
     except ImportError:
         console.print("[yellow]review console not installed in this build[/yellow]")
         return None
-    login = seed_demo(settings, db)
+    login = str(seed_demo(settings, db))
     console.print(f"  review console login: [bold]{login}[/bold]")
     return login
 

@@ -40,9 +40,9 @@ def entries_from_media(
 ) -> MediaEntries:
     """Hash a file into bank entries: its PDQ (per second for video) and its MD5."""
     from safestream.core.signals import PDQ_MIN_QUALITY
-    from safestream.media.hashing import file_digests, hash_image, hash_video, media_kind
+    from safestream.media.hashing import HashMode, file_digests, hash_image, hash_video, media_kind
 
-    mode = "exact" if exact else "fast"
+    mode: HashMode = "exact" if exact else "fast"
     kind = media_kind(path)
     md5, sha256 = file_digests(path)
 

@@ -34,9 +34,9 @@ class HashedMedia:
 
 def hash_for_matching(path: Path, *, exact: bool) -> HashedMedia:
     """Hash one file with every variant the matcher looks up (runs in a worker process)."""
-    from safestream.media.hashing import hash_image, hash_video, media_kind
+    from safestream.media.hashing import HashMode, hash_image, hash_video, media_kind
 
-    mode = "exact" if exact else "fast"
+    mode: HashMode = "exact" if exact else "fast"
     kind = media_kind(path)
     if kind == "image":
         return HashedMedia(kind, image=hash_image(path, mode=mode, dihedral=True))
