@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import time
 from threading import Lock
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from safestream.core.errors import SafeStreamError
 from safestream.store.access import Organisation, hash_api_key, org_for_api_key
@@ -49,19 +51,22 @@ class ApiKeyCache:
         return org
 
 
-def bearer_key(request: Request) -> str:
-    """The key from `Authorization: Bearer KEY`, or raise `Unauthorized`."""
-    header = request.headers.get("authorization", "")
-    scheme, _, key = header.partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        raise Unauthorized("send your organisation's API key as 'Authorization: Bearer KEY'")
-    return key.strip()
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="Your organisation's API key: `Authorization: Bearer KEY`.",
+)
 
 
-def current_org(request: Request) -> Organisation:
+def current_org(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+) -> Organisation:
     """FastAPI dependency: the organisation whose API key the request carries."""
+    if credentials is None or not credentials.credentials.strip():
+        raise Unauthorized("send your organisation's API key as 'Authorization: Bearer KEY'")
     cache: ApiKeyCache = request.app.state.api_keys
-    org = cache.lookup(bearer_key(request))
+    org = cache.lookup(credentials.credentials.strip())
     if org is None:
         raise Unauthorized("unknown or revoked API key")
     return org

@@ -8,10 +8,6 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class _TooLarge(Exception):
-    pass
-
-
 async def _send_413(send: Send, limit: int) -> None:
     body = json.dumps({"error": f"request body is larger than {limit} bytes"}).encode()
     await send(
@@ -42,28 +38,33 @@ class BodySizeLimit:
             await _send_413(send, self.max_bytes)
             return
         seen = 0
+        answered = False
         started = False
 
         async def counted_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, answered
+            if answered:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    # Answer now and tell the app the client left, so it stops reading.
+                    if not started:
+                        await _send_413(send, self.max_bytes)
+                    answered = True
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracked_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
+            if answered:
+                return  # the 413 already went out; drop the app's own answer
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
-            await self.app(scope, counted_receive, tracked_send)
-        except _TooLarge:
-            if not started:
-                await _send_413(send, self.max_bytes)
+        await self.app(scope, counted_receive, guarded_send)
 
 
 def field_path(loc: tuple[Any, ...] | list[Any]) -> str:

@@ -1,0 +1,134 @@
+"""POST /v1/reports: authenticated, validated, size-limited, idempotent and durable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from safestream.store.access import create_api_key, create_org
+from safestream.store.reports import ReportRepository
+from tests.api.conftest import Api
+
+REPORT: dict[str, Any] = {
+    "source": "platform",
+    "platform": {"name": "Acme Video", "country": "US"},
+    "reported_accounts": [{"platform": "acme", "id": "u1", "email": "u1@example.org"}],
+    "incident_type": "child_pornography",
+    "live_stream": {"stream_id": "s-1", "viewers": [{"country": "AU"}]},
+    "location_hints": [{"country": "PH"}],
+}
+
+
+def test_report_is_stored_before_202(api: Api) -> None:
+    r = api.client.post("/v1/reports", json=REPORT, headers=api.headers)
+    assert r.status_code == 202
+    stored = ReportRepository(api.db).get(r.json()["id"])
+    assert stored.body.reported_accounts[0].id == "u1"
+    assert r.headers["location"] == f"/v1/reports/{stored.id}"
+
+
+def test_missing_api_key_is_401(api: Api) -> None:
+    r = api.client.post("/v1/reports", json=REPORT)
+    assert r.status_code == 401
+    assert "Bearer" in r.json()["error"]
+
+
+def test_unknown_api_key_is_401(api: Api) -> None:
+    r = api.client.post("/v1/reports", json=REPORT, headers={"Authorization": "Bearer ss_nope"})
+    assert r.status_code == 401
+
+
+def test_repeat_with_same_idempotency_header_returns_same_report(api: Api) -> None:
+    headers = {**api.headers, "Idempotency-Key": "tip-77"}
+    first = api.client.post("/v1/reports", json=REPORT, headers=headers)
+    second = api.client.post("/v1/reports", json=REPORT, headers=headers)
+    assert (first.status_code, second.status_code) == (202, 200)
+    assert second.json()["id"] == first.json()["id"]
+    assert second.json()["replayed"] is True
+    assert ReportRepository(api.db).count() == 1
+
+
+def test_reused_idempotency_key_with_other_content_is_409(api: Api) -> None:
+    headers = {**api.headers, "Idempotency-Key": "tip-78"}
+    api.client.post("/v1/reports", json=REPORT, headers=headers)
+    r = api.client.post("/v1/reports", json={**REPORT, "description": "other"}, headers=headers)
+    assert r.status_code == 409
+
+
+def test_invalid_report_is_422_naming_each_bad_field(api: Api) -> None:
+    bad = {
+        **REPORT,
+        "reported_accounts": [{"platform": "acme", "id": "u1", "email": "nope"}],
+        "incident_type": "unknown",
+        "location_hints": [{"country": "Philippines"}],
+    }
+    r = api.client.post("/v1/reports", json=bad, headers=api.headers)
+    assert r.status_code == 422
+    fields = [e["field"] for e in r.json()["errors"]]
+    assert fields == ["reported_accounts.0.email", "incident_type", "location_hints.0.country"]
+    assert ReportRepository(api.db).count() == 0
+
+
+def test_malformed_json_is_422(api: Api) -> None:
+    r = api.client.post(
+        "/v1/reports",
+        content=b"{not json",
+        headers={**api.headers, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 422
+
+
+def test_oversized_body_is_413_by_declared_length(api: Api) -> None:
+    r = api.client.post(
+        "/v1/reports",
+        content=b"x" * (65 * 1024),
+        headers={**api.headers, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 413
+
+
+def test_oversized_streamed_body_is_413_without_reading_it_all(api: Api) -> None:
+    sent = 0
+
+    def chunks() -> Iterator[bytes]:
+        nonlocal sent
+        for _ in range(1000):
+            sent += 8192
+            yield b" " * 8192
+
+    r = api.client.post(
+        "/v1/reports",
+        content=chunks(),
+        headers={**api.headers, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 413
+    assert ReportRepository(api.db).count() == 0
+
+
+def test_report_status_shows_its_case_once_linked(api: Api) -> None:
+    rid = api.client.post("/v1/reports", json=REPORT, headers=api.headers).json()["id"]
+    assert api.client.get(f"/v1/reports/{rid}", headers=api.headers).json()["case_id"] is None
+    api.link()
+    body = api.client.get(f"/v1/reports/{rid}", headers=api.headers).json()
+    assert body["status"] == "linked" and body["case_id"] is not None
+
+
+def test_another_organisation_cannot_read_a_report(api: Api) -> None:
+    rid = api.client.post("/v1/reports", json=REPORT, headers=api.headers).json()["id"]
+    create_org(api.db, "Other")
+    other = {"Authorization": f"Bearer {create_api_key(api.db, 'Other').key}"}
+    assert api.client.get(f"/v1/reports/{rid}", headers=other).status_code == 404
+
+
+def test_health_readiness_and_metrics_answer(api: Api) -> None:
+    api.client.post("/v1/reports", json=REPORT, headers=api.headers)
+    assert api.client.get("/healthz").json() == {"status": "ok"}
+    assert api.client.get("/readyz").json() == {"status": "ready"}
+    metrics = api.client.get("/metrics").text
+    assert 'safestream_reports_received_total{source="platform"} 1.0' in metrics
+
+
+def test_openapi_publishes_the_versioned_intake(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    assert "/v1/reports" in spec["paths"]
+    assert "ApiKey" in spec["components"]["securitySchemes"]
