@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         f"python {platform.python_version()}, numpy {np.__version__}, "
         f"pillow {version('pillow')}, pdqhash {version('pdqhash')}, numba {version('numba')}, "
         f"safestream {version('safestream')}",
-        f"machine: {platform.machine()}, {os.cpu_count()} logical CPUs",
+        f"machine: {platform.machine()}, {os.cpu_count()} logical CPUs, "
+        f"load average at start {os.getloadavg()[0]:.1f} (other jobs share the machine)",
     ]
     print("\n".join(header))
     rows = []
