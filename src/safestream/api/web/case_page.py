@@ -37,7 +37,8 @@ def graph_of(detail: CaseDetail) -> GraphInput:
     by_report: dict[str, list[tuple[str, str]]] = {r.id: [] for r in detail.reports}
     for report_id, entity in detail.links:
         by_report.setdefault(report_id, []).append((entity.kind.value, entity.value))
-    return GraphInput([(report_label(rid), named) for rid, named in by_report.items()])
+    # The graph's report boxes are small: the id's first 8 characters name the report there.
+    return GraphInput([(rid[:8], named) for rid, named in by_report.items()])
 
 
 def agency_choices(detail: CaseDetail, request: Request) -> list[tuple[str, str]]:
@@ -46,8 +47,9 @@ def agency_choices(detail: CaseDetail, request: Request) -> list[tuple[str, str]
     table = table_for(env.settings)
     routed = [(a.code, f"{a.name} (recommended: {a.reason})") for a in detail.case.routing]
     known = {code for code, _ in routed}
-    others = [(code, name) for code, (name, _c) in sorted(table.authorities.items())
-              if code not in known]
+    others = [
+        (code, name) for code, (name, _c) in sorted(table.authorities.items()) if code not in known
+    ]
     return routed + others
 
 
@@ -110,7 +112,11 @@ def post_decision(
     check_csrf(viewer.session, csrf_token)
     chosen_agency = agency if decision == Decision.REFER.value else ""
     record_decision(
-        console_environment(request).db, viewer.user, case_id, decision,
-        reason=reason, agency=chosen_agency,
+        console_environment(request).db,
+        viewer.user,
+        case_id,
+        decision,
+        reason=reason,
+        agency=chosen_agency,
     )
     return RedirectResponse(f"/console/cases/{case_id}?flash=decided", status_code=303)

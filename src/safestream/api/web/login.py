@@ -59,8 +59,13 @@ def login(
     assert session is not None  # check_csrf refuses a missing session
     user = authenticate_user(env.db, email, password)
     if user is None:
-        audit.record(env.db, actor=f"login:{email.strip().lower()[:254]}", action="login_failed",
-                     subject="console", details={})
+        audit.record(
+            env.db,
+            actor=f"login:{email.strip().lower()[:254]}",
+            action="login_failed",
+            subject="console",
+            details={},
+        )
         context = {"error": LOGIN_FAILED, "email": email, "next": safe_next(next)}
         return render(request, "login.html", context, session=session, status_code=401)
     audit.record(env.db, actor=user.email, action="login", subject="console", details={})

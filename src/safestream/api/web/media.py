@@ -50,12 +50,18 @@ def preview(
         if row is None:
             raise NotFound(f"no evidence {evidence_id!r}")
         file = env.vault.read(row)
-        audit.append(s, actor=viewer.user.email, action="evidence.preview",
-                     subject=f"evidence:{evidence_id}", details={"blurred": True})
+        audit.append(
+            s,
+            actor=viewer.user.email,
+            action="evidence.preview",
+            subject=f"evidence:{evidence_id}",
+            details={"blurred": True},
+        )
     grayscale = get_preferences(env.db, viewer.user).grayscale
     headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-    return Response(blurred_preview(file.data, grayscale=grayscale), media_type="image/png",
-                    headers=headers)
+    return Response(
+        blurred_preview(file.data, grayscale=grayscale), media_type="image/png", headers=headers
+    )
 
 
 @router.post("/console/cases/{case_id}/media/{evidence_id}/open")

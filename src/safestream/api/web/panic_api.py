@@ -138,4 +138,3 @@ async def panic(request: Request) -> JSONResponse:
     if result["created"] and metrics is not None:
         metrics.reports.labels("panic_button").inc()
     return _answer(201 if result["created"] else 200, result)
-

@@ -91,8 +91,9 @@ def read_session(request: Request, codec: SessionCodec) -> ConsoleSession | None
     return codec.decode(request.cookies.get(COOKIE_NAME))
 
 
-def write_session(response: Response, request: Request, codec: SessionCodec,
-                  session: ConsoleSession) -> None:
+def write_session(
+    response: Response, request: Request, codec: SessionCodec, session: ConsoleSession
+) -> None:
     """Set the session cookie on a response (Secure when served over HTTPS)."""
     response.set_cookie(
         COOKIE_NAME,

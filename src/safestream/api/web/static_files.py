@@ -30,5 +30,5 @@ def static_file(name: str) -> FileResponse:
     if name in EMBEDDABLE:
         headers["Access-Control-Allow-Origin"] = "*"
         headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-    suffix = name[name.rfind("."):]
+    suffix = name[name.rfind(".") :]
     return FileResponse(path, media_type=CONTENT_TYPES[suffix], headers=headers)

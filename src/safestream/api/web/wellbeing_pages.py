@@ -85,8 +85,9 @@ def save_preferences(
     ceiling = budget_ceiling(viewer.user)
     if exposure_budget > ceiling:
         raise InvalidInput(f"exposure_budget: at most {ceiling} files per shift for your role")
-    prefs = Preferences(blur=blur, grayscale=grayscale, muted=muted,
-                        exposure_budget=exposure_budget)
+    prefs = Preferences(
+        blur=blur, grayscale=grayscale, muted=muted, exposure_budget=exposure_budget
+    )
     set_preferences(console_environment(request).db, viewer.user, prefs)
     return RedirectResponse("/console/preferences?flash=prefs", status_code=303)
 

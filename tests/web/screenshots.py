@@ -1,0 +1,182 @@
+"""Take the console screenshots in docs/screenshots/ with the system Chromium.
+
+    .venv/bin/python -m tests.web.screenshots [--out docs/screenshots]
+
+Serves the real app on a throwaway home seeded with benign stand-in data (scikit-image sample
+photos as "evidence", invented accounts), then photographs the main pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+from skimage import data
+
+from safestream.core.reports import (
+    IpEvent,
+    LiveStream,
+    LocationHint,
+    MatchedEntry,
+    MediaFile,
+    MediaHash,
+    Payment,
+    Platform,
+    ReportedAccount,
+    Reporter,
+    ReportIn,
+    ReportSource,
+    Viewer,
+)
+from safestream.store.access import add_user, create_org
+from tests.web.conftest import LIGHT_ARGON2, ORG, PASSWORD, email_of, png_base64
+from tests.web.live_server import LiveServer, launch_chromium, live_server
+
+VIEWPORT = {"width": 1280, "height": 860}
+
+
+def seed(server: LiveServer) -> dict[str, int]:
+    """A handful of linked reports; returns the case ids worth photographing."""
+    create_org(server.db, ORG)
+    for role in ("reviewer", "child_safety_reviewer", "auditor"):
+        add_user(server.db, email_of(role), org=ORG, role=role, password=PASSWORD,
+                 hasher=LIGHT_ARGON2)
+    host = ReportedAccount(platform="examplecall", id="host-5512", name="sunny_room",
+                           ip_events=[IpEvent(ip="203.0.113.45", event="stream")])
+    stream = LiveStream(
+        stream_id="call-2041", private=True,
+        viewers=[Viewer(account_id="viewer-9", country="AU"), Viewer(account_id="viewer-12",
+                                                                     country="GB")],
+        payments=[Payment(payer_account="viewer-9", payment_account="payee-ph-7731", amount=40,
+                          currency="USD")],
+    )
+    panic = ReportIn(
+        source=ReportSource.PANIC_BUTTON, live_stream=LiveStream(stream_id="call-2041"),
+        description="A man is telling a child to undress on the call.\n\nChild in danger now: yes",
+        child_in_danger=True, evidence_hold=True,
+    )
+    platform = ReportIn(
+        source=ReportSource.PLATFORM, platform=Platform(name="ExampleCall", country="US"),
+        reporter=Reporter(organisation="ExampleCall Trust & Safety"),
+        reported_accounts=[host], live_stream=stream,
+        description="Private paid stream flagged by our moderators.",
+        location_hints=[LocationHint(country="PH", city="Cebu", source="ip")],
+        media=[MediaFile(filename="frame-0001.png", content_type="image/png",
+                         data_base64=png_base64(data.chelsea()))],
+        evidence_hold=True,
+    )
+    payment = ReportIn(
+        source=ReportSource.TIP, payment_accounts=["payee-ph-7731"],
+        description="Payment account seen paying for other private streams.",
+        reported_accounts=[ReportedAccount(platform="examplecall", id="host-8820")],
+    )
+    matched = ReportIn(
+        source=ReportSource.PLATFORM, platform=Platform(name="ExampleCall", country="US"),
+        reported_accounts=[ReportedAccount(platform="examplecall", id="uploader-311",
+                                           email="uploader311@example.net")],
+        media_hashes=[MediaHash(signal_type="pdq", value="ab" * 32)],
+        matches=[MatchedEntry(bank="ncmec-industry", entry_id=4411, signal_type="pdq",
+                              value="ab" * 32, distance=6, label="A1", verified=True)],
+        media=[MediaFile(filename="upload.png", content_type="image/png",
+                         data_base64=png_base64(data.coffee()))],
+        evidence_hold=True, description="Upload matched a verified hash list.",
+    )
+    calm = ReportIn(
+        source=ReportSource.PLATFORM, platform=Platform(name="ExampleCall", country="GB"),
+        reported_accounts=[ReportedAccount(platform="examplecall", id="user-7")],
+        description="User asked a teenager for their age and school.",
+        incident_type="online_enticement",
+    )
+    live_case = server.file(ORG, panic)
+    server.file(ORG, platform)
+    server.file(ORG, payment)
+    matched_case = server.file(ORG, matched)
+    server.file(ORG, calm)
+    return {"live": live_case, "matched": matched_case}
+
+
+def log_in(page: Page, server: LiveServer, role: str) -> None:
+    """Log in through the form."""
+    page.goto(f"{server.url}/console/login")
+    page.fill("#email", email_of(role))
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/console/**")
+
+
+def take(out: Path) -> list[Path]:
+    """Serve, seed and photograph; return the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory() as tmp, live_server(Path(tmp) / "home") as server:
+        cases = seed(server)
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            page = browser.new_page(viewport=VIEWPORT)
+
+            def shot(name: str, full_page: bool = False) -> None:
+                path = out / f"{name}.png"
+                page.screenshot(path=str(path), full_page=full_page)
+                written.append(path)
+
+            page.goto(f"{server.url}/console/login")
+            page.fill("#email", email_of("child_safety_reviewer"))
+            shot("login")
+            log_in(page, server, "child_safety_reviewer")
+            page.goto(f"{server.url}/console/queue?q=urgent")
+            shot("queue")
+            page.goto(f"{server.url}/console/cases/{cases['live']}")
+            page.wait_for_load_state("networkidle")
+            shot("case", full_page=True)
+            page.goto(f"{server.url}/console/cases/{cases['matched']}#evidence")
+            page.locator("#evidence").scroll_into_view_if_needed()
+            shot("case-hash-first")
+            page.goto(f"{server.url}/console/cases/{cases['live']}#evidence")
+            page.get_by_role("button", name="Open file").first.click()
+            page.wait_for_load_state("networkidle")
+            shot("media-blurred")
+            page.goto(f"{server.url}/console/preferences")
+            shot("wellbeing")
+
+            call = browser.new_page(viewport=VIEWPORT)
+            call.goto(f"{server.url}/demo/call?org={ORG}&stream=call-3090")
+            call.wait_for_timeout(300)
+            path = out / "panic-button.png"
+            call.screenshot(path=str(path))
+            written.append(path)
+            call.get_by_role("button", name="Report abuse").click()
+            dialog = call.get_by_role("dialog")
+            dialog.get_by_label("What is happening?").fill(
+                "An adult on this call is asking a child to take off their clothes."
+            )
+            dialog.get_by_label("Yes").check()
+            path = out / "panic-form.png"
+            call.screenshot(path=str(path))
+            written.append(path)
+            dialog.get_by_role("button", name="Send report").click()
+            dialog.get_by_role("status").filter(has_text="sent").wait_for()
+            path = out / "panic-sent.png"
+            call.screenshot(path=str(path))
+            written.append(path)
+
+            log_in(page, server, "auditor")
+            page.goto(f"{server.url}/console/audit")
+            shot("audit")
+            browser.close()
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the screenshots and list them."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    args = parser.parse_args(argv)
+    for path in take(args.out):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
