@@ -38,6 +38,10 @@ def _register() -> None:
 
     register_live(app)
 
+    from safestream.api.web.cli import register as register_console
+
+    register_console(app)
+
 
 _register()
 
