@@ -14,7 +14,7 @@ import vpdq
 from safestream.core.errors import UnsupportedMedia
 from safestream.core.signals import pdq_distance
 from safestream.media.hashing import FrameHash, hash_video
-from safestream.media.synthetic import write_clip
+from safestream.media.synthetic import encode_image, write_clip
 from tests.media.hash_samples import bigbuckbunny, clip, photo, workdir
 
 
@@ -156,3 +156,10 @@ def test_empty_file_is_unsupported_media(tmp_path: Path) -> None:
 def test_negative_seconds_per_hash_is_a_value_error() -> None:
     with pytest.raises(ValueError):
         list(hash_video(clip(), seconds_per_hash=-1))
+
+
+def test_still_image_is_not_hashed_as_a_one_frame_video(tmp_path: Path) -> None:
+    path = tmp_path / "photo.mp4"
+    path.write_bytes(encode_image(photo("coffee"), "JPEG"))
+    with pytest.raises(UnsupportedMedia, match="image, not a video"):
+        list(hash_video(path))

@@ -14,6 +14,9 @@ Two samplers, matching the two hash modes:
   Non-reference frames are not decoded at all (`skip_frame=NONREF`), and luma comes straight
   from the Y plane (expanded from studio range), box-reduced while the short side stays >= 512.
 
+Frames are hashed as stored: a rotation tag (display matrix) is ignored, as vpdq ignores it;
+dihedral hashes catch a rotated copy.
+
 Bad input raises `UnsupportedMedia` (not a video, no video stream, corrupt packet, truncated
 file) or `MediaTooLarge`; frames are yielded as they are decoded, so a long video streams.
 """
@@ -34,6 +37,7 @@ from av.video.reformatter import Colorspace
 
 from safestream.core.errors import MediaTooLarge, SafeStreamError, UnsupportedMedia
 from safestream.media.pdq import ByteImage, FloatImage, luma_from_grey, luma_from_rgb_float32
+from safestream.media.sniffing import SNIFF_BYTES, kind_from_header
 
 SampleMode = Literal["fast", "exact"]
 FAST_MIN_SHORT_SIDE = 512
@@ -91,6 +95,11 @@ def _open(path: Path) -> Any:
         raise UnsupportedMedia("not a file")
     if path.stat().st_size == 0:
         raise UnsupportedMedia("empty file (0 bytes)")
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if kind_from_header(head) == "image":
+        # FFmpeg would happily open a still image as a one-frame video.
+        raise UnsupportedMedia("this is an image, not a video")
     try:
         return av.open(str(path), mode="r", metadata_errors="ignore")
     except Exception as exc:
