@@ -150,11 +150,21 @@ class StreamWorker(threading.Thread):
         ctx = stream.codec_context
         ctx.thread_count = 1
         ctx.skip_frame = self.sampler.policy.skip_frame
-        time_base = conn.time_base
         self.sampler.restart()
         # Files keep their own clock; a live connection's clock starts at its first packet.
         first: float | None = None if conn.kind.live else 0.0
         start = time.monotonic()
+        try:
+            self._decode_packets(conn, ctx, start, first)
+        finally:
+            # A reconnect continues the stream clock where this connection stopped.
+            self._offset = self.stats.last_t + 1e-3
+
+    def _decode_packets(
+        self, conn: Connection, ctx: Any, start: float, first: float | None
+    ) -> None:
+        stream = conn.stream
+        time_base = conn.time_base
         for packet in conn.packets(self.stop_event):
             arrival = conn.arrival
             self._drain_inbox(ctx, packet.is_keyframe)
@@ -179,14 +189,12 @@ class StreamWorker(threading.Thread):
                 t = self._offset + (float(ft) - (first or 0.0) if ft is not None else 0.0)
                 self._on_frame(frame, t, arrival, start, first)
         try:
-            for frame in stream.codec_context.decode(None):
+            for frame in ctx.decode(None):
                 ft = frame.time
                 t = self._offset + (float(ft) - (first or 0.0) if ft is not None else 0.0)
                 self._on_frame(frame, t, time.monotonic(), start, first)
         except av.error.FFmpegError:
             self.stats.decode_errors += 1
-        # A reconnect continues the stream clock where this connection stopped.
-        self._offset = self.stats.last_t + 1e-3
 
     def _on_frame(
         self, frame: Any, t: float, arrival: float, start: float, first: float | None

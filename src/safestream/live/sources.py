@@ -126,6 +126,7 @@ class Connection:
         self.packet_count = 0
         # When the last packet arrived (monotonic); for paced files, when it was due.
         self.arrival = self.opened_at
+        self.ended_cleanly = False
 
     def packets(self, stop: threading.Event) -> Iterator[Any]:
         """Demuxed video packets until the source ends, stalls (`SourceStalled`) or `stop`."""
@@ -136,12 +137,14 @@ class Connection:
             try:
                 packet = next(demuxed)
             except StopIteration:
+                self.ended_cleanly = True
                 return
             except (av.error.ExitError, av.error.TimeoutError) as exc:
                 raise SourceStalled(
                     f"{self.kind.target}: no data for {self.options.read_timeout:g} s"
                 ) from exc
             except av.error.EOFError:
+                self.ended_cleanly = True
                 return
             except (av.error.FFmpegError, OSError) as exc:
                 raise SourceError(f"{self.kind.target}: read failed: {exc}") from exc
@@ -205,29 +208,33 @@ class LiveSource:
     def connections(self, stop: threading.Event) -> Iterator[Connection]:
         """Yield connections until the source ends for good or `stop` is set.
 
-        The caller reads each connection's packets and closes it; errors while reading are
-        reported back through `report_failure` so the next open waits its backoff.
+        A connection that ends cleanly (end of file, HLS end of list) ends the source. After a
+        failure, stall or dropped connection a live source is reopened after its backoff; a
+        connection that carried packets resets the attempt count. If the source never carried
+        a packet and the attempts run out, the last `SourceError` is raised.
         """
         policy = self.options.reconnect if self.kind.live else NO_RECONNECT
         attempt = 0
+        delivered = False
+        last_error: SourceError | None = None
         while not stop.is_set():
+            if attempt:
+                if attempt > policy.max_attempts:
+                    if last_error is not None and not delivered:
+                        raise last_error
+                    return
+                log.info("%s: reopening, attempt %d", self.url, attempt)
+                if stop.wait(policy.delay(attempt)):
+                    return
             try:
                 conn = open_connection(self.kind, self.options)
             except SourceError as exc:
                 self.failures.append(str(exc))
+                last_error = exc
                 attempt += 1
-                if attempt > policy.max_attempts:
-                    raise
-                log.info("%s; retry %d in %.1f s", exc, attempt, policy.delay(attempt))
-                if stop.wait(policy.delay(attempt)):
-                    return
                 continue
             yield conn
-            if not self.kind.live:
+            if not self.kind.live or conn.ended_cleanly:
                 return
-            # A connection that carried packets was a success: start counting afresh.
-            attempt = 0 if conn.packet_count else attempt + 1
-            if attempt > policy.max_attempts:
-                return
-            if stop.wait(policy.delay(max(1, attempt))):
-                return
+            delivered = delivered or conn.packet_count > 0
+            attempt = 1 if conn.packet_count else attempt + 1
