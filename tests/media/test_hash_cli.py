@@ -51,6 +51,14 @@ def test_video_gives_one_line_per_sampled_second_with_t(tmp_path: Path) -> None:
     assert all(line["kind"] == "video" and "sha256" in line for line in lines)
 
 
+def test_seconds_per_hash_sets_the_video_sampling_period() -> None:
+    code, lines, _ = run("--seconds-per-hash", "0.5", str(clip()))
+    assert code == 0
+    times = [float(str(line["t"])) for line in lines]
+    assert len(times) == 6
+    assert all(k * 0.5 <= t < k * 0.5 + 0.1 for k, t in enumerate(times))
+
+
 def test_folder_is_walked_recursively_in_sorted_order_skipping_hidden(tmp_path: Path) -> None:
     folder = _folder(tmp_path)
     code, lines, _ = run("--jobs", "2", str(folder))

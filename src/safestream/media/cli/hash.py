@@ -35,7 +35,9 @@ class FileOutcome:
     error: str | None = None
 
 
-def hash_file(path: str, mode: HashMode, dihedral: bool) -> FileOutcome:
+def hash_file(
+    path: str, mode: HashMode, dihedral: bool, seconds_per_hash: float = 1.0
+) -> FileOutcome:
     """Hash one file into JSON-ready records; never raises (errors are returned)."""
     outcome = FileOutcome(path)
     try:
@@ -44,7 +46,10 @@ def hash_file(path: str, mode: HashMode, dihedral: bool) -> FileOutcome:
             outcome.records.append(_image_record(path, mode, dihedral))
         else:
             md5, sha256 = file_digests(file)
-            for frame in hash_video(file, mode=mode, dihedral=dihedral):
+            frames = hash_video(
+                file, mode=mode, dihedral=dihedral, seconds_per_hash=seconds_per_hash
+            )
+            for frame in frames:
                 record = {"path": path, "kind": "video", **_drop_none(asdict(frame))}
                 outcome.records.append({**record, "md5": md5, "sha256": sha256})
     except SafeStreamError as exc:
@@ -77,17 +82,20 @@ def collect_inputs(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def _outcomes(
-    files: list[Path], mode: HashMode, dihedral: bool, jobs: int
+    files: list[Path], mode: HashMode, dihedral: bool, seconds_per_hash: float, jobs: int
 ) -> Iterator[FileOutcome]:
     names = [str(f) for f in files]
     if jobs <= 1 or len(files) <= 1:
         for name in names:
-            yield hash_file(name, mode, dihedral)
+            yield hash_file(name, mode, dihedral, seconds_per_hash)
         return
-    with ProcessPoolExecutor(max_workers=min(jobs, len(files))) as pool:
+    count = len(names)
+    with ProcessPoolExecutor(max_workers=min(jobs, count)) as pool:
         # map() returns results in input order: deterministic output at the cost of a little
         # head-of-line waiting behind a slow video.
-        yield from pool.map(hash_file, names, [mode] * len(names), [dihedral] * len(names))
+        yield from pool.map(
+            hash_file, names, [mode] * count, [dihedral] * count, [seconds_per_hash] * count
+        )
 
 
 def hash_command(
@@ -97,6 +105,9 @@ def hash_command(
     ),
     dihedral: bool = typer.Option(
         False, "--dihedral", help="Also print the 8 rotated/mirrored hashes."
+    ),
+    seconds_per_hash: float = typer.Option(
+        1.0, "--seconds-per-hash", min=0.0, help="Video sampling period (0 = every frame)."
     ),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (0 = all cores)."),
 ) -> None:
@@ -117,7 +128,7 @@ def hash_command(
         transient=True,
     ) as progress:
         task = progress.add_task("hash", total=len(files))
-        for outcome in _outcomes(files, mode, dihedral, workers):
+        for outcome in _outcomes(files, mode, dihedral, seconds_per_hash, workers):
             for record in outcome.records:
                 sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
             sys.stdout.flush()
