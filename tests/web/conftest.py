@@ -9,6 +9,7 @@ import base64
 import io
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -131,11 +132,29 @@ def fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(access, "_HASHER", LIGHT_ARGON2)
 
 
-@pytest.fixture
-def console(settings: Settings) -> Iterator[Console]:
-    """The app on a fresh SQLite home with one organisation; users are added as tests log in."""
-    app = create_app(settings, link_in_background=False)
+@contextmanager
+def serving(settings: Settings, database: Database | None = None) -> Iterator[Console]:
+    """The app in-process on a home (and optionally another store), with one organisation."""
+    app = create_app(settings, database=database, link_in_background=False)
     with TestClient(app) as client:
         db = app.state.db
         create_org(db, ORG)
         yield Console(client, db, settings)
+
+
+@pytest.fixture
+def console(settings: Settings) -> Iterator[Console]:
+    """The app on a fresh SQLite home with one organisation; users are added as tests log in."""
+    with serving(settings) as running:
+        yield running
+
+
+@pytest.fixture
+def console_on_each_store(settings: Settings, database_url: str) -> Iterator[Console]:
+    """The app on SQLite and on PostgreSQL (where claims use SELECT ... FOR UPDATE SKIP LOCKED)."""
+    database = Database(database_url)
+    try:
+        with serving(settings, database) as running:
+            yield running
+    finally:
+        database.dispose()

@@ -34,7 +34,8 @@ def test_queue_lists_cases_most_urgent_first_then_oldest(console: Console) -> No
     assert order == [old_case, new_case]
 
 
-def test_claim_next_opens_the_most_urgent_case(console: Console) -> None:
+def test_claim_next_opens_the_most_urgent_case(console_on_each_store: Console) -> None:
+    console = console_on_each_store
     console.file(_report("calm"))
     _, urgent = console.file(_report("danger", danger=True))
     console.login("reviewer")
@@ -43,7 +44,8 @@ def test_claim_next_opens_the_most_urgent_case(console: Console) -> None:
     assert _claim(console, "urgent") == f"/console/cases/{urgent}"
 
 
-def test_two_reviewers_claiming_get_different_cases(console: Console) -> None:
+def test_two_reviewers_claiming_get_different_cases(console_on_each_store: Console) -> None:
+    console = console_on_each_store
     _, first = console.file(_report("a"))
     _, second = console.file(_report("b"))
     console.login("reviewer")
