@@ -130,3 +130,28 @@ def test_case_opened_in_the_console_is_in_the_audit_log(console: Console) -> Non
     console.login("auditor")
     log = console.client.get(f"/console/audit?subject=case:{case_id}").text
     assert re.search(r"reviewer@example.org</td>\s*<td><span class=\"pill\">case.open", log)
+
+
+def test_claimed_case_can_be_released_back_to_the_queue(console: Console) -> None:
+    _, case_id = console.file(_report("call-16", "host"))
+    console.login("reviewer")
+    token = console.csrf("/console/queue?q=review")
+    console.client.post("/console/queue/claim", data={"queue": "review", "csrf_token": token})
+    link = f'href="/console/cases/{case_id}"'
+    assert link not in console.client.get("/console/queue?q=review").text
+    token = console.csrf(f"/console/cases/{case_id}")
+    answer = console.client.post(f"/console/cases/{case_id}/release", data={"csrf_token": token})
+    assert "Case released" in answer.text
+    assert f"/console/cases/{case_id}" in answer.text
+
+
+def test_case_held_by_another_agency_is_marked_and_leaves_the_queue(console: Console) -> None:
+    _, case_id = console.file(_report("call-17", "host"))
+    console.login("reviewer")
+    token = console.csrf(f"/console/cases/{case_id}")
+    answer = console.client.post(
+        f"/console/cases/{case_id}/claimed-elsewhere",
+        data={"claimed_by": "NCA", "reference": "NCA-2026-118", "csrf_token": token},
+    )
+    assert "already held by <strong>NCA</strong>" in answer.text
+    assert f"/console/cases/{case_id}" not in console.client.get("/console/queue?q=review").text

@@ -157,3 +157,14 @@ def test_open_without_csrf_token_shows_nothing_and_records_nothing(console: Cons
     answer = console.client.post(f"/console/cases/{case_id}/media/{evidence_id}/open", data={})
     assert answer.status_code == 403
     assert media_views(console.db, evidence_id) == []
+
+
+def test_case_page_lists_who_opened_each_file(console: Console) -> None:
+    case_id = _case_with_photo(console)
+    console.login("child_safety_reviewer")
+    [evidence_id] = console.evidence_ids(case_id)
+    _open(console, case_id, evidence_id, reason="check the frame")
+    console.login("reviewer")
+    page = console.client.get(f"/console/cases/{case_id}").text
+    assert "Seen by" in page
+    assert f"{email_of('child_safety_reviewer')}," in page and "check the frame" in page

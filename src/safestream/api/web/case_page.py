@@ -11,9 +11,16 @@ from safestream.api.web.environment import console_environment
 from safestream.api.web.graph import GraphInput, layout_graph
 from safestream.api.web.pages import Viewer, current_viewer, html_errors, render
 from safestream.api.web.session import CSRF_FIELD, check_csrf
-from safestream.cases.review import CaseDetail, add_note, case_detail, record_decision
+from safestream.cases.queues import release
+from safestream.cases.review import (
+    CaseDetail,
+    add_note,
+    case_detail,
+    mark_claimed_elsewhere,
+    record_decision,
+)
 from safestream.cases.routing import table_for
-from safestream.cases.wellbeing import exposure, get_preferences
+from safestream.cases.wellbeing import exposure, get_preferences, media_views
 from safestream.core.cases import Decision
 from safestream.store.access import Permission
 
@@ -68,6 +75,8 @@ def case_context(request: Request, viewer: Viewer, case_id: int) -> dict[str, An
         "claimed_by_other": detail.case.claimed_by_user not in (None, viewer.user.id),
         "prefs": get_preferences(env.db, viewer.user),
         "exposure": exposure(env.db, viewer.user) if viewer.can.see_media else None,
+        # Who opened each file and when: hotlines report whether a person saw it.
+        "views": {e.id: media_views(env.db, e.id) for e in detail.evidence},
     }
     return context
 
@@ -120,3 +129,35 @@ def post_decision(
         agency=chosen_agency,
     )
     return RedirectResponse(f"/console/cases/{case_id}?flash=decided", status_code=303)
+
+
+@router.post("/console/cases/{case_id}/release")
+@html_errors
+def post_release(
+    request: Request,
+    case_id: int,
+    viewer: Annotated[Viewer, Depends(current_viewer)],
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = "",
+) -> Response:
+    """Give a claimed case back to its queue."""
+    check_csrf(viewer.session, csrf_token)
+    release(console_environment(request).db, viewer.user, case_id)
+    return RedirectResponse("/console/queue?flash=released", status_code=303)
+
+
+@router.post("/console/cases/{case_id}/claimed-elsewhere")
+@html_errors
+def post_claimed_elsewhere(
+    request: Request,
+    case_id: int,
+    viewer: Annotated[Viewer, Depends(current_viewer)],
+    claimed_by: Annotated[str, Form(max_length=256)] = "",
+    reference: Annotated[str, Form(max_length=256)] = "",
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = "",
+) -> Response:
+    """Deconfliction: record that another agency or organisation already holds this case."""
+    check_csrf(viewer.session, csrf_token)
+    viewer.require(Permission.REVIEW)
+    mark_claimed_elsewhere(console_environment(request).db, viewer.user.email, case_id,
+                           claimed_by=claimed_by, reference=reference)
+    return RedirectResponse(f"/console/cases/{case_id}?flash=deconflicted", status_code=303)

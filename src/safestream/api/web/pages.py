@@ -34,6 +34,8 @@ FLASH_MESSAGES = {
     "prefs": ("ok", "Preferences saved."),
     "break": ("ok", "Welcome back. A new shift has started and your exposure count is reset."),
     "logged_out": ("ok", "You are logged out."),
+    "released": ("ok", "Case released back to its queue."),
+    "deconflicted": ("ok", "Marked as held by another agency; it has left the review queues."),
 }
 
 
