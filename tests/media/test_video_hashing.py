@@ -44,6 +44,18 @@ def test_exact_mode_equals_vpdq_at_two_hashes_per_second() -> None:
     assert len(ours) == 7
 
 
+@pytest.mark.parametrize(("codec", "pix_fmt"), [("png", "rgb24"), ("mpeg4", "yuv420p")])
+def test_exact_mode_equals_vpdq_on_other_codecs_and_pixel_formats(codec: str, pix_fmt: str) -> None:
+    path = write_clip(
+        workdir() / f"{codec}.mov", [photo("rocket"), photo("chelsea")], seconds=2.5, fps=10,
+        width=320, height=240, codec=codec, pix_fmt=pix_fmt,
+    )  # fmt: skip
+    ours = list(hash_video(path, mode="exact"))
+    assert _ours(ours) == _vpdq(path)
+    fast = list(hash_video(path, mode="fast"))
+    assert all(pdq_distance(f.pdq, e.pdq) <= 16 for f, e in zip(fast, ours, strict=True))
+
+
 def test_fast_mode_samples_the_same_seconds_within_a_few_bits_of_exact() -> None:
     path = clip()
     exact = list(hash_video(path, mode="exact"))

@@ -40,6 +40,7 @@ def write_clip(
     height: int = 720,
     codec: str = "libx264",
     crf: int = 23,
+    pix_fmt: str = "yuv420p",
     container_options: dict[str, str] | None = None,
 ) -> Path:
     """Encode a clip that shows each still in turn, slowly panned, with a moving coloured box."""
@@ -53,7 +54,7 @@ def write_clip(
         assert isinstance(stream, av.VideoStream)
         stream.width = width
         stream.height = height
-        stream.pix_fmt = "yuv420p"
+        stream.pix_fmt = pix_fmt
         if codec == "libx264":
             stream.options = {"preset": "veryfast", "crf": str(crf)}
         for index in range(frames):
