@@ -97,3 +97,17 @@ def test_opened_file_stays_blurred_until_the_reviewer_clicks_it(
     assert "blur" in image.evaluate("e => getComputedStyle(e).filter")
     page.locator("[data-unblur]").click()
     assert "blur" not in image.evaluate("e => getComputedStyle(e).filter")
+
+
+def test_panic_form_works_from_the_keyboard(server: LiveServer, browser: Browser) -> None:
+    call = browser.new_page()
+    call.goto(f"{server.url}/demo/call?org={ORG}")
+    opener = call.get_by_role("button", name="Report abuse")
+    opener.focus()
+    call.keyboard.press("Enter")
+    dialog = call.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("What is happening?")).to_be_focused()
+    call.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(opener).to_be_focused()

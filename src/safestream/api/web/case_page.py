@@ -158,6 +158,11 @@ def post_claimed_elsewhere(
     """Deconfliction: record that another agency or organisation already holds this case."""
     check_csrf(viewer.session, csrf_token)
     viewer.require(Permission.REVIEW)
-    mark_claimed_elsewhere(console_environment(request).db, viewer.user.email, case_id,
-                           claimed_by=claimed_by, reference=reference)
+    mark_claimed_elsewhere(
+        console_environment(request).db,
+        viewer.user.email,
+        case_id,
+        claimed_by=claimed_by,
+        reference=reference,
+    )
     return RedirectResponse(f"/console/cases/{case_id}?flash=deconflicted", status_code=303)

@@ -56,7 +56,7 @@
   ].join("\n");
 
   var FORM = [
-    '<button type="button" class="open" aria-haspopup="dialog">Report abuse</button>',
+    '<button type="button" class="open" aria-haspopup="dialog" aria-expanded="false">Report abuse</button>',
     '<div class="backdrop" hidden>',
     '  <div class="panel" role="dialog" aria-modal="true" aria-labelledby="ss-title">',
     '    <h2 id="ss-title">Report abuse in this call</h2>',
@@ -126,12 +126,14 @@
 
     function open() {
       backdrop.hidden = false;
+      openButton.setAttribute("aria-expanded", "true");
       setStatus("", "");
       what.focus();
     }
 
     function close() {
       backdrop.hidden = true;
+      openButton.setAttribute("aria-expanded", "false");
       openButton.focus();
     }
 
@@ -140,6 +142,20 @@
     backdrop.addEventListener("keydown", function (event) {
       if (event.key === "Escape") {
         close();
+        return;
+      }
+      // Keep Tab inside the dialog while it is open (a modal must not leak focus to the page).
+      if (event.key === "Tab") {
+        var focusable = root.querySelectorAll(".panel textarea, .panel input, .panel button:not([disabled])");
+        var first = focusable[0];
+        var last = focusable[focusable.length - 1];
+        if (event.shiftKey && root.activeElement === first) {
+          event.preventDefault();
+          last.focus();
+        } else if (!event.shiftKey && root.activeElement === last) {
+          event.preventDefault();
+          first.focus();
+        }
       }
     });
 
