@@ -29,7 +29,7 @@ from safestream.live.alerts import Alert, AlertRouter, SampledMatches
 from safestream.live.classifiers import FrameClassifier
 from safestream.live.evidence import Capture, EvidenceRecord, EvidenceRecorder, EvidenceStore
 from safestream.live.risk import RiskAssessment, RiskBook, StreamEvent
-from safestream.live.sampling import FrameSampler, SamplingPolicy
+from safestream.live.sampling import FrameSampler, SamplingMode, SamplingPolicy
 from safestream.live.sources import Connection, LiveSource, SourceError, SourceOptions
 from safestream.media.frames import HASH_SHORT_SIDE, hash_video_frame
 from safestream.media.matching import FrameVariants, Matcher
@@ -179,22 +179,43 @@ class StreamWorker(threading.Thread):
                 if done is not None:
                     self._write_evidence(done, stream)
             try:
-                frames = packet.decode()
+                frames = self._decode(ctx, packet)
             except (av.error.InvalidDataError, av.error.FFmpegError) as exc:
                 self.stats.decode_errors += 1
                 log.debug("stream %s: bad packet: %s", self.spec.stream_id, exc)
                 continue
             for frame in frames:
-                ft = frame.time
-                t = self._offset + (float(ft) - (first or 0.0) if ft is not None else 0.0)
-                self._on_frame(frame, t, arrival, start, first)
+                self._on_frame(
+                    frame,
+                    self._frame_time(frame, time_base, first, t_packet),
+                    arrival,
+                    start,
+                    first,
+                )
         try:
             for frame in ctx.decode(None):
-                ft = frame.time
-                t = self._offset + (float(ft) - (first or 0.0) if ft is not None else 0.0)
+                t = self._frame_time(frame, time_base, first, self.stats.last_t)
                 self._on_frame(frame, t, time.monotonic(), start, first)
         except av.error.FFmpegError:
             self.stats.decode_errors += 1
+
+    def _decode(self, ctx: Any, packet: Any) -> list[Any]:
+        if self.sampler.policy.mode is SamplingMode.KEYFRAMES:
+            if not packet.is_keyframe:
+                return []
+            # Drain and reset at once, so the reorder delay never holds the keyframe back.
+            frames = list(ctx.decode(packet)) + list(ctx.decode(None))
+            ctx.flush_buffers()
+            return frames
+        return list(ctx.decode(packet))
+
+    def _frame_time(
+        self, frame: Any, time_base: Any, first: float | None, fallback: float
+    ) -> float:
+        # frame.time is NaN on frames drained at the end, so use pts and the stream's time base.
+        if frame.pts is None or time_base is None:
+            return fallback
+        return self._offset + float(frame.pts * time_base) - (first or 0.0)
 
     def _on_frame(
         self, frame: Any, t: float, arrival: float, start: float, first: float | None
@@ -269,6 +290,8 @@ class StreamWorker(threading.Thread):
                 self.recorder.trigger(item.requested_by, item.reason)
         if self.sampler.pending is not None and self.sampler.apply_pending(at_keyframe):
             ctx.skip_frame = self.sampler.policy.skip_frame
+            if self.sampler.policy.mode is SamplingMode.KEYFRAMES:
+                ctx.flush_buffers()
         self.stats.policy = self.sampler.policy.describe()
 
     def _finish_capture(self, conn: Connection) -> None:

@@ -4,12 +4,14 @@
   because nothing is predicted from them) and hashes the first frame at or after each tick of
   the sampling clock (`fps` per second of stream time, so variable frame rates and dropped
   frames do not shift it), plus frames where a cheap luma-thumbnail difference sees a cut.
-* `keyframes` mode asks the decoder for keyframes only (`skip_frame=NONKEY`, about a tenth of
-  the decode cost) and hashes those, at most `fps` per second. It sees one frame per GOP, so
-  it is the low-risk first pass; a risk rise switches the stream to `full`.
+* `keyframes` mode decodes keyframe packets only (about a tenth of the decode cost) and hashes
+  them, at most `fps` per second. Each keyframe is decoded and the decoder drained and reset at
+  once: with `skip_frame=NONKEY` a B-frame stream's reorder delay would hold each keyframe
+  back until two more keyframes arrived (4 s with a 2 s GOP). It sees one frame per GOP, so it
+  is the low-risk first pass; a risk rise switches the stream to `full`.
 
-The decoder's `skip_frame` can only be relaxed at a keyframe (frames predicted from skipped
-frames would be garbage), so a switch to `full` is held until the next keyframe packet.
+Full decoding can only start at a keyframe (frames predicted from frames never decoded would
+be garbage), so a switch to `full` is held until the next keyframe packet.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ class SamplingPolicy:
     @property
     def skip_frame(self) -> str:
         """The decoder's `skip_frame` setting for this policy."""
-        return "NONKEY" if self.mode is SamplingMode.KEYFRAMES else "NONREF"
+        return "DEFAULT" if self.mode is SamplingMode.KEYFRAMES else "NONREF"
 
     def describe(self) -> str:
         """Short text such as `full@2fps+scene`."""

@@ -1,0 +1,134 @@
+"""Evidence: encrypted, playable clips of the packets around an alert or a panic report."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import stat
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import pytest
+
+from safestream.core.config import Settings
+from safestream.core.errors import InvalidInput
+from safestream.live.evidence import EVIDENCE_KEY_ENV, EvidenceStore, load_evidence_key
+from safestream.live.monitor import StreamSpec
+
+from .conftest import KEY, Watch, live_options
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_alert_writes_a_clip_that_decrypts_plays_and_matches_its_manifest(
+    make_watch: Callable[..., Watch], media_dir: Path, tmp_path: Path
+) -> None:
+    watch = make_watch(evidence_seconds=1.5)
+    watch.run(StreamSpec("cam1", str(media_dir / "known.mp4")))
+    records = watch.monitor.evidence_records
+    assert records, "an alert must leave an evidence file"
+    record = records[0]
+    manifest = json.loads(record.manifest_path.read_text())
+    clip = EvidenceStore(tmp_path / "evidence", KEY).open_clip(record.clip_path)
+    assert hashlib.sha256(clip).hexdigest() == manifest["clip_sha256"]
+    assert manifest["stream_id"] == "cam1"
+    assert manifest["requested_by"][0].startswith("alert:")
+    assert manifest["matches"][0]["entry_hash"] in {a.entry_hash for a in watch.alerts}
+    with av.open(io.BytesIO(clip)) as container:
+        frames = list(container.decode(video=0))
+    assert len(frames) >= 30  # from the keyframe before the alert to the seconds after it
+    # The clip spans the buffer before the trigger and the seconds after it.
+    assert manifest["stream_time_start"] < manifest["trigger_stream_time"]
+    assert manifest["stream_time_end"] >= manifest["trigger_stream_time"] + 1.4
+
+
+def test_evidence_on_disk_is_not_the_plain_clip(
+    make_watch: Callable[..., Watch], media_dir: Path
+) -> None:
+    watch = make_watch()
+    watch.run(StreamSpec("cam1", str(media_dir / "known.mp4")))
+    sealed = watch.monitor.evidence_records[0].clip_path.read_bytes()
+    with pytest.raises(av.error.InvalidDataError):
+        av.open(io.BytesIO(sealed))
+    assert stat.S_IMODE(watch.monitor.evidence_records[0].clip_path.stat().st_mode) == 0o600
+
+
+def test_edited_manifest_makes_the_clip_undecryptable(
+    make_watch: Callable[..., Watch], media_dir: Path, tmp_path: Path
+) -> None:
+    watch = make_watch()
+    watch.run(StreamSpec("cam1", str(media_dir / "known.mp4")))
+    record = watch.monitor.evidence_records[0]
+    manifest = json.loads(record.manifest_path.read_text())
+    manifest["requested_by"] = ["someone-else"]
+    record.manifest_path.write_text(json.dumps(manifest, sort_keys=True, indent=2))
+    with pytest.raises(InvalidInput, match="altered"):
+        EvidenceStore(tmp_path / "evidence", KEY).open_clip(record.clip_path)
+
+
+def test_wrong_key_cannot_open_the_clip(
+    make_watch: Callable[..., Watch], media_dir: Path, tmp_path: Path
+) -> None:
+    watch = make_watch()
+    watch.run(StreamSpec("cam1", str(media_dir / "known.mp4")))
+    with pytest.raises(InvalidInput, match="wrong key"):
+        EvidenceStore(tmp_path, b"x" * 32).open_clip(watch.monitor.evidence_records[0].clip_path)
+
+
+def test_nothing_is_written_when_nothing_happened(
+    make_watch: Callable[..., Watch], media_dir: Path, tmp_path: Path
+) -> None:
+    watch = make_watch()
+    watch.run(StreamSpec("quiet", str(media_dir / "benign.mp4")))
+    assert watch.monitor.evidence_records == []
+    assert not (tmp_path / "evidence").exists()
+
+
+def test_panic_request_preserves_a_stream_without_any_match(
+    make_watch: Callable[..., Watch], media_dir: Path, tmp_path: Path
+) -> None:
+    watch = make_watch(evidence_seconds=1.0)
+    options = live_options(realtime=True)
+    watch.monitor.add(StreamSpec("call42", str(media_dir / "benign.mp4"), options))
+    time.sleep(2.5)
+    assert watch.monitor.preserve_stream_evidence("call42", "report:r-17", "panic_report")
+    assert watch.monitor.wait(20)
+    [record] = watch.monitor.evidence_records
+    assert record.manifest["requested_by"] == ["report:r-17"]
+    assert record.manifest["reasons"] == ["panic_report"]
+    clip = EvidenceStore(tmp_path / "evidence", KEY).open_clip(record.clip_path)
+    with av.open(io.BytesIO(clip)) as container:
+        assert sum(1 for _ in container.decode(video=0)) >= 30
+
+
+def test_panic_request_for_an_unwatched_stream_is_refused(
+    make_watch: Callable[..., Watch],
+) -> None:
+    assert not make_watch().monitor.preserve_stream_evidence("nobody", "report:r-1")
+
+
+def test_key_file_is_created_owner_only_and_reused(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", database_url="sqlite://")
+    first = load_evidence_key(settings, environ={})
+    assert load_evidence_key(settings, environ={}) == first
+    assert stat.S_IMODE((settings.home / "evidence.key").stat().st_mode) == 0o600
+
+
+def test_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, database_url="sqlite://")
+    key_file = tmp_path / "evidence.key"
+    key_file.write_text("00" * 32)
+    os.chmod(key_file, 0o644)
+    with pytest.raises(InvalidInput, match="chmod 600"):
+        load_evidence_key(settings, environ={})
+
+
+def test_key_from_environment_must_be_32_bytes(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, database_url="sqlite://")
+    assert load_evidence_key(settings, {EVIDENCE_KEY_ENV: "ab" * 32}) == bytes([0xAB] * 32)
+    with pytest.raises(InvalidInput, match="32 bytes"):
+        load_evidence_key(settings, {EVIDENCE_KEY_ENV: "abcd"})

@@ -1,0 +1,102 @@
+"""Sampling: by presentation time, extra samples on scene cuts, keyframes-only, risk switches."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from bench.live_media import Insertion, make_clip
+
+from safestream.live.monitor import MatchService, StreamSpec
+from safestream.live.risk import StreamEvent
+from safestream.live.sampling import SamplingMode, SamplingPolicy
+from safestream.media.matching import FrameVariants
+
+from .conftest import Watch, live_options
+
+pytestmark = pytest.mark.timeout(60)
+
+
+class Recorder:
+    """Wraps the matcher and records the stream time of every sampled frame."""
+
+    def __init__(self, inner: MatchService) -> None:
+        self.inner = inner
+        self.times: list[float] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, frame: FrameVariants) -> list[object]:
+        with self._lock:
+            self.times.append(round(frame.t or 0.0, 3))
+        return self.inner(frame)  # type: ignore[return-value]
+
+
+def test_default_sampling_takes_one_frame_per_second_of_stream_time(
+    make_watch: Callable[..., Watch], match_service: MatchService, media_dir: Path
+) -> None:
+    recorder = Recorder(match_service)
+    watch = make_watch(evidence=False)
+    watch.monitor.match = recorder
+    watch.run(StreamSpec("s", str(media_dir / "benign.mp4")))
+    assert recorder.times == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def test_still_shown_between_clock_ticks_is_caught_by_a_scene_change_sample(
+    make_watch: Callable[..., Watch], tmp_path: Path
+) -> None:
+    clip = make_clip(tmp_path / "short.mp4", insertions=[Insertion("chelsea", 2.3, 0.6)])
+    watch = make_watch(evidence=False)
+    watch.run(StreamSpec("s", str(clip)))
+    [alert] = watch.alerts
+    assert alert.sample_reason == "scene"
+    assert 2.3 <= alert.t < 2.4
+
+
+def test_without_scene_changes_the_same_short_still_is_missed(
+    make_watch: Callable[..., Watch], tmp_path: Path
+) -> None:
+    clip = make_clip(tmp_path / "short.mp4", insertions=[Insertion("chelsea", 2.3, 0.6)])
+    watch = make_watch(evidence=False, baseline=SamplingPolicy(scene_change=False))
+    watch.run(StreamSpec("s", str(clip)))
+    assert watch.alerts == []
+
+
+def test_keyframe_mode_decodes_only_keyframes(
+    make_watch: Callable[..., Watch], media_dir: Path
+) -> None:
+    watch = make_watch(evidence=False, baseline=SamplingPolicy(SamplingMode.KEYFRAMES))
+    stats = watch.run(StreamSpec("s", str(media_dir / "benign.mp4")))
+    assert stats.frames_decoded == 3  # 6 s with a 2 s GOP
+    assert stats.samples == 3
+
+
+def test_rising_risk_switches_a_keyframe_stream_to_full_sampling_at_the_next_keyframe(
+    make_watch: Callable[..., Watch], match_service: MatchService, media_dir: Path
+) -> None:
+    recorder = Recorder(match_service)
+    watch = make_watch(evidence=False, baseline=SamplingPolicy(SamplingMode.KEYFRAMES))
+    watch.monitor.match = recorder
+    spec = StreamSpec("cam", str(media_dir / "benign.mp4"), live_options(realtime=True))
+    watch.monitor.add(spec)
+    time.sleep(0.8)
+    for event in (
+        StreamEvent("stream_started", "cam", private=True, account_age_days=3, country="PH"),
+        StreamEvent("viewer_joined", "cam", viewer_id="v1", country="GB"),
+        StreamEvent("payment", "cam", viewer_id="v1", amount=20.0, currency="USD"),
+    ):
+        assessment = watch.monitor.apply_event(event)
+    assert assessment.policy == SamplingPolicy(SamplingMode.FULL, 2.0)
+    assert watch.monitor.wait(20)
+    before = [t for t in recorder.times if t < 2.0]
+    after = [t for t in recorder.times if t >= 2.0]
+    assert before == [0.0]  # keyframes only: the 2 s GOP shows one frame
+    # 2 fps from the first keyframe after the switch (B-frames are not decoded, so a tick may
+    # land on the next decoded frame, 33 ms later).
+    assert after[0] == 2.0
+    assert len(after) == 8
+    assert max(b - a for a, b in itertools.pairwise(after)) < 0.6
+    assert watch.ended["cam"].policy == "full@2fps+scene"
