@@ -212,3 +212,17 @@ def test_saving_to_a_second_directory_writes_a_full_copy(
     index.save(tmp_path / "b")
     index.save(tmp_path / "a")
     assert len(PdqIndex.load(tmp_path / "a")) == len(PdqIndex.load(tmp_path / "b")) == ROWS + 1
+
+
+def test_ids_outside_uint32_survive_build_save_and_load(tmp_path: Path) -> None:
+    rng = np.random.default_rng(12)
+    codes = random_codes(rng, 6_000)
+    ids = np.concatenate([np.arange(-3_000, 0), np.arange(2**40, 2**40 + 3_000)]).astype(np.int64)
+    index = PdqIndex()
+    index.add(ids, codes)
+    index.remove(np.array([-1, 2**40]))
+    index.save(tmp_path)
+    loaded = PdqIndex.load(tmp_path)
+    for row in (0, 2_999, 3_000, 3_001, 5_999):
+        want = [] if ids[row] in (-1, 2**40) else [int(ids[row])]
+        assert loaded.query(codes[row], 0)[0].tolist() == want

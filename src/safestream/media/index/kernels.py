@@ -128,6 +128,7 @@ def probe(
     flips_upto: np.ndarray,
     starts: np.ndarray,
     rows: np.ndarray,
+    row_bytes: int,
     out_rows: np.ndarray,
     out_distances: np.ndarray,
 ) -> int:  # pragma: no cover - compiled
@@ -137,7 +138,7 @@ def probe(
     disjoint substrings and sum(table_radii + 1) > radius, any row within `radius` has some
     table whose substring differs by at most that table's radius (pigeonhole), so it is found.
     A row is reported only by the first table that can find it, which removes duplicates
-    without a per-query set.
+    without a per-query set. Table row numbers are little-endian, `row_bytes` (3 or 4) each.
     """
     q0, q1, q2, q3 = query[0], query[1], query[2], query[3]
     capacity = out_rows.shape[0]
@@ -152,7 +153,10 @@ def probe(
             lo = starts[t, key]
             hi = starts[t, key + 1]
             for i in range(lo, hi):
-                row = int(rows[t, i])
+                at = i * row_bytes
+                row = int(rows[t, at]) | (int(rows[t, at + 1]) << 8) | (int(rows[t, at + 2]) << 16)
+                if row_bytes == 4:
+                    row |= int(rows[t, at + 3]) << 24
                 d = distance_to(words, row, q0, q1, q2, q3)
                 if d > radius or dead[row]:
                     continue

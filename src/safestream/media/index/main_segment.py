@@ -3,6 +3,9 @@
 Rows are sorted by id, so a row's position is found by binary search and no separate id map is
 kept. Removing a row only sets its tombstone; the owner rebuilds the segment when enough rows
 are dead.
+
+Memory is the constraint at 10M rows, so ids are held as uint32 when they all fit (database keys
+usually do) and the tables' row numbers take 3 bytes while the segment has under 2**24 rows.
 """
 
 from __future__ import annotations
@@ -17,6 +20,19 @@ from safestream.media.index.layout import MAX_TABLE_RADIUS, TableLayout, flip_ma
 
 # Relative cost of one random bucket or code read versus one sequentially scanned code.
 _RANDOM_READ_COST = 12.0
+_UINT32_END = 1 << 32
+
+
+def row_bytes_for(rows: int) -> int:
+    """Bytes per row number in the tables: 3 below 2**24 rows, else 4."""
+    return 3 if rows < (1 << 24) else 4
+
+
+def compact_ids(ids: np.ndarray) -> np.ndarray:
+    """Sorted int64 ids as uint32 when they all fit, else unchanged."""
+    if ids.shape[0] and int(ids[0]) >= 0 and int(ids[-1]) < _UINT32_END:
+        return ids.astype(np.uint32)
+    return ids
 
 
 class MainSegment:
@@ -54,16 +70,20 @@ class MainSegment:
     @classmethod
     def build(cls, ids: np.ndarray, codes: np.ndarray) -> MainSegment:
         """Index `codes` under `ids` (sorted, unique int64) in freshly built tables."""
-        layout = TableLayout.for_size(ids.shape[0])
+        n = ids.shape[0]
+        layout = TableLayout.for_size(n)
         words = to_words(codes)
         buckets = 1 << layout.bits
-        starts = np.empty((layout.tables, buckets + 1), dtype=np.uint32)
-        rows = np.empty((layout.tables, ids.shape[0]), dtype=np.uint32)
+        width = row_bytes_for(n)
+        starts = np.zeros((layout.tables, buckets + 1), dtype=np.uint32)
+        rows = np.empty((layout.tables, n * width), dtype=np.uint8)
         bit_words, bit_shifts = layout.bit_words, layout.bit_shifts
-        for t in range(layout.tables):
+        table_rows = np.empty(n, dtype=np.uint32)
+        for t in range(layout.tables if n else 0):
             keys = kernels.extract_keys(words, bit_words[t], bit_shifts[t])
-            kernels.build_table(keys, buckets, starts[t], rows[t])
-        return cls(uuid.uuid4().hex, ids, codes, layout, starts, rows)
+            kernels.build_table(keys, buckets, starts[t], table_rows)
+            rows[t].reshape(n, width)[:] = table_rows.view(np.uint8).reshape(n, 4)[:, :width]
+        return cls(uuid.uuid4().hex, compact_ids(ids), codes, layout, starts, rows)
 
     def __len__(self) -> int:
         return int(self.ids.shape[0]) - self.dead_count
@@ -73,13 +93,29 @@ class MainSegment:
         """Rows stored, dead ones included."""
         return int(self.ids.shape[0])
 
+    @property
+    def row_bytes(self) -> int:
+        """Bytes per row number in the tables."""
+        return int(self.rows.shape[1]) // max(1, self.size)
+
+    def ids_at(self, rows: np.ndarray) -> np.ndarray:
+        """The int64 ids of the given rows."""
+        return np.asarray(self.ids[rows], dtype=np.int64)
+
     def positions_of(self, ids: np.ndarray) -> np.ndarray:
         """Row of each id, or -1 where the id is absent or dead."""
         if self.size == 0:
             return np.full(ids.shape[0], -1, dtype=np.int64)
-        where = np.searchsorted(self.ids, ids)
+        needles = ids
+        if self.ids.dtype == np.uint32:
+            # Search with uint32 needles: mixed types would make numpy copy the whole id array.
+            in_range = (ids >= 0) & (ids < _UINT32_END)
+            needles = np.where(in_range, ids, 0).astype(np.uint32)
+        where = np.searchsorted(self.ids, needles)
         where = np.minimum(where, self.size - 1)
-        hit = (self.ids[where] == ids) & ~self.dead[where]
+        hit = (self.ids[where] == needles) & ~self.dead[where]
+        if needles is not ids:
+            hit &= in_range
         return np.where(hit, where, -1).astype(np.int64)
 
     def kill(self, positions: np.ndarray) -> None:
@@ -98,9 +134,9 @@ class MainSegment:
     def live(self) -> tuple[np.ndarray, np.ndarray]:
         """Ids and codes of the live rows."""
         if self.dead_count == 0:
-            return self.ids, self.codes
+            return self.ids.astype(np.int64, copy=False), self.codes
         keep = ~self.dead
-        return self.ids[keep], self.codes[keep]
+        return self.ids[keep].astype(np.int64, copy=False), self.codes[keep]
 
     def uses_tables(self, radius: int) -> bool:
         """Whether probing the tables is cheaper than scanning every row at this radius."""
@@ -142,5 +178,6 @@ class MainSegment:
                 self._flips_upto,
                 self.starts,
                 self.rows,
+                self.row_bytes,
             )
         return kernels.collect(kernels.scan_live, self.words, self.dead, query, radius)

@@ -137,7 +137,7 @@ class PdqIndex:
 
     def _query_words(self, query: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
         rows, main_distances = self._main.search(query, radius)
-        main_ids = self._main.ids[rows]
+        main_ids = self._main.ids_at(rows)
         delta_ids, delta_distances = self._delta.search(query, radius)
         if delta_ids.shape[0]:
             ids = np.concatenate([main_ids, delta_ids])
@@ -251,7 +251,7 @@ class PdqIndex:
     def _snapshot(self, directory: Path) -> None:
         main = self._main
         base = storage.write_base(directory, main)
-        dead_ids = main.ids[main.dead]
+        dead_ids = main.ids[main.dead].astype(np.int64)
         delta_ids, delta_codes = self._delta.live()
         body = storage.encode_records(
             np.concatenate(

@@ -16,11 +16,15 @@ Files (all integers little-endian):
         32 u64  row count n
         40 u32  bits per table key b
         44 u32  table count m
-        48 16x  reserved (zero)
+        48 u8   id width i: 4 (uint32, when every id is in 0..2**32-1) or 8 (int64)
+        49 u8   row-number width w: 3 (when n < 2**24) or 4
+        50 14x  reserved (zero)
 
-    then sections, each starting on a 64-byte boundary: table bit positions (m*b uint8), ids
-    (n int64, ascending), codes (n*32 uint8), bucket starts (m*(2**b+1) uint32) and bucket rows
-    (m*n uint32). The file size must equal the sum exactly.
+    then sections, each starting on a 64-byte boundary: table bit positions (m*b uint8, bit k
+    of a code is bit k%64 of its k//64-th little-endian uint64), ids (n, i bytes each,
+    ascending), codes (n*32 uint8, the hash bytes in hex order), bucket starts (m*(2**b+1)
+    uint32; table t's bucket k holds rows starts[t,k]..starts[t,k+1]) and bucket rows (m*n
+    row numbers, w bytes each, little-endian). The file size must equal the sum exactly.
 
 ``log-<generation>-<nonce>.pdql``  (append-only)
     32-byte header: magic b"SSPDQLOG", format version u32 (1), record size u32 (48), the base's
@@ -46,13 +50,13 @@ import numpy as np
 from safestream.core.errors import StoreError
 from safestream.media.index.codes import CODE_BYTES
 from safestream.media.index.layout import TableLayout
-from safestream.media.index.main_segment import MainSegment
+from safestream.media.index.main_segment import MainSegment, row_bytes_for
 
 FORMAT_VERSION = 1
 BASE_MAGIC = b"SSPDQIDX"
 LOG_MAGIC = b"SSPDQLOG"
 CURRENT = "CURRENT"
-_BASE_HEADER = struct.Struct("<8sII16sQII16x")
+_BASE_HEADER = struct.Struct("<8sII16sQIIBB14x")
 _LOG_HEADER = struct.Struct("<8sII16s")
 _ALIGN = 64
 OP_ADD = 1
@@ -66,9 +70,17 @@ def _aligned(offset: int) -> int:
     return (offset + _ALIGN - 1) // _ALIGN * _ALIGN
 
 
-def _sections(n: int, bits: int, tables: int) -> list[tuple[int, int]]:
+def _sections(
+    n: int, bits: int, tables: int, id_bytes: int, row_bytes: int
+) -> list[tuple[int, int]]:
     """(offset, byte length) of each base section after the header."""
-    lengths = [tables * bits, n * 8, n * CODE_BYTES, tables * ((1 << bits) + 1) * 4, tables * n * 4]
+    lengths = [
+        tables * bits,
+        n * id_bytes,
+        n * CODE_BYTES,
+        tables * ((1 << bits) + 1) * 4,
+        tables * n * row_bytes,
+    ]
     out = []
     offset = _BASE_HEADER.size
     for length in lengths:
@@ -112,6 +124,8 @@ def write_base(directory: Path, segment: MainSegment) -> str:
         return name
     layout = segment.layout
     n = segment.size
+    id_bytes = segment.ids.dtype.itemsize
+    row_bytes = row_bytes_for(n)
     header = _BASE_HEADER.pack(
         BASE_MAGIC,
         FORMAT_VERSION,
@@ -120,13 +134,15 @@ def write_base(directory: Path, segment: MainSegment) -> str:
         n,
         layout.bits,
         layout.tables,
+        id_bytes,
+        row_bytes,
     )
     arrays = [layout.positions, segment.ids, segment.codes, segment.starts, segment.rows]
 
     def chunks() -> Iterator[bytes | memoryview]:
         written = len(header)
         yield header
-        sections = _sections(n, layout.bits, layout.tables)
+        sections = _sections(n, layout.bits, layout.tables, id_bytes, row_bytes)
         for (offset, _), array in zip(sections, arrays, strict=True):
             yield b"\0" * (offset - written)
             data = np.ascontiguousarray(array)
@@ -145,14 +161,18 @@ def read_base(path: Path) -> MainSegment:
             raw = fh.read(_BASE_HEADER.size)
             if len(raw) < _BASE_HEADER.size:
                 raise StoreError(f"{path}: truncated index header")
-            magic, version, header_size, gen, n, bits, tables = _BASE_HEADER.unpack(raw)
+            magic, version, header_size, gen, n, bits, tables, id_bytes, row_bytes = (
+                _BASE_HEADER.unpack(raw)
+            )
             if magic != BASE_MAGIC:
                 raise StoreError(f"{path}: not a SafeStream PDQ index base file")
             if version != FORMAT_VERSION or header_size != _BASE_HEADER.size:
                 raise StoreError(f"{path}: unsupported index format version {version}")
-            if not (0 < bits <= 24 and 0 < tables <= 32):
+            if not (0 < bits <= 24 and 0 < tables <= 32 and id_bytes in (4, 8)):
                 raise StoreError(f"{path}: corrupt header ({tables} tables of {bits} bits)")
-            sections = _sections(n, bits, tables)
+            if row_bytes != row_bytes_for(n):
+                raise StoreError(f"{path}: corrupt header (row width {row_bytes} for {n} rows)")
+            sections = _sections(n, bits, tables, id_bytes, row_bytes)
             end = sections[-1][0] + sections[-1][1]
             size = os.fstat(fh.fileno()).st_size
             if size != end:
@@ -163,21 +183,26 @@ def read_base(path: Path) -> MainSegment:
                 return np.fromfile(fh, dtype=dtype, count=count)
 
             positions = section(0, np.uint8, tables * bits).reshape(tables, bits)
-            ids = section(1, np.dtype("<i8").type, n)
+            ids = section(1, np.dtype("<u4" if id_bytes == 4 else "<i8").type, n)
             codes = section(2, np.uint8, n * CODE_BYTES).reshape(n, CODE_BYTES)
             starts = section(3, np.dtype("<u4").type, tables * ((1 << bits) + 1))
-            rows = section(4, np.dtype("<u4").type, tables * n)
+            rows = section(4, np.uint8, tables * n * row_bytes)
     except OSError as exc:
         raise StoreError(f"cannot read index base {path}: {exc}") from exc
     layout = TableLayout(positions)
     starts = starts.reshape(tables, (1 << bits) + 1)
-    rows = rows.reshape(tables, n)
-    _check_base(path, layout, ids, starts, rows)
+    rows = rows.reshape(tables, n * row_bytes)
+    _check_base(path, layout, ids, starts, rows, row_bytes)
     return MainSegment(str(uuid.UUID(bytes=gen)), ids, codes, layout, starts, rows)
 
 
 def _check_base(
-    path: Path, layout: TableLayout, ids: np.ndarray, starts: np.ndarray, rows: np.ndarray
+    path: Path,
+    layout: TableLayout,
+    ids: np.ndarray,
+    starts: np.ndarray,
+    rows: np.ndarray,
+    row_bytes: int,
 ) -> None:
     # The probe loop trusts these arrays without bounds checks, so a corrupt file must stop here.
     n = ids.shape[0]
@@ -190,11 +215,14 @@ def _check_base(
     if starts.size and (
         int(starts[:, 0].max()) != 0
         or bool(np.any(starts[:, -1] != n))
-        or bool(np.any(np.diff(starts.astype(np.int64), axis=1) < 0))
+        or not bool(np.all(starts[:, 1:] >= starts[:, :-1]))
     ):
         raise StoreError(f"{path}: corrupt bucket directory")
-    if rows.size and int(rows.max()) >= n:
-        raise StoreError(f"{path}: bucket rows out of range")
+    for table in rows:
+        numbers = np.zeros((n, 4), dtype=np.uint8)
+        numbers[:, :row_bytes] = table.reshape(n, row_bytes)
+        if n and int(numbers.view("<u4").max()) >= n:
+            raise StoreError(f"{path}: bucket rows out of range")
 
 
 def log_header(generation: str) -> bytes:
