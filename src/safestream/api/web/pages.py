@@ -20,6 +20,14 @@ from safestream.api.web.session import ConsoleSession, read_session, write_sessi
 from safestream.core.errors import NotFound, PermissionDenied, SafeStreamError
 from safestream.store.access import Permission, Role, User, get_user
 
+P = ParamSpec("P")
+
+# Console pages load scripts only from this server; files open as data: URLs on the media page.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; media-src 'self' data:; "
+    "style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; "
+    "form-action 'self'; base-uri 'none'"
+)
 ROLE_LABELS = {
     Role.ADMIN: "administrator",
     Role.REVIEWER: "reviewer",
@@ -126,6 +134,8 @@ def render(
     response = env.templates.TemplateResponse(request, template, full, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["Referrer-Policy"] = "same-origin"
     if session is not None and viewer is None:
         write_session(response, request, env.sessions, session)
     return response
@@ -133,9 +143,6 @@ def render(
 
 def _user_view(user: User) -> dict[str, str]:
     return {"email": user.email, "org": user.org, "role_label": ROLE_LABELS[user.role]}
-
-
-P = ParamSpec("P")
 
 
 def error_page(request: Request, error: SafeStreamError, viewer: Viewer | None) -> HTMLResponse:
