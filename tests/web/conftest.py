@@ -158,3 +158,22 @@ def console_on_each_store(settings: Settings, database_url: str) -> Iterator[Con
             yield running
     finally:
         database.dispose()
+
+
+def mp4_clip(frames: int = 12, size: int = 64) -> bytes:
+    """A short generated clip (moving gradient, MPEG-4 Part 2 in MP4) like a stream buffer's."""
+    import av
+
+    out = io.BytesIO()
+    with av.open(out, mode="w", format="mp4") as container:
+        stream = container.add_stream("mpeg4", rate=12)
+        stream.width = stream.height = size
+        stream.pix_fmt = "yuv420p"
+        ramp = np.linspace(0, 255, size, dtype=np.uint8)
+        for i in range(frames):
+            pixels = np.zeros((size, size, 3), dtype=np.uint8)
+            pixels[..., 0] = np.roll(ramp, i * 4)[None, :]
+            pixels[..., 2] = ramp[:, None]
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")))
+        container.mux(stream.encode(None))
+    return out.getvalue()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 
 from PIL import Image
 
 from safestream.cases.wellbeing import Preferences, media_views, set_preferences
+from safestream.core.reports import MediaFile
 from safestream.store.access import list_users
-from tests.web.conftest import Console, email_of, photo_report
+from tests.web.conftest import Console, email_of, mp4_clip, photo_report
 
 
 def _open(console: Console, case_id: int, evidence_id: str, reason: str = "") -> tuple[int, str]:
@@ -168,3 +170,17 @@ def test_case_page_lists_who_opened_each_file(console: Console) -> None:
     page = console.client.get(f"/console/cases/{case_id}").text
     assert "Seen by" in page
     assert f"{email_of('child_safety_reviewer')}," in page and "check the frame" in page
+
+
+def test_video_evidence_gets_a_blurred_preview_and_opens_muted(console: Console) -> None:
+    clip = MediaFile(filename="buffer.mp4", content_type="video/mp4",
+                     data_base64=base64.b64encode(mp4_clip()).decode())
+    report = photo_report("s-video").model_copy(update={"media": [clip]})
+    _, case_id = console.file(report)
+    console.login("child_safety_reviewer")
+    [evidence_id] = console.evidence_ids(case_id)
+    preview = console.client.get(f"/console/media/{evidence_id}/preview")
+    assert preview.status_code == 200 and preview.headers["content-type"] == "image/png"
+    status, page = _open(console, case_id, evidence_id)
+    assert status == 200
+    assert re.search(r"<video[^>]* muted[^>]*src=\"data:video/mp4;base64,", page)

@@ -11,6 +11,7 @@ from skimage import data
 
 from safestream.api.web.preview import PREVIEW_MAX_SIDE, blurred_preview
 from safestream.core.errors import UnsupportedMedia
+from tests.web.conftest import mp4_clip
 
 
 def _png(array: np.ndarray) -> bytes:
@@ -42,3 +43,14 @@ def test_preview_removes_fine_detail() -> None:
 def test_non_image_bytes_are_refused_with_a_clear_error() -> None:
     with pytest.raises(UnsupportedMedia, match="preview"):
         blurred_preview(b"this is not an image")
+
+
+def test_video_preview_is_made_from_its_first_frame() -> None:
+    preview = Image.open(io.BytesIO(blurred_preview(mp4_clip(), video=True)))
+    assert preview.format == "PNG" and preview.mode == "L"
+    assert max(preview.size) <= PREVIEW_MAX_SIDE
+
+
+def test_bytes_that_are_not_a_video_are_refused_with_a_clear_error() -> None:
+    with pytest.raises(UnsupportedMedia, match="not a video"):
+        blurred_preview(b"\x00" * 2048, video=True)

@@ -40,7 +40,7 @@ router = APIRouter(include_in_schema=False)
 def preview(
     request: Request, evidence_id: str, viewer: Annotated[Viewer, Depends(current_viewer)]
 ) -> Response:
-    """A blurred thumbnail of an unmatched image; the read is audited but is not a view."""
+    """A blurred thumbnail of an unmatched image or video; the read is audited, not a view."""
     viewer.require(Permission.VIEW_CHILD_SAFETY_MEDIA)
     env = console_environment(request)
     if is_hash_matched(env.db, evidence_id) is not None:
@@ -59,9 +59,9 @@ def preview(
         )
     grayscale = get_preferences(env.db, viewer.user).grayscale
     headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-    return Response(
-        blurred_preview(file.data, grayscale=grayscale), media_type="image/png", headers=headers
-    )
+    video = file.content_type.startswith("video/")
+    png = blurred_preview(file.data, grayscale=grayscale, video=video)
+    return Response(png, media_type="image/png", headers=headers)
 
 
 @router.post("/console/cases/{case_id}/media/{evidence_id}/open")
