@@ -140,45 +140,89 @@ def probe(
     A row is reported only by the first table that can find it, which removes duplicates
     without a per-query set. Table row numbers are little-endian, `row_bytes` (3 or 4) each.
     """
-    q0, q1, q2, q3 = query[0], query[1], query[2], query[3]
-    capacity = out_rows.shape[0]
+    # Three passes per table (bucket bounds, candidate rows, candidate codes) instead of one
+    # nested loop: each pass issues independent memory reads the CPU can overlap, where the
+    # nested loop would wait on bucket -> row -> code cache misses one chain at a time.
     found = 0
+    bounds = np.empty((flips_upto[-1], 2), dtype=np.int64)
+    candidates = np.empty(_CANDIDATE_BATCH, dtype=np.int64)
     for t in range(table_radii.shape[0]):
         r = table_radii[t]
         if r < 0:
             continue
         base = query_key(query, bit_words[t], bit_shifts[t])
-        for f in range(flips_upto[r]):
+        probes = flips_upto[r]
+        for f in range(probes):
             key = base ^ flips[f]
-            lo = starts[t, key]
-            hi = starts[t, key + 1]
-            for i in range(lo, hi):
+            bounds[f, 0] = starts[t, key]
+            bounds[f, 1] = starts[t, key + 1]
+        pending = 0
+        for f in range(probes):
+            for i in range(bounds[f, 0], bounds[f, 1]):
                 at = i * row_bytes
                 row = int(rows[t, at]) | (int(rows[t, at + 1]) << 8) | (int(rows[t, at + 2]) << 16)
                 if row_bytes == 4:
                     row |= int(rows[t, at + 3]) << 24
-                d = distance_to(words, row, q0, q1, q2, q3)
-                if d > radius or dead[row]:
-                    continue
-                duplicate = False
-                for s in range(t):
-                    if table_radii[s] < 0:
-                        continue
-                    sub = (
-                        popcount64((words[row, 0] ^ q0) & table_masks[s, 0])
-                        + popcount64((words[row, 1] ^ q1) & table_masks[s, 1])
-                        + popcount64((words[row, 2] ^ q2) & table_masks[s, 2])
-                        + popcount64((words[row, 3] ^ q3) & table_masks[s, 3])
-                    )
-                    if sub <= table_radii[s]:
-                        duplicate = True
-                        break
-                if duplicate:
-                    continue
-                if found < capacity:
-                    out_rows[found] = row
-                    out_distances[found] = d
-                found += 1
+                candidates[pending] = row
+                pending += 1
+                if pending == _CANDIDATE_BATCH:
+                    found = _verify(
+                        words, dead, query, radius, t, table_radii, table_masks,
+                        candidates, pending, out_rows, out_distances, found,
+                    )  # fmt: skip
+                    pending = 0
+        found = _verify(
+            words, dead, query, radius, t, table_radii, table_masks,
+            candidates, pending, out_rows, out_distances, found,
+        )  # fmt: skip
+    return found
+
+
+_CANDIDATE_BATCH = 4096
+
+
+@numba.njit(cache=True, inline="always")
+def _verify(
+    words: np.ndarray,
+    dead: np.ndarray,
+    query: np.ndarray,
+    radius: int,
+    table: int,
+    table_radii: np.ndarray,
+    table_masks: np.ndarray,
+    candidates: np.ndarray,
+    count: int,
+    out_rows: np.ndarray,
+    out_distances: np.ndarray,
+    found: int,
+) -> int:  # pragma: no cover - compiled
+    """Append the candidates within `radius` that no earlier table reports; return the count."""
+    q0, q1, q2, q3 = query[0], query[1], query[2], query[3]
+    capacity = out_rows.shape[0]
+    for c in range(count):
+        row = candidates[c]
+        d = distance_to(words, row, q0, q1, q2, q3)
+        if d > radius or dead[row]:
+            continue
+        duplicate = False
+        for s in range(table):
+            if table_radii[s] < 0:
+                continue
+            sub = (
+                popcount64((words[row, 0] ^ q0) & table_masks[s, 0])
+                + popcount64((words[row, 1] ^ q1) & table_masks[s, 1])
+                + popcount64((words[row, 2] ^ q2) & table_masks[s, 2])
+                + popcount64((words[row, 3] ^ q3) & table_masks[s, 3])
+            )
+            if sub <= table_radii[s]:
+                duplicate = True
+                break
+        if duplicate:
+            continue
+        if found < capacity:
+            out_rows[found] = row
+            out_distances[found] = d
+        found += 1
     return found
 
 
