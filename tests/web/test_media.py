@@ -184,3 +184,13 @@ def test_video_evidence_gets_a_blurred_preview_and_opens_muted(console: Console)
     status, page = _open(console, case_id, evidence_id)
     assert status == 200
     assert re.search(r"<video[^>]* muted[^>]*src=\"data:video/mp4;base64,", page)
+
+
+def test_unknown_evidence_is_a_404_page_and_records_nothing(console: Console) -> None:
+    case_id = _case_with_photo(console)
+    console.login("child_safety_reviewer")
+    missing = "00000000-0000-0000-0000-000000000000"
+    assert console.client.get(f"/console/media/{missing}/preview").status_code == 404
+    status, page = _open(console, case_id, missing)
+    assert status == 404 and "Not found" in page
+    assert media_views(console.db, missing) == []
