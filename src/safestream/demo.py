@@ -183,24 +183,83 @@ def main(argv: list[str] | None = None) -> int:
         kind = "negative (allowlist)" if bank.negative else "known"
         console.print(f"  bank [bold]{bank.name}[/bold]: {bank.entry_count} entries, {kind}")
     index = BankIndex.open(banks, settings.index_dir / "pdq")
-    print_matches(match_queries(Matcher(banks, index), media))
+    found = match_queries(Matcher(banks, index), media)
+    print_matches(found)
 
-    seeded = _seed_console(settings, db)
-    if args.no_serve or seeded is None:
+    login = seed_console(settings, db, found)
+    console.print(f"  review console login: [bold]{login}[/bold]")
+    console.print(f"  panic-button demo call: http://{args.host}:{args.port}/demo/call")
+    if args.no_serve:
         return 0
     return _serve(settings, args.host, args.port)
 
 
-def _seed_console(settings: Settings, db: Database) -> str | None:
-    """Seed reports and cases for the review console; return the demo login line."""
+DEMO_EMAIL = "reviewer@demo.safestream.test"
+DEMO_PASSWORD = "demo-reviewer-password"
+DEMO_ORG = "Demo Video Calls"
+
+
+def seed_console(settings: Settings, db: Database, found: list[tuple[str, Match]]) -> str:
+    """Seed a reviewer and four reports (live-stream match, panic button, payment flag, tip)."""
+    from safestream.cases.engine import CaseEngine
+    from safestream.core.errors import Conflict
+    from safestream.core.reports import ReportIn, ReportSource
+    from safestream.reports.intake import IntakeService, submit_report
+    from safestream.store.access import add_user, ensure_org
+    from safestream.store.reports import ReportRepository
+
+    org = ensure_org(db, DEMO_ORG)
     try:
-        from safestream.api.web.demo_seed import seed_demo
-    except ImportError:
-        console.print("[yellow]review console not installed in this build[/yellow]")
-        return None
-    login = str(seed_demo(settings, db))
-    console.print(f"  review console login: [bold]{login}[/bold]")
-    return login
+        add_user(db, DEMO_EMAIL, org=DEMO_ORG, role="child_safety_reviewer", password=DEMO_PASSWORD)
+    except Conflict:
+        return f"{DEMO_EMAIL} / {DEMO_PASSWORD}"  # seeded on an earlier run
+    account = {"platform": "DemoCall", "id": "broadcaster-17", "name": "broadcaster 17"}
+    stream = {
+        "stream_id": "call-4821",
+        "started_at": "2026-11-29T08:00:00Z",
+        "private": True,
+        "viewers": [{"account_id": "viewer-3", "country": "AU"}],
+        "payments": [{"payer_account": "viewer-3", "payment_account": "wallet-PH-0192",
+                      "amount": 25.0, "currency": "USD"}],
+    }  # fmt: skip
+    clip_matches = [
+        {"bank": m.bank, "entry_id": m.entry_id, "signal_type": "pdq", "value": m.entry_hash,
+         "distance": m.distance, "label": m.label.value}
+        for name, m in found if name.endswith(".mp4")
+    ][:3]  # fmt: skip
+    submit_report(
+        db,
+        ReportIn.model_validate({
+            "reported_accounts": [account], "live_stream": stream, "matches": clip_matches,
+            "description": "Live monitor: frames of a private call matched the known-demo bank.",
+            "location_hints": [{"country": "PH", "source": "ip"}],
+            "idempotency_key": "demo-live-match",
+        }),
+        source="live", settings=settings,
+    )  # fmt: skip
+    intake = IntakeService(db)
+    ids = []
+    for body in (
+        {"source": ReportSource.PANIC_BUTTON, "live_stream": {"stream_id": "call-4821"},
+         "child_in_danger": True, "reported_accounts": [account],
+         "description": "Viewer pressed Report abuse during the call.",
+         "idempotency_key": "demo-panic"},
+        {"payment_accounts": ["wallet-PH-0192"], "incident_type": "child_sex_trafficking",
+         "description": "Payment flag: frequent small transfers to this wallet from abroad.",
+         "location_hints": [{"country": "PH", "source": "platform"}],
+         "idempotency_key": "demo-payment"},
+        {"source": ReportSource.TIP, "reported_accounts": [
+            {"platform": "DemoCall", "id": "user-88", "email": "user88@example.org"}],
+         "incident_type": "online_enticement", "description": "Imported tip about another user.",
+         "location_hints": [{"country": "GB", "source": "reporter"}],
+         "idempotency_key": "demo-tip"},
+    ):  # fmt: skip
+        ids.append(intake.receive(org, ReportIn.model_validate(body)).report.id)
+    CaseEngine.for_settings(db, settings).process(ids)
+    pending = ReportRepository(db).pending_ids(100)
+    if pending:
+        CaseEngine.for_settings(db, settings).process(pending)
+    return f"{DEMO_EMAIL} / {DEMO_PASSWORD}"
 
 
 def _serve(settings: Settings, host: str, port: int) -> int:
