@@ -89,11 +89,21 @@ def seed(server: LiveServer) -> dict[str, int]:
         description="User asked a teenager for their age and school.",
         incident_type="online_enticement",
     )
+    paid = ReportIn(
+        source=ReportSource.PLATFORM, platform=Platform(name="ExampleCall", country="AU"),
+        reported_accounts=[ReportedAccount(platform="examplecall", id="host-9034")],
+        live_stream=LiveStream(stream_id="call-1877", private=True, payments=[
+            Payment(payer_account="viewer-41", payment_account="payee-th-220", amount=25,
+                    currency="USD")]),
+        description="Viewers tipping in a private stream with a young-looking host.",
+        location_hints=[LocationHint(country="TH", source="ip")],
+    )
+    server.file(ORG, calm)
+    server.file(ORG, paid)
     live_case = server.file(ORG, panic)
     server.file(ORG, platform)
     server.file(ORG, payment)
     matched_case = server.file(ORG, matched)
-    server.file(ORG, calm)
     return {"live": live_case, "matched": matched_case}
 
 
@@ -125,7 +135,7 @@ def take(out: Path) -> list[Path]:
             page.fill("#email", email_of("child_safety_reviewer"))
             shot("login")
             log_in(page, server, "child_safety_reviewer")
-            page.goto(f"{server.url}/console/queue?q=urgent")
+            page.goto(f"{server.url}/console/queue?q=review")
             shot("queue")
             page.goto(f"{server.url}/console/cases/{cases['live']}")
             page.wait_for_load_state("networkidle")
