@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from safestream.store.access import add_user, create_org
+from safestream.store.reports import ReportRepository
 from tests.web.conftest import LIGHT_ARGON2, ORG, PASSWORD, email_of, photo_report
 from tests.web.live_server import CHROMIUM, LiveServer, launch_chromium, live_server
 
@@ -111,3 +112,30 @@ def test_panic_form_works_from_the_keyboard(server: LiveServer, browser: Browser
     call.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(opener).to_be_focused()
+
+
+def test_resending_after_a_lost_answer_files_the_report_once(
+    server: LiveServer, browser: Browser
+) -> None:
+    call = browser.new_page()
+    call.goto(f"{server.url}/demo/call?org={ORG}&stream=call-99")
+    delivered: list[str] = []
+
+    def lose_the_answer(route: Route) -> None:
+        # The server stores the report, but the viewer's network drops the answer.
+        delivered.append(route.fetch().json()["report_id"])
+        route.abort("internetdisconnected")
+
+    call.route("**/v1/panic", lose_the_answer)
+    call.get_by_role("button", name="Report abuse").click()
+    dialog = call.get_by_role("dialog")
+    dialog.get_by_label("What is happening?").fill("Someone is hurting a child.")
+    dialog.get_by_role("button", name="Send report").click()
+    expect(dialog.get_by_role("status")).to_contain_text("Network error")
+    call.unroute("**/v1/panic")
+    with call.expect_response("**/v1/panic") as retry:
+        dialog.get_by_role("button", name="Send report").click()
+    expect(dialog.get_by_role("status")).to_contain_text("Your report was sent")
+    assert retry.value.status == 200  # a replay, not a second report
+    assert retry.value.json()["report_id"] == delivered[0]
+    assert ReportRepository(server.db).count() == 1
