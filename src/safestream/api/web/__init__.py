@@ -1,7 +1,7 @@
 """The review console and the panic-button widget: server-rendered pages mounted on the API app.
 
 `router` is the one public surface; `create_app` includes it with `app.include_router(router)` and
-must put `settings` (core Settings) and `database` (store Database) on `app.state`.
+puts on `app.state` what the pages use: `settings`, `db`, `vault`, `intake` and `engine`.
 
 Pages live under /console, the widget and CSS under /static, the mock call page at /demo/call and
 the panic-button intake at POST /v1/panic (publishable key, CORS-enabled for embedding sites).
