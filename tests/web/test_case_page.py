@@ -155,3 +155,14 @@ def test_case_held_by_another_agency_is_marked_and_leaves_the_queue(console: Con
     )
     assert "already held by <strong>NCA</strong>" in answer.text
     assert f"/console/cases/{case_id}" not in console.client.get("/console/queue?q=review").text
+
+
+def test_text_from_reports_is_escaped_not_run(console: Console) -> None:
+    hostile = _report("call-18", '<img src=x onerror="alert(1)">').model_copy(
+        update={"description": "<script>alert('x')</script>"}
+    )
+    _, case_id = console.file(hostile)
+    console.login("reviewer")
+    page = console.client.get(f"/console/cases/{case_id}").text
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+    assert '<img src=x onerror="alert(1)">' not in page
