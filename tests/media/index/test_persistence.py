@@ -226,3 +226,17 @@ def test_ids_outside_uint32_survive_build_save_and_load(tmp_path: Path) -> None:
     for row in (0, 2_999, 3_000, 3_001, 5_999):
         want = [] if ids[row] in (-1, 2**40) else [int(ids[row])]
         assert loaded.query(codes[row], 0)[0].tolist() == want
+
+
+def test_saving_leaves_other_files_in_the_directory_alone(
+    built: tuple[PdqIndex, np.ndarray, np.ndarray], tmp_path: Path
+) -> None:
+    (tmp_path / "state.json").write_text("{}")
+    (tmp_path / "state.json.tmp").write_text("{}")
+    index, _, codes = built
+    index.save(tmp_path)
+    index.compact()
+    index.add(np.array([1]), codes[:1])
+    index.compact()
+    index.save(tmp_path)
+    assert (tmp_path / "state.json").exists() and (tmp_path / "state.json.tmp").exists()

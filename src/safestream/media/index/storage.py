@@ -325,5 +325,7 @@ def write_current(directory: Path, base: str, log: str) -> None:
     _write_atomic(directory / CURRENT, iter([f"{base}\n{log}\n".encode()]))
     _fsync_dir(directory)
     for path in directory.iterdir():
-        if path.suffix in (".pdqi", ".pdql", ".tmp") and path.name not in (base, log):
+        name = path.name.removesuffix(".tmp")
+        ours = name.startswith(("base-", "log-")) and name.endswith((".pdqi", ".pdql"))
+        if ours and path.name not in (base, log):
             path.unlink(missing_ok=True)
