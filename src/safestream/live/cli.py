@@ -183,6 +183,9 @@ def serve(
     classifier: Path | None = _CLASSIFIER,
     fps: float = _FPS,
     keyframes: bool = _KEYFRAMES,
+    http: str | None = typer.Option(
+        None, help="Also serve the snapshot, event and preserve routes on HOST:PORT."
+    ),
 ) -> None:
     """Run a live worker: take streams from the JetStream queue and watch them until stopped."""
     from safestream.live.distribution import LiveSubjects, LiveWorker, nats_url
@@ -212,12 +215,36 @@ def serve(
             loop.add_signal_handler(sig, stop.set)
         await worker.run(stop)
 
+    server = _start_http(http, monitor) if http else None
     try:
         asyncio.run(main())
     except SafeStreamError as exc:
         raise typer.Exit(fail(exc)) from exc
     finally:
+        if server is not None:
+            server.should_exit = True
         monitor.alerts.close()
+
+
+def _start_http(address: str, monitor: Any) -> Any:
+    """Serve the `/live` routes of this worker in a background thread (uvicorn)."""
+    import threading
+
+    import uvicorn
+    from fastapi import FastAPI
+
+    from safestream.live.snapshots import SnapshotIngest, live_router
+
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise typer.BadParameter(f"--http needs HOST:PORT, got {address!r}")
+    app = FastAPI(title="SafeStream live worker")
+    ingest = SnapshotIngest(monitor.match, monitor.alerts)
+    app.include_router(live_router(ingest, monitor.apply_event, monitor.preserve_stream_evidence))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=int(port), log_level="warning"))
+    threading.Thread(target=server.run, name="live-http", daemon=True).start()
+    _log_line({"event": "http_serving", "address": address})
+    return server
 
 
 @live_app.command("add")
