@@ -73,3 +73,13 @@ def test_auditor_may_not_open_the_queue(console: Console) -> None:
     answer = console.client.get("/console/queue")
     assert answer.status_code == 403
     assert "auditor may not" in answer.text
+
+
+def test_cases_claimed_by_the_reviewer_are_listed_for_them_only(console: Console) -> None:
+    _, case_id = console.file(_report("a"))
+    console.login("reviewer")
+    _claim(console, "review")
+    page = console.client.get("/console/queue").text
+    assert "Claimed by you" in page and f"Case #{case_id}" in page
+    console.login("child_safety_reviewer")
+    assert "Claimed by you" not in console.client.get("/console/queue").text
