@@ -115,7 +115,10 @@ def test_hash_matched_file_opens_only_with_a_reason(console: Console) -> None:
     assert why == "confirm the bank label"
 
 
-def test_spent_exposure_budget_asks_for_a_break_and_shows_nothing(console: Console) -> None:
+def test_spent_exposure_budget_asks_for_a_break_and_shows_nothing(
+    console_on_each_store: Console,
+) -> None:
+    console = console_on_each_store
     cases = [_case_with_photo(console, stream=f"s-{i}") for i in range(3)]
     console.login("child_safety_reviewer")
     _budget(console, "child_safety_reviewer", 2)
@@ -142,7 +145,10 @@ def test_break_starts_a_new_shift_with_a_fresh_budget(console: Console) -> None:
     assert _open(console, cases[1], console.evidence_ids(cases[1])[0])[0] == 200
 
 
-def test_logging_in_again_does_not_reset_the_exposure_count(console: Console) -> None:
+def test_logging_in_again_does_not_reset_the_exposure_count(
+    console_on_each_store: Console,
+) -> None:
+    console = console_on_each_store
     case_id = _case_with_photo(console)
     console.login("child_safety_reviewer")
     [evidence_id] = console.evidence_ids(case_id)
