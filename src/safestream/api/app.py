@@ -7,8 +7,9 @@ Console engineers: `app.state` holds `settings`, `db` (Database), `vault` (Evide
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+import sys
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
@@ -22,7 +23,7 @@ from safestream.api import v1
 from safestream.api.auth import ApiKeyCache
 from safestream.api.limits import BodySizeLimit, field_path
 from safestream.api.linker import BackgroundLinker
-from safestream.api.metrics import Metrics
+from safestream.api.metrics import MeasureRequests, Metrics
 from safestream.api.web import router as web_router
 from safestream.cases.engine import CaseEngine
 from safestream.core.config import Settings
@@ -65,16 +66,19 @@ def create_app(
     vault = EvidenceVault.for_settings(settings)
     engine = CaseEngine.for_settings(db, settings)
     linker = BackgroundLinker(engine, metrics, enabled=link_in_background)
+    intake = IntakeService(db, vault)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if migrate:
             db.migrate()
+        intake.writer.start()
         linker.start()
         try:
             yield
         finally:
             linker.stop()
+            intake.writer.stop()
 
     app = FastAPI(
         title="SafeStream",
@@ -85,25 +89,13 @@ def create_app(
     app.state.settings = settings
     app.state.db = db
     app.state.vault = vault
-    app.state.intake = IntakeService(db, vault)
+    app.state.intake = intake
     app.state.engine = engine
     app.state.linker = linker
     app.state.metrics = metrics
     app.state.api_keys = ApiKeyCache(db)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(SafeStreamError, _domain_error)
-
-    @app.middleware("http")
-    async def measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        name = getattr(route, "path", "unmatched")
-        metrics.requests.labels(request.method, name, str(response.status_code)).inc()
-        metrics.latency.labels(name).observe(time.perf_counter() - start)
-        return response
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -125,9 +117,19 @@ def create_app(
     app.include_router(v1.router)
     app.include_router(web_router)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(MeasureRequests, metrics=metrics)
     return app
 
 
+LINKER_ENV = "SAFESTREAM_LINK_IN_BACKGROUND"
+
+
 def app_from_env() -> FastAPI:
-    """App factory for `uvicorn --factory` workers; `safestream serve` migrated the store first."""
-    return create_app(migrate=False)
+    """App factory for `uvicorn --factory` workers; `safestream serve` migrated the store first.
+
+    `SAFESTREAM_LINK_IN_BACKGROUND=0` makes a pure intake node (another process links).
+    """
+    # The intake writer and linker threads wait on the database many times per batch; with the
+    # default 5 ms GIL switch interval each wake-up can queue behind the event loop for that long.
+    sys.setswitchinterval(float(os.environ.get("SAFESTREAM_SWITCH_INTERVAL", "0.0005")))
+    return create_app(migrate=False, link_in_background=os.environ.get(LINKER_ENV, "1") != "0")

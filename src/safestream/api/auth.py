@@ -12,12 +12,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from safestream.core.errors import SafeStreamError
 from safestream.store.access import Organisation, hash_api_key, org_for_api_key
 from safestream.store.database import Database
 
 KEY_CACHE_SECONDS = 30.0
+_MISS = object()
 
 
 class Unauthorized(SafeStreamError):
@@ -34,6 +36,13 @@ class ApiKeyCache:
         self.ttl = ttl
         self._lock = Lock()
         self._entries: dict[str, tuple[Organisation | None, float]] = {}
+
+    def cached(self, key: str) -> Organisation | object | None:
+        """The cached answer for a key, or `_MISS` when it must be looked up."""
+        hit = self._entries.get(hash_api_key(key))
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
+        return _MISS
 
     def lookup(self, key: str) -> Organisation | None:
         """The organisation of a key, or None if the key is unknown or revoked."""
@@ -58,7 +67,7 @@ BEARER = HTTPBearer(
 )
 
 
-def current_org(
+async def current_org(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
 ) -> Organisation:
@@ -66,7 +75,9 @@ def current_org(
     if credentials is None or not credentials.credentials.strip():
         raise Unauthorized("send your organisation's API key as 'Authorization: Bearer KEY'")
     cache: ApiKeyCache = request.app.state.api_keys
-    org = cache.lookup(credentials.credentials.strip())
-    if org is None:
+    key = credentials.credentials.strip()
+    hit = cache.cached(key)
+    org = await run_in_threadpool(cache.lookup, key) if hit is _MISS else hit
+    if not isinstance(org, Organisation):
         raise Unauthorized("unknown or revoked API key")
     return org

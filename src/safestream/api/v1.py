@@ -83,7 +83,7 @@ def _receipt(report: Report, replayed: bool) -> ReportReceipt:
     responses={200: {"model": ReportReceipt, "description": "a repeat"}, **ERRORS},
     summary="Submit a report",
 )
-def submit(
+async def submit(
     report: ReportIn,
     request: Request,
     response: Response,
@@ -95,7 +95,7 @@ def submit(
     Linking into a case happens right after, in the background; poll the report's URL for it.
     """
     intake: IntakeService = request.app.state.intake
-    stored = intake.receive(org, report, idempotency_key=idempotency_key)
+    stored = await intake.receive_async(org, report, idempotency_key=idempotency_key)
     metrics = request.app.state.metrics
     if stored.created:
         metrics.reports.labels(report.source.value).inc()

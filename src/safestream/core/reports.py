@@ -9,12 +9,18 @@ from __future__ import annotations
 import ipaddress
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from safestream.core.entities import Entity, EntityKind
-from safestream.core.errors import InvalidInput
 from safestream.core.signals import SignalType, normalize_hash
 
 
@@ -82,7 +88,8 @@ def _country(value: str) -> str:
 IpText = Annotated[str, Field(max_length=64), AfterValidator(_ip)]
 EmailText = Annotated[str, Field(max_length=254), AfterValidator(_email)]
 CountryCode = Annotated[str, Field(max_length=2), AfterValidator(_country)]
-ShortText = Annotated[str, Field(min_length=1, max_length=256)]
+# Identifiers: surrounding spaces dropped, so a blank one is refused instead of linking on "".
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
 LongText = Annotated[str, Field(max_length=20_000)]
 
 
@@ -206,16 +213,6 @@ class MatchedEntry(_Part):
     verified: bool = True
 
 
-def _contains_nul(data: Any) -> bool:
-    if isinstance(data, str):
-        return "\x00" in data
-    if isinstance(data, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in data.items())
-    if isinstance(data, list | tuple):
-        return any(_contains_nul(v) for v in data)
-    return False
-
-
 class ReportIn(_Part):
     """A report as submitted, before intake gives it an id."""
 
@@ -236,22 +233,6 @@ class ReportIn(_Part):
     evidence_hold: bool = False
     location_hints: list[LocationHint] = Field(default_factory=list, max_length=50)
     idempotency_key: Annotated[str, Field(min_length=1, max_length=128)] | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nul_characters(cls, data: Any) -> Any:
-        # PostgreSQL text cannot hold NUL, and no legitimate report needs one.
-        if _contains_nul(data):
-            raise ValueError("text must not contain NUL (\\x00) characters")
-        return data
-
-    @model_validator(mode="after")
-    def _identifiers_are_valid(self) -> ReportIn:
-        try:
-            self.entities()
-        except InvalidInput as exc:
-            raise ValueError(str(exc)) from exc
-        return self
 
     def entities(self) -> list[Entity]:
         """Every identifier this report names, deduplicated, in a stable order."""

@@ -7,15 +7,17 @@ database has it (PostgreSQL's synchronous commit, SQLite's WAL), so an answer of
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from safestream.core.errors import Conflict, NotFound
+from safestream.core.errors import Conflict, InvalidInput, NotFound
 from safestream.core.reports import Report, ReportIn, ReportStatus
 from safestream.store.base import utcnow
 from safestream.store.database import Database
@@ -58,6 +60,62 @@ def body_json(report: ReportIn) -> str:
     return report.model_copy(update={"media": []}).model_dump_json()
 
 
+def prepared_json(report: ReportIn) -> tuple[str, str]:
+    """(fingerprint, stored body JSON); raise `InvalidInput` for text PostgreSQL cannot hold."""
+    # One serialisation serves both the fingerprint and the stored body when there is no media.
+    full = report.model_dump_json()
+    if "\\u0000" in full:
+        raise InvalidInput("text must not contain NUL (\\u0000) characters")
+    digest = hashlib.sha256(full.encode()).hexdigest()
+    return digest, (body_json(report) if report.media else full)
+
+
+# One statement per batch on PostgreSQL: reports and their entities go in together, and rows
+# whose idempotency key exists already are skipped (their entities with them).
+_POSTGRES_BATCH = text(
+    """
+    with input as (
+        select * from json_to_recordset(cast(:reports as json)) as x(
+            id text, org_id int, source text, detector text, incident_type text,
+            received_at timestamptz, status text, idempotency_key text, fingerprint text, body text)
+    ), ins as (
+        insert into reports (id, org_id, source, detector, incident_type, received_at, status,
+                             idempotency_key, fingerprint, body)
+        select id, org_id, source, detector, incident_type, received_at, status,
+               idempotency_key, fingerprint, body from input
+        on conflict (org_id, idempotency_key) do nothing
+        returning id
+    ), ents as (
+        insert into report_entities (report_id, kind, value)
+        select e.report_id, e.kind, e.value
+        from json_to_recordset(cast(:entities as json)) as e(report_id text, kind text, value text)
+        where e.report_id in (select id from ins)
+    )
+    select id from ins
+    """
+)
+
+
+def _insert_postgres(
+    s: Session, rows: list[dict[str, Any]], entity_rows: list[dict[str, str]]
+) -> set[str]:
+    reports = json.dumps(rows, default=lambda t: t.isoformat())
+    params = {"reports": reports, "entities": json.dumps(entity_rows)}
+    return set(s.execute(_POSTGRES_BATCH, params).scalars())
+
+
+@dataclass(frozen=True)
+class NewReport:
+    """A report to store for an organisation, with its evidence rows (already sealed)."""
+
+    org_id: int
+    org_name: str
+    report: ReportIn
+    idempotency_key: str | None
+    evidence: Sequence[EvidenceRow] = ()
+    prepared: tuple[str, str] | None = None  # from `prepared_json`, when already computed
+
+
 class ReportRepository:
     """Reports in one store."""
 
@@ -73,54 +131,94 @@ class ReportRepository:
         report: ReportIn,
         idempotency_key: str | None,
         evidence: Sequence[EvidenceRow] = (),
-        report_id: str | None = None,
     ) -> StoredReport:
         """Store a report unless this organisation already sent one with the same key."""
-        rid = report_id or str(uuid.uuid4())
-        digest = fingerprint(report)
+        (result,) = self.add_many([NewReport(org_id, org_name, report, idempotency_key, evidence)])
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def add_many(self, items: Sequence[NewReport]) -> list[StoredReport | Exception]:
+        """Store many reports in one transaction (group commit); one answer per item, in order.
+
+        An item whose idempotency key was used before answers with the stored report, or with a
+        `Conflict` when its content differs; the other items are stored regardless.
+        """
         received = utcnow()
+        prepared = [
+            (str(uuid.uuid4()), item, item.prepared or prepared_json(item.report)) for item in items
+        ]
+        rows = [
+            {
+                "id": rid,
+                "org_id": item.org_id,
+                "source": item.report.source.value,
+                "detector": item.report.detector,
+                "incident_type": item.report.incident_type.value,
+                "received_at": received,
+                "status": ReportStatus.RECEIVED.value,
+                "idempotency_key": item.idempotency_key,
+                "fingerprint": digest,
+                "body": body,
+            }
+            for rid, item, (digest, body) in prepared
+        ]
+        entity_rows = [
+            {"report_id": rid, "kind": e.kind.value, "value": e.value}
+            for rid, item, _ in prepared
+            for e in item.report.entities()
+        ]
+        results: list[StoredReport | Exception] = []
         with self.db.session() as s:
-            stmt = (
-                self._insert(ReportRow)
-                .values(
+            if self.db.engine.dialect.name == "postgresql":
+                inserted = _insert_postgres(s, rows, entity_rows)
+            else:
+                inserted = self._insert_generic(s, rows, entity_rows)
+            for rid, item, (digest, _) in prepared:
+                if rid not in inserted:
+                    try:
+                        repeat = self._repeat(
+                            s, item.org_id, item.org_name, item.idempotency_key, digest
+                        )
+                        results.append(StoredReport(repeat, False))
+                    except Conflict as exc:
+                        results.append(exc)
+                    continue
+                for ev in item.evidence:
+                    ev.report_id = rid
+                    s.add(ev)
+                stored = Report(
                     id=rid,
-                    org_id=org_id,
-                    source=report.source.value,
-                    detector=report.detector,
-                    incident_type=report.incident_type.value,
+                    org=item.org_name,
                     received_at=received,
-                    status=ReportStatus.RECEIVED.value,
-                    idempotency_key=idempotency_key,
-                    fingerprint=digest,
-                    body=body_json(report),
+                    status=ReportStatus.RECEIVED,
+                    evidence_ids=[e.id for e in item.evidence],
+                    body=item.report.model_copy(update={"media": []})
+                    if item.report.media
+                    else item.report,
                 )
-                .on_conflict_do_nothing(index_elements=["org_id", "idempotency_key"])
-                .returning(ReportRow.id)
-            )
-            inserted = s.execute(stmt).scalar_one_or_none()
-            if inserted is None:
-                repeat = self._repeat(s, org_id, org_name, idempotency_key, digest)
-                return StoredReport(repeat, False)
-            entities = report.entities()
-            if entities:
-                s.execute(
-                    insert(ReportEntityRow),
-                    [{"report_id": rid, "kind": e.kind.value, "value": e.value} for e in entities],
-                )
-            for ev in evidence:
-                ev.report_id = rid
-                s.add(ev)
-        return StoredReport(
-            Report(
-                id=rid,
-                org=org_name,
-                received_at=received,
-                status=ReportStatus.RECEIVED,
-                evidence_ids=[e.id for e in evidence],
-                body=report.model_copy(update={"media": []}),
+                results.append(StoredReport(stored, True))
+        return results
+
+    def _insert_generic(
+        self, s: Session, rows: list[dict[str, Any]], entity_rows: list[dict[str, str]]
+    ) -> set[str]:
+        conn = s.connection()
+        conn.execute(
+            self._insert(ReportRow).on_conflict_do_nothing(
+                index_elements=["org_id", "idempotency_key"]
             ),
-            True,
+            rows,
         )
+        inserted = set(
+            conn.execute(
+                select(ReportRow.id).where(ReportRow.id.in_([r["id"] for r in rows]))
+            ).scalars()
+        )
+        fresh = [e for e in entity_rows if e["report_id"] in inserted]
+        if fresh:
+            conn.execute(insert(ReportEntityRow), fresh)
+        return inserted
 
     def _repeat(
         self, s: Session, org_id: int, org_name: str, key: str | None, digest: str
