@@ -106,3 +106,10 @@ def test_panic_endpoint_is_in_the_openapi_document(console: Console) -> None:
     spec = console.client.get("/openapi.json").json()
     assert "post" in spec["paths"]["/v1/panic"]
     assert not any(path.startswith("/console") for path in spec["paths"])
+
+
+def test_blank_stream_id_is_a_clear_422_and_stores_nothing(console: Console) -> None:
+    answer = _press(console, stream_id="   ")
+    assert answer.status_code == 422
+    assert "stream" in answer.json()["detail"]
+    assert ReportRepository(console.db).count() == 0

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from safestream.api.web.panic_report import PanicReportIn, to_report
+from safestream.core.errors import InvalidInput
 from safestream.core.reports import ReportSource
 
 
@@ -28,3 +32,24 @@ def test_only_a_yes_marks_a_child_in_danger_and_every_answer_is_kept() -> None:
 
 def test_widget_idempotency_key_is_namespaced() -> None:
     assert to_report(_press(idempotency_key="abc")).idempotency_key == "panic:abc"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    stream_id=st.text(min_size=1, max_size=256),
+    description=st.text(min_size=1, max_size=4000),
+    platform=st.none() | st.text(min_size=1, max_size=256),
+    page_url=st.none() | st.text(max_size=2048),
+    key=st.none() | st.text(min_size=1, max_size=100),
+)
+def test_any_accepted_press_becomes_a_valid_report_or_a_clear_error(
+    stream_id: str, description: str, platform: str | None, page_url: str | None,
+    key: str | None,
+) -> None:
+    press = PanicReportIn(stream_id=stream_id, description=description, platform=platform,
+                          page_url=page_url, idempotency_key=key)
+    report = to_report(press)
+    try:
+        report.entities()
+    except InvalidInput as error:  # e.g. a stream id of only spaces: a 422, never a 500
+        assert "stream" in str(error)

@@ -20,6 +20,7 @@ from safestream.api.web.panic_keys import PanicKeyRejected
 from safestream.api.web.panic_report import PanicReportIn, to_report
 from safestream.api.web.rate_limit import RateLimiter
 from safestream.core.errors import SafeStreamError
+from safestream.core.reports import ReportIn
 from safestream.store.access import Organisation
 from safestream.store.models.access import OrganisationRow
 
@@ -69,13 +70,13 @@ def _organisation(env: ConsoleEnvironment, org_id: int) -> Organisation:
         return Organisation(row.id, row.name)
 
 
-def _file(env: ConsoleEnvironment, org_id: int, panic: PanicReportIn) -> dict[str, Any]:
+def _file(env: ConsoleEnvironment, org_id: int, report: ReportIn) -> dict[str, Any]:
     """Store the report for the key's organisation and link it into a case at once.
 
     Linking now (not in the background) puts a child-in-danger press in front of a reviewer
     without waiting for the next engine run.
     """
-    stored = env.intake.receive(_organisation(env, org_id), to_report(panic))
+    stored = env.intake.receive(_organisation(env, org_id), report)
     case_id = stored.report.case_id
     if stored.created:
         case_id = env.engine.process([stored.report.id]).get(stored.report.id)
@@ -124,14 +125,14 @@ async def panic(request: Request) -> JSONResponse:
     if not _limiter(request).allow(f"{org_id}:{client}"):
         return _answer(429, {"detail": "too many reports from this device; please wait a minute"})
     try:
-        panic_in = PanicReportIn.model_validate_json(bytes(body))
+        report = to_report(PanicReportIn.model_validate_json(bytes(body)))
     except ValidationError as error:
         fields = [
             {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()
         ]
         return _answer(422, {"detail": fields})
     try:
-        result = await run_in_threadpool(_file, env, org_id, panic_in)
+        result = await run_in_threadpool(_file, env, org_id, report)
     except SafeStreamError as error:
         return _answer(error.http_status, {"detail": str(error)})
     metrics = getattr(request.app.state, "metrics", None)
