@@ -522,7 +522,7 @@ def _plan_diaspora(world: _World, rng: np.random.Generator, facilitators: np.nda
         if rng.random() < float(world.cfg["facilitator"]["family_sender_share"]):
             family = by_origin.get(int(c))
             if family:
-                i = family[int(rng.integers(0, len(peers)))]
+                i = family[int(rng.integers(0, len(family)))]
                 recipients[i] = np.append(recipients[i], f)
     full = np.full(world.n_payers, -1, dtype=np.int64)
     full[senders] = origin
