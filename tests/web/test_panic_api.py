@@ -111,5 +111,5 @@ def test_panic_endpoint_is_in_the_openapi_document(console: Console) -> None:
 def test_blank_stream_id_is_a_clear_422_and_stores_nothing(console: Console) -> None:
     answer = _press(console, stream_id="   ")
     assert answer.status_code == 422
-    assert "stream" in answer.json()["detail"]
+    assert "stream" in str(answer.json()["detail"])
     assert ReportRepository(console.db).count() == 0
