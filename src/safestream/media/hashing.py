@@ -29,7 +29,7 @@ from safestream.media.imaging import (
     decode_luma,
     decode_rgb,
 )
-from safestream.media.pdq import FloatImage, PdqResult, luma_from_rgb_float64, pdq_from_luma
+from safestream.media.pdq import FloatImage, luma_from_rgb_float64, pdq_from_scaled_luma
 from safestream.media.sniffing import MediaKind, media_kind
 from safestream.media.video import DEFAULT_VIDEO_LIMITS, VideoLimits, sample_frames
 
@@ -95,7 +95,7 @@ def hash_image(
         luma, width, height = decoded.luma, decoded.width, decoded.height
     else:
         raise ValueError(f"unknown hash mode {mode!r}")
-    result = pdq_from_luma(luma, dihedral=dihedral)
+    result = pdq_from_scaled_luma(luma, width, height, dihedral=dihedral)
     return ImageHash(
         pdq=result.hex,
         quality=result.quality,
@@ -103,7 +103,7 @@ def hash_image(
         sha256=sha256,
         width=width,
         height=height,
-        pdq_trimmed=_trimmed_hash(luma),
+        pdq_trimmed=_trimmed_hash(luma, width, height),
         dihedral=result.dihedral,
     )
 
@@ -120,20 +120,28 @@ def hash_video(
     if mode not in ("fast", "exact"):
         raise ValueError(f"unknown hash mode {mode!r}")
     for sample in sample_frames(path, mode=mode, seconds_per_hash=seconds_per_hash, limits=limits):
-        result: PdqResult = pdq_from_luma(sample.luma, dihedral=dihedral)
+        width, height = sample.full_size
+        result = pdq_from_scaled_luma(sample.luma, width, height, dihedral=dihedral)
         yield FrameHash(
             t=sample.t,
             frame_number=sample.frame_number,
             pdq=result.hex,
             quality=result.quality,
-            pdq_trimmed=_trimmed_hash(sample.luma),
+            pdq_trimmed=_trimmed_hash(sample.luma, width, height),
             dihedral=result.dihedral,
         )
 
 
-def _trimmed_hash(luma: FloatImage) -> str | None:
+def _trimmed_hash(luma: FloatImage, width: int, height: int) -> str | None:
+    """Hash of the content inside uniform borders; `width` x `height` is the full image size."""
     box = find_content_box(luma)
-    return None if box is None else pdq_from_luma(box.crop(luma)).hex
+    if box is None:
+        return None
+    rows, cols = luma.shape
+    content = box.crop(luma)
+    full_width = round(content.shape[1] * width / cols)
+    full_height = round(content.shape[0] * height / rows)
+    return pdq_from_scaled_luma(content, full_width, full_height).hex
 
 
 def _read_limited(path: Path, limits: ImageLimits) -> bytes:

@@ -134,23 +134,17 @@ def _box_cols(src: FloatImage, dst: FloatImage, window: int) -> None:
 
 
 @nb.njit(cache=True, nogil=True)
-def _float_dct_and_quality(luma: FloatImage, dct: FloatImage) -> tuple[FloatImage, int]:
-    rows, cols = luma.shape
+def _jarosz_blur(luma: FloatImage, window_along_rows: int, window_along_cols: int) -> FloatImage:
     buffer1 = luma.copy()
     buffer2 = np.empty_like(buffer1)
-    window_along_rows = (cols + 2 * 64 - 1) // (2 * 64)
-    window_along_cols = (rows + 2 * 64 - 1) // (2 * 64)
     for _ in range(2):
         _box_rows(buffer1, buffer2, window_along_rows)
         _box_cols(buffer2, buffer1, window_along_cols)
+    return buffer1
 
-    small = np.empty((64, 64), dtype=np.float32)
-    for oi in range(64):
-        ini = int(((oi + 0.5) * rows) / 64)
-        for oj in range(64):
-            inj = int(((oj + 0.5) * cols) / 64)
-            small[oi, oj] = buffer1[ini, inj]
 
+@nb.njit(cache=True, nogil=True)
+def _quality_and_dct(small: FloatImage, dct: FloatImage) -> tuple[FloatImage, int]:
     gradient_sum = 0
     hundred = np.float32(100.0)
     full = np.float32(255.0)
@@ -177,6 +171,49 @@ def _float_dct_and_quality(luma: FloatImage, dct: FloatImage) -> tuple[FloatImag
                 acc += partial[i, k] * dct[j, k]
             coefficients[i, j] = acc
     return coefficients, quality
+
+
+@nb.njit(cache=True, nogil=True)
+def _float_dct_and_quality(luma: FloatImage, dct: FloatImage) -> tuple[FloatImage, int]:
+    # The reference: blur with windows ceil(dim / 128), sample cell centres, DCT.
+    rows, cols = luma.shape
+    window_along_rows = (cols + 2 * 64 - 1) // (2 * 64)
+    window_along_cols = (rows + 2 * 64 - 1) // (2 * 64)
+    blurred = _jarosz_blur(luma, window_along_rows, window_along_cols)
+    small = np.empty((64, 64), dtype=np.float32)
+    for oi in range(64):
+        ini = int(((oi + 0.5) * rows) / 64)
+        for oj in range(64):
+            inj = int(((oj + 0.5) * cols) / 64)
+            small[oi, oj] = blurred[ini, inj]
+    return _quality_and_dct(small, dct)
+
+
+@nb.njit(cache=True, nogil=True)
+def _scaled_float_dct_and_quality(
+    luma: FloatImage,
+    dct: FloatImage,
+    window_along_rows: int,
+    window_along_cols: int,
+    row_positions: npt.NDArray[np.float64],
+    col_positions: npt.NDArray[np.float64],
+) -> tuple[FloatImage, int]:
+    # Given windows and fractional sample positions, read the blurred image bilinearly.
+    rows, cols = luma.shape
+    blurred = _jarosz_blur(luma, window_along_rows, window_along_cols)
+    small = np.empty((64, 64), dtype=np.float32)
+    for oi in range(64):
+        r0 = min(int(row_positions[oi]), rows - 1)
+        r1 = min(r0 + 1, rows - 1)
+        fr = row_positions[oi] - r0
+        for oj in range(64):
+            c0 = min(int(col_positions[oj]), cols - 1)
+            c1 = min(c0 + 1, cols - 1)
+            fc = col_positions[oj] - c0
+            top = blurred[r0, c0] * (1.0 - fc) + blurred[r0, c1] * fc
+            bottom = blurred[r1, c0] * (1.0 - fc) + blurred[r1, c1] * fc
+            small[oi, oj] = top * (1.0 - fr) + bottom * fr
+    return _quality_and_dct(small, dct)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -312,9 +349,53 @@ def pdq_from_luma(luma: FloatImage, *, dihedral: bool = False) -> PdqResult:
         return PdqResult(ZERO_HASH, 0, zeros)
     image = np.ascontiguousarray(luma, dtype=np.float32)
     coefficients, quality = _float_dct_and_quality(image, _DCT)
+    return _result(coefficients, int(quality), dihedral)
+
+
+def _result(coefficients: FloatImage, quality: int, dihedral: bool) -> PdqResult:
     if not dihedral:
-        return PdqResult(_bits_hex(coefficients), int(quality))
+        return PdqResult(_bits_hex(coefficients), quality)
     variants = {
         name: _bits_hex(coeffs) for name, coeffs in dihedral_coefficients(coefficients).items()
     }
-    return PdqResult(variants["original"], int(quality), variants)
+    return PdqResult(variants["original"], quality, variants)
+
+
+def _scaled_axis(full: int, reduced: int) -> tuple[int, npt.NDArray[np.float64]]:
+    """Box window and sample positions on a reduced axis that mimic the full-size pipeline."""
+    scale = full / reduced
+    full_window = (full + 2 * 64 - 1) // (2 * 64)
+    # Match the blur's variance: the reduction itself acts as a box of `scale` full pixels.
+    ideal = math.sqrt(max(full_window**2 - scale**2 / 2.0, 1.0)) / scale
+    window = max(1, 2 * round((ideal - 1.0) / 2.0) + 1)  # odd, so the box stays centred
+    # An even reference window shifts content by half a pixel per pass (two passes).
+    shift = 1.0 if full_window % 2 == 0 else 0.0
+    centres = np.array([int(((i + 0.5) * full) / 64) + shift for i in range(64)], dtype=np.float64)
+    positions = np.clip((centres + 0.5) / scale - 0.5, 0.0, reduced - 1.0)
+    return window, positions
+
+
+def pdq_from_scaled_luma(
+    luma: FloatImage, full_width: int, full_height: int, *, dihedral: bool = False
+) -> PdqResult:
+    """PDQ approximating the full-size image's hash from luma decoded at a reduced size.
+
+    Fast mode decodes at 1/2, 1/4 or 1/8 size; running the reference pipeline on that smaller
+    image blurs a little more and samples slightly different points. Here the box windows are
+    chosen to match the full-size blur and the 64x64 grid is read, bilinearly, at the points the
+    full-size pipeline would read, which roughly halves the drift from the exact hash.
+    """
+    rows, cols = luma.shape
+    if (rows, cols) == (full_height, full_width) or min(rows, cols) < MIN_HASHABLE_DIM:
+        return pdq_from_luma(luma, dihedral=dihedral)
+    window_along_rows, col_positions = _scaled_axis(full_width, cols)
+    window_along_cols, row_positions = _scaled_axis(full_height, rows)
+    coefficients, quality = _scaled_float_dct_and_quality(
+        np.ascontiguousarray(luma, dtype=np.float32),
+        _DCT,
+        window_along_rows,
+        window_along_cols,
+        row_positions,
+        col_positions,
+    )
+    return _result(coefficients, int(quality), dihedral)

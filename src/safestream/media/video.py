@@ -67,6 +67,14 @@ class SampledFrame:
     frame_number: int
     t: float
     luma: FloatImage
+    full_width: int = 0
+    full_height: int = 0
+
+    @property
+    def full_size(self) -> tuple[int, int]:
+        """Width and height of the decoded frame (the luma may be reduced from it)."""
+        rows, cols = self.luma.shape
+        return (self.full_width or cols, self.full_height or rows)
 
 
 def sample_frames(
@@ -206,7 +214,7 @@ def _fast_samples(container: Any, stream: Any, seconds_per_hash: float) -> Itera
         if seconds_per_hash > 0:
             next_t = (math.floor(t / seconds_per_hash + 1e-6) + 1) * seconds_per_hash
         number = round(t * fps) if fps else count
-        yield SampledFrame(number, round(t, 6), _fast_luma(frame))
+        yield SampledFrame(number, round(t, 6), _fast_luma(frame), frame.width, frame.height)
     _check_complete(stream, first_time, last_time)
 
 
