@@ -654,7 +654,7 @@ def _offenders(
                 gaps *= span_limit / gaps.sum()
             start = rng.uniform(30, max(days - gaps.sum() - 1, 31))
             growth = np.linspace(0, 1, n) * np.log(float(cfg["escalation_amount_ratio"]))
-            usd = float(cfg["prolific_amount_usd_median"]) * np.exp(growth - growth.mean() / 2)
+            usd = float(cfg["prolific_amount_usd_median"]) * np.exp(growth - np.median(growth))
         else:
             gaps = rng.exponential(float(cfg["occasional_gap_days"]), n - 1)
             start = rng.uniform(60, max(days - gaps.sum() - 1, 61))
