@@ -11,11 +11,13 @@ import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic.json_schema import models_json_schema
 from sqlalchemy import text
 
 from safestream import __version__
@@ -28,6 +30,7 @@ from safestream.api.web import router as web_router
 from safestream.cases.engine import CaseEngine
 from safestream.core.config import Settings
 from safestream.core.errors import SafeStreamError
+from safestream.core.reports import ReportIn
 from safestream.reports.evidence import EvidenceVault
 from safestream.reports.intake import IntakeService
 from safestream.store.database import Database
@@ -49,6 +52,23 @@ def _validation_error(_: Request, exc: Exception) -> Response:
 def _domain_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, SafeStreamError)
     return JSONResponse({"error": str(exc)}, status_code=exc.http_status)
+
+
+def _publish_request_schemas(app: FastAPI) -> None:
+    """Add `ReportIn` (parsed by hand for speed) to the OpenAPI components."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = build()
+            _, extra = models_json_schema(
+                [(ReportIn, "validation")], ref_template="#/components/schemas/{model}"
+            )
+            spec.setdefault("components", {}).setdefault("schemas", {}).update(extra["$defs"])
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(
@@ -115,6 +135,7 @@ def create_app(
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(v1.router)
+    _publish_request_schemas(app)
     app.include_router(web_router)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(MeasureRequests, metrics=metrics)

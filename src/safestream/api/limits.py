@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class BodyTooLarge(Exception):
+    """Raised into the app when the body passes the limit (the client already has its 413)."""
 
 
 async def _send_413(send: Send, limit: int) -> None:
@@ -43,17 +48,15 @@ class BodySizeLimit:
 
         async def counted_receive() -> Message:
             nonlocal seen, answered
-            if answered:
-                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    # Answer now and tell the app the client left, so it stops reading.
+                    # Answer now, then stop the app: whatever it answers after is dropped.
                     if not started:
                         await _send_413(send, self.max_bytes)
                     answered = True
-                    return {"type": "http.disconnect"}
+                    raise BodyTooLarge
             return message
 
         async def guarded_send(message: Message) -> None:
@@ -64,7 +67,8 @@ class BodySizeLimit:
                 started = True
             await send(message)
 
-        await self.app(scope, counted_receive, guarded_send)
+        with contextlib.suppress(BodyTooLarge):  # the client already has its 413
+            await self.app(scope, counted_receive, guarded_send)
 
 
 def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
