@@ -137,12 +137,12 @@ def test_claimed_case_can_be_released_back_to_the_queue(console: Console) -> Non
     console.login("reviewer")
     token = console.csrf("/console/queue?q=review")
     console.client.post("/console/queue/claim", data={"queue": "review", "csrf_token": token})
-    link = f'href="/console/cases/{case_id}"'
-    assert link not in console.client.get("/console/queue?q=review").text
+    row = f'href="/console/cases/{case_id}">#{case_id}</a>'  # a row of the queue table
+    assert row not in console.client.get("/console/queue?q=review").text
     token = console.csrf(f"/console/cases/{case_id}")
     answer = console.client.post(f"/console/cases/{case_id}/release", data={"csrf_token": token})
     assert "Case released" in answer.text
-    assert f"/console/cases/{case_id}" in answer.text
+    assert row in answer.text
 
 
 def test_case_held_by_another_agency_is_marked_and_leaves_the_queue(console: Console) -> None:
@@ -154,7 +154,8 @@ def test_case_held_by_another_agency_is_marked_and_leaves_the_queue(console: Con
         data={"claimed_by": "NCA", "reference": "NCA-2026-118", "csrf_token": token},
     )
     assert "already held by <strong>NCA</strong>" in answer.text
-    assert f"/console/cases/{case_id}" not in console.client.get("/console/queue?q=review").text
+    row = f'href="/console/cases/{case_id}">#{case_id}</a>'
+    assert row not in console.client.get("/console/queue?q=review").text
 
 
 def test_text_from_reports_is_escaped_not_run(console: Console) -> None:
