@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from safestream.cli import app
 from safestream.core.signals import SignalType, normalize_hash
+from safestream.media.cli import hash as hash_cli
 from safestream.media.synthetic import encode_image
 from tests.media.hash_samples import PDQ_DATA, clip, needs_pdq_data, photo
 
@@ -95,6 +100,28 @@ def test_bad_files_get_one_error_line_each_and_the_batch_goes_on(tmp_path: Path)
     errors = stderr.strip().splitlines()
     assert len(errors) == 3
     assert all(name in stderr for name in ("empty.jpg", "notes.txt", "missing.jpg"))
+
+
+def test_a_worker_crash_costs_only_the_file_that_caused_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fault injection: forked workers inherit this patch and die hard on one file, as a
+    # decoder segfault on hostile input would.
+    real_hash_image = hash_cli.hash_image
+
+    def crashing_hash_image(path: Path, **options: Any) -> Any:
+        if Path(path).name == "crash.png":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_hash_image(path, **options)
+
+    monkeypatch.setattr(hash_cli, "hash_image", crashing_hash_image)
+    names = ["a.png", "b.png", "crash.png", "d.png", "e.png"]
+    for name in names:
+        (tmp_path / name).write_bytes(encode_image(photo("coffee")[:100, :100], "PNG"))
+    code, lines, stderr = run("--jobs", "2", *(str(tmp_path / n) for n in names))
+    assert code == 1
+    assert [Path(str(line["path"])).name for line in lines] == ["a.png", "b.png", "d.png", "e.png"]
+    assert "crash.png" in stderr and "crashed" in stderr
 
 
 def test_unknown_option_is_a_usage_error() -> None:

@@ -8,11 +8,13 @@ Exit status: 0 when every input was read, 1 when some failed, 2 on usage errors.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,17 +87,45 @@ def _outcomes(
     files: list[Path], mode: HashMode, dihedral: bool, seconds_per_hash: float, jobs: int
 ) -> Iterator[FileOutcome]:
     names = [str(f) for f in files]
-    if jobs <= 1 or len(files) <= 1:
-        for name in names:
-            yield hash_file(name, mode, dihedral, seconds_per_hash)
+    job = functools.partial(
+        hash_file, mode=mode, dihedral=dihedral, seconds_per_hash=seconds_per_hash
+    )
+    if jobs <= 1 or len(names) <= 1:
+        yield from map(job, names)
         return
-    count = len(names)
-    with ProcessPoolExecutor(max_workers=min(jobs, count)) as pool:
-        # map() returns results in input order: deterministic output at the cost of a little
-        # head-of-line waiting behind a slow video.
-        yield from pool.map(
-            hash_file, names, [mode] * count, [dihedral] * count, [seconds_per_hash] * count
-        )
+    yield from _pooled(job, names, jobs)
+
+
+def _pooled(
+    job: Callable[[str], FileOutcome], names: list[str], jobs: int
+) -> Iterator[FileOutcome]:
+    """Run `job` over `names` in worker processes, yielding outcomes in input order.
+
+    A worker that dies (a decoder crash on hostile input) breaks the whole pool; the file whose
+    result was lost is then retried alone, so the crash is pinned on the right file, reported as
+    that file's error, and the rest of the batch continues in a fresh pool.
+    """
+    pending = names
+    while pending:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(pending))) as pool:
+            futures = [pool.submit(job, name) for name in pending]
+            for index, (name, future) in enumerate(zip(pending, futures, strict=True)):
+                try:
+                    yield future.result()
+                except BrokenProcessPool:
+                    yield _alone(job, name)
+                    pending = pending[index + 1 :]
+                    break
+            else:
+                pending = []
+
+
+def _alone(job: Callable[[str], FileOutcome], name: str) -> FileOutcome:
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        try:
+            return pool.submit(job, name).result()
+        except BrokenProcessPool:
+            return FileOutcome(name, error="the hashing process crashed on this file")
 
 
 def hash_command(
