@@ -65,3 +65,14 @@ def test_match_without_inputs_is_a_usage_error(home: Path) -> None:
 def test_match_on_an_unknown_bank_fails(home: Path, media: Path) -> None:
     code, _, err = run("match", "--bank", "missing", str(media / "query"))
     assert code == 1 and "missing" in err
+
+
+def test_match_with_report_files_a_linked_detector_report(home: Path, media: Path) -> None:
+    run("bank", "create", "known")
+    run("bank", "add", "known", str(media / "known"))
+    code, lines, _ = run("match", "--report", str(media / "query" / "cat-mirrored.jpg"))
+    assert code == 0
+    (filed,) = [x for x in lines if x["kind"] == "report"]
+    assert filed["case_id"] is not None
+    again = run("match", "--report", str(media / "query" / "cat-mirrored.jpg"))[1]
+    assert [x for x in again if x["kind"] == "report"][0]["report_id"] == filed["report_id"]

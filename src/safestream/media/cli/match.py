@@ -16,11 +16,13 @@ from safestream.media.batch import iter_files, run_batch
 from safestream.media.cli.common import (
     EXIT_OK,
     EXIT_SOME_FAILED,
+    Store,
     emit,
     error_line,
     fail,
     open_store,
 )
+from safestream.media.hashing import file_digests
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,53 @@ def match_line(path: str, kind: str, m: Match) -> dict[str, Any]:
     return line
 
 
+def file_report(store: Store, path: str, md5: str, sha256: str, matches: list[Match]) -> None:
+    """File a detector report for one matched file, so the case engine links and triages it."""
+    from safestream.core.reports import ReportIn
+    from safestream.reports.intake import submit_report
+
+    best: dict[int, Match] = {}
+    for m in matches:
+        if m.entry_id not in best or m.distance < best[m.entry_id].distance:
+            best[m.entry_id] = m
+    body = ReportIn.model_validate(
+        {
+            "description": f"safestream match: {Path(path).name} matched {len(best)} bank entries",
+            "media_hashes": [
+                {"signal_type": "md5", "value": md5},
+                {"signal_type": "sha256", "value": sha256},
+            ],
+            "matches": [
+                {
+                    "bank": m.bank,
+                    "entry_id": m.entry_id,
+                    "signal_type": "md5"
+                    if m.variant == "exact_md5"
+                    else "sha256"
+                    if m.variant == "exact_sha256"
+                    else "pdq",
+                    "value": m.entry_hash,
+                    "distance": m.distance,
+                    "label": m.label.value,
+                }
+                for m in list(best.values())[:1000]
+            ],
+            "idempotency_key": f"match:{sha256}",
+        }
+    )
+    stored = submit_report(store.db, body, source="media", settings=store.settings)
+    emit({"path": path, "kind": "report", "report_id": stored.id, "case_id": stored.case_id})
+
+
 def match(
     paths: list[Path] = typer.Argument(None, help="Images, videos or directories."),
     bank: list[str] = typer.Option(None, "--bank", help="Match only these banks (repeatable)."),
     threshold: int | None = typer.Option(None, help="Override every bank's distance threshold."),
     pdq: list[str] = typer.Option(None, "--hash", help="A PDQ hash (hex) to match (repeatable)."),
     exact: bool = typer.Option(False, "--exact", help="Hash exactly as Meta's reference does."),
+    report: bool = typer.Option(
+        False, "--report", help="Also file each matched file as a report, linked into a case."
+    ),
 ) -> None:
     """Match media or hashes against the banks; one JSON line per match."""
     from safestream.media.bank_index import BankIndex
@@ -101,13 +144,19 @@ def match(
         if hashed.kind == "image":
             matches = matcher.match_variants([FrameVariants.of(hashed.image)])[0]
             exact_hits = matcher.exact_matches(hashed.image.md5, hashed.image.sha256)
-            for m in matcher.merge_exact(exact_hits, matches):
+            merged = matcher.merge_exact(exact_hits, matches)
+            for m in merged:
                 emit(match_line(path, "image", m))
+            if report and merged:
+                file_report(store, path, hashed.image.md5, hashed.image.sha256, merged)
             continue
         frame_matches = matcher.match_variants([FrameVariants.of(f) for f in hashed.frames])
         flat = [m for ms in frame_matches for m in ms]
         for m in flat:
             emit(match_line(path, "video", m))
+        if report and flat:
+            md5, sha256 = file_digests(outcome.path)
+            file_report(store, path, md5, sha256, flat)
         for overlap in matcher.video_overlaps(hashed.frames, flat):
             emit(
                 {
