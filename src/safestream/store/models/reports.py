@@ -40,9 +40,7 @@ class ReportEntityRow(Base):
     __table_args__ = (Index("ix_report_entities_kind_value", "kind", "value"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    report_id: Mapped[str] = mapped_column(
-        ForeignKey("reports.id", ondelete="CASCADE"), index=True
-    )
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     value: Mapped[str] = mapped_column(String(512))
 
