@@ -19,6 +19,7 @@ from safestream.cases.routing import RoutingTable, load_table, table_for
 from safestream.cases.triage import TriageRules, load_rules, rules_for
 from safestream.cases.view import FINANCE_DETECTOR, load_view
 from safestream.core.banks import Classification, Match
+from safestream.core.cases import CaseStatus
 from safestream.core.config import Settings
 from safestream.core.effects import Effect, OpenOrJoinCase
 from safestream.core.entities import Entity
@@ -33,6 +34,7 @@ from safestream.core.events import (
 from safestream.core.reports import ReportIn, ReportSource, ReportStatus
 from safestream.store.base import utcnow
 from safestream.store.database import Database
+from safestream.store.models.cases import CaseRow
 from safestream.store.models.reports import ReportRow
 from safestream.store.reports import ReportRepository
 
@@ -114,14 +116,19 @@ class CaseEngine:
         for effect in effects:
             if isinstance(effect, OpenOrJoinCase):
                 case_id = sinks.open_or_join(s, effect, body)
-        later: list[Effect] = [e for ev in events for e in rules.preserve_evidence(ev, case_id)]
-        view = load_view(s, case_id)
-        later += rules.triage(view, self.triage_rules)
-        later += rules.route(view, self.routing)
-        later += rules.notify_on_urgent(view, later)
-        for effect in later:
+        for effect in (e for ev in events for e in rules.preserve_evidence(ev, case_id)):
             sinks.apply(s, effect)
         return case_id
+
+    def _assess(self, s: Session, case_id: int) -> None:
+        """Triage, route and alert on a case as it stands after linking."""
+        if s.scalar(select(CaseRow.status).where(CaseRow.id == case_id)) != CaseStatus.OPEN.value:
+            return  # merged into another case during this batch; that one is assessed
+        view = load_view(s, case_id)
+        effects = rules.triage(view, self.triage_rules) + rules.route(view, self.routing)
+        effects += rules.notify_on_urgent(view, effects)
+        for effect in effects:
+            sinks.apply(s, effect)
 
     def process(self, report_ids: Sequence[str]) -> dict[str, int]:
         """Link these reports in one transaction; on failure, one by one. Returns id -> case."""
@@ -133,6 +140,9 @@ class CaseEngine:
                     case_id = self._link_one(s, rid)
                     if case_id is not None:
                         linked[rid] = case_id
+                # Once per case touched, not per report: a hot stream's batch parses it once.
+                for case_id in sorted(set(linked.values())):
+                    self._assess(s, case_id)
             return linked
         except Exception:
             if len(report_ids) == 1:
