@@ -1,0 +1,68 @@
+"""Group commit: many reports share a transaction, each caller gets its own answer."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+
+import pytest
+
+from safestream.core.errors import Conflict
+from safestream.reports.group_commit import GroupCommitWriter
+from safestream.store.database import Database
+from safestream.store.reports import NewReport, ReportRepository, StoredReport
+from tests.reports.builders import account, org, report
+
+
+def test_batch_stores_every_report_and_answers_each_in_order(database: Database) -> None:
+    acme = org(database)
+    items = [
+        NewReport(acme.id, acme.name, report(reported_accounts=[account("a", f"u{i}")]), f"k{i}")
+        for i in range(20)
+    ]
+    results = ReportRepository(database).add_many(items)
+    assert [
+        r.report.body.reported_accounts[0].id for r in results if isinstance(r, StoredReport)
+    ] == [f"u{i}" for i in range(20)]
+    assert ReportRepository(database).count() == 20
+
+
+def test_conflicting_key_in_a_batch_fails_only_that_report(database: Database) -> None:
+    acme = org(database)
+    first = NewReport(acme.id, acme.name, report(description="one"), "same")
+    clash = NewReport(acme.id, acme.name, report(description="two"), "same")
+    repeat = NewReport(acme.id, acme.name, report(description="one"), "same")
+    other = NewReport(acme.id, acme.name, report(description="three"), "other")
+    a, b, c, d = ReportRepository(database).add_many([first, clash, repeat, other])
+    assert isinstance(a, StoredReport) and a.created
+    assert isinstance(b, Conflict)
+    assert isinstance(c, StoredReport) and not c.created and c.report.id == a.report.id
+    assert isinstance(d, StoredReport) and d.created
+
+
+def test_writer_answers_each_caller_after_commit(database: Database) -> None:
+    acme = org(database)
+    repo = ReportRepository(database)
+    writer = GroupCommitWriter(repo, max_batch=8)
+    writer.start()
+    try:
+        futures: list[Future[StoredReport]] = [
+            writer.submit(NewReport(acme.id, acme.name, report(description=f"r{i}"), f"k{i}"))
+            for i in range(30)
+        ]
+        stored = [f.result(timeout=30) for f in futures]
+    finally:
+        writer.stop()
+    assert set(repo.existing_ids([s.report.id for s in stored])) == {s.report.id for s in stored}
+
+
+def test_writer_passes_a_conflict_to_its_caller_only(database: Database) -> None:
+    acme = org(database)
+    writer = GroupCommitWriter(ReportRepository(database))
+    try:
+        ok = writer.submit(NewReport(acme.id, acme.name, report(description="a"), "k"))
+        assert ok.result(timeout=30).created
+        bad = writer.submit(NewReport(acme.id, acme.name, report(description="b"), "k"))
+        with pytest.raises(Conflict):
+            bad.result(timeout=30)
+    finally:
+        writer.stop()
