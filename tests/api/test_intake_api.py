@@ -132,3 +132,25 @@ def test_openapi_publishes_the_versioned_intake(api: Api) -> None:
     spec = api.client.get("/openapi.json").json()
     assert "/v1/reports" in spec["paths"]
     assert "ApiKey" in spec["components"]["securitySchemes"]
+
+
+def test_agency_claim_marks_the_case_without_duplicating_it(api: Api) -> None:
+    rid = api.client.post("/v1/reports", json=REPORT, headers=api.headers).json()["id"]
+    api.link()
+    create_org(api.db, "NCA")
+    nca = {"Authorization": f"Bearer {create_api_key(api.db, 'NCA').key}"}
+    claim = {"kind": "account", "value": "acme:u1", "reference": "NCA-2026-17"}
+    r = api.client.post("/v1/claims", json=claim, headers=nca)
+    assert r.status_code == 200
+    case_id = r.json()["case_id"]
+    assert api.client.get(f"/v1/reports/{rid}", headers=api.headers).json()["case_id"] == case_id
+    api.client.post("/v1/reports", json={**REPORT, "description": "again"}, headers=api.headers)
+    api.link()
+    assert api.client.post("/v1/claims", json=claim, headers=nca).json()["case_id"] == case_id
+
+
+def test_claim_of_unknown_identifier_is_404(api: Api) -> None:
+    r = api.client.post(
+        "/v1/claims", json={"kind": "email", "value": "nobody@example.org"}, headers=api.headers
+    )
+    assert r.status_code == 404

@@ -7,9 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from safestream.api.auth import current_org
+from safestream.cases.engine import CaseEngine
+from safestream.cases.review import mark_claimed_elsewhere
+from safestream.core.entities import Entity, EntityKind
+from safestream.core.errors import InvalidInput, NotFound
 from safestream.core.reports import NCMEC_INCIDENT_LABELS, Report, ReportIn
 from safestream.reports.intake import IntakeService
 from safestream.store.access import Organisation
@@ -133,6 +137,55 @@ def status(
     """The state of one of the calling organisation's reports (and its case once linked)."""
     repo: ReportRepository = request.app.state.intake.reports
     return _receipt(repo.get(report_id, org_id=org.id), False)
+
+
+class ClaimIn(BaseModel):
+    """An agency or organisation says it already handles the subject behind an identifier."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: EntityKind
+    value: Annotated[str, Field(min_length=1, max_length=512)]
+    reference: Annotated[str, Field(max_length=256)] = ""
+
+
+class ClaimOut(BaseModel):
+    """The case now marked as held by the caller."""
+
+    case_id: int
+    claimed_by: str
+    reference: str
+
+
+@router.post(
+    "/claims",
+    response_model=ClaimOut,
+    responses={404: {"model": ErrorBody}, **ERRORS},
+    summary="Deconflict: claim the case of an identifier",
+)
+def claim(
+    body: ClaimIn, request: Request, org: Annotated[Organisation, Depends(current_org)]
+) -> ClaimOut:
+    """Mark the open case holding this identifier as handled by the calling organisation.
+
+    The case is not duplicated: later reports still join it, and it leaves review queues.
+    """
+    engine: CaseEngine = request.app.state.engine
+    try:
+        entity = Entity.of(body.kind, body.value)
+    except InvalidInput as exc:
+        raise InvalidInput(f"value: {exc}") from exc
+    case_id = engine.case_of(entity)
+    if case_id is None:
+        raise NotFound(f"no open case holds {entity}")
+    case = mark_claimed_elsewhere(
+        request.app.state.db,
+        f"org:{org.name}",
+        case_id,
+        claimed_by=org.name,
+        reference=body.reference,
+    )
+    return ClaimOut(case_id=case.id, claimed_by=org.name, reference=body.reference)
 
 
 @router.get("/incident-types", response_model=list[IncidentTypeOut], summary="Incident types")
