@@ -56,7 +56,7 @@ def test_unknown_currency_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_optional_columns_may_be_absent(tmp_path: Path) -> None:
     columns = tuple(c for c in COLUMNS if c not in ("memo", "merchant_category", "payer_age"))
-    engine, report = _load(write(tmp_path / "l.csv", [tx("1", 0)], columns))
+    _engine, report = _load(write(tmp_path / "l.csv", [tx("1", 0)], columns))
     assert report.rows_kept == 1
 
 
@@ -101,5 +101,5 @@ def test_parquet_and_csv_ledgers_load_alike(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_ledger_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "l.txt"
     path.write_text("hello")
-    with pytest.raises(InvalidInput, match="parquet or .csv"):
+    with pytest.raises(InvalidInput, match=r"parquet or \.csv"):
         _load(path)

@@ -96,25 +96,20 @@ def _network_points(
 
 
 def _network_first_flags(
-    engine: LedgerEngine, role: str, raised: list[str], flagged_other: pa.Table
+    engine: LedgerEngine, role: str, raised: list[str], suspects: pa.Table
 ) -> dict[str, str]:
-    """For accounts raised only by the network: the transfer that linked them to a flagged one.
+    """For accounts raised by the network: the transfer that linked them to a suspect one.
 
     The first transfer with a flagged counterparty at or after that counterparty's first flag;
     if every such transfer came before, the latest of them (the link seen in hindsight).
     """
-    if not raised or flagged_other.num_rows == 0:
+    if not raised or suspects.num_rows == 0:
         return {}
     me, other = ("payer_id", "payee_id") if role == "payer" else ("payee_id", "payer_id")
     engine.register("net_raised", pa.table({"account_id": raised}))
     engine.register(
         "net_flagged",
-        pa.table(
-            {
-                "account_id": flagged_other["account_id"],
-                "flag_t": flagged_other["first_flag_t"],
-            }
-        ),
+        pa.table({"account_id": suspects["account_id"], "flag_t": suspects["first_flag_t"]}),
     )
     rows = engine.query(
         f"""
@@ -139,42 +134,49 @@ def score_accounts(
     network: bool = True,
 ) -> ScoredAccounts:
     """Score every account of the loaded ledger (needs `ledger`; builds `features`)."""
+    known = known or set()
     compute_features(engine, config)
     rule = {role: engine.query(accounts_sql(config, role)) for role in ROLES}
-    points = _network_points(engine, config, rule, known or set()) if network else {}
+    points = _network_points(engine, config, rule, known) if network else {}
+    final: dict[str, np.ndarray] = {}
+    share: dict[str, np.ndarray] = {}
+    for role in ROLES:
+        accounts = rule[role]["account_id"].to_pylist()
+        share[role] = np.array([points.get((role, a), 0.0) for a in accounts], dtype=np.float64)
+        base = rule[role]["score"].to_numpy(zero_copy_only=False).astype(np.float64)
+        final[role] = base + config.network.weight * share[role]
     tables = []
     for role in ROLES:
         t = rule[role]
         accounts = t["account_id"].to_pylist()
         base = t["score"].to_numpy(zero_copy_only=False).astype(np.float64)
-        share = np.array([points.get((role, a), 0.0) for a in accounts])
-        final = base + config.network.weight * share
-        rows = t.to_pylist()
         texts = []
-        for row, s in zip(rows, share, strict=True):
+        for row, s in zip(t.to_pylist(), share[role], strict=True):
             parts = reasons(row, config.rules(role), config.cap)
             if s > 0:
                 pts = config.network.weight * s
                 parts.append(f"network={s:.2f} (+{pts:.2f}): {NETWORK_REASON}")
             texts.append("; ".join(parts))
-        first = t["first_flag_tx_id"].to_pylist()
         raised = [
             a
-            for a, b, f in zip(accounts, base, final, strict=True)
+            for a, b, f in zip(accounts, base, final[role], strict=True)
             if b < config.flag_threshold <= f
         ]
         other = "payee" if role == "payer" else "payer"
-        flagged_other = rule[other].filter(pc.is_valid(rule[other]["first_flag_tx_id"]))
-        linked = _network_first_flags(engine, role, raised, flagged_other)
-        first = [linked.get(a, f) for a, f in zip(accounts, first, strict=True)]
+        suspects = _suspect_counterparties(rule[other], final[other], config, known)
+        linked = _network_first_flags(engine, role, raised, suspects)
+        first = [
+            linked.get(a, f)
+            for a, f in zip(accounts, t["first_flag_tx_id"].to_pylist(), strict=True)
+        ]
         tables.append(
             pa.table(
                 {
                     "role": pa.array([role] * len(accounts), pa.string()),
                     "account_id": pa.array(accounts, pa.string()),
                     "rule_score": pa.array(base),
-                    "network_share": pa.array(share),
-                    "score": pa.array(final),
+                    "network_share": pa.array(share[role]),
+                    "score": pa.array(final[role]),
                     "reasons": pa.array(texts, pa.string()),
                     "first_flag_tx_id": pa.array(first, pa.string()),
                     "baseline_tx_id": t["baseline_tx_id"].cast(pa.string()),
@@ -184,6 +186,28 @@ def score_accounts(
             )
         )
     return ScoredAccounts(pa.concat_tables(tables), config.flag_threshold)
+
+
+def _suspect_counterparties(
+    table: pa.Table, final: np.ndarray, config: ScoringConfig, known: set[str]
+) -> pa.Table:
+    """Accounts flagged in the end or known, with the time their rules first flagged them.
+
+    A known account, or one flagged only through the network, counts from its first payment.
+    """
+    accounts = table["account_id"].to_pylist()
+    keep = [
+        i
+        for i, (a, f) in enumerate(zip(accounts, final, strict=True))
+        if f >= config.flag_threshold or a in known
+    ]
+    flag_t = table["first_flag_t"].to_pylist()
+    return pa.table(
+        {
+            "account_id": pa.array([accounts[i] for i in keep], pa.string()),
+            "first_flag_t": pa.array([flag_t[i] or 0 for i in keep], pa.int64()),
+        }
+    )
 
 
 def alerts_table(scored: ScoredAccounts) -> pa.Table:

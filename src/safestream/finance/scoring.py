@@ -185,13 +185,12 @@ def accounts_sql(config: ScoringConfig, role: str) -> str:
     """
     key = f"{role}_id"
     threshold = num(config.flag_threshold)
-    feature_cols = ", ".join(config.features(role))
+    feature_cols = "".join(f"{c}, " for c in config.features(role))
     where = "WHERE is_transfer = 1" if role == "payee" else ""
     baseline = "baseline_30" if role == "payer" else "CAST(0 AS BIGINT)"
     return f"""
 WITH scored AS (
-  SELECT {key} AS account_id, t, tx_id, {baseline} AS baseline_30,
-         {feature_cols},
+  SELECT {key} AS account_id, t, tx_id, {baseline} AS baseline_30, {feature_cols}
          {config.score_sql(role)} AS score
   FROM features {where}
 ),
@@ -213,7 +212,7 @@ firsts AS (
     MAX(baseline_30) AS baseline_max
   FROM ranked GROUP BY account_id
 )
-SELECT '{role}' AS role, ranked.account_id, ranked.score, {feature_cols},
+SELECT '{role}' AS role, ranked.account_id, {feature_cols}ranked.score,
        firsts.first_flag_tx_id, firsts.first_flag_t,
        firsts.baseline_tx_id, firsts.baseline_t, firsts.baseline_max
 FROM ranked JOIN firsts ON ranked.account_id = firsts.account_id
