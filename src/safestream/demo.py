@@ -17,6 +17,7 @@ import argparse
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -188,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
 
     login = seed_console(settings, db, found)
     console.print(f"  review console login: [bold]{login}[/bold]")
-    console.print(f"  panic-button demo call: http://{args.host}:{args.port}/demo/call")
+    call = f"http://{args.host}:{args.port}/demo/call?org={quote(DEMO_ORG)}"
+    console.print(f"  panic-button demo call: {call}")
     if args.no_serve:
         return 0
     return _serve(settings, args.host, args.port)
