@@ -54,7 +54,7 @@ def seed(server: LiveServer) -> dict[str, int]:
     )
     panic = ReportIn(
         source=ReportSource.PANIC_BUTTON, live_stream=LiveStream(stream_id="call-2041"),
-        description="A man is telling a child to undress on the call.\n\nChild in danger now: yes",
+        description="A viewer says a child on this call is at risk.\n\nChild in danger now: yes",
         child_in_danger=True, evidence_hold=True,
     )
     platform = ReportIn(
