@@ -66,6 +66,11 @@ def transformed(image: Rgb, transform: str, width: int, height: int) -> Rgb:
     if transform == "colour":
         shifted = image.astype(np.int16) * np.array([1.15, 0.95, 0.85]) + np.array([12, -6, 4])
         return fit_into(np.clip(shifted, 0, 255).astype(np.uint8), width, height)
+    if transform == "fill":
+        from PIL import Image
+
+        resized = Image.fromarray(image).resize((width, height), Image.Resampling.BILINEAR)
+        return np.asarray(resized, dtype=np.uint8)
     if transform in ("lowbitrate", "none"):
         return fit_into(image, width, height)
     raise ValueError(f"unknown transform {transform!r}")

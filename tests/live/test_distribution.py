@@ -143,7 +143,8 @@ def test_stream_of_a_killed_worker_is_taken_over_within_seconds(
 
     owner.process.kill()  # no goodbye: heartbeats just stop
     killed_at = time.monotonic()
-    assert wait_until(lambda: bool(other.saw("stream_taken")), 20)
+    taken = wait_until(lambda: bool(other.saw("stream_taken")), 20)
+    assert taken, "".join(other.errors)[-6000:]
     taken_after = time.monotonic() - killed_at
     assert taken_after < 3 + 5  # ack wait plus one fetch round and start-up slack
     assert other.saw("stream_taken")[0]["delivery"] == 2

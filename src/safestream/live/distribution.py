@@ -242,7 +242,7 @@ async def request_preservation_async(
         reply = await nc.request(subjects.preserve, json.dumps(payload).encode(), timeout=timeout)
         answer: dict[str, Any] = json.loads(reply.data)
         return answer
-    except (nats.errors.TimeoutError, nats.errors.NoRespondersError):
+    except (TimeoutError, nats.errors.NoRespondersError):
         return None
     finally:
         await nc.close()
@@ -309,7 +309,7 @@ class LiveWorker:
                     continue
                 try:
                     msgs = await pull.fetch(min(free, 8), timeout=1.0)
-                except nats.errors.TimeoutError:
+                except TimeoutError:  # nats-py raises both its own and asyncio's
                     continue
                 for msg in msgs:
                     await self._take(js, msg)
