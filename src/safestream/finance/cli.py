@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 import typer
 
 from safestream.core.errors import InvalidInput, SafeStreamError
@@ -102,6 +103,12 @@ def score(
     engine: str = typer.Option("duckdb", "--engine", help="duckdb or spark."),
     threads: int | None = typer.Option(None, "--threads"),
     memory: str | None = typer.Option(None, "--memory", help="DuckDB memory limit, e.g. 12GB."),
+    to_store: bool = typer.Option(
+        False, "--to-store", help="Also file the alerts as reports linking accounts to cases."
+    ),
+    store_limit: int = typer.Option(
+        500, "--store-limit", help="With --to-store: file the top N alerts of each role."
+    ),
 ) -> None:
     """Score a ledger and write one row per flagged payer and payee."""
     try:
@@ -110,14 +117,33 @@ def score(
         try:
             _report_load(eng.load(ledger, Rates.load(rates)))
             scored = score_accounts(eng, config, _known(known), network=not no_network)
+            table = alerts_table(scored)
+            write_alerts(table, out)
+            if to_store:
+                _file_to_store(eng, table, store_limit)
         finally:
             eng.close()
-        table = alerts_table(scored)
-        write_alerts(table, out)
     except SafeStreamError as exc:
         raise _fail(exc) from exc
     roles = table["role"].to_pylist()
     typer.echo(f"flagged {roles.count('payer')} payers and {roles.count('payee')} payees -> {out}")
+
+
+def _file_to_store(engine: LedgerEngine, table: pa.Table, limit: int) -> None:
+    from safestream.core.config import Settings
+    from safestream.finance.reporting import file_alerts
+    from safestream.store.database import Database
+
+    settings = Settings.from_env()
+    settings.ensure_home()
+    db = Database.from_settings(settings)
+    try:
+        db.migrate()
+        filed = file_alerts(engine, table, db, settings, limit_per_role=limit)
+    finally:
+        db.dispose()
+    cases = {f.case_id for f in filed if f.case_id is not None}
+    typer.echo(f"filed {len(filed)} reports into {len(cases)} cases")
 
 
 @finance_app.command()

@@ -83,6 +83,10 @@ class LedgerEngine(abc.ABC):
         """Run `sql` once and keep its result as the table `name`."""
 
     @abc.abstractmethod
+    def view(self, name: str, sql: str) -> None:
+        """Name the query `sql` as `name`, computed wherever it is used."""
+
+    @abc.abstractmethod
     def query(self, sql: str) -> pa.Table:
         """Run a DuckDB-dialect query and return its result."""
 
@@ -105,34 +109,24 @@ class LedgerEngine(abc.ABC):
         self.register("ref_country", _country_table(countries))
         columns = [c.lower() for c in self.register_raw(Path(path))]
         check_columns(columns)
-        self.materialise("ledger_checked", normalise_sql(columns))
-        unknown = (
-            self.query(
-                "SELECT DISTINCT currency FROM ledger_checked "
-                "WHERE _problem IS NULL AND amount_usd IS NULL ORDER BY currency"
-            )
-            .column("currency")
-            .to_pylist()
-        )
+        # Views, not copies: the file is scanned once for the checks and once per use after,
+        # which costs less than writing a second copy of a hundred million rows.
+        self.view("ledger_checked", normalise_sql(columns))
+        found = self.query(
+            "SELECT _row, _problem, currency FROM ledger_checked "
+            "WHERE _problem IS NOT NULL OR amount_usd IS NULL"
+        ).to_pylist()
+        unknown = sorted({str(r["currency"]) for r in found if r["_problem"] is None})
         if unknown:
             raise InvalidInput(
-                f"unknown currency {', '.join(map(str, unknown))}: "
-                "add it to the rates table (--rates)"
+                f"unknown currency {', '.join(unknown)}: add it to the rates table (--rates)"
             )
-        bad = self.query(
-            "SELECT _row, _problem FROM ledger_checked WHERE _problem IS NOT NULL ORDER BY _row"
-        )
-        counts = self.query("SELECT COUNT(*) AS n FROM ledger_checked")
-        self.materialise(
+        problems = sorted(RowProblem(int(r["_row"]), str(r["_problem"])) for r in found)
+        counts = self.query("SELECT COUNT(*) AS n FROM raw_ledger")
+        self.view(
             "ledger",
             f"SELECT {', '.join(LEDGER_COLUMNS)} FROM ledger_checked WHERE _problem IS NULL",
         )
-        problems = [
-            RowProblem(int(r), str(p))
-            for r, p in zip(
-                bad.column("_row").to_pylist(), bad.column("_problem").to_pylist(), strict=True
-            )
-        ]
         rows_read = int(counts.column("n")[0].as_py())
         return LoadReport(rows_read, rows_read - len(problems), problems)
 
@@ -219,6 +213,10 @@ class DuckDBEngine(LedgerEngine):
     def materialise(self, name: str, sql: str) -> None:
         """Run `sql` once and keep its result as the table `name`."""
         self.con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}")
+
+    def view(self, name: str, sql: str) -> None:
+        """Name the query `sql` as `name`, computed wherever it is used."""
+        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
 
     def query(self, sql: str) -> pa.Table:
         """Run a DuckDB-dialect query and return its result."""

@@ -41,7 +41,7 @@ MIN_PAYER_AGE = 10
 MAX_PAYER_AGE = 120
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class RowProblem:
     """One skipped input row: its 1-based data row number and what was wrong."""
 

@@ -90,6 +90,10 @@ class SparkEngine(LedgerEngine):
         frame.createOrReplaceTempView(name)
         self._cached[name] = frame
 
+    def view(self, name: str, sql: str) -> None:
+        """Name the query `sql` as `name`, computed wherever it is used."""
+        self.spark.sql(to_spark_sql(sql)).createOrReplaceTempView(name)
+
     def query(self, sql: str) -> pa.Table:
         """Run a DuckDB-dialect query and return its result."""
         table: pa.Table = self.spark.sql(to_spark_sql(sql)).toArrow()

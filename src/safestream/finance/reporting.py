@@ -1,0 +1,92 @@
+"""Alerts to the store: one detector report per flagged account, linking payment accounts to cases.
+
+Each report names the flagged account and the flagged accounts on the other side of its payments
+as payment accounts, so the case engine joins a payer, the facilitators it paid and the other
+payers of those facilitators into one case. Reports go through the reports intake
+(`submit_report`, source `finance`), idempotently: scoring the same ledger again files nothing new.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from safestream.core.config import Settings
+from safestream.core.reports import IncidentType, ReportIn
+from safestream.finance.engine import LedgerEngine
+from safestream.store.database import Database
+
+MAX_LINKED = 99  # ReportIn allows 100 payment accounts: the account itself plus 99 others
+FINANCE_SOURCE = "finance"
+
+
+@dataclass(frozen=True)
+class FiledReport:
+    """What filing one alert produced."""
+
+    role: str
+    account_id: str
+    report_id: str
+    case_id: int | None
+
+
+def counterparties(engine: LedgerEngine, alerts: pa.Table) -> dict[tuple[str, str], list[str]]:
+    """Per flagged account: the flagged accounts it paid or was paid by, most payments first."""
+    engine.register("alerted", alerts.select(["role", "account_id"]))
+    rows = engine.query(
+        """
+SELECT f.payer_id, f.payee_id, COUNT(*) AS n
+FROM features f
+JOIN alerted a ON a.role = 'payer' AND a.account_id = f.payer_id
+JOIN alerted b ON b.role = 'payee' AND b.account_id = f.payee_id
+WHERE f.is_transfer = 1
+GROUP BY f.payer_id, f.payee_id
+ORDER BY n DESC, f.payer_id, f.payee_id"""
+    ).to_pylist()
+    links: dict[tuple[str, str], list[str]] = {}
+    for r in rows:
+        links.setdefault(("payer", r["payer_id"]), []).append(r["payee_id"])
+        links.setdefault(("payee", r["payee_id"]), []).append(r["payer_id"])
+    return links
+
+
+def report_for(alert: dict[str, Any], linked: list[str]) -> ReportIn:
+    """The detector report of one alert row."""
+    role, account = str(alert["role"]), str(alert["account_id"])
+    others = [a for a in linked if a != account][:MAX_LINKED]
+    description = (
+        f"finance: {role} {account} scored {float(alert['score']):.2f} "
+        f"(rank {alert['rank']} of flagged {role}s); first flagged at transaction "
+        f"{alert['first_flag_tx_id']}. Reasons: {alert['reasons']}"
+    )
+    return ReportIn(
+        payment_accounts=[account, *others],
+        incident_type=IncidentType.CHILD_SEX_TRAFFICKING,
+        description=description[:20_000],
+        idempotency_key=f"finance:{role}:{account}",
+    )
+
+
+def file_alerts(
+    engine: LedgerEngine,
+    alerts: pa.Table,
+    db: Database,
+    settings: Settings | None = None,
+    limit_per_role: int | None = None,
+) -> list[FiledReport]:
+    """File the alerts (the top `limit_per_role` of each role) as detector reports."""
+    from safestream.reports.intake import submit_report
+
+    links = counterparties(engine, alerts)
+    filed = []
+    for alert in alerts.to_pylist():
+        if limit_per_role is not None and int(alert["rank"]) > limit_per_role:
+            continue
+        key = (str(alert["role"]), str(alert["account_id"]))
+        report = submit_report(
+            db, report_for(alert, links.get(key, [])), source=FINANCE_SOURCE, settings=settings
+        )
+        filed.append(FiledReport(key[0], key[1], report.id, report.case_id))
+    return filed
