@@ -11,8 +11,10 @@ Two samplers, matching the two hash modes:
   rate clip this is sampling by presentation time, and the hashes equal vpdq's bit for bit.
 * fast: sampling by presentation time (robust to variable frame rate and dropped frames): the
   first frame at or after each multiple of `seconds_per_hash`, measured from the first frame.
-  Non-reference frames are not decoded at all (`skip_frame=NONREF`), and luma comes straight
-  from the Y plane (expanded from studio range), box-reduced while the short side stays >= 512.
+  Between sampling times, frames that no other frame is predicted from are not decoded at all
+  (`skip_frame=NONREF`, switched per packet, so the frame at the sampling time itself is still
+  decoded); luma comes straight from the Y plane (expanded from studio range), box-reduced
+  while the short side stays >= 512.
 
 Frames are hashed as stored: a rotation tag (display matrix) is ignored, as vpdq ignores it;
 dihedral hashes catch a rotated copy.
@@ -24,7 +26,7 @@ file) or `MediaTooLarge`; frames are yielded as they are decoded, so a long vide
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -132,22 +134,31 @@ def _video_stream(container: Any, limits: VideoLimits) -> Any:
     return stream
 
 
-def _frames(container: Any, stream: Any) -> Iterator[Any]:
-    """Decoded frames; any decoder or demuxer failure becomes `UnsupportedMedia`."""
-    decoded = container.decode(stream)
+def _frames(
+    container: Any, stream: Any, before_packet: Callable[[Any], None] | None = None
+) -> Iterator[Any]:
+    """Decoded frames; any decoder or demuxer failure becomes `UnsupportedMedia`.
+
+    `before_packet` may adjust the decoder (e.g. which frames to skip) packet by packet.
+    """
+    packets = container.demux(stream)
     last_time = 0.0
     while True:
         try:
-            frame = next(decoded)
+            packet = next(packets)
+            if before_packet is not None:
+                before_packet(packet)
+            frames = packet.decode()
         except StopIteration:
             return
         except Exception as exc:
             raise UnsupportedMedia(
                 f"corrupt video after {last_time:.2f} s: {_describe(exc)}"
             ) from exc
-        if frame.time is not None:
-            last_time = float(frame.time)
-        yield frame
+        for frame in frames:
+            if frame.time is not None:
+                last_time = float(frame.time)
+            yield frame
 
 
 def _frame_rate(stream: Any) -> float:
@@ -198,13 +209,21 @@ def _to_rgb_as_vpdq(frame: Any, width: int, height: int) -> ByteImage:
 def _fast_samples(container: Any, stream: Any, seconds_per_hash: float) -> Iterator[SampledFrame]:
     rate = stream.average_rate or stream.base_rate
     fps = float(rate) if rate else 0.0
-    if seconds_per_hash > 0:
-        # Frames we skip need no decoding unless other frames are predicted from them.
-        stream.codec_context.skip_frame = "NONREF"
     first_time: float | None = None
     last_time: float | None = None
     next_t = 0.0
-    for count, frame in enumerate(_frames(container, stream)):
+
+    def skip_unwanted(packet: Any) -> None:
+        # A frame before the next sampling time is not decoded at all unless other frames are
+        # predicted from it; frames from that time on are, so the sample is the right frame.
+        if packet.pts is None or packet.time_base is None or first_time is None:
+            wanted = True
+        else:
+            wanted = float(packet.pts * packet.time_base) - first_time + 1e-6 >= next_t
+        stream.codec_context.skip_frame = "DEFAULT" if wanted else "NONREF"
+
+    hook = skip_unwanted if seconds_per_hash > 0 else None
+    for count, frame in enumerate(_frames(container, stream, hook)):
         time = _frame_time(frame, count, fps)
         first_time = time if first_time is None else first_time
         last_time = time
