@@ -10,7 +10,13 @@ import pytest
 from PIL import Image
 
 from safestream.media.hashing import hash_image
-from safestream.media.pdq import DIHEDRAL_NAMES, ZERO_HASH, luma_from_rgb_float64, pdq_from_luma
+from safestream.media.pdq import (
+    DIHEDRAL_NAMES,
+    ZERO_HASH,
+    luma_from_rgb_float64,
+    pdq_from_luma,
+    pdq_from_scaled_luma,
+)
 from safestream.media.synthetic import encode_image
 from tests.media.hash_samples import PDQ_DATA, PHOTO_NAMES, needs_pdq_data, photo
 
@@ -95,3 +101,11 @@ def test_image_under_five_pixels_a_side_gets_zero_hash_and_quality_like_the_refe
 def test_flat_image_has_quality_zero() -> None:
     flat = np.full((64, 64, 3), 200, dtype=np.uint8)
     assert hash_image(encode_image(flat, "PNG"), mode="exact").quality == 0
+
+
+def test_scaled_pipeline_at_full_size_is_the_reference_pipeline() -> None:
+    luma = luma_from_rgb_float64(photo("coffee"))
+    height, width = luma.shape
+    assert pdq_from_scaled_luma(luma, width, height, dihedral=True) == pdq_from_luma(
+        luma, dihedral=True
+    )
