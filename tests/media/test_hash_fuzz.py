@@ -1,4 +1,8 @@
-"""Fuzzing the readers: corrupted bytes of valid files give our errors, never a crash or hang."""
+"""Fuzzing the readers: corrupted bytes of valid files give our errors, never a crash or hang.
+
+Deadlines are generous because the suite shares CPUs with other jobs (a typical example takes
+a few milliseconds); a real hang is stopped by the pytest timeout on each test.
+"""
 
 from __future__ import annotations
 
@@ -48,7 +52,7 @@ def corrupted(draw: st.DrawFn, original: bytes) -> bytes:
 
 
 @pytest.mark.timeout(240)
-@settings(max_examples=500, deadline=2000, derandomize=True, database=None)
+@settings(max_examples=500, deadline=10_000, derandomize=True, database=None)
 @given(st.sampled_from(IMAGE_FORMATS).flatmap(lambda fmt: corrupted(_valid_image(fmt))))
 def test_corrupted_images_hash_or_raise_our_errors(data: bytes) -> None:
     for mode in ("fast", "exact"):
@@ -62,7 +66,7 @@ def test_corrupted_images_hash_or_raise_our_errors(data: bytes) -> None:
 @pytest.mark.timeout(240)
 @settings(
     max_examples=150,
-    deadline=5000,
+    deadline=20_000,
     derandomize=True,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
