@@ -24,7 +24,6 @@ from safestream.core.events import (
     ReportReceived,
     StreamFlagged,
 )
-from safestream.core.reports import ReportIn
 
 
 def link_shared_identifiers(event: Event) -> list[Effect]:
@@ -49,27 +48,10 @@ def triage(view: CaseView, rules: TriageRules) -> list[Effect]:
     ]
 
 
-def country_hints(reports: list[ReportIn]) -> tuple[list[CountryHint], str | None]:
-    """The countries a case touches, and the reporting platform's country (first one given)."""
-    hints: list[CountryHint] = []
-    platform_country: str | None = None
-    for body in reports:
-        hints.extend(CountryHint(h.country, "location hint") for h in body.location_hints)
-        if body.live_stream:
-            hints.extend(
-                CountryHint(v.country, "stream viewer")
-                for v in body.live_stream.viewers
-                if v.country
-            )
-        if platform_country is None and body.platform and body.platform.country:
-            platform_country = body.platform.country
-    return hints, platform_country
-
-
 def route(view: CaseView, table: RoutingTable) -> list[Effect]:
     """Route the case from its location hints, viewers' countries and the platform's country."""
-    hints, platform_country = country_hints([r.body for r in view.reports])
-    return [Route("route_by_country", view.case_id, table.route(hints, platform_country))]
+    hints = [CountryHint(country, why) for country, why in view.countries]
+    return [Route("route_by_country", view.case_id, table.route(hints, view.platform_country))]
 
 
 def preserve_evidence(event: Event, case_id: int) -> list[Effect]:

@@ -76,6 +76,21 @@ def open_cases_holding(s: Session, entities: tuple[Entity, ...]) -> list[int]:
     )
 
 
+def _held(s: Session, case_id: int, entities: tuple[Entity, ...]) -> set[tuple[str, str]]:
+    """Which of these identifiers the case holds already (without reading all of its own)."""
+    if not entities:
+        return set()
+    pairs = [
+        and_(CaseEntityRow.kind == e.kind.value, CaseEntityRow.value == e.value) for e in entities
+    ]
+    rows = s.execute(
+        select(CaseEntityRow.kind, CaseEntityRow.value).where(
+            CaseEntityRow.case_id == case_id, or_(*pairs)
+        )
+    )
+    return {(k, v) for k, v in rows}
+
+
 def _merge(s: Session, keep: int, others: list[int]) -> None:
     held = {
         (k, v)
@@ -114,12 +129,7 @@ def open_or_join(s: Session, effect: OpenOrJoinCase, report: ReportIn) -> int:
         s.add(case)
         s.flush()
         case_id = case.id
-    held = {
-        (k, v)
-        for k, v in s.execute(
-            select(CaseEntityRow.kind, CaseEntityRow.value).where(CaseEntityRow.case_id == case_id)
-        )
-    }
+    held = _held(s, case_id, effect.entities)
     fresh = [e for e in effect.entities if (e.kind.value, e.value) not in held]
     if fresh:
         s.execute(

@@ -1,29 +1,24 @@
-"""A read-only view of one case, and the facts triage rules test."""
+"""A read-only view of one case, and the facts triage rules test.
+
+Facts are aggregated in SQL from per-report columns filled at intake, so assessing a case costs a
+few queries however many reports it holds (a hot stream can gather thousands).
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Integer, cast, distinct, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from safestream.cases.triage import FactValue
-from safestream.core.entities import Entity, EntityKind
-from safestream.core.reports import ReportIn, ReportSource
+from safestream.core.entities import EntityKind
+from safestream.core.reports import ReportSource
 from safestream.store.models.cases import CaseEntityRow, CaseMatchRow, CaseRow
 from safestream.store.models.reports import ReportRow
 
 FINANCE_DETECTOR = "finance"
-
-
-@dataclass(frozen=True)
-class ViewReport:
-    """One report of a case, as rules see it."""
-
-    id: str
-    org_id: int
-    body: ReportIn
 
 
 @dataclass(frozen=True)
@@ -32,61 +27,81 @@ class CaseView:
 
     case_id: int
     priority: int
-    reports: tuple[ViewReport, ...]
-    entities: tuple[Entity, ...]
-    verified_matches: int
-    claimed_elsewhere: bool
+    facts_: dict[str, FactValue]
+    countries: tuple[tuple[str, str], ...] = ()  # (country, how it is known)
+    platform_country: str | None = None
+    report_ids: tuple[str, ...] = field(default_factory=tuple)
 
     def facts(self) -> dict[str, FactValue]:
         """The facts named in the triage file."""
-        bodies = [r.body for r in self.reports]
-        streams = [b.live_stream for b in bodies if b.live_stream]
-        return {
-            "live_now": any(b.live_now for b in bodies),
-            "hash_match": self.verified_matches > 0,
-            "child_in_danger": any(b.child_in_danger for b in bodies),
-            "panic": any(b.source is ReportSource.PANIC_BUTTON for b in bodies),
-            "payment_flag": any(
-                b.source is ReportSource.DETECTOR and b.detector == FINANCE_DETECTOR for b in bodies
-            ),
-            "private_stream": any(s.private for s in streams),
-            "claimed_elsewhere": self.claimed_elsewhere,
-            "report_count": len(bodies),
-            "reporting_orgs": len({r.org_id for r in self.reports}),
-            "account_count": sum(1 for e in self.entities if e.kind is EntityKind.ACCOUNT),
-            "viewer_count": max((len(s.viewers) for s in streams), default=0),
-            "payment_count": sum(len(s.payments) for s in streams),
-            "match_count": self.verified_matches,
-            "incident_types": sorted({b.incident_type.value for b in bodies}),
-            "sources": sorted({b.source.value for b in bodies}),
-        }
+        return dict(self.facts_)
+
+
+def _any(column: InstrumentedAttribute[bool]) -> ColumnElement[int | None]:
+    # Portable "bool_or": SQLite has no boolean type, PostgreSQL no max(boolean).
+    return func.max(cast(column, Integer))
 
 
 def load_view(s: Session, case_id: int) -> CaseView:
-    """Read a case's reports, entities and match count inside the caller's transaction."""
+    """Aggregate a case's facts inside the caller's transaction."""
     case = s.get(CaseRow, case_id)
     if case is None:
         raise LookupError(f"case {case_id} vanished during linking")
-    reports = s.execute(
-        select(ReportRow.id, ReportRow.org_id, ReportRow.body)
-        .where(ReportRow.case_id == case_id)
-        .order_by(ReportRow.received_at)
+    in_case = ReportRow.case_id == case_id
+    agg = s.execute(
+        select(
+            func.count(),
+            func.count(distinct(ReportRow.org_id)),
+            _any(ReportRow.live_now),
+            _any(ReportRow.child_in_danger),
+            _any(ReportRow.private_stream),
+            func.max(ReportRow.viewer_count),
+            func.sum(ReportRow.payment_count),
+        ).where(in_case)
+    ).one()
+    kinds = s.execute(
+        select(ReportRow.source, ReportRow.detector, ReportRow.incident_type)
+        .where(in_case)
+        .distinct()
     ).all()
-    entities = s.execute(
-        select(CaseEntityRow.kind, CaseEntityRow.value)
-        .where(CaseEntityRow.case_id == case_id)
-        .order_by(CaseEntityRow.id)
+    first_seen = func.min(ReportRow.received_at)
+    places = s.execute(
+        select(ReportRow.countries, ReportRow.platform_country)
+        .where(in_case, (ReportRow.countries != "[]") | ReportRow.platform_country.is_not(None))
+        .group_by(ReportRow.countries, ReportRow.platform_country)
+        .order_by(first_seen)
     ).all()
+    accounts = s.scalar(
+        select(func.count()).where(
+            CaseEntityRow.case_id == case_id, CaseEntityRow.kind == EntityKind.ACCOUNT.value
+        )
+    )
     matches = s.scalar(
         select(func.count()).where(CaseMatchRow.case_id == case_id, CaseMatchRow.verified)
     )
-    return CaseView(
-        case_id=case_id,
-        priority=case.priority,
-        reports=tuple(
-            ViewReport(r.id, r.org_id, ReportIn.model_validate(json.loads(r.body))) for r in reports
+    reports, orgs, live, danger, private, viewers, payments = agg
+    countries: dict[tuple[str, str], None] = {}
+    platform_country = None
+    for text, platform in places:
+        countries.update({(c, why): None for c, why in json.loads(text)})
+        platform_country = platform_country or platform
+    facts: dict[str, FactValue] = {
+        "live_now": bool(live),
+        "hash_match": bool(matches),
+        "child_in_danger": bool(danger),
+        "panic": any(src == ReportSource.PANIC_BUTTON.value for src, _, _ in kinds),
+        "payment_flag": any(
+            src == ReportSource.DETECTOR.value and det == FINANCE_DETECTOR for src, det, _ in kinds
         ),
-        entities=tuple(Entity(EntityKind(k), v) for k, v in entities),
-        verified_matches=int(matches or 0),
-        claimed_elsewhere=case.claimed_elsewhere_by is not None,
-    )
+        "private_stream": bool(private),
+        "claimed_elsewhere": case.claimed_elsewhere_by is not None,
+        "report_count": int(reports),
+        "reporting_orgs": int(orgs),
+        "account_count": int(accounts or 0),
+        "viewer_count": int(viewers or 0),
+        "payment_count": int(payments or 0),
+        "match_count": int(matches or 0),
+        "incident_types": sorted({t for _, _, t in kinds}),
+        "sources": sorted({src for src, _, _ in kinds}),
+    }
+    return CaseView(case_id, case.priority, facts, tuple(countries), platform_country)

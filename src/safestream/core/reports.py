@@ -255,6 +255,13 @@ class ReportIn(_Part):
             found.append(Entity.of(EntityKind.MEDIA_HASH, f"{h.signal_type.value}:{h.value}"))
         return list(dict.fromkeys(found))
 
+    def country_hints(self) -> list[tuple[str, str]]:
+        """(country, how it is known) for every location hint and stream viewer."""
+        hints = [(h.country, "location hint") for h in self.location_hints]
+        if self.live_stream:
+            hints += [(v.country, "stream viewer") for v in self.live_stream.viewers if v.country]
+        return list(dict.fromkeys(hints))
+
     @property
     def live_now(self) -> bool:
         """True when the report is about a live stream that had not ended."""

@@ -77,12 +77,17 @@ _POSTGRES_BATCH = text(
     with input as (
         select * from json_to_recordset(cast(:reports as json)) as x(
             id text, org_id int, source text, detector text, incident_type text,
-            received_at timestamptz, status text, idempotency_key text, fingerprint text, body text)
+            received_at timestamptz, status text, idempotency_key text, fingerprint text, body text,
+            live_now boolean, child_in_danger boolean, private_stream boolean, viewer_count int,
+            payment_count int, platform_country text, countries text)
     ), ins as (
         insert into reports (id, org_id, source, detector, incident_type, received_at, status,
-                             idempotency_key, fingerprint, body)
+                             idempotency_key, fingerprint, body, live_now, child_in_danger,
+                             private_stream, viewer_count, payment_count, platform_country,
+                             countries)
         select id, org_id, source, detector, incident_type, received_at, status,
-               idempotency_key, fingerprint, body from input
+               idempotency_key, fingerprint, body, live_now, child_in_danger, private_stream,
+               viewer_count, payment_count, platform_country, countries from input
         on conflict (org_id, idempotency_key) do nothing
         returning id
     ), ents as (
@@ -102,6 +107,20 @@ def _insert_postgres(
     reports = json.dumps(rows, default=lambda t: t.isoformat())
     params = {"reports": reports, "entities": json.dumps(entity_rows)}
     return set(s.execute(_POSTGRES_BATCH, params).scalars())
+
+
+def report_facts(report: ReportIn) -> dict[str, Any]:
+    """The per-report columns that case triage and routing aggregate."""
+    stream = report.live_stream
+    return {
+        "live_now": report.live_now,
+        "child_in_danger": report.child_in_danger,
+        "private_stream": bool(stream and stream.private),
+        "viewer_count": len(stream.viewers) if stream else 0,
+        "payment_count": len(stream.payments) if stream else 0,
+        "platform_country": report.platform.country if report.platform else None,
+        "countries": json.dumps(report.country_hints()),
+    }
 
 
 @dataclass(frozen=True)
@@ -160,6 +179,7 @@ class ReportRepository:
                 "idempotency_key": item.idempotency_key,
                 "fingerprint": digest,
                 "body": body,
+                **report_facts(item.report),
             }
             for rid, item, (digest, body) in prepared
         ]

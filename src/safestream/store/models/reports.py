@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safestream.store.base import Base, utcnow
@@ -31,6 +31,14 @@ class ReportRow(Base):
     # SHA-256 of the canonical body, so a reused idempotency key with other content is refused.
     fingerprint: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
+    # Facts triage and routing aggregate per case in SQL, so linking never re-reads bodies.
+    live_now: Mapped[bool] = mapped_column(Boolean, default=False)
+    child_in_danger: Mapped[bool] = mapped_column(Boolean, default=False)
+    private_stream: Mapped[bool] = mapped_column(Boolean, default=False)
+    viewer_count: Mapped[int] = mapped_column(Integer, default=0)
+    payment_count: Mapped[int] = mapped_column(Integer, default=0)
+    platform_country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    countries: Mapped[str] = mapped_column(Text, default="[]")  # JSON [[country, why], ...]
 
 
 class ReportEntityRow(Base):
