@@ -132,3 +132,24 @@ def test_key_from_environment_must_be_32_bytes(tmp_path: Path) -> None:
     assert load_evidence_key(settings, {EVIDENCE_KEY_ENV: "ab" * 32}) == bytes([0xAB] * 32)
     with pytest.raises(InvalidInput, match="32 bytes"):
         load_evidence_key(settings, {EVIDENCE_KEY_ENV: "abcd"})
+
+
+def test_ring_keeps_whole_gops_covering_its_window_and_starts_at_a_keyframe() -> None:
+    from safestream.live.evidence import BufferedPacket, PacketRing
+
+    ring = PacketRing(seconds=3.0)
+    for i in range(300):  # 10 s at 30 fps, a keyframe every second
+        t = i / 30
+        ring.push(BufferedPacket(t, b"x" * 10, i, i, keyframe=i % 30 == 0))
+    held = ring.snapshot()
+    assert held[0].keyframe
+    assert 3.0 <= held[-1].t - held[0].t < 4.0
+    assert ring.bytes == 10 * len(held)
+
+
+def test_ring_ignores_packets_until_the_first_keyframe() -> None:
+    from safestream.live.evidence import BufferedPacket, PacketRing
+
+    ring = PacketRing(seconds=3.0)
+    ring.push(BufferedPacket(0.0, b"p", 0, 0, keyframe=False))
+    assert ring.snapshot() == []

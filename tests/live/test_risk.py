@@ -75,3 +75,11 @@ def test_event_json_round_trips() -> None:
 def test_bad_events_are_refused_with_a_message(data: dict[str, object], message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         StreamEvent.from_json(data)
+
+
+def test_a_stream_can_have_its_own_low_risk_baseline() -> None:
+    book = RiskBook(SamplingPolicy())
+    book.set_baseline("cheap", LOW)
+    assert book.assess("cheap").policy == LOW
+    assert book.assess("other").policy == SamplingPolicy()
+    assert book.apply(StreamEvent("user_report", "cheap")).policy.mode is SamplingMode.FULL

@@ -11,8 +11,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -22,6 +24,8 @@ from typing import Any, Protocol, TextIO
 
 from safestream.core.banks import Match
 from safestream.core.errors import InvalidInput
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MERGE_GAP = 60.0
 
@@ -155,8 +159,6 @@ class AlertRouter:
         merge_gap: float = DEFAULT_MERGE_GAP,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        import time
-
         self.sinks = list(sinks)
         self.confirmations = dict(confirmations or {})
         self.merge_gap = merge_gap
@@ -240,7 +242,5 @@ class AlertRouter:
             try:
                 sink.send(alert)
             except Exception:  # one broken sink must not silence the others or the stream
-                import logging
-
-                logging.getLogger(__name__).exception("alert sink %r failed", sink)
+                log.exception("alert sink %r failed", sink)
         self.sent += 1

@@ -146,9 +146,9 @@ class WorkItem:
             realtime=self.realtime,
             reconnect=source.reconnect,
         )
-        return StreamSpec(
-            self.stream_id, self.url, options, SamplingPolicy(SamplingMode(self.baseline))
-        )
+        # "full" means the worker's own sampling (its --fps); "keyframes" the cheap baseline.
+        baseline = SamplingPolicy(SamplingMode.KEYFRAMES) if self.baseline == "keyframes" else None
+        return StreamSpec(self.stream_id, self.url, options, baseline)
 
 
 async def _connect(url: str) -> Client:

@@ -106,9 +106,9 @@ class StreamWorker(threading.Thread):
         self.stats = StreamStats()
         self.stop_event = threading.Event()
         self.inbox: queue.SimpleQueue[SamplingPolicy | _Preserve] = queue.SimpleQueue()
+        if spec.baseline is not None:
+            monitor.risk.set_baseline(spec.stream_id, spec.baseline)
         initial = monitor.risk.assess(spec.stream_id).policy
-        if spec.baseline is not None and initial == monitor.risk.baseline:
-            initial = spec.baseline
         self.sampler = FrameSampler(initial)
         self.stats.policy = initial.describe()
         self.recorder = (

@@ -212,7 +212,13 @@ class RiskBook:
     def __init__(self, baseline: SamplingPolicy | None = None) -> None:
         self.baseline = baseline or SamplingPolicy()
         self._contexts: dict[str, StreamContext] = {}
+        self._baselines: dict[str, SamplingPolicy] = {}
         self._lock = threading.Lock()
+
+    def set_baseline(self, stream_id: str, baseline: SamplingPolicy) -> None:
+        """Give one stream its own baseline (e.g. keyframes only for a low-risk stream)."""
+        with self._lock:
+            self._baselines[stream_id] = baseline
 
     def apply(self, event: StreamEvent) -> RiskAssessment:
         """Fold an event into its stream's context and return the new assessment."""
@@ -230,8 +236,10 @@ class RiskBook:
         """Drop a stream's context."""
         with self._lock:
             self._contexts.pop(stream_id, None)
+            self._baselines.pop(stream_id, None)
 
     def _assess(self, context: StreamContext) -> RiskAssessment:
         reasons = tuple(context.reasons())
         score = sum(r.points for r in reasons)
-        return RiskAssessment(score, reasons, policy_for(score, self.baseline))
+        baseline = self._baselines.get(context.stream_id, self.baseline)
+        return RiskAssessment(score, reasons, policy_for(score, baseline))
