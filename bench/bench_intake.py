@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
+import psutil
 from fastapi import FastAPI
 from sqlalchemy import Engine, create_engine, text
 
@@ -114,6 +115,7 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     seconds: float = 0.0
+    server_cpu: float = 0.0  # CPU seconds the server processes used during the load
 
     @property
     def rate(self) -> float:
@@ -221,6 +223,19 @@ def start_server(
     raise RuntimeError(f"{factory} did not start on port {port}")
 
 
+def server_cpu_seconds(proc: subprocess.Popen[bytes]) -> float:
+    """User + system CPU time of a server and all its worker processes so far."""
+    try:
+        root = psutil.Process(proc.pid)
+        total = 0.0
+        for p in [root, *root.children(recursive=True)]:
+            times = p.cpu_times()
+            total += times.user + times.system
+        return total
+    except psutil.NoSuchProcess:
+        return 0.0
+
+
 def stop_server(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
     """Signal the whole process group and wait for it."""
     try:
@@ -258,18 +273,26 @@ class Outcome:
         return len(self.crashed.ok_ids) - self.stored_after_crash
 
 
-PEER, OURS = "peer: raw insert", "SafeStream"
-FACTORIES = {PEER: "bench.bench_intake:peer_app", OURS: "safestream.api.app:app_from_env"}
+PEER, OURS, INTAKE_ONLY = "peer: raw insert", "SafeStream", "SafeStream, intake-only node"
+SAFESTREAM_APP = "safestream.api.app:app_from_env"
+# name -> (uvicorn factory, extra environment)
+SERVERS: dict[str, tuple[str, dict[str, str]]] = {
+    PEER: ("bench.bench_intake:peer_app", {}),
+    OURS: (SAFESTREAM_APP, {}),
+    INTAKE_ONLY: (SAFESTREAM_APP, {"SAFESTREAM_LINK_IN_BACKGROUND": "0"}),
+}
 
 
 def table(outcome: Outcome) -> list[str]:
     """The result rows as markdown."""
-    rows = ["| server | 2xx answers | other | req/s | p50 ms | p99 ms | max ms |", "|---" * 7 + "|"]
+    columns = ("server", "2xx answers", "other", "req/s", "p50 ms", "p99 ms", "max ms")
+    rows = ["| " + " | ".join((*columns, "server CPU ms/report")) + " |", "|---" * 8 + "|"]
     for name, r in outcome.runs.items():
         other = sum(n for code, n in r.statuses.items() if not 200 <= code < 300) + r.errors
         rows.append(
             f"| {name} | {len(r.ok_ids)} | {other} | {r.rate:.0f} | {r.percentile(0.5):.1f} | "
-            f"{r.percentile(0.99):.1f} | {max(r.latencies) * 1000:.1f} |"
+            f"{r.percentile(0.99):.1f} | {max(r.latencies) * 1000:.1f} | "
+            f"{1000 * r.server_cpu / max(1, len(r.ok_ids)):.2f} |"
         )
     return rows
 
@@ -277,6 +300,7 @@ def table(outcome: Outcome) -> list[str]:
 def summary(outcome: Outcome) -> list[str]:
     """Ratio, crash check and targets in words."""
     ours = outcome.runs[OURS]
+    cpu_ms = 1000 * ours.server_cpu / max(1, len(ours.ok_ids))
     met = ours.rate >= 1000 and ours.percentile(0.99) < 100 and outcome.lost == 0
     return [
         f"SafeStream / peer throughput: {outcome.ratio:.2f}; SafeStream p99 "
@@ -285,6 +309,9 @@ def summary(outcome: Outcome) -> list[str]:
         f"{len(outcome.crashed.ok_ids)} reports had a 2xx answer, "
         f"{outcome.stored_after_crash} are in the store, {outcome.lost} lost.",
         f"Targets (>= 1,000 req/s, p99 < 100 ms, nothing lost): {'met' if met else 'NOT met'}.",
+        f"SafeStream's server processes used {cpu_ms:.2f} ms of CPU per report: two otherwise idle "
+        f"cores would serve about {2000 / cpu_ms:.0f} reports/s before PostgreSQL and the client "
+        "take their share.",
     ]
 
 
@@ -293,7 +320,7 @@ def crash_run(
 ) -> LoadResult:
     """Load SafeStream and SIGKILL its whole process group `after` seconds in."""
     port = free_port()
-    proc = start_server(FACTORIES[OURS], port, args.workers, env)
+    proc = start_server(SAFESTREAM_APP, port, args.workers, env)
 
     def kill_later() -> None:
         time.sleep(after)
@@ -321,13 +348,15 @@ def measure(url: str, args: argparse.Namespace) -> Outcome:
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
         rng = random.Random(SEED)
         runs: dict[str, LoadResult] = {}
-        for name, factory in FACTORIES.items():
+        for name, (factory, extra) in SERVERS.items():
             bodies = [make_report(rng, i) for i in range(args.requests + 200)]
             port = free_port()
-            proc = start_server(factory, port, args.workers, env)
+            proc = start_server(factory, port, args.workers, {**env, **extra})
             try:
                 run_load(port, key, bodies[:200], 8, 10)  # warm-up: connections, caches
+                before = server_cpu_seconds(proc)
                 runs[name] = run_load(port, key, bodies[200:], args.connections, args.seconds)
+                runs[name].server_cpu = server_cpu_seconds(proc) - before
             finally:
                 stop_server(proc)
         bodies = [make_report(rng, args.requests + 200 + i) for i in range(args.requests)]
