@@ -82,6 +82,7 @@ class StreamStats:
     alerts: int = 0
     evidence_files: int = 0
     last_t: float = 0.0
+    first_packet_at: float | None = None  # monotonic arrival of the stream's first packet
     policy: str = ""
     error: str | None = None
     # (wall seconds since start, lag seconds, sample latency seconds) of recent samples.
@@ -171,6 +172,8 @@ class StreamWorker(threading.Thread):
         time_base = conn.time_base
         for packet in conn.packets(self.stop_event):
             arrival = conn.arrival
+            if self.stats.first_packet_at is None:
+                self.stats.first_packet_at = arrival
             self._drain_inbox(ctx, packet.is_keyframe)
             stamp = packet.dts if packet.dts is not None else packet.pts
             packet_t = float(stamp * time_base) if stamp is not None else None
