@@ -123,10 +123,13 @@ class LedgerEngine(abc.ABC):
             )
         problems = sorted(RowProblem(int(r["_row"]), str(r["_problem"])) for r in found)
         counts = self.query("SELECT COUNT(*) AS n FROM raw_ledger")
-        self.view(
-            "ledger",
-            f"SELECT {', '.join(LEDGER_COLUMNS)} FROM ledger_checked WHERE _problem IS NULL",
-        )
+        # The checks ran once; later scans skip the known bad rows instead of re-checking.
+        skip = None
+        if problems:
+            self.register("ledger_bad_rows", pa.table({"_row": [p.row for p in problems]}))
+            skip = "ledger_bad_rows"
+        clean = normalise_sql(columns, checked=False, skip_table=skip)
+        self.view("ledger", f"SELECT {', '.join(LEDGER_COLUMNS)} FROM ({clean}) AS clean")
         rows_read = int(counts.column("n")[0].as_py())
         return LoadReport(rows_read, rows_read - len(problems), problems)
 

@@ -61,10 +61,16 @@ def _optional(name: str, columns: set[str], sql_type: str) -> str:
     return f"TRY_CAST({name} AS {sql_type})" if name in columns else f"CAST(NULL AS {sql_type})"
 
 
-def normalise_sql(columns: list[str]) -> str:
-    """The query typing `raw_ledger` rows, with `_problem` set on each unusable row."""
+def normalise_sql(columns: list[str], checked: bool = True, skip_table: str | None = None) -> str:
+    """The query typing `raw_ledger` rows, with `_problem` set on each unusable row.
+
+    With `checked=False` the (costly) row checks are left out: use it once the problems are
+    known, naming in `skip_table` a table of the `_row`s to leave out.
+    """
     present = {c.lower() for c in columns}
     channels = ", ".join(f"'{c}'" for c in CHANNELS)
+    problem = "CAST(NULL AS VARCHAR) AS _problem" if not checked else _problem_case(channels)
+    skip = f"WHERE _row NOT IN (SELECT _row FROM {skip_table})" if skip_table else ""
     return f"""
 WITH typed AS (
   SELECT
@@ -84,6 +90,7 @@ WITH typed AS (
     {"CAST(payer_age AS VARCHAR)" if "payer_age" in present else "CAST(NULL AS VARCHAR)"}
       AS payer_age_text
   FROM raw_ledger
+  {skip}
 )
 SELECT
   typed._row,
@@ -103,7 +110,16 @@ SELECT
   typed.amount * r.usd_per_unit AS amount_usd,
   COALESCE(pc.utc_offset_minutes, 0) AS payer_utc_offset_minutes,
   COALESCE(qc.hrj_risk, 0.0) AS dest_risk,
-  CASE
+  {problem}
+FROM typed
+LEFT JOIN ref_rate AS r ON r.currency = typed.currency
+LEFT JOIN ref_country AS pc ON pc.country = typed.payer_country
+LEFT JOIN ref_country AS qc ON qc.country = typed.payee_country
+"""
+
+
+def _problem_case(channels: str) -> str:
+    return f"""CASE
     WHEN typed.tx_id IS NULL THEN 'tx_id is missing'
     WHEN typed.ts IS NULL THEN 'ts is missing or not a timestamp'
     WHEN typed.payer_id IS NULL THEN 'payer_id is missing'
@@ -122,12 +138,7 @@ SELECT
            OR typed.payer_age < {MIN_PAYER_AGE} OR typed.payer_age > {MAX_PAYER_AGE})
       THEN 'payer_age is not a whole number from {MIN_PAYER_AGE} to {MAX_PAYER_AGE}'
     ELSE NULL
-  END AS _problem
-FROM typed
-LEFT JOIN ref_rate AS r ON r.currency = typed.currency
-LEFT JOIN ref_country AS pc ON pc.country = typed.payer_country
-LEFT JOIN ref_country AS qc ON qc.country = typed.payee_country
-"""
+  END AS _problem"""
 
 
 LEDGER_COLUMNS: tuple[str, ...] = (

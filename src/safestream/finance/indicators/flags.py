@@ -14,12 +14,15 @@ def event_filter(p: IndicatorParams) -> str:
     return f"dest_risk > 0 OR merchant_category IN ({sql_list(p.purchase_categories)})"
 
 
+def _regex_literal(word: str) -> str:
+    return "".join("\\" + c if c in ".^$*+?()[]{}|\\" else c for c in word)
+
+
 def columns(p: IndicatorParams) -> list[str]:
     """Flag columns (0 or 1) computed per row."""
-    memo_test = " OR ".join(
-        f"STRPOS(LOWER(COALESCE(memo, '')), '{w.replace(chr(39), chr(39) * 2)}') > 0"
-        for w in p.cover_memo_words
-    )
+    # One regular expression over the lower-cased memo (RE2 in DuckDB, Java regex in Spark).
+    words = "|".join(_regex_literal(w) for w in p.cover_memo_words).replace("'", "''")
+    memo_test = f"REGEXP_MATCHES(LOWER(COALESCE(memo, '')), '{words}')"
     local_hour = "CAST(FLOOR(((t + payer_utc_offset_minutes * 60) % 86400) / 3600) AS INTEGER)"
     transfer = "(dest_risk > 0 AND channel NOT IN ('card', 'cash'))"
     return [

@@ -81,9 +81,13 @@ def sql_list(values: tuple[str, ...]) -> str:
 
 def frame(partition: str, days: int | None) -> str:
     """A time window over one account's rows: the last `days` days, or everything so far."""
+    # Every frame orders by t alone, so one sort per partition serves all of them; rows at the
+    # same second are peers and count together, on every engine alike.
     if days is None:
-        bounds = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
-        return f"OVER (PARTITION BY {partition} ORDER BY t, tx_id {bounds})"
+        return (
+            f"OVER (PARTITION BY {partition} ORDER BY t "
+            "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+        )
     return (
         f"OVER (PARTITION BY {partition} ORDER BY t "
         f"RANGE BETWEEN {days * DAY_SECONDS - 1} PRECEDING AND CURRENT ROW)"
