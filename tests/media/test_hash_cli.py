@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from safestream.cli import app
 from safestream.core.signals import SignalType, normalize_hash
-from safestream.media.cli import hash as hash_cli
+from safestream.media import hash_records
 from safestream.media.synthetic import encode_image
 from tests.media.hash_samples import PDQ_DATA, clip, needs_pdq_data, photo
 
@@ -107,20 +107,21 @@ def test_a_worker_crash_costs_only_the_file_that_caused_it(
 ) -> None:
     # Fault injection: forked workers inherit this patch and die hard on one file, as a
     # decoder segfault on hostile input would.
-    real_hash_image = hash_cli.hash_image
+    real_hash_image = hash_records.hash_image
 
     def crashing_hash_image(path: Path, **options: Any) -> Any:
         if Path(path).name == "crash.png":
             os.kill(os.getpid(), signal.SIGKILL)
         return real_hash_image(path, **options)
 
-    monkeypatch.setattr(hash_cli, "hash_image", crashing_hash_image)
-    names = ["a.png", "b.png", "crash.png", "d.png", "e.png"]
+    monkeypatch.setattr(hash_records, "hash_image", crashing_hash_image)
+    names = ["crash.png", "a.png", "b.png", "d.png", "e.png"]
     for name in names:
         (tmp_path / name).write_bytes(encode_image(photo("coffee")[:100, :100], "PNG"))
     code, lines, stderr = run("--jobs", "2", *(str(tmp_path / n) for n in names))
     assert code == 1
     assert [Path(str(line["path"])).name for line in lines] == ["a.png", "b.png", "d.png", "e.png"]
+    assert stderr.count("error:") == 1
     assert "crash.png" in stderr and "crashed" in stderr
 
 
