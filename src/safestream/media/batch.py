@@ -96,15 +96,28 @@ def run_batch(
             return
         queue = list(files)
         while queue:
-            # A decoder that kills its worker process breaks the pool; the file in flight is
-            # reported and the rest of the batch continues on a fresh pool.
-            done = yield from _run_pool(func, queue, workers, bar, task)
+            done, broken = yield from _run_pool(func, queue, workers, bar, task)
             queue = queue[done:]
+            if broken:
+                # A decoder that kills its worker breaks the whole pool, and any file in flight
+                # may be the culprit: the oldest is retried alone before it is blamed, and the
+                # rest of the batch goes on in a fresh pool.
+                yield _call_isolated(func, queue[0])
+                bar.advance(task)
+                queue = queue[1:]
+
+
+def _call_isolated(func: Callable[[Path], T], path: Path) -> Outcome[T]:
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        try:
+            return pool.submit(_call, func, path).result()
+        except BrokenExecutor:
+            return Outcome(path, error="the decoder crashed on this file")
 
 
 def _run_pool(
     func: Callable[[Path], T], files: list[Path], workers: int, bar: Progress, task: TaskID
-) -> Generator[Outcome[T], None, int]:
+) -> Generator[Outcome[T], None, tuple[int, bool]]:
     done = 0
     with ProcessPoolExecutor(max_workers=workers) as pool:
         window = workers * 4  # bounded, so a huge batch is not queued all at once
@@ -117,13 +130,11 @@ def _run_pool(
             try:
                 outcome = future.result()
             except BrokenExecutor:
-                yield Outcome(path, error="the decoder crashed on this file")
-                bar.advance(task)
-                return done + 1
+                return done, True
             done += 1
             bar.advance(task)
             nxt = next(it, None)
             if nxt is not None:
                 pending.append((nxt, pool.submit(_call, func, nxt)))
             yield outcome
-    return done
+    return done, False
