@@ -1,8 +1,8 @@
 """The FastAPI app: `create_app(settings)` builds the JSON API, health, metrics and the console.
 
 Console engineers: `app.state` holds `settings`, `db` (Database), `vault` (EvidenceVault),
-`intake` (IntakeService), `engine` (CaseEngine), `linker` and `metrics`. The console router from
-`safestream.api.web` is included as is.
+`intake` (IntakeService), `engine` (CaseEngine), `linker`, `metrics` and `api_keys`. The
+console router from `safestream.api.web` is included as is.
 """
 
 from __future__ import annotations

@@ -34,11 +34,6 @@ class StoredReport:
     created: bool
 
 
-def fingerprint(report: ReportIn) -> str:
-    """SHA-256 of a report's canonical JSON, to tell a true repeat from a reused key."""
-    return hashlib.sha256(report.model_dump_json().encode()).hexdigest()
-
-
 def _insert_for(engine: Engine) -> type[postgresql.Insert] | type[sqlite.Insert]:
     return postgresql.Insert if engine.dialect.name == "postgresql" else sqlite.Insert
 
@@ -141,21 +136,6 @@ class ReportRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._insert = _insert_for(db.engine)
-
-    def add(
-        self,
-        *,
-        org_id: int,
-        org_name: str,
-        report: ReportIn,
-        idempotency_key: str | None,
-        evidence: Sequence[EvidenceRow] = (),
-    ) -> StoredReport:
-        """Store a report unless this organisation already sent one with the same key."""
-        (result,) = self.add_many([NewReport(org_id, org_name, report, idempotency_key, evidence)])
-        if isinstance(result, Exception):
-            raise result
-        return result
 
     def add_many(self, items: Sequence[NewReport]) -> list[StoredReport | Exception]:
         """Store many reports in one transaction (group commit); one answer per item, in order.
