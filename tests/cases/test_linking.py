@@ -116,3 +116,24 @@ def test_case_claimed_by_another_agency_takes_new_reports_but_leaves_the_queue(
         for q in ("review", "urgent", "deconfliction")
         for c in list_cases(database, q)
     )
+
+
+def test_payment_flag_on_an_account_with_reports_raises_the_case_priority(
+    database: Database,
+) -> None:
+    from safestream.reports.intake import submit_report
+
+    rid = store(
+        database,
+        org(database),
+        report(reported_accounts=[account("acme", "u1")], payment_accounts=["pay-7"]),
+    )
+    _link(database)
+    before = get_case(database, _case_of(database, rid))
+    flagged = submit_report(
+        database, report(payment_accounts=["pay-7"], description="structuring"), source="finance"
+    )
+    after = get_case(database, _case_of(database, rid))
+    assert flagged.case_id == after.id == before.id
+    assert after.priority < before.priority
+    assert "payment_flag_on_reported_account" in [f.rule for f in after.fired]
