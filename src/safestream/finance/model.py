@@ -88,6 +88,14 @@ def _matrix(snap: dict[str, list[Any]]) -> np.ndarray:
     ).T
 
 
+def split_payers(payers: set[str] | list[str], seed: int) -> tuple[set[str], set[str]]:
+    """Payers for training and for testing (40%), grouped so no payer is on both sides."""
+    everyone = sorted(set(payers))
+    split = GroupShuffleSplit(n_splits=1, test_size=0.4, random_state=seed)
+    train_idx, test_idx = next(split.split(everyone, groups=everyone))
+    return {everyone[i] for i in train_idx}, {everyone[i] for i in test_idx}
+
+
 def evaluate_model(
     engine: LedgerEngine, config: ScoringConfig, labels: Labels, seed: int = 7
 ) -> ModelReport:
@@ -98,10 +106,7 @@ def evaluate_model(
     cutoff = int((int(bounds["lo"]) + int(bounds["hi"])) // 2)
     before = _snapshot(engine, config, f"t < {cutoff}")
     after = _snapshot(engine, config, f"t >= {cutoff}")
-    everyone = sorted(set(before["payer_id"]) | set(after["payer_id"]))
-    split = GroupShuffleSplit(n_splits=1, test_size=0.4, random_state=seed)
-    train_idx, _ = next(split.split(everyone, groups=everyone))
-    train_group = {everyone[i] for i in train_idx}
+    train_group, _ = split_payers(set(before["payer_id"]) | set(after["payer_id"]), seed)
     positives = labels.positives("payer")
     keep_tr = [i for i, p in enumerate(before["payer_id"]) if p in train_group]
     keep_te = [i for i, p in enumerate(after["payer_id"]) if p not in train_group]
