@@ -9,7 +9,7 @@ import pytest
 from safestream.core.errors import InvalidInput
 from safestream.finance.alerts import ScoredAccounts, score_accounts
 from safestream.finance.engine import DuckDBEngine
-from safestream.finance.evaluate import Labels, evaluate, load_labels, precision_at
+from safestream.finance.evaluate import Labels, Metrics, evaluate, load_labels, precision_at
 from safestream.finance.generator import GenerateSummary
 from safestream.finance.model import evaluate_model, split_payers
 from safestream.finance.scoring import load_scoring
@@ -42,12 +42,14 @@ def scored_small(
     return engine, score_accounts(engine, load_scoring()), load_labels(labels)
 
 
-def test_safestream_ranks_offenders_above_the_baseline_queue(
-    scored_small: tuple[DuckDBEngine, ScoredAccounts, Labels],
-) -> None:
+@pytest.fixture(scope="module")
+def payer_metrics(scored_small: tuple[DuckDBEngine, ScoredAccounts, Labels]) -> list[Metrics]:
     engine, scored, labels = scored_small
-    results = evaluate(engine, scored, labels)
-    ours, queue, _ = results["payer"]
+    return evaluate(engine, scored, labels)["payer"]
+
+
+def test_safestream_ranks_offenders_above_the_baseline_queue(payer_metrics: list[Metrics]) -> None:
+    ours, queue, _ = payer_metrics
     assert ours.precision_at[50] > queue.precision_at[50]
     assert ours.pr_auc > queue.pr_auc
     assert 0 < ours.recall <= 1
@@ -55,11 +57,9 @@ def test_safestream_ranks_offenders_above_the_baseline_queue(
 
 
 def test_transfers_before_the_first_flag_are_counted_per_offender(
-    scored_small: tuple[DuckDBEngine, ScoredAccounts, Labels],
+    payer_metrics: list[Metrics],
 ) -> None:
-    engine, scored, labels = scored_small
-    results = evaluate(engine, scored, labels)
-    ours = results["payer"][0]
+    ours = payer_metrics[0]
     # A flag needs at least one transfer, and prolific offenders are caught early.
     assert 1 <= ours.median_tx_before_flag_prolific <= 10
 
