@@ -99,17 +99,22 @@ class CaseEngine:
         if self.db.engine.dialect.name == "postgresql":
             s.execute(text("select pg_advisory_xact_lock(:k)"), {"k": LINKER_LOCK})
 
-    def _link_one(self, s: Session, report_id: str) -> int | None:
-        claimed = s.execute(
+    def _claim(self, s: Session, report_ids: Sequence[str]) -> list[tuple[str, ReportIn]]:
+        """Mark stored reports as linked (one statement), in input order, with their bodies.
+
+        Reports another linker took first are left out.
+        """
+        rows = s.execute(
             update(ReportRow)
-            .where(ReportRow.id == report_id, ReportRow.status == ReportStatus.RECEIVED.value)
+            .where(ReportRow.id.in_(report_ids), ReportRow.status == ReportStatus.RECEIVED.value)
             .values(status=ReportStatus.LINKED.value)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            return None  # another linker got it first
-        body = ReportIn.model_validate_json(
-            s.execute(select(ReportRow.body).where(ReportRow.id == report_id)).scalar_one()
-        )
+            .returning(ReportRow.id, ReportRow.body)
+            .execution_options(synchronize_session=False)
+        ).all()
+        bodies = {rid: body for rid, body in rows}
+        return [(r, ReportIn.model_validate_json(bodies[r])) for r in report_ids if r in bodies]
+
+    def _link_one(self, s: Session, report_id: str, body: ReportIn) -> int:
         events = events_for(report_id, body)
         effects: list[Effect] = [e for ev in events for e in rules.link_shared_identifiers(ev)]
         case_id = 0
@@ -136,10 +141,8 @@ class CaseEngine:
         try:
             with self.db.session() as s:
                 self._lock(s)
-                for rid in report_ids:
-                    case_id = self._link_one(s, rid)
-                    if case_id is not None:
-                        linked[rid] = case_id
+                for rid, body in self._claim(s, report_ids):
+                    linked[rid] = self._link_one(s, rid, body)
                 # Once per case touched, not per report: a hot stream's batch parses it once.
                 for case_id in sorted(set(linked.values())):
                     self._assess(s, case_id)
