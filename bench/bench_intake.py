@@ -77,6 +77,11 @@ def peer_app() -> FastAPI:
 # --- load generation -------------------------------------------------------------------------
 
 
+def documentation_ip(rng: random.Random) -> str:
+    """An address in the IPv6 documentation range, varied like real users' addresses."""
+    return f"2001:db8::{rng.randrange(1 << 16):x}:{rng.randrange(1 << 16):x}"
+
+
 def make_report(rng: random.Random, i: int) -> bytes:
     """A varied, valid report (benign identifiers only)."""
     body: dict[str, object] = {
@@ -87,7 +92,7 @@ def make_report(rng: random.Random, i: int) -> bytes:
                 "platform": "bench",
                 "id": f"user-{rng.randrange(50_000)}",
                 "email": f"u{rng.randrange(50_000)}@example.org",
-                "ip_events": [{"ip": f"198.51.100.{rng.randrange(1, 255)}", "event": "login"}],
+                "ip_events": [{"ip": documentation_ip(rng), "event": "login"}],
             }
         ],
         "incident_type": "child_pornography",
@@ -100,7 +105,13 @@ def make_report(rng: random.Random, i: int) -> bytes:
             "stream_id": f"stream-{rng.randrange(5_000)}",
             "private": True,
             "viewers": [{"country": rng.choice(COUNTRIES)} for _ in range(3)],
-            "payments": [{"amount": 10.0, "currency": "USD", "payment_account": "pay-1"}],
+            "payments": [
+                {
+                    "amount": 10.0,
+                    "currency": "USD",
+                    "payment_account": f"pay-{rng.randrange(20_000)}",
+                }
+            ],
         }
     return json.dumps(body).encode()
 
