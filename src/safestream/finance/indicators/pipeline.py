@@ -22,6 +22,25 @@ from safestream.finance.indicators import (
 )
 from safestream.finance.indicators.params import IndicatorParams
 
+KEPT_LEDGER_COLUMNS: tuple[str, ...] = (
+    "tx_id",
+    "t",
+    "payer_id",
+    "payer_country",
+    "payee_id",
+    "payee_country",
+    "channel",
+    "merchant_category",
+    "payer_age",
+    "amount_usd",
+    "dest_risk",
+)
+"""Ledger columns carried into `features`; the rest (memo text, raw amounts) stay behind."""
+
+
+def _names(cols: list[str]) -> list[str]:
+    return [c.rsplit(" AS ", 1)[1].strip() for c in cols]
+
 
 def _select(source: str, cols: list[str]) -> str:
     return f"SELECT {source}.*,\n  " + ",\n  ".join(cols) + f"\nFROM {source}"
@@ -37,6 +56,17 @@ def features_sql(p: IndicatorParams) -> str:
         *channels.columns(p),
         *purchases.columns(p),
     ]
+    produced = [
+        *_names(flags.columns(p)),
+        "payer_first_t",
+        "payer_night_share",
+        *_names(novelty.columns(p)),
+        *_names(receiving.columns(p)),
+        *_names(payer_cols),
+        *_names(escalation.derived(p)),
+        *_names(escalation.sequenced(p)),
+    ]
+    kept = ", ".join([*KEPT_LEDGER_COLUMNS, *produced])
     return f"""
 WITH ev AS (
   SELECT ledger.*,
@@ -54,5 +84,5 @@ recv AS ({_select("seq", receiving.columns(p))}),
 pay AS ({_select("recv", payer_cols)}),
 der AS ({_select("pay", escalation.derived(p))}),
 feat AS ({_select("der", escalation.sequenced(p))})
-SELECT * FROM feat
+SELECT {kept} FROM feat
 """
