@@ -18,8 +18,8 @@ Latency runs from the insertion's first frame (publisher start + insertion time)
 wall-clock time, so for RTMP and HLS it includes ffmpeg's start-up and the transport.
 
 False alerts: an hour (quick: 6 minutes) of benign video without insertions: ffmpeg's testsrc2,
-mandelbrot, life, SMPTE bars (a static test card), a black screen, and Big Buck Bunny looped,
-watched from files faster than real time.
+moving gradients, life, SMPTE bars (a static test card), a black screen, and Big Buck Bunny
+looped, watched from files faster than real time.
 
 Peer: the straightforward loop (decode every frame, `pdqhash` of the full RGB frame once per
 second, brute-force match at distance 31) on the same clips from files.
@@ -68,7 +68,7 @@ DELIVERIES = ("file", "rtmp", "hls")
 WIDTH, HEIGHT, FPS = 640, 360, 30
 BENIGN_SOURCES = {
     "testsrc2": "testsrc2=size=640x360:rate=30",
-    "mandelbrot": "mandelbrot=size=640x360:rate=30",
+    "gradients": "gradients=size=640x360:rate=30:speed=0.02",
     "life": "life=size=640x360:rate=30:mold=10:ratio=0.1:death_color=#202020:life_color=#e0e0e0",
     "smptebars": "smptebars=size=640x360:rate=30",
     "black": "color=c=black:size=640x360:rate=30",
@@ -135,7 +135,8 @@ def make_clips(folder: Path, seconds: float, rng: random.Random) -> list[Clip]:
 def make_benign(folder: Path, seconds_each: float) -> list[Path]:
     """Benign clips without any known still (ffmpeg generators and Big Buck Bunny looped)."""
     paths = []
-    common = ["-c:v", "libx264", "-preset", "ultrafast", "-g", "60", "-pix_fmt", "yuv420p"]
+    common = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "30", "-g", "60",
+              "-pix_fmt", "yuv420p"]  # fmt: skip
     for name, source in BENIGN_SOURCES.items():
         path = folder / f"benign_{name}.mp4"
         subprocess.run(
