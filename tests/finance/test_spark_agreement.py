@@ -12,7 +12,9 @@ from safestream.finance.engine import DuckDBEngine, LedgerEngine
 from safestream.finance.generator import generate, load_config
 from safestream.finance.scoring import load_scoring
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+# About a minute on an idle 2-core machine (mostly JVM start and query planning); the timeout
+# leaves room for a machine shared with other jobs.
+pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def _scores(engine: LedgerEngine, ledger: Path) -> list[dict[str, object]]:
