@@ -75,4 +75,4 @@ def test_match_with_report_files_a_linked_detector_report(home: Path, media: Pat
     (filed,) = [x for x in lines if x["kind"] == "report"]
     assert filed["case_id"] is not None
     again = run("match", "--report", str(media / "query" / "cat-mirrored.jpg"))[1]
-    assert [x for x in again if x["kind"] == "report"][0]["report_id"] == filed["report_id"]
+    assert next(x for x in again if x["kind"] == "report")["report_id"] == filed["report_id"]
