@@ -172,7 +172,8 @@ def peer_stream(
                 next_t = math.floor(t) + 1
                 rgb = frame.to_ndarray(format="rgb24")
                 bits, _quality = pdqhash.compute(rgb)
-                code = np.packbits(bits.astype(np.uint8)[::-1]).view(np.uint64)
+                # pdqhash's vector is already in hex order (bit 255 first), as the bank's hex.
+                code = np.packbits(bits.astype(np.uint8)).view(np.uint64)
                 distances = np.bitwise_count(codes ^ code).sum(axis=1)
                 _hits = np.flatnonzero(distances <= 31)
                 now = time.monotonic()

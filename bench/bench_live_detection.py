@@ -351,7 +351,8 @@ def peer_scan(path: Path, codes: np.ndarray[Any, Any]) -> list[tuple[float, int]
             bits, quality = pdqhash.compute(frame.to_ndarray(format="rgb24"))
             if quality < 50:
                 continue
-            code = np.packbits(bits.astype(np.uint8)[::-1]).view(np.uint64)
+            # pdqhash's vector is already in hex order (bit 255 first), as the bank's hex.
+            code = np.packbits(bits.astype(np.uint8)).view(np.uint64)
             distances = np.bitwise_count(codes ^ code).sum(axis=1)
             hits.extend((t, int(row)) for row in np.flatnonzero(distances <= 31))
     return hits
