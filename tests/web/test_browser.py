@@ -55,7 +55,7 @@ def test_panic_press_in_a_call_page_reaches_the_reviewer_queue(
     call.get_by_role("button", name="Report abuse").click()
     dialog = call.get_by_role("dialog", name="Report abuse in this call")
     expect(dialog).to_be_visible()
-    dialog.get_by_label("What is happening?").fill("An adult is hurting a child on the call.")
+    dialog.get_by_label("What is happening?").fill("A child on this call may be at risk.")
     dialog.get_by_label("Yes").check()
     dialog.get_by_role("button", name="Send report").click()
     expect(dialog.get_by_role("status")).to_contain_text("Your report was sent")
@@ -67,7 +67,7 @@ def test_panic_press_in_a_call_page_reaches_the_reviewer_queue(
     expect(row.locator(".prio")).to_have_text("P1")
     row.get_by_role("link").click()
     expect(console.locator("h1")).to_contain_text("Case #")
-    expect(console.locator(".report")).to_contain_text("An adult is hurting a child on the call.")
+    expect(console.locator(".report")).to_contain_text("A child on this call may be at risk.")
     expect(console.locator(".report")).to_contain_text("panic button")
 
 
@@ -129,7 +129,7 @@ def test_resending_after_a_lost_answer_files_the_report_once(
     call.route("**/v1/panic", lose_the_answer)
     call.get_by_role("button", name="Report abuse").click()
     dialog = call.get_by_role("dialog")
-    dialog.get_by_label("What is happening?").fill("Someone is hurting a child.")
+    dialog.get_by_label("What is happening?").fill("A child may be at risk.")
     dialog.get_by_role("button", name="Send report").click()
     expect(dialog.get_by_role("status")).to_contain_text("Network error")
     call.unroute("**/v1/panic")

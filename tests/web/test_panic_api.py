@@ -19,7 +19,7 @@ def _key(console: Console) -> str:
 
 
 def _press(console: Console, key: str | None = None, **fields: Any) -> Any:
-    body = {"stream_id": "call-42", "description": "An adult is hurting a child on camera.",
+    body = {"stream_id": "call-42", "description": "A child on this call may be at risk.",
             "child_in_danger": "yes", **fields}
     headers = {"Authorization": f"Bearer {key or _key(console)}", "Origin": "https://call.example"}
     return console.client.post("/v1/panic", json=body, headers=headers)

@@ -13,7 +13,7 @@ from safestream.core.reports import ReportSource
 
 def _press(**fields: str) -> PanicReportIn:
     return PanicReportIn.model_validate(
-        {"stream_id": "call-1", "description": "Someone is hurting a child.", **fields}
+        {"stream_id": "call-1", "description": "A child may be at risk.", **fields}
     )
 
 

@@ -8,6 +8,8 @@ CORS header, so the widget can show the viewer what went wrong.
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -21,10 +23,12 @@ from safestream.api.web.panic_report import PanicReportIn, to_report
 from safestream.api.web.rate_limit import RateLimiter
 from safestream.core.errors import SafeStreamError
 from safestream.core.reports import ReportIn
+from safestream.live.distribution import NATS_URL_ENV
 from safestream.store.access import Organisation
 from safestream.store.models.access import OrganisationRow
 
 router = APIRouter(tags=["panic button"])
+logger = logging.getLogger(__name__)
 
 MAX_PANIC_BODY_BYTES = 16 * 1024
 PANIC_PER_CLIENT_PER_MINUTE = 10
@@ -138,4 +142,25 @@ async def panic(request: Request) -> JSONResponse:
     metrics = getattr(request.app.state, "metrics", None)
     if result["created"] and metrics is not None:
         metrics.reports.labels("panic_button").inc()
+    if result["created"] and report.live_stream is not None and os.environ.get(NATS_URL_ENV):
+        result["live_buffer"] = await _keep_live_buffer(report.live_stream.stream_id, org_id)
     return _answer(201 if result["created"] else 200, result)
+
+
+async def _keep_live_buffer(stream_id: str, org_id: int) -> str:
+    """Ask the live worker watching the stream to keep its evidence buffer (issue: panic press).
+
+    The report is already stored: whatever NATS answers, the press is never lost or failed.
+    """
+    from nats.errors import Error as NatsError
+
+    from safestream.live.distribution import request_preservation_async
+
+    try:
+        answer = await request_preservation_async(
+            stream_id, f"panic_button:org:{org_id}", "panic_report"
+        )
+    except (OSError, NatsError) as error:
+        logger.warning("panic press on %s: live workers unreachable: %s", stream_id, error)
+        return "unavailable"
+    return "kept" if answer and answer.get("accepted") else "no live worker"
