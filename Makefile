@@ -30,6 +30,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Full sizes (10M-hash index, 100M-row ledger): an hour or more on 2 cores.
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
