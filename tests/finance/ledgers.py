@@ -12,23 +12,11 @@ import pyarrow.parquet as pq
 
 from safestream.finance.alerts import compute_features
 from safestream.finance.engine import DuckDBEngine
+from safestream.finance.schema import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from safestream.finance.scoring import load_scoring
 
 START = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
-COLUMNS = (
-    "tx_id",
-    "ts",
-    "payer_id",
-    "payer_country",
-    "payee_id",
-    "payee_country",
-    "amount",
-    "currency",
-    "channel",
-    "memo",
-    "merchant_category",
-    "payer_age",
-)
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
 
 def tx(tx_id: str, day: float, **fields: Any) -> dict[str, Any]:
