@@ -25,6 +25,7 @@ import numpy as np
 import pdqhash
 from PIL import Image
 
+from bench.tables import markdown_table
 from safestream.core.signals import PDQ_MIN_QUALITY, pdq_distance
 from safestream.media.hashing import hash_image
 from safestream.media.synthetic import encode_image, resized
@@ -166,11 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         "exact speed-up, wall (CPU)", "fast speed-up", "exact == reference",
         "fast vs exact bits: median / p95 / p99 / max",
     )  # fmt: skip
-    table = [
-        "| " + " | ".join(columns) + " |",
-        "|" + "---|" * len(columns),
-        *("| " + " | ".join(row) + " |" for row in rows),
-    ]
+    table = markdown_table(columns, rows)
     print("\n".join(table))
     if args.write_results:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import vpdq
 
+from bench.tables import markdown_table
 from safestream.core.signals import pdq_distance
 from safestream.media.hashing import FrameHash, hash_video
 from safestream.media.synthetic import write_clip
@@ -140,11 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         "fast vs exact, same frame: median / max bits",
         "fast sampled another frame than exact",
     )  # fmt: skip
-    table = [
-        "| " + " | ".join(columns) + " |",
-        "|" + "---|" * len(columns),
-        *("| " + " | ".join(row) + " |" for row in rows),
-    ]
+    table = markdown_table(columns, rows)
     print("\n".join(table))
     if args.write_results:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
