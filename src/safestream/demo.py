@@ -29,6 +29,7 @@ from safestream.core.config import Settings
 from safestream.media.bank_index import BankIndex
 from safestream.media.cli.bank import entries_from_media
 from safestream.media.matching import Matcher
+from safestream.media.synthetic import sample_photo
 from safestream.store import Database
 from safestream.store.banks import BankRepository
 
@@ -42,15 +43,6 @@ class DemoMedia:
     known: Path
     testcards: Path
     queries: Path
-
-
-def _photo(name: str) -> np.ndarray:
-    import skimage.data
-
-    pixels = np.asarray(getattr(skimage.data, name)())
-    if pixels.ndim == 2:
-        pixels = np.stack([pixels] * 3, axis=-1)
-    return np.ascontiguousarray(pixels[..., :3].astype(np.uint8))
 
 
 def colour_bars(width: int = 640, height: int = 360) -> np.ndarray:
@@ -70,8 +62,11 @@ def write_media(root: Path) -> DemoMedia:
     known, cards, queries = root / "known", root / "testcards", root / "queries"
     for folder in (known, cards, queries):
         folder.mkdir(parents=True, exist_ok=True)
-    cat, rocket = Image.fromarray(_photo("chelsea")), Image.fromarray(_photo("rocket"))
-    astronaut, coffee = Image.fromarray(_photo("astronaut")), Image.fromarray(_photo("coffee"))
+    cat, rocket = Image.fromarray(sample_photo("chelsea")), Image.fromarray(sample_photo("rocket"))
+    astronaut, coffee = (
+        Image.fromarray(sample_photo("astronaut")),
+        Image.fromarray(sample_photo("coffee")),
+    )
     cat.save(known / "cat.jpg", quality=95)
     rocket.save(known / "rocket.png")
     astronaut.save(known / "astronaut.jpg", quality=95)
@@ -83,7 +78,7 @@ def write_media(root: Path) -> DemoMedia:
     framed.paste(rocket, ((framed.width - rocket.width) // 2, 0))
     framed.save(queries / "rocket-pillarboxed.jpg", quality=85)
     astronaut.save(queries / "astronaut-q20.jpg", quality=20)
-    Image.fromarray(_photo("camera")).save(queries / "unrelated-camera.jpg", quality=90)
+    Image.fromarray(sample_photo("camera")).save(queries / "unrelated-camera.jpg", quality=90)
     Image.fromarray(colour_bars(1280, 720)).save(queries / "test-card-on-stream.jpg", quality=80)
     clip = queries / "stream-recording.mp4"
     if not clip.exists():

@@ -12,12 +12,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import pytest
-import skimage.data
 
 from safestream.media.pdq import ByteImage
-from safestream.media.synthetic import write_clip
+from safestream.media.synthetic import sample_photo, write_clip
 
 # ../shared/data/pdq next to the repository (see its README).
 PDQ_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "pdq"
@@ -42,10 +40,7 @@ def needs_pdq_data() -> pytest.MarkDecorator:
 @functools.cache
 def photo(name: str) -> ByteImage:
     """A scikit-image sample photo as an RGB uint8 array."""
-    pixels = np.asarray(getattr(skimage.data, name)())
-    if pixels.ndim == 2:
-        pixels = np.stack([pixels] * 3, axis=-1)
-    return np.ascontiguousarray(pixels[..., :3].astype(np.uint8))
+    return sample_photo(name)
 
 
 @functools.cache

@@ -17,6 +17,16 @@ from PIL import Image
 from safestream.media.pdq import ByteImage
 
 
+def sample_photo(name: str) -> ByteImage:
+    """A scikit-image sample photo (e.g. "chelsea", "rocket") as an RGB uint8 array."""
+    import skimage.data
+
+    pixels = np.asarray(getattr(skimage.data, name)())
+    if pixels.ndim == 2:
+        pixels = np.stack([pixels] * 3, axis=-1)
+    return np.ascontiguousarray(pixels[..., :3].astype(np.uint8))
+
+
 def encode_image(pixels: ByteImage, format: str = "JPEG", **options: object) -> bytes:
     """Encode an RGB or grey array as an image file in memory (Pillow format name)."""
     buffer = io.BytesIO()
