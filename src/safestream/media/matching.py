@@ -125,8 +125,12 @@ class Matcher:
     ) -> tuple[ImageHash, list[Match]]:
         """Hash an image (with dihedral variants) and match it, including exact MD5/SHA-256."""
         h = hash_image(source, mode=mode, dihedral=True)
+        return h, self.match_image_hash(h)
+
+    def match_image_hash(self, h: ImageHash) -> list[Match]:
+        """Matches of an already hashed image: its variants, then exact MD5/SHA-256 entries."""
         matches = self.match_variants([FrameVariants.of(h)])[0]
-        return h, self.merge_exact(self.exact_matches(h.md5, h.sha256), matches)
+        return self.merge_exact(self.exact_matches(h.md5, h.sha256), matches)
 
     def match_video(
         self, path: Path, mode: HashMode = "fast", seconds_per_hash: float = 1.0

@@ -142,9 +142,7 @@ def match(
             continue
         path = str(outcome.path)
         if hashed.kind == "image":
-            matches = matcher.match_variants([FrameVariants.of(hashed.image)])[0]
-            exact_hits = matcher.exact_matches(hashed.image.md5, hashed.image.sha256)
-            merged = matcher.merge_exact(exact_hits, matches)
+            merged = matcher.match_image_hash(hashed.image)
             for m in merged:
                 emit(match_line(path, "image", m))
             if report and merged:
