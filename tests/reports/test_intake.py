@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ from sqlalchemy import select
 
 from safestream.core.config import Settings
 from safestream.core.errors import Conflict, InvalidInput, StoreError
+from safestream.core.reports import MediaFile
 from safestream.reports.evidence import EvidenceVault
 from safestream.reports.intake import IntakeService, submit_report
 from safestream.store.database import Database
@@ -92,6 +95,24 @@ def test_held_media_is_stored_encrypted(database: Database, tmp_path: Path) -> N
         row = s.get(EvidenceRow, eid)
         assert row is not None
         assert vault.read(row).data == MEDIA
+
+
+def test_workers_starting_together_share_one_evidence_key(tmp_path: Path) -> None:
+    settings = Settings(tmp_path / "home", "sqlite://")
+    start = threading.Barrier(8)
+
+    def open_vault() -> EvidenceVault:
+        start.wait()
+        return EvidenceVault.for_settings(settings, environ={})
+
+    with ThreadPoolExecutor(8) as pool:
+        vaults = list(pool.map(lambda _: open_vault(), range(8)))
+    sealed = vaults[0].seal(
+        [MediaFile(filename="a.png", data_base64=base64.b64encode(MEDIA).decode())]
+    )
+    row = sealed[0]
+    assert {v.read(row).data for v in vaults} == {MEDIA}
+    assert [p.name for p in (tmp_path / "home").rglob(".key*")] == [".key"]
 
 
 def test_altered_evidence_file_fails_authentication(database: Database, tmp_path: Path) -> None:

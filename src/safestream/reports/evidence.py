@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import os
 import secrets
@@ -51,6 +52,22 @@ def _decode(media: MediaFile, index: int) -> bytes:
         raise InvalidInput(f"media.{index}.data_base64: not valid base64") from exc
 
 
+def _create_key(key_file: Path) -> None:
+    """Write a new key whole, then link it into place, so server workers starting together
+    never read a half-written key and the first one to link wins."""
+    tmp = key_file.with_name(f".key.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(secrets.token_bytes(32))
+            f.flush()
+            os.fsync(f.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, key_file)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 class EvidenceVault:
     """Encrypts evidence files into the home and decrypts them for audited viewers."""
 
@@ -75,9 +92,7 @@ class EvidenceVault:
                 raise StoreError(f"{KEY_ENV} is not base64") from exc
         key_file = directory / ".key"
         if not key_file.exists():
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(secrets.token_bytes(32))
+            _create_key(key_file)
         return cls(directory, key_file.read_bytes())
 
     def seal(self, media: list[MediaFile]) -> list[EvidenceRow]:
