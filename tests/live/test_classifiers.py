@@ -66,7 +66,7 @@ def test_high_score_on_a_stream_raises_its_risk_and_its_sampling(
     stats = watch.run(StreamSpec("s", str(media_dir / "benign.mp4")))
     assessment = watch.monitor.risk.assess("s")
     assert [r.name for r in assessment.reasons] == ["classifier_flag"]
-    assert stats.policy == "full@1fps+scene"
+    assert stats.policy == "full@1fps+scene+skip"
     assert stats.frames_decoded > 3  # more than the three keyframes
 
 

@@ -13,7 +13,7 @@ from bench.live_media import Insertion, make_clip
 
 from safestream.live.monitor import MatchService, StreamSpec
 from safestream.live.risk import StreamEvent
-from safestream.live.sampling import SamplingMode, SamplingPolicy
+from safestream.live.sampling import FrameSampler, KeyframeCadence, SamplingMode, SamplingPolicy
 from safestream.media.matching import FrameVariants
 
 from .conftest import Watch, live_options
@@ -99,4 +99,84 @@ def test_rising_risk_switches_a_keyframe_stream_to_full_sampling_at_the_next_key
     assert after[0] == 2.0
     assert len(after) == 8
     assert max(b - a for a, b in itertools.pairwise(after)) < 0.6
-    assert watch.ended["cam"].policy == "full@2fps+scene"
+    assert watch.ended["cam"].policy == "full@2fps+scene+skip"
+
+
+def test_after_a_mid_gop_sample_decoding_skips_to_the_next_keyframe(
+    make_watch: Callable[..., Watch], tmp_path: Path
+) -> None:
+    clip = make_clip(tmp_path / "long.mp4", seconds=10.0)
+    skipping = make_watch(evidence=False).run(StreamSpec("a", str(clip)))
+    full = make_watch(evidence=False, baseline=SamplingPolicy(skip_to_keyframe=False)).run(
+        StreamSpec("b", str(clip))
+    )
+    # Keyframes at 0, 2, 4 s teach the cadence; from the 5 s tick on, half of each GOP is skipped.
+    assert skipping.frames_decoded < 0.8 * full.frames_decoded
+
+
+def test_skipping_to_keyframes_keeps_one_sample_per_second(
+    make_watch: Callable[..., Watch], match_service: MatchService, tmp_path: Path
+) -> None:
+    clip = make_clip(tmp_path / "long.mp4", seconds=10.0)
+    recorder = Recorder(match_service)
+    watch = make_watch(evidence=False)
+    watch.monitor.match = recorder
+    watch.run(StreamSpec("s", str(clip)))
+    assert recorder.times == [float(t) for t in range(10)]
+
+
+def test_short_still_between_a_mid_gop_tick_and_the_next_keyframe_needs_full_decoding(
+    make_watch: Callable[..., Watch], tmp_path: Path
+) -> None:
+    # Shown 7.3-7.8 s: after the 7 s tick, before the 8 s keyframe, once the cadence is known.
+    clip = make_clip(
+        tmp_path / "short.mp4", seconds=10.0, insertions=[Insertion("chelsea", 7.3, 0.5)]
+    )
+    skipping = make_watch(evidence=False)
+    skipping.run(StreamSpec("a", str(clip)))
+    full = make_watch(evidence=False, baseline=SamplingPolicy(skip_to_keyframe=False))
+    full.run(StreamSpec("b", str(clip)))
+    assert skipping.alerts == []
+    [alert] = full.alerts
+    assert alert.sample_reason == "scene"
+
+
+def test_keyframe_cadence_predicts_the_next_keyframe_once_two_intervals_agree() -> None:
+    cadence = KeyframeCadence()
+    cadence.observe(0.0)
+    cadence.observe(2.0)
+    assert cadence.next_keyframe() is None
+    cadence.observe(4.0)
+    assert cadence.next_keyframe() == 6.0
+
+
+def test_keyframe_cadence_stops_predicting_after_an_irregular_keyframe() -> None:
+    cadence = KeyframeCadence()
+    for t in (0.0, 2.0, 4.0, 4.7):
+        cadence.observe(t)
+    assert cadence.next_keyframe() is None
+
+
+def test_keyframe_cadence_starts_afresh_when_timestamps_go_backwards() -> None:
+    cadence = KeyframeCadence()
+    for t in (10.0, 12.0, 14.0, 1.0, 3.0):
+        cadence.observe(t)
+    assert cadence.next_keyframe() is None
+
+
+def test_sampler_skips_only_when_the_next_keyframe_is_due_by_the_next_tick() -> None:
+    sampler = FrameSampler(SamplingPolicy(scene_change=False))
+    for t in (0.0, 2.0, 4.0):
+        sampler.keyframes.observe(t)
+    assert sampler.offer(4.0, None) == "clock"
+    assert not sampler.can_skip_to_keyframe()  # next tick 5 s, next keyframe 6 s
+    assert sampler.offer(5.0, None) == "clock"
+    assert sampler.can_skip_to_keyframe()  # next tick 6 s is the keyframe
+
+
+def test_keyframe_mode_never_skips_to_keyframes() -> None:
+    sampler = FrameSampler(SamplingPolicy(SamplingMode.KEYFRAMES))
+    for t in (0.0, 2.0, 4.0):
+        sampler.keyframes.observe(t)
+    sampler.offer(5.0, None)
+    assert not sampler.can_skip_to_keyframe()

@@ -67,7 +67,7 @@ def test_event_route_returns_the_new_score_and_reasons(
     answer = http.post("/live/streams/room7/events", json={"type": "user_report"})
     assert answer.status_code == 200
     body = answer.json()
-    assert body["sampling"] == "full@1fps+scene"
+    assert body["sampling"] == "full@1fps+scene+skip"
     assert body["reasons"][0]["name"] == "user_report"
 
 

@@ -120,6 +120,9 @@ class StreamWorker(threading.Thread):
         self._classified_at: dict[str, float] = {}
         self._began = time.monotonic()
         self._offset = 0.0
+        # True while the decoder skips everything up to the next keyframe (see sampling.py).
+        self._skipping = False
+        self._ctx: Any = None
 
     def run(self) -> None:
         """Read connections until the source ends, fails for good, or the stream is stopped."""
@@ -155,6 +158,8 @@ class StreamWorker(threading.Thread):
         # bit or two at most; a hash does not need it.
         ctx.options = {**ctx.options, "skip_loop_filter": "all"}
         ctx.skip_frame = self.sampler.policy.skip_frame
+        self._ctx = ctx
+        self._skipping = False
         self.sampler.restart()
         # Files keep their own clock; a live connection's clock starts at its first packet.
         first: float | None = None if conn.kind.live else 0.0
@@ -169,18 +174,23 @@ class StreamWorker(threading.Thread):
         self, conn: Connection, ctx: Any, start: float, first: float | None
     ) -> None:
         stream = conn.stream
-        time_base = conn.time_base
+        # A float, not the stream's Fraction: Fraction arithmetic on every packet and frame
+        # cost more than the rest of the per-packet bookkeeping.
+        time_base = float(conn.time_base) if conn.time_base is not None else None
         for packet in conn.packets(self.stop_event):
             arrival = conn.arrival
             if self.stats.first_packet_at is None:
                 self.stats.first_packet_at = arrival
-            self._drain_inbox(ctx, packet.is_keyframe)
+            keyframe = packet.is_keyframe
+            self._drain_inbox(ctx, keyframe)
             stamp = packet.dts if packet.dts is not None else packet.pts
-            packet_t = float(stamp * time_base) if stamp is not None else None
+            packet_t = stamp * time_base if stamp is not None and time_base else None
             if packet_t is not None and first is None:
                 first = packet_t
             t_packet = self._offset + ((packet_t - (first or 0.0)) if packet_t is not None else 0.0)
             self.stats.packets += 1
+            if keyframe:
+                self._at_keyframe(ctx, packet, time_base, first, t_packet)
             if self.recorder is not None:
                 done = self.recorder.push(packet, t_packet)
                 if done is not None:
@@ -206,6 +216,16 @@ class StreamWorker(threading.Thread):
         except av.error.FFmpegError:
             self.stats.decode_errors += 1
 
+    def _at_keyframe(
+        self, ctx: Any, packet: Any, time_base: float | None, first: float | None, t: float
+    ) -> None:
+        if packet.pts is not None and time_base:
+            t = self._offset + packet.pts * time_base - (first or 0.0)
+        self.sampler.keyframes.observe(t)
+        if self._skipping:
+            self._skipping = False
+            ctx.skip_frame = self.sampler.policy.skip_frame
+
     def _decode(self, ctx: Any, packet: Any) -> list[Any]:
         if self.sampler.policy.mode is SamplingMode.KEYFRAMES:
             if not packet.is_keyframe:
@@ -217,12 +237,13 @@ class StreamWorker(threading.Thread):
         return list(ctx.decode(packet))
 
     def _frame_time(
-        self, frame: Any, time_base: Any, first: float | None, fallback: float
+        self, frame: Any, time_base: float | None, first: float | None, fallback: float
     ) -> float:
         # frame.time is NaN on frames drained at the end, so use pts and the stream's time base.
-        if frame.pts is None or time_base is None:
+        pts = frame.pts
+        if pts is None or not time_base:
             return fallback
-        return self._offset + float(frame.pts * time_base) - (first or 0.0)
+        return self._offset + float(pts) * time_base - (first or 0.0)
 
     def _on_frame(
         self, frame: Any, t: float, arrival: float, start: float, first: float | None
@@ -232,6 +253,9 @@ class StreamWorker(threading.Thread):
         reason = self.sampler.offer(t, frame)
         if reason is None:
             return
+        if reason == "clock" and not self._skipping and self.sampler.can_skip_to_keyframe():
+            self._skipping = True
+            self._ctx.skip_frame = "NONKEY"
         fh = hash_video_frame(frame, t=t, short_side=self.monitor.hash_short_side)
         matches = self.monitor.match(fh)
         sample = SampledMatches(
@@ -295,11 +319,13 @@ class StreamWorker(threading.Thread):
                 self.sampler.request(item)
             elif self.recorder is not None:
                 self.recorder.trigger(item.requested_by, item.reason)
-        if self.sampler.pending is not None and self.sampler.apply_pending(at_keyframe):
-            ctx.skip_frame = self.sampler.policy.skip_frame
-            if self.sampler.policy.mode is SamplingMode.KEYFRAMES:
-                ctx.flush_buffers()
-        self.stats.policy = self.sampler.policy.describe()
+        if self.sampler.pending is not None:
+            if self.sampler.apply_pending(at_keyframe):
+                self._skipping = False
+                ctx.skip_frame = self.sampler.policy.skip_frame
+                if self.sampler.policy.mode is SamplingMode.KEYFRAMES:
+                    ctx.flush_buffers()
+            self.stats.policy = self.sampler.policy.describe()
 
     def _finish_capture(self, conn: Connection) -> None:
         if self.recorder is None:
