@@ -26,7 +26,8 @@ from safestream.live.distribution import (
     request_preservation_async,
 )
 
-pytestmark = [pytest.mark.nats, pytest.mark.timeout(120)]
+# A worker compiles its hashing kernels before it starts: 20 s or more when numba's cache is cold.
+pytestmark = [pytest.mark.nats, pytest.mark.timeout(300)]
 NATS = "nats://127.0.0.1:4222"
 
 
@@ -116,10 +117,10 @@ def workers(prefix: str, tmp_path: Path) -> Iterator[list[Worker]]:
     home = tmp_path / "home"
     started = [Worker(prefix, home)]
     # The second starts once the first has migrated the shared SQLite store.
-    ready = wait_until(lambda: bool(started[0].saw("worker_started")), 60)
+    ready = wait_until(lambda: bool(started[0].saw("worker_started")), 150)
     assert ready, "".join(started[0].errors)[-2000:]
     started.append(Worker(prefix, home))
-    ready = wait_until(lambda: bool(started[1].saw("worker_started")), 60)
+    ready = wait_until(lambda: bool(started[1].saw("worker_started")), 150)
     assert ready, "".join(started[1].errors)[-2000:]
     yield started
     for worker in started:

@@ -46,6 +46,7 @@ from safestream.live.monitor import StreamMonitor, StreamSpec, StreamStats
 from safestream.live.risk import StreamEvent
 from safestream.live.sampling import SamplingMode, SamplingPolicy
 from safestream.live.sources import SourceOptions
+from safestream.media.frames import prepare_frame_hashing
 
 log = logging.getLogger(__name__)
 
@@ -291,6 +292,9 @@ class LiveWorker:
             loop.call_soon_threadsafe(ended.put_nowait, (stream_id, stats.state))
 
         self.monitor.on_stream_end = stream_end
+        # Before any stream is held: a first-frame compile would starve this loop's heartbeats
+        # and let JetStream hand the stream to a second worker while this one still watches it.
+        await asyncio.to_thread(prepare_frame_hashing)
         nc = await _connect(self.url)
         try:
             await ensure_streams(nc, self.subjects, self.ack_wait)

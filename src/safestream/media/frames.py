@@ -53,3 +53,15 @@ def hash_luma(luma: FloatImage | ByteImage, *, t: float | None = None) -> FrameV
 def hash_video_frame(frame: Any, *, t: float, short_side: int = HASH_SHORT_SIDE) -> FrameVariants:
     """Hash one decoded PyAV frame (scaled grey, dihedral variants, border trimming)."""
     return hash_luma(frame_grey(frame, short_side), t=t)
+
+
+def prepare_frame_hashing() -> None:
+    """Compile (or load from numba's cache) the frame-hashing kernels now, not on the first frame.
+
+    A cold compile takes 20 s or more of CPU and holds the GIL, so a worker that meets it on its
+    first stream's first frame misses its heartbeats and alerts late; workers call this at
+    start-up instead."""
+    # Bordered, so the border finder and the trimmed-content path are compiled too.
+    luma = np.zeros((64, 96), dtype=np.float32)
+    luma[:, 16:80] = np.arange(64 * 64, dtype=np.float32).reshape(64, 64) % 251
+    hash_luma(luma)
