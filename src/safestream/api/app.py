@@ -23,8 +23,9 @@ from sqlalchemy import text
 from safestream import __version__
 from safestream.api import v1
 from safestream.api.auth import ApiKeyCache
-from safestream.api.limits import BodySizeLimit, field_path
-from safestream.api.linker import BackgroundLinker
+from safestream.api.intake_endpoint import IntakeFastPath, IntakeHandler
+from safestream.api.limits import BodySizeLimit, invalid_fields_body
+from safestream.api.linker import BackgroundLinker, LinkerLag
 from safestream.api.metrics import MeasureRequests, Metrics
 from safestream.api.web import router as web_router
 from safestream.cases.engine import CaseEngine
@@ -41,12 +42,7 @@ DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 
 def _validation_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"field": field_path(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
-        for e in exc.errors()
-    ]
-    names = ", ".join(dict.fromkeys(e["field"] for e in errors))
-    return JSONResponse({"error": f"invalid fields: {names}", "errors": errors}, status_code=422)
+    return JSONResponse(invalid_fields_body(exc.errors()), status_code=422)
 
 
 def _domain_error(_: Request, exc: Exception) -> Response:
@@ -114,6 +110,7 @@ def create_app(
     app.state.linker = linker
     app.state.metrics = metrics
     app.state.api_keys = ApiKeyCache(db)
+    metrics.registry.register(LinkerLag(intake.reports))
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(SafeStreamError, _domain_error)
 
@@ -139,6 +136,10 @@ def create_app(
     app.include_router(web_router)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(MeasureRequests, metrics=metrics)
+    app.state.intake_handler = IntakeHandler(
+        intake, app.state.api_keys, linker, metrics, max_body_bytes
+    )
+    app.add_middleware(IntakeFastPath, handler=app.state.intake_handler)
     return app
 
 

@@ -19,7 +19,7 @@ from safestream.store.access import Organisation, hash_api_key, org_for_api_key
 from safestream.store.database import Database
 
 KEY_CACHE_SECONDS = 30.0
-_MISS = object()
+MISS = object()
 
 
 class Unauthorized(SafeStreamError):
@@ -38,11 +38,11 @@ class ApiKeyCache:
         self._entries: dict[str, tuple[Organisation | None, float]] = {}
 
     def cached(self, key: str) -> Organisation | object | None:
-        """The cached answer for a key, or `_MISS` when it must be looked up."""
+        """The cached answer for a key, or `MISS` when it must be looked up."""
         hit = self._entries.get(hash_api_key(key))
         if hit is not None and hit[1] > time.monotonic():
             return hit[0]
-        return _MISS
+        return MISS
 
     def lookup(self, key: str) -> Organisation | None:
         """The organisation of a key, or None if the key is unknown or revoked."""
@@ -77,7 +77,7 @@ async def current_org(
     cache: ApiKeyCache = request.app.state.api_keys
     key = credentials.credentials.strip()
     hit = cache.cached(key)
-    org = await run_in_threadpool(cache.lookup, key) if hit is _MISS else hit
+    org = await run_in_threadpool(cache.lookup, key) if hit is MISS else hit
     if not isinstance(org, Organisation):
         raise Unauthorized("unknown or revoked API key")
     return org

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -13,7 +14,8 @@ class BodyTooLarge(Exception):
     """Raised into the app when the body passes the limit (the client already has its 413)."""
 
 
-async def _send_413(send: Send, limit: int) -> None:
+async def send_413(send: Send, limit: int) -> None:
+    """Answer 413 and ask the client to close the connection (the rest of the body is unread)."""
     body = json.dumps({"error": f"request body is larger than {limit} bytes"}).encode()
     await send(
         {
@@ -40,7 +42,7 @@ class BodySizeLimit:
         headers: dict[bytes, bytes] = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await _send_413(send, self.max_bytes)
+            await send_413(send, self.max_bytes)
             return
         seen = 0
         answered = False
@@ -54,7 +56,7 @@ class BodySizeLimit:
                 if seen > self.max_bytes:
                     # Answer now, then stop the app: whatever it answers after is dropped.
                     if not started:
-                        await _send_413(send, self.max_bytes)
+                        await send_413(send, self.max_bytes)
                     answered = True
                     raise BodyTooLarge
             return message
@@ -77,3 +79,13 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     if parts and parts[0] in {"body", "query", "path", "header"}:
         parts = parts[1:]
     return ".".join(parts) or "body"
+
+
+def invalid_fields_body(errors: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A 422 answer naming each bad field, from pydantic-style errors (`loc`, `msg`)."""
+    fields = [
+        {"field": field_path(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
+        for e in errors
+    ]
+    names = ", ".join(dict.fromkeys(f["field"] for f in fields))
+    return {"error": f"invalid fields: {names}", "errors": fields}

@@ -1,15 +1,30 @@
-"""The background linker: a thread that links stored reports into cases soon after intake."""
+"""Linking stored reports into cases after intake: in a thread of the server, or in its own process.
+
+Intake answers once a report is committed; linking it into a case can wait a little. Under a burst
+the linker must not take the CPU intake needs, so `safestream serve` runs it as a separate,
+lower-priority process (`safestream link`): intake keeps the cores and the linker catches up in
+the gaps. Its lag is visible on every server's /metrics (`LinkerLag`), whichever process links.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
+from collections.abc import Iterable
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from safestream.api.metrics import Metrics
 from safestream.cases.engine import CaseEngine
+from safestream.store.reports import ReportRepository
 
 log = logging.getLogger(__name__)
 IDLE_POLL_SECONDS = 2.0
+# Niceness of the linker process: the kernel then gives intake the cores whenever both want them.
+LINKER_NICENESS = 10
 
 
 class BackgroundLinker:
@@ -46,8 +61,53 @@ class BackgroundLinker:
         while not self._stop.is_set():
             self._wake.wait(IDLE_POLL_SECONDS)
             self._wake.clear()
-            try:
-                linked = self.engine.process_pending()
-                self.metrics.linked.inc(linked)
-            except Exception:  # a process boundary: keep linking later, and say why
-                log.exception("background linking failed; will retry")
+            self.metrics.linked.inc(link_pending(self.engine))
+
+
+def link_pending(engine: CaseEngine) -> int:
+    """Link what is pending now; a failure is logged and retried on the next round."""
+    try:
+        return engine.process_pending()
+    except Exception:  # a process boundary: keep linking later, and say why
+        log.exception("linking failed; will retry")
+        return 0
+
+
+def run_linker_process(
+    engine: CaseEngine,
+    *,
+    niceness: int = LINKER_NICENESS,
+    poll_seconds: float = 0.2,
+    stop: threading.Event | None = None,
+) -> None:
+    """Link pending reports until `stop` is set (or forever), at a lower CPU priority.
+
+    Polls the store: intake nodes in other processes store reports and need not know the linker.
+    """
+    if niceness:
+        os.nice(niceness)
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        if link_pending(engine) == 0:
+            stop.wait(poll_seconds)
+
+
+class LinkerLag(Collector):
+    """Prometheus gauges read from the store at scrape time: reports not yet linked, and the age
+    of the oldest one (0 when none). They show the lag of whichever process links."""
+
+    def __init__(self, reports: ReportRepository) -> None:
+        self.reports = reports
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        """The two gauges, from one indexed query."""
+        count, oldest = self.reports.pending_summary()
+        lag = max(0.0, time.time() - oldest.timestamp()) if oldest is not None else 0.0
+        yield GaugeMetricFamily(
+            "safestream_reports_unlinked", "Stored reports not yet linked into a case", count
+        )
+        yield GaugeMetricFamily(
+            "safestream_linker_lag_seconds",
+            "Age of the oldest stored report not yet linked into a case (0 when none)",
+            lag,
+        )

@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from safestream.api.auth import current_org
+from safestream.api.intake_endpoint import IntakeRoute, ReportReceipt, receipt
 from safestream.cases.engine import CaseEngine
 from safestream.cases.review import mark_claimed_elsewhere
 from safestream.core.entities import Entity, EntityKind
 from safestream.core.errors import InvalidInput, NotFound
-from safestream.core.reports import NCMEC_INCIDENT_LABELS, Report, ReportIn
-from safestream.reports.intake import IntakeService
+from safestream.core.reports import NCMEC_INCIDENT_LABELS
 from safestream.store.access import Organisation
 from safestream.store.reports import ReportRepository
 
 router = APIRouter(prefix="/v1")
-
-
-class ReportReceipt(BaseModel):
-    """What intake answers: the stored report's id and state."""
-
-    id: str
-    status: str
-    received_at: datetime
-    case_id: int | None
-    evidence_ids: list[str]
-    replayed: bool
-    url: str
 
 
 class ErrorBody(BaseModel):
@@ -69,60 +55,35 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-def _receipt(report: Report, replayed: bool) -> ReportReceipt:
-    return ReportReceipt(
-        id=report.id,
-        status=report.status.value,
-        received_at=report.received_at,
-        case_id=report.case_id,
-        evidence_ids=report.evidence_ids,
-        replayed=replayed,
-        url=f"/v1/reports/{report.id}",
-    )
-
-
 REPORT_BODY = {
     "required": True,
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReportIn"}}},
 }
 
 
-@router.post(
+async def submit(
+    org: Annotated[Organisation, Depends(current_org)],
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> ReportReceipt:
+    """Store a report durably and answer 202; a repeat with the same idempotency key answers 200.
+
+    Linking into a case happens right after, in the background; poll the report's URL for it.
+    """
+    # The signature documents the operation; `IntakeRoute` answers it with `IntakeHandler`.
+    raise NotImplementedError
+
+
+router.add_api_route(
     "/reports",
+    submit,
+    methods=["POST"],
     status_code=202,
     response_model=ReportReceipt,
     responses={200: {"model": ReportReceipt, "description": "a repeat"}, **ERRORS},
     summary="Submit a report",
     openapi_extra={"requestBody": REPORT_BODY},
+    route_class_override=IntakeRoute,
 )
-async def submit(
-    request: Request,
-    org: Annotated[Organisation, Depends(current_org)],
-    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
-) -> Response:
-    """Store a report durably and answer 202; a repeat with the same idempotency key answers 200.
-
-    Linking into a case happens right after, in the background; poll the report's URL for it.
-    """
-    # Parsed by pydantic straight from the bytes: the hottest path of the service.
-    try:
-        report = ReportIn.model_validate_json(await request.body())
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors()) from None
-    intake: IntakeService = request.app.state.intake
-    stored = await intake.receive_async(org, report, idempotency_key=idempotency_key)
-    metrics = request.app.state.metrics
-    if stored.created:
-        metrics.reports.labels(report.source.value).inc()
-        request.app.state.linker.wake()
-    else:
-        metrics.replays.inc()
-    return Response(
-        _receipt(stored.report, not stored.created).model_dump_json(),
-        status_code=202 if stored.created else 200,
-        media_type="application/json",
-        headers={"Location": f"/v1/reports/{stored.report.id}"},
-    )
 
 
 @router.get(
@@ -136,7 +97,7 @@ def status(
 ) -> ReportReceipt:
     """The state of one of the calling organisation's reports (and its case once linked)."""
     repo: ReportRepository = request.app.state.intake.reports
-    return _receipt(repo.get(report_id, org_id=org.id), False)
+    return receipt(repo.get(report_id, org_id=org.id), False)
 
 
 class ClaimIn(BaseModel):

@@ -1,12 +1,22 @@
-"""Commands: `safestream serve`, `org create`, `apikey create`, `user add`, `audit verify`."""
+"""Commands: `safestream serve`, `link`, `org create`, `apikey create`, `user add`, `audit verify`.
+
+`serve` runs the API; by default it also starts `link`, which links stored reports into cases in
+its own lower-priority process so that linking never takes the CPU intake needs.
+"""
 
 from __future__ import annotations
 
 import getpass
 import os
+import signal
+import subprocess
+import sys
+import threading
+from enum import StrEnum
 
 import typer
 
+from safestream.api.linker import LINKER_NICENESS
 from safestream.core.config import Settings
 from safestream.core.errors import SafeStreamError
 from safestream.store import access, audit
@@ -31,28 +41,70 @@ def _fail(exc: SafeStreamError) -> typer.Exit:
     return typer.Exit(exc.exit_code)
 
 
+class LinkerMode(StrEnum):
+    """Where `serve` links stored reports into cases."""
+
+    PROCESS = "process"  # a separate, lower-priority `safestream link` process (the default)
+    THREAD = "thread"  # a thread inside each server process
+    OFF = "off"  # a pure intake node: a `safestream link` elsewhere links
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(1, min=1, max=64, help="Server processes."),
+    linker: LinkerMode = typer.Option(
+        LinkerMode.PROCESS,
+        help="Link reports in a separate low-priority process, a thread, or off.",
+    ),
 ) -> None:
     """Serve the API and the review console (migrating the store first)."""
     import uvicorn
+
+    from safestream.api.app import LINKER_ENV
 
     try:
         _store().dispose()
     except SafeStreamError as exc:
         raise _fail(exc) from exc
+    os.environ[LINKER_ENV] = "1" if linker is LinkerMode.THREAD else "0"
+    link_process = None
+    if linker is LinkerMode.PROCESS:
+        link_process = subprocess.Popen([sys.executable, "-m", "safestream.cli", "link"])
     typer.echo(f"SafeStream on http://{host}:{port}  (API docs at /docs)")
-    uvicorn.run(
-        "safestream.api.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-    )
+    try:
+        uvicorn.run(
+            "safestream.api.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+        )
+    finally:
+        if link_process is not None:
+            link_process.terminate()
+            link_process.wait(timeout=30)
+
+
+def link(
+    nice: int = typer.Option(LINKER_NICENESS, min=0, max=19, help="CPU niceness to run at."),
+) -> None:
+    """Link stored reports into cases until stopped (what `serve` starts beside intake)."""
+    from safestream.api.linker import run_linker_process
+    from safestream.cases.engine import CaseEngine
+
+    settings = Settings.from_env()
+    db = Database.from_settings(settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        run_linker_process(CaseEngine.for_settings(db, settings), niceness=nice, stop=stop)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        db.dispose()
 
 
 @org_app.command("create")
@@ -122,6 +174,7 @@ def audit_verify() -> None:
 def register(app: typer.Typer) -> None:
     """Add the reports, access and audit commands to the root `safestream` app."""
     app.command("serve")(serve)
+    app.command("link")(link)
     app.add_typer(org_app, name="org")
     app.add_typer(apikey_app, name="apikey")
     app.add_typer(user_app, name="user")

@@ -11,6 +11,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, text
@@ -266,6 +267,16 @@ class ReportRepository:
                     .limit(limit)
                 )
             )
+
+    def pending_summary(self) -> tuple[int, datetime | None]:
+        """How many reports wait for linking, and when the oldest of them arrived."""
+        with self.db.session() as s:
+            count, oldest = s.execute(
+                select(func.count(), func.min(ReportRow.received_at)).where(
+                    ReportRow.status == ReportStatus.RECEIVED.value
+                )
+            ).one()
+        return int(count), aware(oldest) if oldest is not None else None
 
     def count(self) -> int:
         """How many reports the store holds."""
