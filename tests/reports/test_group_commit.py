@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import Future
 
 import pytest
@@ -66,3 +67,40 @@ def test_writer_passes_a_conflict_to_its_caller_only(database: Database) -> None
             bad.result(timeout=30)
     finally:
         writer.stop()
+
+
+def test_event_loop_callers_each_get_their_own_report_after_commit(database: Database) -> None:
+    acme = org(database)
+    repo = ReportRepository(database)
+    writer = GroupCommitWriter(repo)
+
+    async def submit_all() -> list[StoredReport]:
+        return await asyncio.gather(
+            *(
+                writer.store(NewReport(acme.id, acme.name, report(description=f"r{i}"), f"k{i}"))
+                for i in range(40)
+            )
+        )
+
+    try:
+        stored = asyncio.run(submit_all())
+    finally:
+        writer.stop()
+    assert [s.report.body.description for s in stored] == [f"r{i}" for i in range(40)]
+    assert repo.existing_ids([s.report.id for s in stored]) == {s.report.id for s in stored}
+
+
+def test_writer_opens_a_new_connection_after_its_own_breaks(database: Database) -> None:
+    acme = org(database)
+    repo = ReportRepository(database)
+    writer = GroupCommitWriter(repo)
+    try:
+        writer.submit(NewReport(acme.id, acme.name, report(description="a"), "a")).result(30)
+        connection = writer._connection
+        assert connection is not None
+        connection.invalidate()  # as when the database restarts under it
+        second = writer.submit(NewReport(acme.id, acme.name, report(description="b"), "b"))
+        assert second.result(timeout=30).created
+    finally:
+        writer.stop()
+    assert repo.count() == 2

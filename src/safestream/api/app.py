@@ -7,6 +7,7 @@ console router from `safestream.api.web` is included as is.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -101,6 +102,8 @@ def create_app(
         version=__version__,
         description="Reports, cases and review for live-streamed child sexual abuse.",
         lifespan=lifespan,
+        # Metrics go to Prometheus (/metrics); FastAPI's OpenTelemetry hooks only cost time here.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.db = db
@@ -144,6 +147,7 @@ def create_app(
 
 
 LINKER_ENV = "SAFESTREAM_LINK_IN_BACKGROUND"
+GC_FIRST_GENERATION = 20_000
 
 
 def app_from_env() -> FastAPI:
@@ -154,4 +158,10 @@ def app_from_env() -> FastAPI:
     # The intake writer and linker threads wait on the database many times per batch; with the
     # default 5 ms GIL switch interval each wake-up can queue behind the event loop for that long.
     sys.setswitchinterval(float(os.environ.get("SAFESTREAM_SWITCH_INTERVAL", "0.0005")))
-    return create_app(migrate=False, link_in_background=os.environ.get(LINKER_ENV, "1") != "0")
+    app = create_app(migrate=False, link_in_background=os.environ.get(LINKER_ENV, "1") != "0")
+    # The app's long-lived objects need no more collecting: freezing them keeps full collections
+    # short, and a larger first generation makes collections rarer under a flood of requests.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_FIRST_GENERATION, 20, 20)
+    return app

@@ -6,8 +6,6 @@ Platforms reach `IntakeService.receive` through `POST /v1/reports`; SafeStream's
 
 from __future__ import annotations
 
-import asyncio
-
 from starlette.concurrency import run_in_threadpool
 
 from safestream.cases.engine import CaseEngine
@@ -43,7 +41,7 @@ class IntakeService:
             )
         key = report.idempotency_key or idempotency_key
         item = NewReport(org.id, org.name, report, key, prepared=prepared_json(report))
-        return await asyncio.wrap_future(self.writer.submit(item))
+        return await self.writer.store(item)
 
     def receive(
         self, org: Organisation, report: ReportIn, *, idempotency_key: str | None = None

@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -138,11 +139,14 @@ class ReportRepository:
         self.db = db
         self._insert = _insert_for(db.engine)
 
-    def add_many(self, items: Sequence[NewReport]) -> list[StoredReport | Exception]:
+    def add_many(
+        self, items: Sequence[NewReport], *, connection: Connection | None = None
+    ) -> list[StoredReport | Exception]:
         """Store many reports in one transaction (group commit); one answer per item, in order.
 
         An item whose idempotency key was used before answers with the stored report, or with a
-        `Conflict` when its content differs; the other items are stored regardless.
+        `Conflict` when its content differs; the other items are stored regardless. With a
+        `connection` (not in a transaction), the transaction runs and commits on it.
         """
         received = utcnow()
         prepared = [
@@ -170,7 +174,7 @@ class ReportRepository:
             for e in item.report.entities()
         ]
         results: list[StoredReport | Exception] = []
-        with self.db.session() as s:
+        with self._transaction(connection) as s:
             if self.db.engine.dialect.name == "postgresql":
                 inserted = _insert_postgres(s, rows, entity_rows)
             else:
@@ -200,6 +204,15 @@ class ReportRepository:
                 )
                 results.append(StoredReport(stored, True))
         return results
+
+    @contextmanager
+    def _transaction(self, connection: Connection | None) -> Iterator[Session]:
+        if connection is None:
+            with self.db.session() as s:
+                yield s
+            return
+        with Session(bind=connection, expire_on_commit=False) as s, s.begin():
+            yield s
 
     def _insert_generic(
         self, s: Session, rows: list[dict[str, Any]], entity_rows: list[dict[str, str]]

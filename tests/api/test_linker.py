@@ -1,0 +1,54 @@
+"""The linker: its own process links what intake nodes stored, and its lag shows on /metrics."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from safestream.api.linker import run_linker_process
+from safestream.store.reports import ReportRepository
+from tests.api.conftest import Api
+from tests.api.test_intake_api import REPORT
+
+
+def _gauge(metrics: str, name: str) -> float:
+    found = re.search(rf"^{name} (\S+)$", metrics, re.MULTILINE)
+    assert found, f"{name} missing from /metrics"
+    return float(found.group(1))
+
+
+def test_metrics_show_unlinked_reports_and_the_oldest_ones_age(api: Api) -> None:
+    for _ in range(3):
+        assert api.client.post("/v1/reports", json=REPORT, headers=api.headers).status_code == 202
+    metrics = api.client.get("/metrics").text
+    assert _gauge(metrics, "safestream_reports_unlinked") == 3
+    assert _gauge(metrics, "safestream_linker_lag_seconds") > 0
+
+
+def test_lag_is_zero_once_everything_is_linked(api: Api) -> None:
+    api.client.post("/v1/reports", json=REPORT, headers=api.headers)
+    api.link()
+    metrics = api.client.get("/metrics").text
+    assert _gauge(metrics, "safestream_reports_unlinked") == 0
+    assert _gauge(metrics, "safestream_linker_lag_seconds") == 0
+
+
+def test_linker_process_links_reports_an_intake_node_stored(api: Api) -> None:
+    rid = api.client.post("/v1/reports", json=REPORT, headers=api.headers).json()["id"]
+    stop = threading.Event()
+    linker = threading.Thread(
+        target=run_linker_process,
+        args=(api.app.state.engine,),
+        kwargs={"niceness": 0, "poll_seconds": 0.05, "stop": stop},
+    )
+    linker.start()
+    try:
+        for _ in range(200):
+            if ReportRepository(api.db).get(rid).case_id is not None:
+                break
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        linker.join(timeout=30)
+    assert ReportRepository(api.db).get(rid).case_id is not None
+    assert not linker.is_alive()
