@@ -27,7 +27,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import av
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -73,10 +73,11 @@ def _parse_key(text: str, where: str) -> bytes:
     return key
 
 
-@dataclass(frozen=True)
-class BufferedPacket:
+class BufferedPacket(NamedTuple):
     """One encoded packet with its stream time and the time base of its timestamps."""
 
+    # A NamedTuple rather than a frozen dataclass: one is made for every packet of every
+    # stream, and a frozen dataclass takes several times longer to build.
     t: float
     data: bytes
     pts: int | None
@@ -90,28 +91,26 @@ class PacketRing:
     def __init__(self, seconds: float = DEFAULT_SECONDS) -> None:
         self.seconds = seconds
         self._packets: deque[BufferedPacket] = deque()
+        self._keyframe_times: deque[float] = deque()
         self.bytes = 0
 
     def push(self, packet: BufferedPacket) -> None:
         """Add a packet and drop whole GOPs that fell out of the window."""
-        if not self._packets and not packet.keyframe:
+        if packet.keyframe:
+            self._keyframe_times.append(packet.t)
+        elif not self._packets:
             return  # a clip must start at a keyframe to decode
         self._packets.append(packet)
         self.bytes += len(packet.data)
         horizon = packet.t - self.seconds
         # Drop the oldest GOP while the next GOP still starts before the horizon.
-        while True:
-            next_key = self._second_keyframe_index()
-            if next_key is None or self._packets[next_key].t > horizon:
-                break
-            for _ in range(next_key):
-                self.bytes -= len(self._packets.popleft().data)
-
-    def _second_keyframe_index(self) -> int | None:
-        for i, p in enumerate(self._packets):
-            if i and p.keyframe:
-                return i
-        return None
+        keyframes = self._keyframe_times
+        while len(keyframes) > 1 and keyframes[1] <= horizon:
+            keyframes.popleft()
+            packets = self._packets
+            self.bytes -= len(packets.popleft().data)
+            while not packets[0].keyframe:
+                self.bytes -= len(packets.popleft().data)
 
     def snapshot(self) -> list[BufferedPacket]:
         """The packets now held, oldest first."""
@@ -120,6 +119,7 @@ class PacketRing:
     def clear(self) -> None:
         """Forget everything (a new connection may use another codec setup)."""
         self._packets.clear()
+        self._keyframe_times.clear()
         self.bytes = 0
 
 

@@ -310,11 +310,8 @@ class StreamWorker(threading.Thread):
             self.monitor.apply_event(event)
 
     def _drain_inbox(self, ctx: Any, at_keyframe: bool) -> None:
-        while True:
-            try:
-                item = self.inbox.get_nowait()
-            except queue.Empty:
-                break
+        while not self.inbox.empty():
+            item = self.inbox.get_nowait()
             if isinstance(item, SamplingPolicy):
                 self.sampler.request(item)
             elif self.recorder is not None:

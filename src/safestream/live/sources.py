@@ -132,6 +132,7 @@ class Connection:
         """Demuxed video packets until the source ends, stalls (`SourceStalled`) or `stop`."""
         first_t: float | None = None
         start = time.monotonic()
+        time_base = float(self.time_base) if self.time_base is not None else 0.0
         demuxed = self.container.demux(self.stream)
         while not stop.is_set():
             try:
@@ -154,11 +155,11 @@ class Connection:
             self.arrival = time.monotonic()
             if self.options.realtime and packet.dts is not None:
                 # Release packets at the pace of their timestamps, as a live source would.
-                t = float(packet.dts * self.time_base)
+                t = packet.dts * time_base
                 first_t = t if first_t is None else first_t
                 due = start + (t - first_t)
                 wait = due - time.monotonic()
-                if wait > 0 and stop.wait(wait):
+                if wait > 0 and _pause(wait, stop):
                     return
                 self.arrival = due
             yield packet
@@ -169,6 +170,19 @@ class Connection:
             self.container.close()
         except Exception:  # closing a broken network container can raise; nothing to keep
             log.debug("closing %s failed", self.kind.target, exc_info=True)
+
+
+# Waits up to this long are slept through and `stop` checked afterwards: a plain sleep costs a
+# fraction of Event.wait, which builds a lock per call, and pacing waits once per packet.
+_SHORT_PAUSE = 0.2
+
+
+def _pause(seconds: float, stop: threading.Event) -> bool:
+    """Wait `seconds` (or until `stop` for long waits); True if the source should stop."""
+    if seconds > _SHORT_PAUSE:
+        return stop.wait(seconds)
+    time.sleep(seconds)
+    return stop.is_set()
 
 
 def open_connection(kind: SourceKind, options: SourceOptions) -> Connection:
