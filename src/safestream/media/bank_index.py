@@ -49,6 +49,7 @@ class BankIndex:
 
     def refresh(self) -> int:
         """Apply changes logged since the last refresh; return how many were applied."""
+        self.index.settle()  # swap in a finished background rebuild even when nothing changed
         newest = self.banks.last_change()
         if newest < self.applied_seq:  # the store was reset under us
             self.rebuild()

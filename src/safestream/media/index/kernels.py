@@ -71,7 +71,7 @@ def scan(
     return found
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def extract_keys(words: np.ndarray, bit_word: np.ndarray, bit_shift: np.ndarray) -> np.ndarray:
     # pragma: no cover - compiled
     """Substring key of every row: bit j of the key is bit `bit_shift[j]` of word `bit_word[j]`."""
@@ -87,7 +87,7 @@ def extract_keys(words: np.ndarray, bit_word: np.ndarray, bit_shift: np.ndarray)
     return keys
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def build_table(keys: np.ndarray, buckets: int, starts: np.ndarray, rows: np.ndarray) -> None:
     # pragma: no cover - compiled
     """Counting sort of rows by key: rows of bucket k are `rows[starts[k]:starts[k + 1]]`."""
