@@ -8,8 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from safestream.media.index import PdqIndex, pdq_index
 from safestream.media.index.main_segment import MainSegment
@@ -42,6 +40,15 @@ def held_build(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     release.set()
 
 
+def _index_past_the_threshold(codes: np.ndarray, built: int, total: int) -> PdqIndex:
+    """An index of `built` codes, then codes up to `total` added one at a time, as edits arrive."""
+    index = PdqIndex(background_rows=0)
+    index.add(np.arange(built), codes[:built])
+    for i in range(built, total):
+        index.add(np.array([i]), codes[i : i + 1])
+    return index
+
+
 def _answers(index: PdqIndex, ids: np.ndarray, codes: np.ndarray, queries: np.ndarray) -> None:
     for query in queries:
         got_ids, got_d = index.query(query, 31)
@@ -55,10 +62,7 @@ def test_crossing_the_delta_threshold_returns_before_the_rebuild_finishes(
 ) -> None:
     rng = np.random.default_rng(1)
     codes = random_codes(rng, 300)
-    index = PdqIndex(background_rows=0)
-    index.add(np.arange(200), codes[:200])
-    for i in range(200, 300):  # one at a time, as bank edits arrive
-        index.add(np.array([i]), codes[i : i + 1])
+    index = _index_past_the_threshold(codes, 200, 300)
     assert index.rebuilding
     _answers(index, np.arange(300), codes, codes[::7])
     held_build.set()
@@ -72,10 +76,7 @@ def test_changes_made_during_a_rebuild_survive_the_swap(
 ) -> None:
     rng = np.random.default_rng(2)
     codes = random_codes(rng, 260)
-    index = PdqIndex(background_rows=0)
-    index.add(np.arange(200), codes[:200])
-    for i in range(200, 240):
-        index.add(np.array([i]), codes[i : i + 1])
+    index = _index_past_the_threshold(codes, 200, 240)
     assert index.rebuilding
     # After the snapshot: new ids, a replaced code, removes of old and new rows.
     index.add(np.arange(240, 260), codes[240:260])
@@ -105,10 +106,7 @@ def test_a_failed_rebuild_leaves_the_index_exact(
     monkeypatch.setattr(MainSegment, "build", classmethod(failing))
     rng = np.random.default_rng(3)
     codes = random_codes(rng, 240)
-    index = PdqIndex(background_rows=0)
-    index.add(np.arange(200), codes[:200])
-    for i in range(200, 240):
-        index.add(np.array([i]), codes[i : i + 1])
+    index = _index_past_the_threshold(codes, 200, 240)
     index.settle(wait=True)
     assert not index.rebuilding
     _answers(index, np.arange(240), codes, codes[::6])
@@ -131,45 +129,3 @@ def test_saving_during_a_rebuild_loads_the_same_answers(
     index.settle(wait=True)
     index.save(tmp_path)
     _answers(PdqIndex.load(tmp_path), np.arange(250), codes, codes[::9])
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(["add", "add", "remove", "settle"]),
-            st.lists(st.integers(0, 60), min_size=1, max_size=12),
-            st.integers(0, 2**32 - 1),
-        ),
-        max_size=40,
-    )
-)
-def test_background_rebuilds_keep_any_sequence_equal_to_a_dict_model(
-    ops: list[tuple[str, list[int], int]],
-) -> None:
-    old = pdq_index.DELTA_MIN_ROWS
-    pdq_index.DELTA_MIN_ROWS = 8
-    try:
-        model: dict[int, np.ndarray] = {}
-        index = PdqIndex(background_rows=0)
-        for op, ids, seed in ops:
-            rng = np.random.default_rng(seed)
-            if op == "add":
-                codes = random_codes(rng, len(ids))
-                index.add(np.array(ids), codes)
-                for item, code in zip(ids, codes, strict=True):
-                    model[item] = code
-            elif op == "remove":
-                index.remove(np.array(ids))
-                for item in ids:
-                    model.pop(item, None)
-            else:
-                index.settle(wait=True)
-            assert len(index) == len(model)
-            if model:
-                stored = np.array(sorted(model))
-                stacked = np.stack([model[i] for i in stored.tolist()])
-                _answers(index, stored, stacked, stacked[:3])
-        index.settle(wait=True)
-    finally:
-        pdq_index.DELTA_MIN_ROWS = old

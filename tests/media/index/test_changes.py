@@ -98,22 +98,24 @@ def test_codes_of_returns_stored_codes_from_both_segments() -> None:
 @given(
     ops=st.lists(
         st.tuples(
-            st.sampled_from(["add", "remove", "query"]),
+            st.sampled_from(["add", "remove", "query", "settle"]),
             st.lists(st.integers(0, 60), min_size=1, max_size=12),
             st.integers(0, 2**32 - 1),
         ),
         max_size=40,
-    )
+    ),
+    background=st.booleans(),
 )
 def test_any_sequence_of_changes_matches_a_dict_model(
-    ops: list[tuple[str, list[int], int]],
+    ops: list[tuple[str, list[int], int]], background: bool
 ) -> None:
-    # Tiny thresholds force frequent rebuilds, tombstones and delta folds.
+    # Tiny thresholds force frequent rebuilds, tombstones and delta folds; with `background`
+    # the folds run in a thread and lookups and changes meet them half-done.
     old = pdq_index.DELTA_MIN_ROWS
     pdq_index.DELTA_MIN_ROWS = 8
     try:
         model: dict[int, np.ndarray] = {}
-        index = PdqIndex()
+        index = PdqIndex(background_rows=0) if background else PdqIndex()
         for op, ids, seed in ops:
             rng = np.random.default_rng(seed)
             if op == "add":
@@ -129,6 +131,8 @@ def test_any_sequence_of_changes_matches_a_dict_model(
                 index.remove(np.array(ids))
                 for item in ids:
                     model.pop(item, None)
+            elif op == "settle":
+                index.settle(wait=True)
             else:
                 query = random_codes(np.random.default_rng(0), 3)[ids[0] % 3]
                 radius = int(rng.integers(0, 60))
