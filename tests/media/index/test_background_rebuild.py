@@ -79,9 +79,11 @@ def test_changes_made_during_a_rebuild_survive_the_swap(
     index = _index_past_the_threshold(codes, 200, 240)
     assert index.rebuilding
     # After the snapshot: new ids, a replaced code, removes of old and new rows.
-    index.add(np.arange(240, 260), codes[240:260])
+    for first in range(240, 260, 5):  # small batches: a bulk add would wait for the fold
+        index.add(np.arange(first, first + 5), codes[first : first + 5])
     index.add(np.array([5]), codes[259:260])
     index.remove(np.array([0, 1, 245]))
+    assert index.rebuilding
     held_build.set()
     index.settle(wait=True)
     model = {i: codes[i] for i in range(260)}
