@@ -1,9 +1,10 @@
 """Linking stored reports into cases after intake: in a thread of the server, or in its own process.
 
 Intake answers once a report is committed; linking it into a case can wait a little. Under a burst
-the linker must not take the CPU intake needs, so `safestream serve` runs it as a separate,
-lower-priority process (`safestream link`): intake keeps the cores and the linker catches up in
-the gaps. Its lag is visible on every server's /metrics (`LinkerLag`), whichever process links.
+the linker must not take the CPU intake needs, so `safestream serve` runs it as a separate process
+(`safestream link`) at idle priority (Linux SCHED_IDLE: it runs only on CPU nothing else wants).
+A burst larger than the idle CPU can link grows a backlog, worked off once the burst ends. The
+lag is visible on every server's /metrics (`LinkerLag`), whichever process links.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from safestream.store.reports import ReportRepository
 
 log = logging.getLogger(__name__)
 IDLE_POLL_SECONDS = 2.0
-# Niceness of the linker process: the kernel then gives intake the cores whenever both want them.
+# Niceness of the linker process where idle scheduling is off or missing: the kernel then gives
+# intake most of the cores whenever both want them.
 LINKER_NICENESS = 10
 
 
@@ -73,10 +75,20 @@ def link_pending(engine: CaseEngine) -> int:
         return 0
 
 
+def lower_priority(niceness: int, *, idle: bool) -> None:
+    """Lower this process's CPU priority: `idle` asks Linux to run it only on otherwise idle CPU
+    (SCHED_IDLE), else (or where that is missing) it runs at `niceness`."""
+    if idle and hasattr(os, "SCHED_IDLE"):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    elif niceness:
+        os.nice(niceness)
+
+
 def run_linker_process(
     engine: CaseEngine,
     *,
     niceness: int = LINKER_NICENESS,
+    idle: bool = False,
     poll_seconds: float = 0.2,
     stop: threading.Event | None = None,
 ) -> None:
@@ -84,8 +96,7 @@ def run_linker_process(
 
     Polls the store: intake nodes in other processes store reports and need not know the linker.
     """
-    if niceness:
-        os.nice(niceness)
+    lower_priority(niceness, idle=idle)
     stop = stop or threading.Event()
     while not stop.is_set():
         if link_pending(engine) == 0:

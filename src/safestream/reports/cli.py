@@ -90,6 +90,9 @@ def serve(
 
 def link(
     nice: int = typer.Option(LINKER_NICENESS, min=0, max=19, help="CPU niceness to run at."),
+    idle: bool = typer.Option(
+        True, help="Run only on otherwise idle CPU (Linux SCHED_IDLE); else at --nice."
+    ),
 ) -> None:
     """Link stored reports into cases until stopped (what `serve` starts beside intake)."""
     from safestream.api.linker import run_linker_process
@@ -100,7 +103,9 @@ def link(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        run_linker_process(CaseEngine.for_settings(db, settings), niceness=nice, stop=stop)
+        run_linker_process(
+            CaseEngine.for_settings(db, settings), niceness=nice, idle=idle, stop=stop
+        )
     except KeyboardInterrupt:
         pass
     finally:
