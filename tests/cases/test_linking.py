@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from safestream.cases.engine import CaseEngine
 from safestream.cases.queues import list_cases
 from safestream.cases.review import get_case, mark_claimed_elsewhere
 from safestream.core.cases import CaseStatus
 from safestream.store.database import Database
+from safestream.store.models.cases import CaseRow
 from safestream.store.reports import ReportRepository
 from tests.reports.builders import account, live, org, report, store
 
@@ -65,6 +68,38 @@ def test_report_bridging_two_cases_merges_them_into_the_oldest(database: Databas
     merged = get_case(database, second)
     assert merged.status is CaseStatus.MERGED and merged.merged_into == first
     assert len(get_case(database, first).report_ids) == 3
+
+
+def test_bridge_in_the_same_batch_merges_and_moves_every_report(database: Database) -> None:
+    acme = org(database)
+    a = store(database, acme, report(reported_accounts=[account("acme", "u1")]))
+    b = store(database, acme, report(payment_accounts=["pay-1"]))
+    bridge = store(
+        database,
+        acme,
+        report(reported_accounts=[account("acme", "u1")], payment_accounts=["pay-1"]),
+    )
+    later = store(database, acme, report(payment_accounts=["pay-1"]))
+    linked = CaseEngine.for_settings(database).process([a, b, bridge, later])
+    case_id = _case_of(database, a)
+    assert {_case_of(database, r) for r in (a, b, bridge, later)} == {case_id}
+    assert set(linked.values()) == {case_id}
+    case = get_case(database, case_id)
+    assert case.status is CaseStatus.OPEN and len(case.report_ids) == 4
+    with database.session() as s:
+        statuses = sorted(s.scalars(select(CaseRow.status)))
+    assert statuses == [CaseStatus.MERGED.value, CaseStatus.OPEN.value]
+
+
+def test_cases_of_one_batch_are_each_triaged_on_their_own_reports(database: Database) -> None:
+    acme = org(database)
+    urgent = store(
+        database, acme, report(source="panic_button", child_in_danger=True, live_stream=live("c"))
+    )
+    calm = store(database, acme, report(reported_accounts=[account("acme", "u9")]))
+    CaseEngine.for_settings(database).process([urgent, calm])
+    assert get_case(database, _case_of(database, urgent)).priority == 1
+    assert get_case(database, _case_of(database, calm)).priority > 1
 
 
 def test_linked_case_is_triaged_and_routed(database: Database) -> None:

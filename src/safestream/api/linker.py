@@ -19,7 +19,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from safestream.api.metrics import Metrics
-from safestream.cases.engine import CaseEngine
+from safestream.cases.engine import BATCH, CaseEngine
 from safestream.store.reports import ReportRepository
 
 log = logging.getLogger(__name__)
@@ -66,10 +66,10 @@ class BackgroundLinker:
             self.metrics.linked.inc(link_pending(self.engine))
 
 
-def link_pending(engine: CaseEngine) -> int:
-    """Link what is pending now; a failure is logged and retried on the next round."""
+def link_pending(engine: CaseEngine, limit: int = 10_000) -> int:
+    """Link what is pending now (up to `limit`); a failure is logged and retried next round."""
     try:
-        return engine.process_pending()
+        return engine.process_pending(limit)
     except Exception:  # a process boundary: keep linking later, and say why
         log.exception("linking failed; will retry")
         return 0
@@ -99,7 +99,8 @@ def run_linker_process(
     lower_priority(niceness, idle=idle)
     stop = stop or threading.Event()
     while not stop.is_set():
-        if link_pending(engine) == 0:
+        # One batch at a time, so a stop request waits for one batch at most.
+        if link_pending(engine, BATCH) == 0:
             stop.wait(poll_seconds)
 
 

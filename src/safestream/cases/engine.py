@@ -11,13 +11,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, text, update
+from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
 from safestream.cases import rules, sinks
 from safestream.cases.routing import RoutingTable, load_table, table_for
 from safestream.cases.triage import TriageRules, load_rules, rules_for
-from safestream.cases.view import FINANCE_DETECTOR, load_view
+from safestream.cases.view import FINANCE_DETECTOR, load_views
 from safestream.core.banks import Classification, Match
 from safestream.core.cases import CaseStatus
 from safestream.core.config import Settings
@@ -34,7 +34,6 @@ from safestream.core.events import (
 from safestream.core.reports import ReportIn, ReportSource, ReportStatus
 from safestream.store.base import utcnow
 from safestream.store.database import Database
-from safestream.store.models.cases import CaseRow
 from safestream.store.models.reports import ReportRow
 from safestream.store.reports import ReportRepository
 
@@ -114,44 +113,46 @@ class CaseEngine:
         bodies = {rid: body for rid, body in rows}
         return [(r, ReportIn.model_validate_json(bodies[r])) for r in report_ids if r in bodies]
 
-    def _link_one(self, s: Session, report_id: str, body: ReportIn) -> int:
-        events = events_for(report_id, body)
-        effects: list[Effect] = [e for ev in events for e in rules.link_shared_identifiers(ev)]
-        case_id = 0
-        for effect in effects:
-            if isinstance(effect, OpenOrJoinCase):
-                case_id = sinks.open_or_join(s, effect, body)
-        for effect in (e for ev in events for e in rules.preserve_evidence(ev, case_id)):
-            sinks.apply(s, effect)
-        return case_id
+    def _link_batch(self, s: Session, claimed: list[tuple[str, ReportIn]]) -> dict[str, int]:
+        """Link claimed reports in order, keep evidence, then assess every case they touched."""
+        events = {rid: events_for(rid, body) for rid, body in claimed}
+        joins: list[tuple[OpenOrJoinCase, ReportIn]] = []
+        for rid, body in claimed:
+            for effect in (e for ev in events[rid] for e in rules.link_shared_identifiers(ev)):
+                if isinstance(effect, OpenOrJoinCase):
+                    joins.append((effect, body))
+        cases = sinks.BatchLinker(s, joins).run()
+        linked = {effect.report_id: case for (effect, _), case in zip(joins, cases, strict=True)}
+        for rid, _ in claimed:
+            for ev in events[rid]:
+                for effect in rules.preserve_evidence(ev, linked.get(rid, 0)):
+                    sinks.apply(s, effect)
+        self._assess(s, sorted(set(linked.values())))
+        return linked
 
-    def _assess(self, s: Session, case_id: int) -> None:
-        """Triage, route and alert on a case as it stands after linking."""
-        if s.scalar(select(CaseRow.status).where(CaseRow.id == case_id)) != CaseStatus.OPEN.value:
-            return  # merged into another case during this batch; that one is assessed
-        view = load_view(s, case_id)
-        effects = rules.triage(view, self.triage_rules) + rules.route(view, self.routing)
-        effects += rules.notify_on_urgent(view, effects)
-        for effect in effects:
-            sinks.apply(s, effect)
+    def _assess(self, s: Session, case_ids: list[int]) -> None:
+        """Triage, route and alert on cases as they stand after linking (open ones only: a case
+        merged into another during the batch is assessed as part of that one)."""
+        views = load_views(s, case_ids)
+        effects: list[Effect] = []
+        for view in views.values():
+            if view.status != CaseStatus.OPEN.value:
+                continue
+            found = rules.triage(view, self.triage_rules) + rules.route(view, self.routing)
+            effects += found + rules.notify_on_urgent(view, found)
+        sinks.apply_all(s, effects)
 
     def process(self, report_ids: Sequence[str]) -> dict[str, int]:
         """Link these reports in one transaction; on failure, one by one. Returns id -> case."""
-        linked: dict[str, int] = {}
         try:
             with self.db.session() as s:
                 self._lock(s)
-                for rid, body in self._claim(s, report_ids):
-                    linked[rid] = self._link_one(s, rid, body)
-                # Once per case touched, not per report: a hot stream's batch parses it once.
-                for case_id in sorted(set(linked.values())):
-                    self._assess(s, case_id)
-            return linked
+                return self._link_batch(s, self._claim(s, report_ids))
         except Exception:
             if len(report_ids) == 1:
                 raise
             log.exception("linking a batch failed; retrying its reports one by one")
-        linked.clear()
+        linked: dict[str, int] = {}
         for rid in report_ids:
             try:
                 linked.update(self.process([rid]))

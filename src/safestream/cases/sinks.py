@@ -7,10 +7,12 @@ its identifiers; when its identifiers sit in several open cases, those cases mer
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import timedelta
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from safestream.core.cases import CaseStatus
@@ -167,25 +169,156 @@ def open_or_join(s: Session, effect: OpenOrJoinCase, report: ReportIn) -> int:
     return case_id
 
 
+class BatchLinker:
+    """`open_or_join` for a whole batch of reports, in order, with a handful of statements.
+
+    One query finds the open cases holding any identifier of the batch; each report then joins
+    (or opens, or merges) cases in memory, exactly as `open_or_join` would one by one, and the new
+    case entities, matches and report links are written together. Merges, which read and move
+    stored rows, write what is pending first.
+    """
+
+    def __init__(self, s: Session, items: Sequence[tuple[OpenOrJoinCase, ReportIn]]) -> None:
+        self.s = s
+        self.items = items
+        self.now = utcnow()
+        self.holding: dict[tuple[str, str], set[int]] = defaultdict(set)
+        self.merged_into: dict[int, int] = {}
+        self.entity_rows: list[dict[str, object]] = []
+        self.match_rows: list[dict[str, object]] = []
+        self.report_cases: list[dict[str, object]] = []
+        self.touched: set[int] = set()
+
+    def run(self) -> list[int]:
+        """Link every item; return the case of each, in order (after any merge in the batch)."""
+        self._load_holders()
+        cases = [self._link(effect, report) for effect, report in self.items]
+        self._write_pending()
+        if self.touched:
+            self.s.execute(
+                update(CaseRow),
+                [{"id": c, "updated_at": self.now} for c in sorted(self.touched)],
+            )
+        return [self._current(c) for c in cases]
+
+    def _load_holders(self) -> None:
+        pairs = sorted(
+            {(e.kind.value, e.value) for effect, _ in self.items for e in effect.entities}
+        )
+        for start in range(0, len(pairs), 500):
+            chunk = pairs[start : start + 500]
+            rows = self.s.execute(
+                select(CaseEntityRow.case_id, CaseEntityRow.kind, CaseEntityRow.value)
+                .join(CaseRow, CaseRow.id == CaseEntityRow.case_id)
+                .where(
+                    CaseRow.status == CaseStatus.OPEN.value,
+                    tuple_(CaseEntityRow.kind, CaseEntityRow.value).in_(chunk),
+                )
+            )
+            for case_id, kind, value in rows:
+                self.holding[(kind, value)].add(case_id)
+
+    def _current(self, case_id: int) -> int:
+        while case_id in self.merged_into:
+            case_id = self.merged_into[case_id]
+        return case_id
+
+    def _link(self, effect: OpenOrJoinCase, report: ReportIn) -> int:
+        keys = [(e.kind.value, e.value) for e in effect.entities]
+        found = sorted({self._current(c) for k in keys for c in self.holding.get(k, ())})
+        if found:
+            case_id = found[0]
+            if len(found) > 1:
+                self._write_pending()
+                _merge(self.s, case_id, found[1:])
+                for other in found[1:]:
+                    self.merged_into[other] = case_id
+                    self.touched.discard(other)
+        else:
+            kind, value = _subject(effect.entities, effect.report_id)
+            case = CaseRow(
+                subject_kind=kind, subject_value=value, created_at=self.now, updated_at=self.now
+            )
+            self.s.add(case)
+            self.s.flush()
+            case_id = case.id
+        for key in keys:
+            holders = self.holding[key]
+            if not any(self._current(c) == case_id for c in holders):
+                self.entity_rows.append(
+                    {
+                        "case_id": case_id,
+                        "kind": key[0],
+                        "value": key[1],
+                        "first_report_id": effect.report_id,
+                    }
+                )
+            holders.add(case_id)
+        self.match_rows += [
+            {
+                "case_id": case_id,
+                "report_id": effect.report_id,
+                "bank": m.bank,
+                "entry_id": m.entry_id,
+                "signal_type": m.signal_type.value,
+                "value": m.value,
+                "distance": m.distance,
+                "label": m.label,
+                "verified": m.verified,
+            }
+            for m in report.matches
+        ]
+        self.report_cases.append({"id": effect.report_id, "case_id": case_id})
+        self.touched.add(case_id)
+        return case_id
+
+    def _write_pending(self) -> None:
+        if self.entity_rows:
+            self.s.execute(insert(CaseEntityRow), self.entity_rows)
+        if self.match_rows:
+            self.s.execute(insert(CaseMatchRow), self.match_rows)
+        if self.report_cases:
+            self.s.execute(update(ReportRow), self.report_cases)
+        self.entity_rows, self.match_rows, self.report_cases = [], [], []
+
+
+def apply_all(s: Session, effects: Sequence[Effect]) -> None:
+    """Apply many case-level effects: priorities and routes of many cases in one bulk update."""
+    by_case: dict[int, dict[str, object]] = {}
+    for effect in effects:
+        if isinstance(effect, SetPriority):
+            by_case.setdefault(effect.case_id, {"id": effect.case_id}).update(_priority(effect))
+        elif isinstance(effect, Route):
+            by_case.setdefault(effect.case_id, {"id": effect.case_id}).update(_routing(effect))
+        else:
+            apply(s, effect)
+    # Bulk updates by primary key need the same columns in every row.
+    groups: dict[frozenset[str], list[dict[str, object]]] = defaultdict(list)
+    for row in by_case.values():
+        groups[frozenset(row)].append(row)
+    for rows in groups.values():
+        s.execute(update(CaseRow), rows)
+
+
+def _priority(effect: SetPriority) -> dict[str, object]:
+    return {
+        "priority": int(effect.priority),
+        "score": effect.score,
+        "queue": effect.queue,
+        "fired": json.dumps([asdict(f) for f in effect.fired]),
+    }
+
+
+def _routing(effect: Route) -> dict[str, object]:
+    return {"routing": json.dumps([asdict(a) for a in effect.authorities])}
+
+
 def apply(s: Session, effect: Effect) -> None:
     """Apply one case-level effect (everything but linking)."""
     if isinstance(effect, SetPriority):
-        s.execute(
-            update(CaseRow)
-            .where(CaseRow.id == effect.case_id)
-            .values(
-                priority=int(effect.priority),
-                score=effect.score,
-                queue=effect.queue,
-                fired=json.dumps([asdict(f) for f in effect.fired]),
-            )
-        )
+        s.execute(update(CaseRow).where(CaseRow.id == effect.case_id).values(_priority(effect)))
     elif isinstance(effect, Route):
-        s.execute(
-            update(CaseRow)
-            .where(CaseRow.id == effect.case_id)
-            .values(routing=json.dumps([asdict(a) for a in effect.authorities]))
-        )
+        s.execute(update(CaseRow).where(CaseRow.id == effect.case_id).values(_routing(effect)))
     elif isinstance(effect, PreserveEvidence):
         already = s.scalar(
             select(EvidenceHoldRow.id).where(

@@ -1,18 +1,22 @@
 """A read-only view of one case, and the facts triage rules test.
 
 Facts are aggregated in SQL from per-report columns filled at intake, so assessing a case costs a
-few queries however many reports it holds (a hot stream can gather thousands).
+few queries however many reports it holds (a hot stream can gather thousands), and assessing a
+batch of cases costs the same few queries.
 """
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, Integer, cast, distinct, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from safestream.cases.triage import FactValue
+from safestream.core.cases import CaseStatus
 from safestream.core.entities import EntityKind
 from safestream.core.reports import ReportSource
 from safestream.store.models.cases import CaseEntityRow, CaseMatchRow, CaseRow
@@ -31,6 +35,7 @@ class CaseView:
     countries: tuple[tuple[str, str], ...] = ()  # (country, how it is known)
     platform_country: str | None = None
     report_ids: tuple[str, ...] = field(default_factory=tuple)
+    status: str = CaseStatus.OPEN.value
 
     def facts(self) -> dict[str, FactValue]:
         """The facts named in the triage file."""
@@ -44,64 +49,99 @@ def _any(column: InstrumentedAttribute[bool]) -> ColumnElement[int | None]:
 
 def load_view(s: Session, case_id: int) -> CaseView:
     """Aggregate a case's facts inside the caller's transaction."""
-    case = s.get(CaseRow, case_id)
-    if case is None:
+    views = load_views(s, [case_id])
+    if case_id not in views:
         raise LookupError(f"case {case_id} vanished during linking")
-    in_case = ReportRow.case_id == case_id
-    agg = s.execute(
-        select(
-            func.count(),
-            func.count(distinct(ReportRow.org_id)),
-            _any(ReportRow.live_now),
-            _any(ReportRow.child_in_danger),
-            _any(ReportRow.private_stream),
-            func.max(ReportRow.viewer_count),
-            func.sum(ReportRow.payment_count),
-        ).where(in_case)
-    ).one()
-    kinds = s.execute(
-        select(ReportRow.source, ReportRow.detector, ReportRow.incident_type)
-        .where(in_case)
-        .distinct()
-    ).all()
-    first_seen = func.min(ReportRow.received_at)
-    places = s.execute(
-        select(ReportRow.countries, ReportRow.platform_country)
-        .where(in_case, (ReportRow.countries != "[]") | ReportRow.platform_country.is_not(None))
-        .group_by(ReportRow.countries, ReportRow.platform_country)
-        .order_by(first_seen)
-    ).all()
-    accounts = s.scalar(
-        select(func.count()).where(
-            CaseEntityRow.case_id == case_id, CaseEntityRow.kind == EntityKind.ACCOUNT.value
+    return views[case_id]
+
+
+def load_views(s: Session, case_ids: Sequence[int]) -> dict[int, CaseView]:
+    """Aggregate the facts of many cases with one query per kind of fact (the linker assesses a
+    whole batch of cases at once); ids of cases that do not exist are left out."""
+    if not case_ids:
+        return {}
+    ids = sorted(set(case_ids))
+    cases = {c.id: c for c in s.scalars(select(CaseRow).where(CaseRow.id.in_(ids)))}
+    in_cases = ReportRow.case_id.in_(ids)
+    agg = {
+        row[0]: row[1:]
+        for row in s.execute(
+            select(
+                ReportRow.case_id,
+                func.count(),
+                func.count(distinct(ReportRow.org_id)),
+                _any(ReportRow.live_now),
+                _any(ReportRow.child_in_danger),
+                _any(ReportRow.private_stream),
+                func.max(ReportRow.viewer_count),
+                func.sum(ReportRow.payment_count),
+            )
+            .where(in_cases)
+            .group_by(ReportRow.case_id)
         )
-    )
-    matches = s.scalar(
-        select(func.count()).where(CaseMatchRow.case_id == case_id, CaseMatchRow.verified)
-    )
-    reports, orgs, live, danger, private, viewers, payments = agg
-    countries: dict[tuple[str, str], None] = {}
-    platform_country = None
-    for text, platform in places:
-        countries.update({(c, why): None for c, why in json.loads(text)})
-        platform_country = platform_country or platform
-    facts: dict[str, FactValue] = {
-        "live_now": bool(live),
-        "hash_match": bool(matches),
-        "child_in_danger": bool(danger),
-        "panic": any(src == ReportSource.PANIC_BUTTON.value for src, _, _ in kinds),
-        "payment_flag": any(
-            src == ReportSource.DETECTOR.value and det == FINANCE_DETECTOR for src, det, _ in kinds
-        ),
-        "private_stream": bool(private),
-        "claimed_elsewhere": case.claimed_elsewhere_by is not None,
-        "report_count": int(reports),
-        "reporting_orgs": int(orgs),
-        "account_count": int(accounts or 0),
-        "viewer_count": int(viewers or 0),
-        "payment_count": int(payments or 0),
-        "match_count": int(matches or 0),
-        "incident_types": sorted({t for _, _, t in kinds}),
-        "sources": sorted({src for src, _, _ in kinds}),
     }
-    return CaseView(case_id, case.priority, facts, tuple(countries), platform_country)
+    kinds: dict[int | None, list[tuple[str, str | None, str]]] = defaultdict(list)
+    for case_id, source, detector, incident in s.execute(
+        select(ReportRow.case_id, ReportRow.source, ReportRow.detector, ReportRow.incident_type)
+        .where(in_cases)
+        .distinct()
+    ):
+        kinds[case_id].append((source, detector, incident))
+    places: dict[int | None, list[tuple[str, str | None]]] = defaultdict(list)
+    first_seen = func.min(ReportRow.received_at)
+    for case_id, countries_json, platform in s.execute(
+        select(ReportRow.case_id, ReportRow.countries, ReportRow.platform_country)
+        .where(in_cases, (ReportRow.countries != "[]") | ReportRow.platform_country.is_not(None))
+        .group_by(ReportRow.case_id, ReportRow.countries, ReportRow.platform_country)
+        .order_by(ReportRow.case_id, first_seen)
+    ):
+        places[case_id].append((countries_json, platform))
+    accounts = _counts(
+        s,
+        CaseEntityRow.case_id,
+        CaseEntityRow.case_id.in_(ids),
+        CaseEntityRow.kind == EntityKind.ACCOUNT.value,
+    )
+    matches = _counts(
+        s, CaseMatchRow.case_id, CaseMatchRow.case_id.in_(ids), CaseMatchRow.verified.is_(True)
+    )
+    views: dict[int, CaseView] = {}
+    for case_id, case in cases.items():
+        reports, orgs, live, danger, private, viewers, payments = agg.get(
+            case_id, (0, 0, None, None, None, None, None)
+        )
+        countries: dict[tuple[str, str], None] = {}
+        platform_country = None
+        for text, platform in places.get(case_id, []):
+            countries.update({(c, why): None for c, why in json.loads(text)})
+            platform_country = platform_country or platform
+        case_kinds = kinds.get(case_id, [])
+        verified = matches.get(case_id, 0)
+        facts: dict[str, FactValue] = {
+            "live_now": bool(live),
+            "hash_match": bool(verified),
+            "child_in_danger": bool(danger),
+            "panic": any(src == ReportSource.PANIC_BUTTON.value for src, _, _ in case_kinds),
+            "payment_flag": any(
+                src == ReportSource.DETECTOR.value and det == FINANCE_DETECTOR
+                for src, det, _ in case_kinds
+            ),
+            "private_stream": bool(private),
+            "claimed_elsewhere": case.claimed_elsewhere_by is not None,
+            "report_count": int(reports),
+            "reporting_orgs": int(orgs),
+            "account_count": accounts.get(case_id, 0),
+            "viewer_count": int(viewers or 0),
+            "payment_count": int(payments or 0),
+            "match_count": verified,
+            "incident_types": sorted({t for _, _, t in case_kinds}),
+            "sources": sorted({src for src, _, _ in case_kinds}),
+        }
+        views[case_id] = CaseView(case_id, case.priority, facts, tuple(countries), platform_country)
+    return views
+
+
+def _counts(
+    s: Session, key: InstrumentedAttribute[int], *where: ColumnElement[bool]
+) -> dict[int, int]:
+    return {k: int(n) for k, n in s.execute(select(key, func.count()).where(*where).group_by(key))}
