@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
 import typer
 
 from safestream.core.errors import InvalidInput, SafeStreamError
-from safestream.finance.alerts import alerts_table, score_accounts, write_alerts
-from safestream.finance.currency import Rates
-from safestream.finance.engine import DuckDBEngine, LedgerEngine, LoadReport
-from safestream.finance.scoring import load_scoring
+
+# DuckDB, Arrow and the scoring code load inside the commands: every `safestream` command
+# builds this app, and importing them here cost about 400 ms on each one.
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from safestream.finance.engine import LedgerEngine, LoadReport
 
 finance_app = typer.Typer(
     name="finance",
@@ -38,6 +41,8 @@ def _report_load(report: LoadReport) -> None:
 
 
 def _engine(name: str, threads: int | None, memory: str | None) -> LedgerEngine:
+    from safestream.finance.engine import DuckDBEngine
+
     if name == "duckdb":
         return DuckDBEngine(threads=threads, memory_limit=memory)
     if name == "spark":
@@ -111,6 +116,10 @@ def score(
     ),
 ) -> None:
     """Score a ledger and write one row per flagged payer and payee."""
+    from safestream.finance.alerts import alerts_table, score_accounts, write_alerts
+    from safestream.finance.currency import Rates
+    from safestream.finance.scoring import load_scoring
+
     try:
         config = load_scoring(weights)
         eng = _engine(engine, threads, memory)
@@ -157,8 +166,12 @@ def evaluate(
     ),
 ) -> None:
     """Print precision@k, PR-AUC, recall and transactions before the first flag vs the baseline."""
+    from safestream.finance.alerts import score_accounts
+    from safestream.finance.currency import Rates
+    from safestream.finance.engine import DuckDBEngine
     from safestream.finance.evaluate import evaluate as run
     from safestream.finance.evaluate import format_report, load_labels
+    from safestream.finance.scoring import load_scoring
 
     try:
         config = load_scoring(weights)
