@@ -7,6 +7,7 @@ role, account_id, score, rank (1 = most suspicious, per role), reasons, first_fl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,9 +39,20 @@ class ScoredAccounts:
         return self.table.filter(pc.equal(self.table["role"], role))
 
 
-def compute_features(engine: LedgerEngine, config: ScoringConfig) -> None:
-    """Materialise the per-transaction indicator table `features` on the engine."""
-    engine.materialise("features", features_sql(config.params))
+# What scoring, the network, evaluation and filing read from `features` besides rule features.
+KEY_COLUMNS = ("tx_id", "t", "payer_id", "payee_id", "is_transfer", "baseline_30")
+
+
+def scoring_columns(config: ScoringConfig) -> list[str]:
+    """The `features` columns that scoring and everything after it read."""
+    return list(dict.fromkeys([*KEY_COLUMNS, *config.features("payer"), *config.features("payee")]))
+
+
+def compute_features(
+    engine: LedgerEngine, config: ScoringConfig, columns: Sequence[str] | None = None
+) -> None:
+    """Materialise the per-transaction indicator table `features`: every column, or `columns`."""
+    engine.materialise("features", features_sql(config.params, columns))
 
 
 def _network_points(
@@ -135,7 +147,8 @@ def score_accounts(
 ) -> ScoredAccounts:
     """Score every account of the loaded ledger (needs `ledger`; builds `features`)."""
     known = known or set()
-    compute_features(engine, config)
+    # Only the columns scoring reads: at 100 million rows the full table would not fit in memory.
+    compute_features(engine, config, scoring_columns(config))
     rule = {role: engine.query(accounts_sql(config, role)) for role in ROLES}
     points = _network_points(engine, config, rule, known) if network else {}
     final: dict[str, np.ndarray] = {}

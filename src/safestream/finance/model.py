@@ -17,6 +17,7 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import GroupShuffleSplit
 
 from safestream.core.errors import InvalidInput
+from safestream.finance.alerts import compute_features, scoring_columns
 from safestream.finance.engine import LedgerEngine
 from safestream.finance.evaluate import Labels, precision_at
 from safestream.finance.scoring import ScoringConfig
@@ -100,6 +101,12 @@ def evaluate_model(
     engine: LedgerEngine, config: ScoringConfig, labels: Labels, seed: int = 7
 ) -> ModelReport:
     """Train on one payer group before the time cutoff, test on the other group after it."""
+    present = set(engine.query("SELECT * FROM features LIMIT 0").column_names)
+    if not set(MODEL_FEATURES) <= present:
+        # Scoring keeps only the columns its rules read; the model reads more of them.
+        compute_features(
+            engine, config, list(dict.fromkeys([*scoring_columns(config), *MODEL_FEATURES]))
+        )
     bounds = engine.query("SELECT MIN(t) AS lo, MAX(t) AS hi FROM features").to_pylist()[0]
     if bounds["lo"] is None:
         raise InvalidInput("the ledger has no transfers to learn from")

@@ -8,7 +8,7 @@ the payer, AUSTRAC's "common beneficiary").
 
 from __future__ import annotations
 
-from safestream.finance.indicators.params import WINDOWS_DAYS, IndicatorParams, frame
+from safestream.finance.indicators.params import WINDOWS_DAYS, IndicatorParams, running_count
 
 PAYER = "payer_id"
 
@@ -18,10 +18,10 @@ def columns(p: IndicatorParams) -> list[str]:
     hub = (
         f"CASE WHEN is_transfer = 1 AND payee_payers_total >= {p.hub_min_payers} THEN 1 ELSE 0 END"
     )
-    cols = [f"SUM(is_new_pair) {frame(PAYER, None)} AS payees_total"]
+    cols = [f"{running_count('is_new_pair', PAYER, None)} AS payees_total"]
     for w in WINDOWS_DAYS:
         cols += [
-            f"SUM(is_new_pair * is_established) {frame(PAYER, w)} AS new_payees_{w}",
-            f"SUM({hub}) {frame(PAYER, w)} AS hub_links_{w}",
+            f"{running_count('is_new_pair * is_established', PAYER, w)} AS new_payees_{w}",
+            f"{running_count(hub, PAYER, w)} AS hub_links_{w}",
         ]
     return cols

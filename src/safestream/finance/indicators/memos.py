@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from safestream.finance.indicators.params import IndicatorParams, frame
+from safestream.finance.indicators.params import IndicatorParams, running_count
 
 PAYER = "payer_id"
 
@@ -10,6 +10,6 @@ PAYER = "payer_id"
 def columns(p: IndicatorParams) -> list[str]:
     """Counts over 90 days of HRJ transfers with a cover memo, and with an even amount."""
     return [
-        f"SUM(is_transfer * is_memo) {frame(PAYER, 90)} AS memo_hrj_90",
-        f"SUM(is_transfer * is_even) {frame(PAYER, 90)} AS even_hrj_90",
+        f"{running_count('is_transfer * is_memo', PAYER, 90)} AS memo_hrj_90",
+        f"{running_count('is_transfer * is_even', PAYER, 90)} AS even_hrj_90",
     ]

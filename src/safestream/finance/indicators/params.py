@@ -92,3 +92,10 @@ def frame(partition: str, days: int | None) -> str:
         f"OVER (PARTITION BY {partition} ORDER BY t "
         f"RANGE BETWEEN {days * DAY_SECONDS - 1} PRECEDING AND CURRENT ROW)"
     )
+
+
+def running_count(flags: str, partition: str, days: int | None) -> str:
+    """A window count of rows whose 0/1 `flags` expression is 1, typed INTEGER."""
+    # SUM widens integers to 128 bits (DuckDB) or 64 (Spark): in a features table of tens of
+    # millions of rows every count column would take four times the memory it needs.
+    return f"CAST(SUM({flags}) {frame(partition, days)} AS INTEGER)"

@@ -7,6 +7,9 @@ windows), `der` (ratios and profiles), `feat` (sequence rules over the derived f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from safestream.core.errors import InvalidInput
 from safestream.finance.indicators import (
     channels,
     counterparties,
@@ -46,8 +49,12 @@ def _select(source: str, cols: list[str]) -> str:
     return f"SELECT {source}.*,\n  " + ",\n  ".join(cols) + f"\nFROM {source}"
 
 
-def features_sql(p: IndicatorParams) -> str:
-    """The whole indicator query over the table `ledger` (DuckDB dialect)."""
+def features_sql(p: IndicatorParams, columns: Sequence[str] | None = None) -> str:
+    """The indicator query over the table `ledger` (DuckDB dialect): all columns, or `columns`.
+
+    Naming only the columns a caller reads lets the engine drop the windows nobody reads and
+    keeps the sorts and the resulting table narrow.
+    """
     payer_cols = [
         *value.columns(p),
         *counterparties.columns(p),
@@ -66,7 +73,11 @@ def features_sql(p: IndicatorParams) -> str:
         *_names(escalation.derived(p)),
         *_names(escalation.sequenced(p)),
     ]
-    kept = ", ".join([*KEPT_LEDGER_COLUMNS, *produced])
+    everything = [*KEPT_LEDGER_COLUMNS, *produced]
+    unknown = sorted(set(columns or ()) - set(everything))
+    if unknown:
+        raise InvalidInput(f"no such indicator column(s): {', '.join(unknown)}")
+    kept = ", ".join(columns if columns is not None else everything)
     return f"""
 WITH ev AS (
   SELECT ledger.*,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from safestream.finance.indicators.params import IndicatorParams, frame
+from safestream.finance.indicators.params import IndicatorParams, running_count
 
 PAYER = "payer_id"
 
@@ -10,6 +10,6 @@ PAYER = "payer_id"
 def columns(p: IndicatorParams) -> list[str]:
     """Purchases over 365 days and travel spending over 30 days."""
     return [
-        f"SUM(is_purchase) {frame(PAYER, 365)} AS purchases_365",
-        f"SUM(is_travel) {frame(PAYER, 30)} AS travel_30",
+        f"{running_count('is_purchase', PAYER, 365)} AS purchases_365",
+        f"{running_count('is_travel', PAYER, 30)} AS travel_30",
     ]

@@ -6,22 +6,27 @@ row carries what the payee looked like when that payment arrived.
 
 from __future__ import annotations
 
-from safestream.finance.indicators.params import WINDOWS_DAYS, IndicatorParams, frame, num
+from safestream.finance.indicators.params import (
+    WINDOWS_DAYS,
+    IndicatorParams,
+    num,
+    running_count,
+)
 
 
 def columns(p: IndicatorParams) -> list[str]:
     """Running payee features at each inbound transfer (NULL on other rows)."""
     by_payee = "payee_id, is_transfer"
+    small = f"CASE WHEN amount_usd <= {num(p.small_inbound_usd)} THEN 1 ELSE 0 END"
     cols = [
-        f"SUM(is_new_pair) {frame(by_payee, None)} AS payee_payers_total",
-        f"SUM(is_new_source_country) {frame(by_payee, None)} AS payee_countries_total",
+        f"{running_count('is_new_pair', by_payee, None)} AS payee_payers_total",
+        f"{running_count('is_new_source_country', by_payee, None)} AS payee_countries_total",
     ]
     for w in WINDOWS_DAYS:
         cols += [
-            f"SUM(is_new_pair) {frame(by_payee, w)} AS payee_new_payers_{w}",
-            f"COUNT(*) {frame(by_payee, w)} AS payee_in_{w}",
-            f"SUM(CASE WHEN amount_usd <= {num(p.small_inbound_usd)} THEN 1 ELSE 0 END) "
-            f"{frame(by_payee, w)} AS payee_small_in_{w}",
+            f"{running_count('is_new_pair', by_payee, w)} AS payee_new_payers_{w}",
+            f"{running_count('1', by_payee, w)} AS payee_in_{w}",
+            f"{running_count(small, by_payee, w)} AS payee_small_in_{w}",
         ]
-    cols.append(f"SUM(is_night) {frame(by_payee, 90)} AS payee_night_in_90")
+    cols.append(f"{running_count('is_night', by_payee, 90)} AS payee_night_in_90")
     return cols

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from safestream.finance.indicators.params import IndicatorParams, frame
+from safestream.finance.indicators.params import IndicatorParams, running_count
 
 PAYER = "payer_id"
 
 
 def columns(p: IndicatorParams) -> list[str]:
     """Night transfers into HRJs over 90 days (the share and excess come in `escalation`)."""
-    return [f"SUM(is_transfer * is_night) {frame(PAYER, 90)} AS night_hrj_90"]
+    return [f"{running_count('is_transfer * is_night', PAYER, 90)} AS night_hrj_90"]

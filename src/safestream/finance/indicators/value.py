@@ -5,7 +5,12 @@ Also the one-rule baseline the field uses: transfers under 100 USD to an HRJ in 
 
 from __future__ import annotations
 
-from safestream.finance.indicators.params import WINDOWS_DAYS, IndicatorParams, frame
+from safestream.finance.indicators.params import (
+    WINDOWS_DAYS,
+    IndicatorParams,
+    frame,
+    running_count,
+)
 
 PAYER = "payer_id"
 
@@ -13,13 +18,13 @@ PAYER = "payer_id"
 def columns(p: IndicatorParams) -> list[str]:
     """Running payer value features at each row."""
     cols = [
-        f"SUM(is_transfer) {frame(PAYER, None)} AS hrj_total",
-        f"SUM(is_base) {frame(PAYER, 30)} AS baseline_30",
+        f"{running_count('is_transfer', PAYER, None)} AS hrj_total",
+        f"{running_count('is_base', PAYER, 30)} AS baseline_30",
     ]
     for w in WINDOWS_DAYS:
         cols += [
-            f"SUM(is_low) {frame(PAYER, w)} AS low_hrj_{w}",
-            f"SUM(is_transfer) {frame(PAYER, w)} AS hrj_{w}",
+            f"{running_count('is_low', PAYER, w)} AS low_hrj_{w}",
+            f"{running_count('is_transfer', PAYER, w)} AS hrj_{w}",
             f"SUM(is_transfer * amount_usd) {frame(PAYER, w)} AS hrj_usd_{w}",
             f"MAX(is_transfer * dest_risk) {frame(PAYER, w)} AS risk_max_{w}",
         ]
