@@ -367,6 +367,7 @@ class Run:
     result: LoadResult
     load_before: str
     unlinked_after: int | None = None  # SafeStream: reports still waiting for the linker
+    drained_after: float | None = None  # seconds after the load until the linker caught up
 
 
 @dataclass
@@ -449,11 +450,25 @@ def one_run(
                 )
             result.server_cpu = server_cpu_seconds(proc) - before
             unlinked = None if server == PEER else ReportRepository(store.db).pending_summary()[0]
+            drained = None
+            if server == OURS and open_rate is not None:
+                drained = wait_until_linked(store.db, args.drain_seconds)
         finally:
             stop_server(proc)
-        return Run(server, mode, result, load, unlinked)
+        return Run(server, mode, result, load, unlinked, drained)
     finally:
         store.drop()
+
+
+def wait_until_linked(db: Database, bound: float) -> float | None:
+    """Seconds until the linker has linked every stored report, or None past `bound`."""
+    start = time.perf_counter()
+    repo = ReportRepository(db)
+    while time.perf_counter() - start < bound:
+        if repo.pending_summary()[0] == 0:
+            return time.perf_counter() - start
+        time.sleep(0.5)
+    return None
 
 
 def crash_run(
@@ -538,6 +553,12 @@ def summary(outcome: Outcome, args: argparse.Namespace) -> list[str]:
         and outcome.lost == 0
     )
     cpu_ms = 1000 * closed.server_cpu / max(1, len(closed.ok_ids))
+    open_run = outcome.find(OURS, "open")
+    drained = (
+        f"caught up {open_run.drained_after:.0f} s after the load ended"
+        if open_run.drained_after is not None
+        else f"had not caught up {args.drain_seconds:g} s after the load ended"
+    )
     return [
         f"Closed loop (most it can do): SafeStream {closed.rate:.0f}/s, peer "
         f"{peer_closed.rate:.0f}/s (ratio {closed.rate / max(1.0, peer_closed.rate):.2f}).",
@@ -551,6 +572,8 @@ def summary(outcome: Outcome, args: argparse.Namespace) -> list[str]:
         f"ms; closed loop >= 1,000/s; nothing lost): {'met' if met else 'NOT met'}.",
         f"SafeStream's processes (workers and linker) used {cpu_ms:.2f} ms of CPU per report in "
         "the closed loop.",
+        f"Linker: after the open-loop run it had {open_run.unlinked_after} reports to link and "
+        f"{drained}.",
     ]
 
 
@@ -582,6 +605,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--open-seconds", type=float, default=None, help="open-loop duration")
     parser.add_argument("--pool", type=int, default=256, help="open-loop connections at most")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--drain-seconds", type=float, default=120.0, help="how long to wait for the linker"
+    )
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args(argv)
     args.requests = args.requests or (3_000 if args.quick else 20_000)
