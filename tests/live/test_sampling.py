@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import av
+import numpy as np
 import pytest
 from bench.live_media import Insertion, make_clip
 
@@ -105,7 +107,7 @@ def test_rising_risk_switches_a_keyframe_stream_to_full_sampling_at_the_next_key
 def test_after_a_mid_gop_sample_decoding_skips_to_the_next_keyframe(
     make_watch: Callable[..., Watch], tmp_path: Path
 ) -> None:
-    clip = make_clip(tmp_path / "long.mp4", seconds=10.0)
+    clip = make_clip(tmp_path / "long.mp4", seconds=16.0)
     skipping = make_watch(evidence=False).run(StreamSpec("a", str(clip)))
     full = make_watch(evidence=False, baseline=SamplingPolicy(skip_to_keyframe=False)).run(
         StreamSpec("b", str(clip))
@@ -180,3 +182,17 @@ def test_keyframe_mode_never_skips_to_keyframes() -> None:
         sampler.keyframes.observe(t)
     sampler.offer(5.0, None)
     assert not sampler.can_skip_to_keyframe()
+
+
+def test_cut_just_after_a_sample_is_sampled_once_the_scene_gap_has_passed() -> None:
+    sampler = FrameSampler(SamplingPolicy())
+    reasons = {}
+    for i in range(45):
+        level = 50 if i <= 30 else 200  # the picture changes one frame after the 1 s tick
+        frame = av.VideoFrame.from_ndarray(np.full((72, 128), level, np.uint8), format="gray")
+        reason = sampler.offer(i / 30, frame)
+        if reason is not None:
+            reasons[round(i / 30, 3)] = reason
+    [(t, reason)] = [(t, r) for t, r in reasons.items() if 1.0 < t < 2.0]
+    assert reason == "scene"
+    assert 1.2 <= t < 1.25

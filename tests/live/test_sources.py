@@ -89,7 +89,7 @@ def test_rtmp_pull_from_serving_ffmpeg_is_watched(
         )
     finally:
         stop(server)
-    assert stats.frames_decoded > 100
+    assert stats.frames_decoded > 50  # full sampling, not keyframes only (3 in 6 s)
     assert len(found(watch)) == 2
 
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from safestream.core.banks import Match
 from safestream.live.alerts import Alert, AlertRouter, SampledMatches
+from safestream.live.bframes import BidirProbe
 from safestream.live.classifiers import FrameClassifier
 from safestream.live.evidence import Capture, EvidenceRecord, EvidenceRecorder, EvidenceStore
 from safestream.live.risk import RiskAssessment, RiskBook, StreamEvent
@@ -84,6 +85,7 @@ class StreamStats:
     last_t: float = 0.0
     first_packet_at: float | None = None  # monotonic arrival of the stream's first packet
     policy: str = ""
+    skips_all_b_frames: bool = False  # B-frames proved unused as references (bframes.py)
     error: str | None = None
     # (wall seconds since start, lag seconds, sample latency seconds) of recent samples.
     sample_timing: deque[tuple[float, float, float]] = field(
@@ -123,6 +125,10 @@ class StreamWorker(threading.Thread):
         # True while the decoder skips everything up to the next keyframe (see sampling.py).
         self._skipping = False
         self._ctx: Any = None
+        # Full sampling skips NONREF frames, or BIDIR once a probe showed that is safe.
+        self._full_skip = "NONREF"
+        self._probe: BidirProbe | None = None
+        self._probed = False
 
     def run(self) -> None:
         """Read connections until the source ends, fails for good, or the stream is stopped."""
@@ -157,9 +163,13 @@ class StreamWorker(threading.Thread):
         # Deblocking is ~12% of H.264 decoding and changes a scaled-down frame's hash by a
         # bit or two at most; a hash does not need it.
         ctx.options = {**ctx.options, "skip_loop_filter": "all"}
-        ctx.skip_frame = self.sampler.policy.skip_frame
         self._ctx = ctx
         self._skipping = False
+        self._full_skip = "NONREF"
+        self._probe = None
+        self._probed = False
+        self.stats.skips_all_b_frames = False
+        ctx.skip_frame = self._decoder_skip()
         self.sampler.restart()
         # Files keep their own clock; a live connection's clock starts at its first packet.
         first: float | None = None if conn.kind.live else 0.0
@@ -191,6 +201,10 @@ class StreamWorker(threading.Thread):
             self.stats.packets += 1
             if keyframe:
                 self._at_keyframe(ctx, packet, time_base, first, t_packet)
+                if self._probe is None and not self._probed and self._full_mode():
+                    self._probe = BidirProbe(stream, t_packet)
+            if self._probe is not None:
+                self._probe.feed(packet)
             if self.recorder is not None:
                 done = self.recorder.push(packet, t_packet)
                 if done is not None:
@@ -224,7 +238,29 @@ class StreamWorker(threading.Thread):
         self.sampler.keyframes.observe(t)
         if self._skipping:
             self._skipping = False
-            ctx.skip_frame = self.sampler.policy.skip_frame
+            ctx.skip_frame = self._decoder_skip()
+
+    def _full_mode(self) -> bool:
+        return self.sampler.policy.mode is SamplingMode.FULL
+
+    def _decoder_skip(self) -> str:
+        return self._full_skip if self._full_mode() else self.sampler.policy.skip_frame
+
+    def _check_probe(self, frame: Any, t: float) -> None:
+        probe = self._probe
+        if probe is None:
+            return
+        probe.main_frame(frame)
+        verdict = probe.verdict(t)
+        if verdict is None:
+            return
+        self._probe = None
+        self._probed = True
+        if verdict:
+            self._full_skip = "BIDIR"
+            self.stats.skips_all_b_frames = True
+            if not self._skipping:
+                self._ctx.skip_frame = self._decoder_skip()
 
     def _decode(self, ctx: Any, packet: Any) -> list[Any]:
         if self.sampler.policy.mode is SamplingMode.KEYFRAMES:
@@ -250,6 +286,8 @@ class StreamWorker(threading.Thread):
     ) -> None:
         self.stats.frames_decoded += 1
         self.stats.last_t = max(self.stats.last_t, t)
+        if self._probe is not None:
+            self._check_probe(frame, t)
         reason = self.sampler.offer(t, frame)
         if reason is None:
             return
@@ -319,7 +357,8 @@ class StreamWorker(threading.Thread):
         if self.sampler.pending is not None:
             if self.sampler.apply_pending(at_keyframe):
                 self._skipping = False
-                ctx.skip_frame = self.sampler.policy.skip_frame
+                self._probe = None  # a new mode: probe again from the next keyframe
+                ctx.skip_frame = self._decoder_skip()
                 if self.sampler.policy.mode is SamplingMode.KEYFRAMES:
                     ctx.flush_buffers()
             self.stats.policy = self.sampler.policy.describe()

@@ -159,7 +159,9 @@ class KeyframeCadence:
 class FrameSampler:
     """Decides, frame by frame, whether to hash; holds policy switches until a keyframe."""
 
-    # Extra scene-change samples closer than this to the previous sample are dropped.
+    # Extra scene-change samples are at least this far apart from the previous sample; a cut
+    # seen sooner is sampled once the gap has passed (what follows a cut just after a tick
+    # would otherwise go unseen until the next tick).
     MIN_SCENE_GAP = 0.2
     # A keyframe this little after a tick stands in for the frame at the tick (skipping
     # B-frames already moves a sample by up to two frames).
@@ -172,6 +174,7 @@ class FrameSampler:
         self.keyframes = KeyframeCadence()
         self._next_t = -math.inf
         self._last_sample_t = -math.inf
+        self._cut_waiting = False
 
     def request(self, policy: SamplingPolicy) -> None:
         """Ask for a new policy; it takes effect at the next `apply_pending` call allowed."""
@@ -201,9 +204,11 @@ class FrameSampler:
         if t + 1e-6 >= self._next_t:
             self._take(t)
             return "clock"
-        if cut and t - self._last_sample_t >= self.MIN_SCENE_GAP:
-            self._take(t)
-            return "scene"
+        if cut or self._cut_waiting:
+            if t - self._last_sample_t >= self.MIN_SCENE_GAP:
+                self._take(t)
+                return "scene"
+            self._cut_waiting = True
         return None
 
     def can_skip_to_keyframe(self) -> bool:
@@ -218,12 +223,14 @@ class FrameSampler:
         """Start the clock afresh (a new connection whose times may restart)."""
         self._next_t = -math.inf
         self._last_sample_t = -math.inf
+        self._cut_waiting = False
         self.scenes.reset()
         self.keyframes.reset()
 
     def _take(self, t: float) -> None:
         period = 1.0 / self.policy.fps
         self._last_sample_t = t
+        self._cut_waiting = False
         self._next_t = max(self._next_t, (math.floor(t / period + 1e-6) + 1) * period)
         if self._next_t <= t:
             self._next_t = t + period
