@@ -8,10 +8,14 @@ and decoder and released at the pace of its timestamps, as a live source deliver
 * Peer: the straightforward loop: decode every frame (PyAV defaults), at each second of pts
   convert the frame to full-size RGB, `pdqhash.compute`, brute-force Hamming match against the
   bank with numpy.
-* SafeStream: `StreamMonitor`: one decode thread per stream (no shared codec contexts, slice
-  threading with one thread), non-reference frames skipped, scene-change thumbnails, frames
-  scaled to small grey in libswscale, fast PDQ with dihedral and border-trimmed variants, the
-  bank index and matcher, alert router and the 10 s evidence ring buffer.
+* SafeStream: `StreamMonitor` with its default full sampling: one decode thread per stream (no
+  shared codec contexts, one decoder thread each), no deblocking, non-reference frames skipped
+  and, once a probe of the first GOP shows no I/P-frame predicts from a B-frame, every B-frame
+  skipped; after a mid-GOP tick decoding pauses until the next keyframe when that keyframe is
+  the next tick (learnt from the keyframe cadence, after the first three keyframes); scene-change
+  thumbnails on every decoded frame, frames scaled to small grey in libswscale, fast PDQ with
+  dihedral and border-trimmed variants, the bank index and matcher, alert router and the 10 s
+  evidence ring buffer.
 
 A load level is sustained when the p95 latency from a sampled frame's arrival to the end of its
 matching (the alert latency for a frame that matches) is under 1 s, the latency does not grow
@@ -374,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|")
     rows = (
         ("peer (decode all, pdqhash full RGB, 1 fps)", peer),
-        ("SafeStream (full decode, 1 fps + scene changes)", safe),
+        ("SafeStream (full sampling: 1 fps + scene changes)", safe),
         ("SafeStream low-risk baseline (keyframes only)", keys),
     )
     for name, levels in rows:
