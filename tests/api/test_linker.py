@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 import threading
 
-from safestream.api.linker import run_linker_process
+import pytest
+
+from safestream.api.linker import pause_after_batch, run_linker_process
+from safestream.store.base import utcnow
 from safestream.store.reports import ReportRepository
 from tests.api.conftest import Api
 from tests.api.test_intake_api import REPORT
@@ -52,3 +55,19 @@ def test_linker_process_links_reports_an_intake_node_stored(api: Api) -> None:
         linker.join(timeout=30)
     assert ReportRepository(api.db).get(rid).case_id is not None
     assert not linker.is_alive()
+
+
+def test_linker_rests_while_intake_is_busy_so_it_takes_its_share_at_most() -> None:
+    assert pause_after_batch(0.1, intake_active=True, busy_share=0.25) == pytest.approx(0.3)
+
+
+def test_linker_does_not_rest_while_intake_is_quiet() -> None:
+    assert pause_after_batch(0.1, intake_active=False, busy_share=0.25) == 0
+
+
+def test_store_tells_whether_reports_arrived_since_a_moment(api: Api) -> None:
+    before = utcnow()
+    repo = ReportRepository(api.db)
+    assert not repo.received_since(before)
+    api.client.post("/v1/reports", json=REPORT, headers=api.headers)
+    assert repo.received_since(before)

@@ -7,7 +7,9 @@ from sqlalchemy import select
 from safestream.cases.engine import CaseEngine
 from safestream.cases.queues import list_cases
 from safestream.cases.review import get_case, mark_claimed_elsewhere
+from safestream.cases.sinks import MAX_ACCOUNTS_PER_LINKING_IP
 from safestream.core.cases import CaseStatus
+from safestream.core.reports import ReportIn
 from safestream.store.database import Database
 from safestream.store.models.cases import CaseRow
 from safestream.store.reports import ReportRepository
@@ -100,6 +102,50 @@ def test_cases_of_one_batch_are_each_triaged_on_their_own_reports(database: Data
     CaseEngine.for_settings(database).process([urgent, calm])
     assert get_case(database, _case_of(database, urgent)).priority == 1
     assert get_case(database, _case_of(database, calm)).priority > 1
+
+
+def _with_ip(account_id: str, ip: str) -> ReportIn:
+    return report(reported_accounts=[account("acme", account_id, ip_events=[{"ip": ip}])])
+
+
+def test_reports_sharing_a_public_ip_join_one_case(database: Database) -> None:
+    acme = org(database)
+    a = store(database, acme, _with_ip("u1", "203.0.113.7"))
+    b = store(database, acme, _with_ip("u2", "203.0.113.7"))
+    _link(database)
+    assert _case_of(database, a) == _case_of(database, b)
+
+
+def test_carrier_nat_and_private_ips_never_join_unrelated_reports(database: Database) -> None:
+    acme = org(database)
+    ids = [
+        store(database, acme, _with_ip(f"u{i}", ip))
+        for i, ip in enumerate(
+            [
+                "100.64.3.9",
+                "100.64.3.9",
+                "192.168.1.1",
+                "192.168.1.1",
+                "::ffff:10.0.0.1",
+                "10.0.0.1",
+            ]
+        )
+    ]
+    _link(database)
+    assert len({_case_of(database, r) for r in ids}) == len(ids)
+
+
+def test_ip_seen_with_many_accounts_stops_joining_cases(database: Database) -> None:
+    acme = org(database)
+    shared = "198.51.100.20"
+    ids = [
+        store(database, acme, _with_ip(f"u{i}", shared))
+        for i in range(MAX_ACCOUNTS_PER_LINKING_IP + 1)
+    ]
+    _link(database)
+    assert len({_case_of(database, r) for r in ids}) == len(ids)
+    case = get_case(database, _case_of(database, ids[0]))
+    assert ("ip", shared) in {(e.kind.value, e.value) for e in case.entities}
 
 
 def test_linked_case_is_triaged_and_routed(database: Database) -> None:

@@ -20,6 +20,7 @@ from prometheus_client.registry import Collector
 
 from safestream.api.metrics import Metrics
 from safestream.cases.engine import BATCH, CaseEngine
+from safestream.store.base import utcnow
 from safestream.store.reports import ReportRepository
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ IDLE_POLL_SECONDS = 2.0
 # Niceness of the linker process where idle scheduling is off or missing: the kernel then gives
 # intake most of the cores whenever both want them.
 LINKER_NICENESS = 10
+# Share of the time the linker process may spend linking while intake is storing reports.
+BUSY_SHARE = 0.25
 
 
 class BackgroundLinker:
@@ -84,11 +87,24 @@ def lower_priority(niceness: int, *, idle: bool) -> None:
         os.nice(niceness)
 
 
+def pause_after_batch(batch_seconds: float, intake_active: bool, busy_share: float) -> float:
+    """How long to rest after a batch: none while intake is quiet; while it is storing reports,
+    enough that linking takes at most `busy_share` of the time.
+
+    Idle CPU priority covers the linker's own process only; its database work runs at normal
+    priority and would compete with intake's, so during a burst the linker also slows itself.
+    """
+    if not intake_active or busy_share >= 1:
+        return 0.0
+    return batch_seconds * (1 / busy_share - 1)
+
+
 def run_linker_process(
     engine: CaseEngine,
     *,
     niceness: int = LINKER_NICENESS,
     idle: bool = False,
+    busy_share: float = BUSY_SHARE,
     poll_seconds: float = 0.2,
     stop: threading.Event | None = None,
 ) -> None:
@@ -98,10 +114,15 @@ def run_linker_process(
     """
     lower_priority(niceness, idle=idle)
     stop = stop or threading.Event()
+    reports = ReportRepository(engine.db)
     while not stop.is_set():
+        started, since = time.monotonic(), utcnow()
         # One batch at a time, so a stop request waits for one batch at most.
         if link_pending(engine, BATCH) == 0:
             stop.wait(poll_seconds)
+            continue
+        intake_active = reports.received_since(since)
+        stop.wait(pause_after_batch(time.monotonic() - started, intake_active, busy_share))
 
 
 class LinkerLag(Collector):

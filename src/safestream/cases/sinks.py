@@ -6,14 +6,15 @@ its identifiers; when its identifiers sit in several open cases, those cases mer
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import timedelta
 
-from sqlalchemy import and_, insert, or_, select, tuple_, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, distinct, func, insert, or_, select, tuple_, update
+from sqlalchemy.orm import Session, aliased
 
 from safestream.core.cases import CaseStatus
 from safestream.core.effects import (
@@ -35,7 +36,7 @@ from safestream.store.models.cases import (
     CaseRow,
     OutboxRow,
 )
-from safestream.store.models.reports import EvidenceHoldRow, ReportRow
+from safestream.store.models.reports import EvidenceHoldRow, ReportEntityRow, ReportRow
 
 # REPORT Act (2024): a completed CyberTip is a request to preserve data for one year.
 HOLD_PERIOD = timedelta(days=365)
@@ -78,21 +79,6 @@ def open_cases_holding(s: Session, entities: tuple[Entity, ...]) -> list[int]:
     )
 
 
-def _held(s: Session, case_id: int, entities: tuple[Entity, ...]) -> set[tuple[str, str]]:
-    """Which of these identifiers the case holds already (without reading all of its own)."""
-    if not entities:
-        return set()
-    pairs = [
-        and_(CaseEntityRow.kind == e.kind.value, CaseEntityRow.value == e.value) for e in entities
-    ]
-    rows = s.execute(
-        select(CaseEntityRow.kind, CaseEntityRow.value).where(
-            CaseEntityRow.case_id == case_id, or_(*pairs)
-        )
-    )
-    return {(k, v) for k, v in rows}
-
-
 def _merge(s: Session, keep: int, others: list[int]) -> None:
     held = {
         (k, v)
@@ -117,56 +103,26 @@ def _merge(s: Session, keep: int, others: list[int]) -> None:
     )
 
 
-def open_or_join(s: Session, effect: OpenOrJoinCase, report: ReportIn) -> int:
-    """Put the report in the open case holding one of its identifiers, or open a case."""
-    found = open_cases_holding(s, effect.entities)
-    now = utcnow()
-    if found:
-        case_id = found[0]
-        if len(found) > 1:
-            _merge(s, case_id, found[1:])
-    else:
-        kind, value = _subject(effect.entities, effect.report_id)
-        case = CaseRow(subject_kind=kind, subject_value=value, created_at=now, updated_at=now)
-        s.add(case)
-        s.flush()
-        case_id = case.id
-    held = _held(s, case_id, effect.entities)
-    fresh = [e for e in effect.entities if (e.kind.value, e.value) not in held]
-    if fresh:
-        s.execute(
-            insert(CaseEntityRow),
-            [
-                {
-                    "case_id": case_id,
-                    "kind": e.kind.value,
-                    "value": e.value,
-                    "first_report_id": effect.report_id,
-                }
-                for e in fresh
-            ],
-        )
-    if report.matches:
-        s.execute(
-            insert(CaseMatchRow),
-            [
-                {
-                    "case_id": case_id,
-                    "report_id": effect.report_id,
-                    "bank": m.bank,
-                    "entry_id": m.entry_id,
-                    "signal_type": m.signal_type.value,
-                    "value": m.value,
-                    "distance": m.distance,
-                    "label": m.label,
-                    "verified": m.verified,
-                }
-                for m in report.matches
-            ],
-        )
-    s.execute(update(ReportRow).where(ReportRow.id == effect.report_id).values(case_id=case_id))
-    s.execute(update(CaseRow).where(CaseRow.id == case_id).values(updated_at=now))
-    return case_id
+# Beyond this many distinct reported accounts, an IP is taken for a shared one (a carrier's NAT, a
+# VPN exit, a café) and stops joining cases: linking on it would pull unrelated reports together.
+MAX_ACCOUNTS_PER_LINKING_IP = 5
+# Ranges that many unrelated users share by design: private networks, carrier-grade NAT, loopback,
+# link-local, and IPv6 unique-local addresses.
+SHARED_BY_DESIGN = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
+        "169.254.0.0/16", "0.0.0.0/8", "::1/128", "fe80::/10", "fc00::/7", "::/128",
+    )
+)  # fmt: skip
+
+
+def linkable_ip(value: str) -> bool:
+    """Whether an IP may join reports into one case: not from a range shared by design."""
+    address = ipaddress.ip_address(value)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return not any(address in net for net in SHARED_BY_DESIGN if net.version == address.version)
 
 
 class BatchLinker:
@@ -188,10 +144,12 @@ class BatchLinker:
         self.match_rows: list[dict[str, object]] = []
         self.report_cases: list[dict[str, object]] = []
         self.touched: set[int] = set()
+        self.shared_ips: set[str] = set()
 
     def run(self) -> list[int]:
         """Link every item; return the case of each, in order (after any merge in the batch)."""
         self._load_holders()
+        self._find_shared_ips()
         cases = [self._link(effect, report) for effect, report in self.items]
         self._write_pending()
         if self.touched:
@@ -218,6 +176,38 @@ class BatchLinker:
             for case_id, kind, value in rows:
                 self.holding[(kind, value)].add(case_id)
 
+    def _find_shared_ips(self) -> None:
+        """IPs of the batch that many unrelated users share: they are kept on cases but never
+        join or merge them (`linkable_ip`, `MAX_ACCOUNTS_PER_LINKING_IP`)."""
+        ips = sorted(
+            {
+                e.value
+                for effect, _ in self.items
+                for e in effect.entities
+                if e.kind is EntityKind.IP
+            }
+        )
+        self.shared_ips = {ip for ip in ips if not linkable_ip(ip)}
+        candidates = sorted(set(ips) - self.shared_ips)
+        if not candidates:
+            return
+        ip, account = aliased(ReportEntityRow), aliased(ReportEntityRow)
+        for start in range(0, len(candidates), 500):
+            rows = self.s.execute(
+                select(ip.value, func.count(distinct(account.value)))
+                .join(
+                    account,
+                    and_(
+                        account.report_id == ip.report_id, account.kind == EntityKind.ACCOUNT.value
+                    ),
+                )
+                .where(
+                    ip.kind == EntityKind.IP.value, ip.value.in_(candidates[start : start + 500])
+                )
+                .group_by(ip.value)
+            )
+            self.shared_ips.update(v for v, n in rows if n > MAX_ACCOUNTS_PER_LINKING_IP)
+
     def _current(self, case_id: int) -> int:
         while case_id in self.merged_into:
             case_id = self.merged_into[case_id]
@@ -225,7 +215,8 @@ class BatchLinker:
 
     def _link(self, effect: OpenOrJoinCase, report: ReportIn) -> int:
         keys = [(e.kind.value, e.value) for e in effect.entities]
-        found = sorted({self._current(c) for k in keys for c in self.holding.get(k, ())})
+        joining = [k for k in keys if not (k[0] == EntityKind.IP.value and k[1] in self.shared_ips)]
+        found = sorted({self._current(c) for k in joining for c in self.holding.get(k, ())})
         if found:
             case_id = found[0]
             if len(found) > 1:

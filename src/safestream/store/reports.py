@@ -291,6 +291,21 @@ class ReportRepository:
             ).one()
         return int(count), aware(oldest) if oldest is not None else None
 
+    def received_since(self, moment: datetime) -> bool:
+        """Whether any report still waiting for linking arrived after `moment`."""
+        with self.db.session() as s:
+            return (
+                s.scalar(
+                    select(ReportRow.id)
+                    .where(
+                        ReportRow.status == ReportStatus.RECEIVED.value,
+                        ReportRow.received_at > moment,
+                    )
+                    .limit(1)
+                )
+                is not None
+            )
+
     def count(self) -> int:
         """How many reports the store holds."""
         with self.db.session() as s:
