@@ -20,6 +20,7 @@ from prometheus_client.registry import Collector
 
 from safestream.api.metrics import Metrics
 from safestream.cases.engine import BATCH, CaseEngine
+from safestream.cases.outbox import OutboxSender
 from safestream.store.base import utcnow
 from safestream.store.reports import ReportRepository
 
@@ -78,6 +79,15 @@ def link_pending(engine: CaseEngine, limit: int = 10_000) -> int:
         return 0
 
 
+def send_outbox(outbox: OutboxSender) -> int:
+    """Send pending notifications; a failure is logged and retried on the next round."""
+    try:
+        return outbox.send_pending()
+    except Exception:  # a process boundary: keep linking, and say why
+        log.exception("sending the outbox failed; will retry")
+        return 0
+
+
 def lower_priority(niceness: int, *, idle: bool) -> None:
     """Lower this process's CPU priority: `idle` asks Linux to run it only on otherwise idle CPU
     (SCHED_IDLE), else (or where that is missing) it runs at `niceness`."""
@@ -107,8 +117,10 @@ def run_linker_process(
     busy_share: float = BUSY_SHARE,
     poll_seconds: float = 0.2,
     stop: threading.Event | None = None,
+    outbox: OutboxSender | None = None,
 ) -> None:
-    """Link pending reports until `stop` is set (or forever), at a lower CPU priority.
+    """Link pending reports until `stop` is set (or forever), at a lower CPU priority, and send
+    the notifications linking wrote to the outbox.
 
     Polls the store: intake nodes in other processes store reports and need not know the linker.
     """
@@ -118,7 +130,10 @@ def run_linker_process(
     while not stop.is_set():
         started, since = time.monotonic(), utcnow()
         # One batch at a time, so a stop request waits for one batch at most.
-        if link_pending(engine, BATCH) == 0:
+        linked = link_pending(engine, BATCH)
+        if outbox is not None:
+            send_outbox(outbox)
+        if linked == 0:
             stop.wait(poll_seconds)
             continue
         intake_active = reports.received_since(since)

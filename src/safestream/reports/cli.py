@@ -94,21 +94,32 @@ def link(
         True, help="Run only on otherwise idle CPU (Linux SCHED_IDLE); else at --nice."
     ),
 ) -> None:
-    """Link stored reports into cases until stopped (what `serve` starts beside intake)."""
+    """Link stored reports into cases until stopped (what `serve` starts beside intake), and
+    send the alerts linking raises to the webhooks in `$SAFESTREAM_HOME/notify.yaml`."""
     from safestream.api.linker import run_linker_process
     from safestream.cases.engine import CaseEngine
+    from safestream.cases.outbox import OutboxSender
 
     settings = Settings.from_env()
     db = Database.from_settings(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
+        outbox = OutboxSender.for_settings(db, settings)
+    except SafeStreamError as exc:
+        raise _fail(exc) from exc
+    try:
         run_linker_process(
-            CaseEngine.for_settings(db, settings), niceness=nice, idle=idle, stop=stop
+            CaseEngine.for_settings(db, settings),
+            niceness=nice,
+            idle=idle,
+            stop=stop,
+            outbox=outbox,
         )
     except KeyboardInterrupt:
         pass
     finally:
+        outbox.close()
         db.dispose()
 
 
