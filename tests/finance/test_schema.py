@@ -103,3 +103,29 @@ def test_a_file_that_is_not_a_ledger_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text("hello")
     with pytest.raises(InvalidInput, match=r"parquet or \.csv"):
         _load(path)
+
+
+def test_the_checking_pass_keeps_the_relevant_rows_and_still_reports_bad_ones(
+    tmp_path: Path,
+) -> None:
+    rows = [
+        tx("1", 0),
+        tx("2", 0, payee_country="US", payee_id="shop"),
+        tx("3", 0, amount="abc"),
+        tx("4", 1, payee_country="US", payee_id="shop", merchant_category="vpn"),
+    ]
+    engine = DuckDBEngine()
+    report = engine.load(
+        write(tmp_path / "l.csv", rows), relevant="dest_risk > 0 OR merchant_category = 'vpn'"
+    )
+    assert [p.row for p in report.problems] == [3]
+    kept = engine.query("SELECT tx_id FROM ledger_relevant ORDER BY tx_id")["tx_id"].to_pylist()
+    assert kept == ["1", "4"]
+    every = engine.query("SELECT tx_id FROM ledger ORDER BY tx_id")["tx_id"].to_pylist()
+    assert every == ["1", "2", "4"]
+
+
+def test_an_unknown_currency_stops_the_run_when_relevant_rows_are_kept(tmp_path: Path) -> None:
+    path = write(tmp_path / "l.csv", [tx("1", 0, currency="XXX")])
+    with pytest.raises(InvalidInput, match="unknown currency XXX"):
+        DuckDBEngine().load(path, relevant="dest_risk > 0")

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from safestream.core.errors import InvalidInput
 from safestream.finance.engine import LedgerEngine
 from safestream.finance.graph import neighbour_share, personalised_pagerank
+from safestream.finance.indicators.flags import event_filter
 from safestream.finance.indicators.pipeline import features_sql
 from safestream.finance.scoring import ROLES, ScoringConfig, accounts_sql, reasons
 
@@ -48,11 +49,19 @@ def scoring_columns(config: ScoringConfig) -> list[str]:
     return list(dict.fromkeys([*KEY_COLUMNS, *config.features("payer"), *config.features("payee")]))
 
 
+def relevant_rows(config: ScoringConfig) -> str:
+    """The condition on ledger rows that the indicators read; pass it to `LedgerEngine.load`."""
+    return event_filter(config.params)
+
+
 def compute_features(
     engine: LedgerEngine, config: ScoringConfig, columns: Sequence[str] | None = None
 ) -> None:
     """Materialise the per-transaction indicator table `features`: every column, or `columns`."""
-    engine.materialise("features", features_sql(config.params, columns))
+    # When the load kept the relevant rows, read them instead of scanning the file again.
+    kept = engine.relevant == relevant_rows(config)
+    source = "ledger_relevant" if kept else "ledger"
+    engine.materialise("features", features_sql(config.params, columns, source))
 
 
 def _network_points(

@@ -40,11 +40,13 @@ def _report_load(report: LoadReport) -> None:
             typer.echo(f"  ... and {len(report.problems) - SHOWN_PROBLEMS} more", err=True)
 
 
-def _engine(name: str, threads: int | None, memory: str | None) -> LedgerEngine:
+def _engine(
+    name: str, threads: int | None, memory: str | None, spill: Path | None = None
+) -> LedgerEngine:
     from safestream.finance.engine import DuckDBEngine
 
     if name == "duckdb":
-        return DuckDBEngine(threads=threads, memory_limit=memory)
+        return DuckDBEngine(threads=threads, memory_limit=memory, spill_directory=spill)
     if name == "spark":
         from safestream.finance.spark_engine import SparkEngine
 
@@ -108,6 +110,9 @@ def score(
     engine: str = typer.Option("duckdb", "--engine", help="duckdb or spark."),
     threads: int | None = typer.Option(None, "--threads"),
     memory: str | None = typer.Option(None, "--memory", help="DuckDB memory limit, e.g. 12GB."),
+    spill: Path | None = typer.Option(
+        None, "--spill-dir", help="Where DuckDB writes what exceeds --memory (default ./.tmp)."
+    ),
     to_store: bool = typer.Option(
         False, "--to-store", help="Also file the alerts as reports linking accounts to cases."
     ),
@@ -116,15 +121,20 @@ def score(
     ),
 ) -> None:
     """Score a ledger and write one row per flagged payer and payee."""
-    from safestream.finance.alerts import alerts_table, score_accounts, write_alerts
+    from safestream.finance.alerts import (
+        alerts_table,
+        relevant_rows,
+        score_accounts,
+        write_alerts,
+    )
     from safestream.finance.currency import Rates
     from safestream.finance.scoring import load_scoring
 
     try:
         config = load_scoring(weights)
-        eng = _engine(engine, threads, memory)
+        eng = _engine(engine, threads, memory, spill)
         try:
-            _report_load(eng.load(ledger, Rates.load(rates)))
+            _report_load(eng.load(ledger, Rates.load(rates), relevant=relevant_rows(config)))
             scored = score_accounts(eng, config, _known(known), network=not no_network)
             table = alerts_table(scored)
             write_alerts(table, out)
@@ -166,7 +176,7 @@ def evaluate(
     ),
 ) -> None:
     """Print precision@k, PR-AUC, recall and transactions before the first flag vs the baseline."""
-    from safestream.finance.alerts import score_accounts
+    from safestream.finance.alerts import relevant_rows, score_accounts
     from safestream.finance.currency import Rates
     from safestream.finance.engine import DuckDBEngine
     from safestream.finance.evaluate import evaluate as run
@@ -178,7 +188,7 @@ def evaluate(
         truth = load_labels(labels)
         eng = DuckDBEngine()
         try:
-            _report_load(eng.load(ledger, Rates.load(rates)))
+            _report_load(eng.load(ledger, Rates.load(rates), relevant=relevant_rows(config)))
             scored = score_accounts(eng, config)
             typer.echo(format_report(run(eng, scored, truth)))
             if model:

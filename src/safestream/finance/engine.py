@@ -3,7 +3,9 @@
 Every query in the finance package is written once in DuckDB's dialect. `DuckDBEngine` runs it
 as written; `SparkEngine` (see `spark_engine`) transpiles it with SQLGlot. Both load a ledger the
 same way: the file becomes `raw_ledger`, the normalising query of `schema` types and checks it,
-and the good rows become the table `ledger`.
+and the good rows become the view `ledger`. Given a `relevant` condition, the checking pass also
+keeps the good rows it selects as the table `ledger_relevant`, so the indicators read those
+(about a sixth of a ledger) without scanning the file again.
 """
 
 from __future__ import annotations
@@ -69,6 +71,8 @@ class LedgerEngine(abc.ABC):
     """Loads a ledger into the table `ledger` and runs DuckDB-dialect queries over it."""
 
     name: str = "engine"
+    relevant: str | None = None
+    """The condition that selected the table `ledger_relevant` at the last load, if any."""
 
     @abc.abstractmethod
     def register(self, name: str, table: pa.Table) -> None:
@@ -99,8 +103,9 @@ class LedgerEngine(abc.ABC):
         path: Path,
         rates: Rates | None = None,
         countries: dict[str, Country] | None = None,
+        relevant: str | None = None,
     ) -> LoadReport:
-        """Validate and normalise the ledger at `path` into the table `ledger`."""
+        """Validate and normalise the ledger at `path` into `ledger` (and `ledger_relevant`)."""
         if not Path(path).exists():
             raise InvalidInput(f"{path}: no such ledger file")
         rates = rates or Rates.load()
@@ -112,9 +117,17 @@ class LedgerEngine(abc.ABC):
         # Views, not copies: the file is scanned once for the checks and once per use after,
         # which costs less than writing a second copy of a hundred million rows.
         self.view("ledger_checked", normalise_sql(columns))
+        unusable = "_problem IS NOT NULL OR amount_usd IS NULL"
+        checked = "ledger_checked"
+        self.relevant = None
+        if relevant is not None:
+            # One pass over the file both checks every row and keeps the relevant ones.
+            self.materialise(
+                "ledger_kept", f"SELECT * FROM ledger_checked WHERE {unusable} OR ({relevant})"
+            )
+            checked = "ledger_kept"
         found = self.query(
-            "SELECT _row, _problem, currency FROM ledger_checked "
-            "WHERE _problem IS NOT NULL OR amount_usd IS NULL"
+            f"SELECT _row, _problem, currency FROM {checked} WHERE {unusable}"
         ).to_pylist()
         unknown = sorted({str(r["currency"]) for r in found if r["_problem"] is None})
         if unknown:
@@ -130,6 +143,12 @@ class LedgerEngine(abc.ABC):
             skip = "ledger_bad_rows"
         clean = normalise_sql(columns, checked=False, skip_table=skip)
         self.view("ledger", f"SELECT {', '.join(LEDGER_COLUMNS)} FROM ({clean}) AS clean")
+        if relevant is not None:
+            self.view(
+                "ledger_relevant",
+                f"SELECT {', '.join(LEDGER_COLUMNS)} FROM ledger_kept WHERE NOT ({unusable})",
+            )
+            self.relevant = relevant
         rows_read = int(counts.column("n")[0].as_py())
         return LoadReport(rows_read, rows_read - len(problems), problems)
 
@@ -168,6 +187,7 @@ class DuckDBEngine(LedgerEngine):
         database: Path | None = None,
         threads: int | None = None,
         memory_limit: str | None = None,
+        spill_directory: Path | None = None,
     ) -> None:
         self.con = duckdb.connect(str(database) if database else ":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
@@ -175,6 +195,9 @@ class DuckDBEngine(LedgerEngine):
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
             self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        if spill_directory:
+            escaped = str(spill_directory).replace("'", "''")
+            self.con.execute(f"SET temp_directory = '{escaped}'")
         # Window queries over big ledgers need not keep the input order; dropping it saves memory.
         self.con.execute("SET preserve_insertion_order = false")
 

@@ -49,11 +49,14 @@ def _select(source: str, cols: list[str]) -> str:
     return f"SELECT {source}.*,\n  " + ",\n  ".join(cols) + f"\nFROM {source}"
 
 
-def features_sql(p: IndicatorParams, columns: Sequence[str] | None = None) -> str:
-    """The indicator query over the table `ledger` (DuckDB dialect): all columns, or `columns`.
+def features_sql(
+    p: IndicatorParams, columns: Sequence[str] | None = None, source: str = "ledger"
+) -> str:
+    """The indicator query (DuckDB dialect) over `source`: all columns, or `columns`.
 
-    Naming only the columns a caller reads lets the engine drop the windows nobody reads and
-    keeps the sorts and the resulting table narrow.
+    `source` is `ledger` or a table of its rows holding at least the relevant ones (those of
+    `flags.event_filter`), such as `ledger_relevant`. Naming only the columns a caller reads
+    lets the engine drop the windows nobody reads and keeps sorts and result narrow.
     """
     payer_cols = [
         *value.columns(p),
@@ -80,9 +83,9 @@ def features_sql(p: IndicatorParams, columns: Sequence[str] | None = None) -> st
     kept = ", ".join(columns if columns is not None else everything)
     return f"""
 WITH ev AS (
-  SELECT ledger.*,
+  SELECT {source}.*,
   {", ".join(flags.columns(p))}
-  FROM ledger
+  FROM {source}
   WHERE {flags.event_filter(p)}
 ),
 profile AS ({profile.query(p)}),
