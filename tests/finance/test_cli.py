@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.csv as pacsv
@@ -132,3 +134,19 @@ def test_evaluate_prints_the_figures_beside_the_baseline(
     assert result.exit_code == 0, result.output
     for text in ("P@50", "P@100", "P@500", "PR-AUC", "recall", "safestream", "baseline"):
         assert text in result.output
+
+
+def test_building_the_command_line_does_not_import_duckdb() -> None:
+    code = (
+        "import sys; import safestream.cli; "
+        "assert 'duckdb' not in sys.modules, 'duckdb imported at start-up'"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_finance_help_lists_the_commands() -> None:
+    result = runner.invoke(app, ["finance", "--help"])
+    assert result.exit_code == 0, result.output
+    for command in ("generate", "score", "evaluate"):
+        assert command in result.output
