@@ -32,7 +32,7 @@ import psutil
 import pyarrow as pa
 import sklearn
 
-from safestream.finance.alerts import alerts_table, score_accounts, write_alerts
+from safestream.finance.alerts import alerts_table, relevant_rows, score_accounts, write_alerts
 from safestream.finance.engine import DuckDBEngine
 from safestream.finance.evaluate import Metrics, evaluate, load_labels
 from safestream.finance.generator import generate, load_config
@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench_finance_", dir=args.workdir))
     load_at_start = os.getloadavg()
     print(
-        f"finance bench  payers={payers:,}  seed={args.seed}  threads={args.threads}  "
+        f"finance bench  {'ledger made earlier' if args.ledger else f'payers={payers:,}'}  "
+        f"seed={args.seed}  threads={args.threads}  "
         f"memory_limit={args.memory}  cores={os.cpu_count()}  "
         f"python={platform.python_version()}  duckdb={duckdb.__version__}  "
         f"pyarrow={pa.__version__}  scikit-learn={sklearn.__version__}"
@@ -140,11 +141,12 @@ def main(argv: list[str] | None = None) -> int:
         scoring = load_scoring()
         # In memory, spilling to the work folder past the limit: writing every intermediate
         # table to a database file costs more than it saves.
-        engine = DuckDBEngine(threads=args.threads, memory_limit=args.memory)
-        engine.con.execute(f"SET temp_directory = '{work / 'spill'}'")
+        engine = DuckDBEngine(
+            threads=args.threads, memory_limit=args.memory, spill_directory=work / "spill"
+        )
         with PeakMemory() as memory:
             with timed("load + validate", times):
-                report = engine.load(ledger)
+                report = engine.load(ledger, relevant=relevant_rows(scoring))
             with timed("indicators + score", times):
                 scored = score_accounts(engine, scoring)
                 write_alerts(alerts_table(scored), work / "alerts.parquet")
