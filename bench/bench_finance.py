@@ -15,6 +15,7 @@ unless --keep.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import platform
 import resource
@@ -108,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ledger", type=Path, default=None, help="score this ledger instead")
     parser.add_argument("--labels", type=Path, default=None, help="labels of --ledger")
     args = parser.parse_args(argv)
+    # The scoring stages log their times; show them under "indicators + score".
+    logging.basicConfig(format="    %(message)s")
+    logging.getLogger("safestream.finance.alerts").setLevel(logging.INFO)
     if (args.ledger is None) != (args.labels is None):
         parser.error("--ledger and --labels go together")
     payers = args.payers or (QUICK_PAYERS if args.quick else FULL_PAYERS)

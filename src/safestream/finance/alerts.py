@@ -7,7 +7,10 @@ role, account_id, score, rank (1 = most suspicious, per role), reasons, first_fl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +29,17 @@ from safestream.finance.scoring import ROLES, ScoringConfig, accounts_sql, reaso
 
 ALERT_COLUMNS = ("role", "account_id", "score", "rank", "reasons", "first_flag_tx_id")
 NETWORK_REASON = "linked by payments to flagged accounts (personalised PageRank share)"
+
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _stage(name: str) -> Iterator[None]:
+    """Log how long a scoring stage took, so a slow run shows where its time went."""
+    began = time.perf_counter()
+    yield
+    log.info("%s: %.1f s", name, time.perf_counter() - began)
 
 
 @dataclass
@@ -157,9 +171,12 @@ def score_accounts(
     """Score every account of the loaded ledger (needs `ledger`; builds `features`)."""
     known = known or set()
     # Only the columns scoring reads: at 100 million rows the full table would not fit in memory.
-    compute_features(engine, config, scoring_columns(config))
-    rule = {role: engine.query(accounts_sql(config, role)) for role in ROLES}
-    points = _network_points(engine, config, rule, known) if network else {}
+    with _stage("indicators"):
+        compute_features(engine, config, scoring_columns(config))
+    with _stage("account scores"):
+        rule = {role: engine.query(accounts_sql(config, role)) for role in ROLES}
+    with _stage("network"):
+        points = _network_points(engine, config, rule, known) if network else {}
     final: dict[str, np.ndarray] = {}
     share: dict[str, np.ndarray] = {}
     for role in ROLES:
