@@ -12,7 +12,7 @@ and decoder and released at the pace of its timestamps, as a live source deliver
   shared codec contexts, one decoder thread each), no deblocking, non-reference frames skipped
   and, once a probe of the first GOP shows no I/P-frame predicts from a B-frame, every B-frame
   skipped; after a mid-GOP tick decoding pauses until the next keyframe when that keyframe is
-  the next tick (learnt from the keyframe cadence, after the first three keyframes); scene-change
+  the next tick (learnt from the keyframe cadence, from the second keyframe on); scene-change
   thumbnails on every decoded frame, frames scaled to small grey in libswscale, fast PDQ with
   dihedral and border-trimmed variants, the bank index and matcher, alert router and the 10 s
   evidence ring buffer.

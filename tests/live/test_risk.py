@@ -49,6 +49,12 @@ def test_one_user_report_switches_to_full_sampling() -> None:
     assert names(book, "s") == ["user_report"]
 
 
+def test_rising_risk_keeps_a_baseline_that_decodes_every_reference_frame() -> None:
+    book = RiskBook(SamplingPolicy(skip_to_keyframe=False))
+    result = book.apply(StreamEvent("user_report", "s", reporter="viewer9"))
+    assert not result.policy.skip_to_keyframe
+
+
 def test_high_classifier_score_is_a_named_reason() -> None:
     book = RiskBook(LOW)
     result = book.apply(StreamEvent("classifier_score", "s", classifier="m", score=0.93))

@@ -112,7 +112,7 @@ def test_after_a_mid_gop_sample_decoding_skips_to_the_next_keyframe(
     full = make_watch(evidence=False, baseline=SamplingPolicy(skip_to_keyframe=False)).run(
         StreamSpec("b", str(clip))
     )
-    # Keyframes at 0, 2, 4 s teach the cadence; from the 5 s tick on, half of each GOP is skipped.
+    # Keyframes at 0 and 2 s teach the cadence; from the 3 s tick on, half of each GOP is skipped.
     assert skipping.frames_decoded < 0.8 * full.frames_decoded
 
 
@@ -143,13 +143,21 @@ def test_short_still_between_a_mid_gop_tick_and_the_next_keyframe_needs_full_dec
     assert alert.sample_reason == "scene"
 
 
-def test_keyframe_cadence_predicts_the_next_keyframe_once_two_intervals_agree() -> None:
+def test_keyframe_cadence_predicts_from_the_first_interval() -> None:
     cadence = KeyframeCadence()
     cadence.observe(0.0)
-    cadence.observe(2.0)
     assert cadence.next_keyframe() is None
-    cadence.observe(4.0)
-    assert cadence.next_keyframe() == 6.0
+    cadence.observe(2.0)
+    assert cadence.next_keyframe() == 4.0
+
+
+def test_keyframe_cadence_predicts_again_once_two_intervals_agree() -> None:
+    cadence = KeyframeCadence()
+    for t in (0.0, 2.0, 2.7):
+        cadence.observe(t)
+    assert cadence.next_keyframe() is None
+    cadence.observe(3.4)
+    assert cadence.next_keyframe() == pytest.approx(4.1)
 
 
 def test_keyframe_cadence_stops_predicting_after_an_irregular_keyframe() -> None:
@@ -161,9 +169,11 @@ def test_keyframe_cadence_stops_predicting_after_an_irregular_keyframe() -> None
 
 def test_keyframe_cadence_starts_afresh_when_timestamps_go_backwards() -> None:
     cadence = KeyframeCadence()
-    for t in (10.0, 12.0, 14.0, 1.0, 3.0):
+    for t in (10.0, 12.0, 14.0, 1.0):
         cadence.observe(t)
     assert cadence.next_keyframe() is None
+    cadence.observe(3.5)
+    assert cadence.next_keyframe() == 6.0
 
 
 def test_sampler_skips_only_when_the_next_keyframe_is_due_by_the_next_tick() -> None:

@@ -18,16 +18,20 @@ import av
 import numpy as np
 
 # Frames both decoders must produce (and agree on) before B-frames may be skipped.
-MIN_COMPARED = 20
+MIN_COMPARED = 12
 # Give up after this much stream time without a verdict (very long GOPs).
 MAX_PROBE_SECONDS = 10.0
 
 
 def luma_digest(frame: Any) -> int:
-    """CRC-32 of a frame's visible luma rows (the padding at the end of each line excluded)."""
+    """CRC-32 of every other luma sample of every other visible row (line padding excluded).
+
+    A frame decoded from a missing reference is wrong in whole 4x4 blocks or more, so a quarter
+    of the samples shows it, at a quarter of the cost of reading every pixel.
+    """
     plane = frame.planes[0]
     rows = np.frombuffer(plane, dtype=np.uint8).reshape(-1, plane.line_size)
-    return zlib.crc32(rows[: frame.height, : frame.width].tobytes())
+    return zlib.crc32(rows[: frame.height : 2, : frame.width : 2].tobytes())
 
 
 class FrameAgreement:

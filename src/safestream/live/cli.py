@@ -35,6 +35,7 @@ class MonitorOptions:
     classifier: Path | None
     fps: float
     keyframes: bool
+    decode_all: bool = False
 
 
 def build_monitor(options: MonitorOptions) -> Any:
@@ -65,7 +66,7 @@ def build_monitor(options: MonitorOptions) -> Any:
         sinks.append(StoreReportSink(store.db, store.settings))
     confirmations = dict(Confirmation.parse(text) for text in options.confirm)
     mode = SamplingMode.KEYFRAMES if options.keyframes else SamplingMode.FULL
-    baseline = SamplingPolicy(mode, options.fps)
+    baseline = SamplingPolicy(mode, options.fps, skip_to_keyframe=not options.decode_all)
     classifiers = [OnnxFrameClassifier(options.classifier)] if options.classifier else []
     return StreamMonitor(
         MatchService(matcher),
@@ -103,6 +104,12 @@ _STORE = typer.Option(False, "--store-reports", help="File each alert as a repor
 _CLASSIFIER = typer.Option(None, help="An ONNX frame classifier whose score feeds stream risk.")
 _FPS = typer.Option(1.0, help="Sampled frames per second of stream time.")
 _KEYFRAMES = typer.Option(False, "--keyframes", help="Low-risk baseline: decode keyframes only.")
+_DECODE_ALL = typer.Option(
+    False,
+    "--decode-all",
+    help="Full sampling decodes every reference frame instead of skipping from a mid-GOP "
+    "sample to the next keyframe (sees cuts there; about twice the decoding).",
+)
 
 
 def watch(
@@ -121,6 +128,7 @@ def watch(
     classifier: Path | None = _CLASSIFIER,
     fps: float = _FPS,
     keyframes: bool = _KEYFRAMES,
+    decode_all: bool = _DECODE_ALL,
     realtime: bool = typer.Option(False, help="Read files at their own pace, as if live."),
     open_timeout: float = typer.Option(10.0, help="Seconds to wait for a source to open."),
     read_timeout: float = typer.Option(5.0, help="Seconds of silence before a source stalls."),
@@ -132,7 +140,7 @@ def watch(
 
     options = MonitorOptions(
         bank or [], threshold, confirm or [], evidence, evidence_seconds, webhook,
-        store_reports, classifier, fps, keyframes,
+        store_reports, classifier, fps, keyframes, decode_all,
     )  # fmt: skip
     try:
         for url in urls:
@@ -183,6 +191,7 @@ def serve(
     classifier: Path | None = _CLASSIFIER,
     fps: float = _FPS,
     keyframes: bool = _KEYFRAMES,
+    decode_all: bool = _DECODE_ALL,
     http: str | None = typer.Option(
         None, help="Also serve the snapshot, event and preserve routes on HOST:PORT."
     ),
@@ -192,7 +201,7 @@ def serve(
 
     options = MonitorOptions(
         bank or [], threshold, confirm or [], evidence, evidence_seconds, webhook,
-        store_reports, classifier, fps, keyframes,
+        store_reports, classifier, fps, keyframes, decode_all,
     )  # fmt: skip
     try:
         subjects = LiveSubjects(prefix)

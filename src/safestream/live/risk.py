@@ -137,10 +137,11 @@ class RiskAssessment:
 
 def policy_for(score: int, baseline: SamplingPolicy) -> SamplingPolicy:
     """The sampling a score calls for; never less than the baseline."""
+    skip = baseline.skip_to_keyframe
     if score >= DOUBLE_RATE_AT:
-        return SamplingPolicy(SamplingMode.FULL, max(2.0, baseline.fps), True)
+        return SamplingPolicy(SamplingMode.FULL, max(2.0, baseline.fps), True, skip)
     if score >= FULL_AT:
-        return SamplingPolicy(SamplingMode.FULL, max(1.0, baseline.fps), True)
+        return SamplingPolicy(SamplingMode.FULL, max(1.0, baseline.fps), True, skip)
     return baseline
 
 

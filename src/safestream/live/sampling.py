@@ -122,8 +122,10 @@ def luma_thumbnail(frame: Any) -> np.ndarray[Any, np.dtype[np.int16]]:
 class KeyframeCadence:
     """Predicts when the next keyframe is due, from the intervals between the last keyframes.
 
-    A prediction is made only when the last two intervals agree within `tolerance` seconds, so
-    scene-cut keyframes or a changed GOP stop predictions until the cadence is steady again.
+    The first interval is taken as the cadence; after that a prediction is made only when the
+    last two intervals agree within `tolerance` seconds, so scene-cut keyframes or a changed GOP
+    stop predictions until the cadence is steady again. A wrong prediction costs one late
+    sample: decoding resumes at whichever keyframe comes.
     """
 
     def __init__(self, tolerance: float = 0.02) -> None:
@@ -143,10 +145,10 @@ class KeyframeCadence:
 
     def next_keyframe(self) -> float | None:
         """Stream time the next keyframe is due, or None while the cadence is unknown."""
-        if self._last is None or len(self._intervals) < 2:
+        if self._last is None or not self._intervals:
             return None
-        previous, latest = self._intervals
-        if abs(previous - latest) > self.tolerance:
+        latest = self._intervals[-1]
+        if abs(self._intervals[0] - latest) > self.tolerance:
             return None
         return self._last + latest
 
