@@ -89,8 +89,25 @@ def test_bridge_in_the_same_batch_merges_and_moves_every_report(database: Databa
     case = get_case(database, case_id)
     assert case.status is CaseStatus.OPEN and len(case.report_ids) == 4
     with database.session() as s:
-        statuses = sorted(s.scalars(select(CaseRow.status)))
-    assert statuses == [CaseStatus.MERGED.value, CaseStatus.OPEN.value]
+        statuses = list(s.scalars(select(CaseRow.status)))
+    assert statuses == [CaseStatus.OPEN.value]  # the case b opened in the batch is never written
+
+
+def test_case_opened_in_a_batch_joins_a_stored_case_it_meets_later(database: Database) -> None:
+    acme = org(database)
+    first = store(database, acme, report(reported_accounts=[account("acme", "u1")]))
+    _link(database)
+    fresh = store(database, acme, report(reported_accounts=[account("acme", "u5")]))
+    bridge = store(
+        database, acme, report(reported_accounts=[account("acme", "u5"), account("acme", "u1")])
+    )
+    _link(database)
+    case_id = _case_of(database, first)
+    assert _case_of(database, fresh) == _case_of(database, bridge) == case_id
+    entities = {e.value for e in get_case(database, case_id).entities}
+    assert {"acme:u1", "acme:u5"} <= entities
+    with database.session() as s:
+        assert list(s.scalars(select(CaseRow.id))) == [case_id]
 
 
 def test_cases_of_one_batch_are_each_triaged_on_their_own_reports(database: Database) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import timedelta
 
-from sqlalchemy import and_, distinct, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, distinct, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from safestream.core.cases import CaseStatus
@@ -125,13 +125,19 @@ def linkable_ip(value: str) -> bool:
     return not any(address in net for net in SHARED_BY_DESIGN if net.version == address.version)
 
 
-class BatchLinker:
-    """`open_or_join` for a whole batch of reports, in order, with a handful of statements.
+def _age(case_id: int) -> tuple[bool, int]:
+    """Sort key, oldest first: stored cases by id, then cases opened in this batch in order."""
+    return (case_id < 0, abs(case_id))
 
-    One query finds the open cases holding any identifier of the batch; each report then joins
-    (or opens, or merges) cases in memory, exactly as `open_or_join` would one by one, and the new
-    case entities, matches and report links are written together. Merges, which read and move
-    stored rows, write what is pending first.
+
+class BatchLinker:
+    """Links a whole batch of reports, in order, with a handful of statements.
+
+    One query finds the open cases holding any identifier of the batch. Each report then joins the
+    oldest of them, opens a case, or merges cases, in memory: cases opened in the batch get
+    provisional (negative) ids and are inserted together at the end, so a case opened and merged
+    within the batch is never written. Merging stored cases moves stored rows, so it writes the
+    pending rows of stored cases first. Entities, matches and report links are written in bulk.
     """
 
     def __init__(self, s: Session, items: Sequence[tuple[OpenOrJoinCase, ReportIn]]) -> None:
@@ -140,41 +146,45 @@ class BatchLinker:
         self.now = utcnow()
         self.holding: dict[tuple[str, str], set[int]] = defaultdict(set)
         self.merged_into: dict[int, int] = {}
+        self.opened: list[dict[str, object]] = []  # rows of cases opened here; id -(index + 1)
+        self.stored_id: dict[int, int] = {}  # provisional id -> id once inserted
         self.entity_rows: list[dict[str, object]] = []
         self.match_rows: list[dict[str, object]] = []
         self.report_cases: list[dict[str, object]] = []
         self.touched: set[int] = set()
         self.shared_ips: set[str] = set()
+        self.written: set[tuple[int, str, str]] = set()  # case entities in the store
 
     def run(self) -> list[int]:
         """Link every item; return the case of each, in order (after any merge in the batch)."""
         self._load_holders()
         self._find_shared_ips()
         cases = [self._link(effect, report) for effect, report in self.items]
-        self._write_pending()
-        if self.touched:
-            self.s.execute(
-                update(CaseRow),
-                [{"id": c, "updated_at": self.now} for c in sorted(self.touched)],
-            )
-        return [self._current(c) for c in cases]
+        self._insert_opened()
+        self._write_pending(final=True)
+        touched = sorted({self._final(c) for c in self.touched if self._final(c) > 0})
+        if touched:
+            self.s.execute(update(CaseRow), [{"id": c, "updated_at": self.now} for c in touched])
+        return [self._final(c) for c in cases]
 
     def _load_holders(self) -> None:
-        pairs = sorted(
-            {(e.kind.value, e.value) for effect, _ in self.items for e in effect.entities}
-        )
-        for start in range(0, len(pairs), 500):
-            chunk = pairs[start : start + 500]
+        pairs = {(e.kind.value, e.value) for effect, _ in self.items for e in effect.entities}
+        kinds = sorted({k for k, _ in pairs})
+        values = sorted({v for _, v in pairs})
+        for start in range(0, len(values), 1000):
             rows = self.s.execute(
                 select(CaseEntityRow.case_id, CaseEntityRow.kind, CaseEntityRow.value)
                 .join(CaseRow, CaseRow.id == CaseEntityRow.case_id)
                 .where(
                     CaseRow.status == CaseStatus.OPEN.value,
-                    tuple_(CaseEntityRow.kind, CaseEntityRow.value).in_(chunk),
+                    CaseEntityRow.kind.in_(kinds),
+                    CaseEntityRow.value.in_(values[start : start + 1000]),
                 )
             )
             for case_id, kind, value in rows:
-                self.holding[(kind, value)].add(case_id)
+                if (kind, value) in pairs:
+                    self.holding[(kind, value)].add(case_id)
+                    self.written.add((case_id, kind, value))
 
     def _find_shared_ips(self) -> None:
         """IPs of the batch that many unrelated users share: they are kept on cases but never
@@ -213,26 +223,37 @@ class BatchLinker:
             case_id = self.merged_into[case_id]
         return case_id
 
+    def _final(self, case_id: int) -> int:
+        """The case's id in the store (positive), or still provisional (negative) before
+        `_insert_opened`."""
+        current = self._current(case_id)
+        return self.stored_id.get(current, current)
+
     def _link(self, effect: OpenOrJoinCase, report: ReportIn) -> int:
         keys = [(e.kind.value, e.value) for e in effect.entities]
         joining = [k for k in keys if not (k[0] == EntityKind.IP.value and k[1] in self.shared_ips)]
-        found = sorted({self._current(c) for k in joining for c in self.holding.get(k, ())})
+        found = sorted(
+            {self._current(c) for k in joining for c in self.holding.get(k, ())}, key=_age
+        )
         if found:
-            case_id = found[0]
-            if len(found) > 1:
-                self._write_pending()
-                _merge(self.s, case_id, found[1:])
-                for other in found[1:]:
-                    self.merged_into[other] = case_id
-                    self.touched.discard(other)
+            case_id, others = found[0], found[1:]
+            stored_others = [c for c in others if c > 0]
+            if stored_others:
+                self._write_pending(final=False)
+                _merge(self.s, case_id, stored_others)
+            for other in others:
+                self.merged_into[other] = case_id
         else:
             kind, value = _subject(effect.entities, effect.report_id)
-            case = CaseRow(
-                subject_kind=kind, subject_value=value, created_at=self.now, updated_at=self.now
+            self.opened.append(
+                {
+                    "subject_kind": kind,
+                    "subject_value": value,
+                    "created_at": self.now,
+                    "updated_at": self.now,
+                }
             )
-            self.s.add(case)
-            self.s.flush()
-            case_id = case.id
+            case_id = -len(self.opened)
         for key in keys:
             holders = self.holding[key]
             if not any(self._current(c) == case_id for c in holders):
@@ -263,14 +284,51 @@ class BatchLinker:
         self.touched.add(case_id)
         return case_id
 
-    def _write_pending(self) -> None:
-        if self.entity_rows:
-            self.s.execute(insert(CaseEntityRow), self.entity_rows)
-        if self.match_rows:
-            self.s.execute(insert(CaseMatchRow), self.match_rows)
-        if self.report_cases:
-            self.s.execute(update(ReportRow), self.report_cases)
-        self.entity_rows, self.match_rows, self.report_cases = [], [], []
+    def _insert_opened(self) -> None:
+        """Insert the cases opened in this batch that were not merged away, in one statement."""
+        keep = [i for i in range(len(self.opened)) if -(i + 1) not in self.merged_into]
+        if not keep:
+            return
+        ids = self.s.scalars(
+            insert(CaseRow).returning(CaseRow.id, sort_by_parameter_order=True),
+            [self.opened[i] for i in keep],
+        ).all()
+        self.stored_id.update({-(i + 1): case_id for i, case_id in zip(keep, ids, strict=True)})
+
+    def _write_pending(self, *, final: bool) -> None:
+        """Write pending rows of stored cases (all of them when `final`), with merged and
+        provisional ids resolved; a merge may make two entity rows the same, so keep one."""
+        rows: dict[str, list[dict[str, object]]] = {"entity": [], "match": [], "report": []}
+        waiting: dict[str, list[dict[str, object]]] = {"entity": [], "match": [], "report": []}
+        pending = {
+            "entity": self.entity_rows,
+            "match": self.match_rows,
+            "report": self.report_cases,
+        }
+        for name, items in pending.items():
+            for row in items:
+                case_id = self._final(int(str(row["case_id"])))
+                if case_id < 0 and not final:
+                    waiting[name].append(row)
+                    continue
+                resolved = {**row, "case_id": case_id}
+                if name == "entity":
+                    key = (case_id, str(row["kind"]), str(row["value"]))
+                    if key in self.written:
+                        continue
+                    self.written.add(key)
+                rows[name].append(resolved)
+        self.entity_rows, self.match_rows, self.report_cases = (
+            waiting["entity"],
+            waiting["match"],
+            waiting["report"],
+        )
+        if rows["entity"]:
+            self.s.execute(insert(CaseEntityRow), rows["entity"])
+        if rows["match"]:
+            self.s.execute(insert(CaseMatchRow), rows["match"])
+        if rows["report"]:
+            self.s.execute(update(ReportRow), rows["report"])
 
 
 def apply_all(s: Session, effects: Sequence[Effect]) -> None:
