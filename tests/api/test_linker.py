@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from safestream.api.linker import pause_after_batch, run_linker_process
+from safestream.api.linker import MAX_REST_SECONDS, pause_after_batch, run_linker_process
 from safestream.store.base import utcnow
 from safestream.store.reports import ReportRepository
 from tests.api.conftest import Api
@@ -59,6 +59,10 @@ def test_linker_process_links_reports_an_intake_node_stored(api: Api) -> None:
 
 def test_linker_rests_while_intake_is_busy_so_it_takes_its_share_at_most() -> None:
     assert pause_after_batch(0.1, intake_active=True, busy_share=0.25) == pytest.approx(0.3)
+
+
+def test_linker_rests_at_most_a_second_so_it_notices_the_end_of_a_burst() -> None:
+    assert pause_after_batch(5.0, intake_active=True, busy_share=0.25) == MAX_REST_SECONDS == 1
 
 
 def test_linker_does_not_rest_while_intake_is_quiet() -> None:

@@ -31,6 +31,7 @@ IDLE_POLL_SECONDS = 2.0
 LINKER_NICENESS = 10
 # Share of the time the linker process may spend linking while intake is storing reports.
 BUSY_SHARE = 0.25
+MAX_REST_SECONDS = 1.0
 
 
 class BackgroundLinker:
@@ -97,16 +98,19 @@ def lower_priority(niceness: int, *, idle: bool) -> None:
         os.nice(niceness)
 
 
-def pause_after_batch(batch_seconds: float, intake_active: bool, busy_share: float) -> float:
+def pause_after_batch(batch_cpu_seconds: float, intake_active: bool, busy_share: float) -> float:
     """How long to rest after a batch: none while intake is quiet; while it is storing reports,
-    enough that linking takes at most `busy_share` of the time.
+    enough that linking takes at most `busy_share` of the time, and never more than `MAX_REST`
+    so the linker notices soon when the burst is over.
 
     Idle CPU priority covers the linker's own process only; its database work runs at normal
     priority and would compete with intake's, so during a burst the linker also slows itself.
+    The batch is measured in the linker's CPU time: its wall time mostly counts the waits for CPU
+    that idle priority imposes, and resting in proportion to those would stall it for minutes.
     """
     if not intake_active or busy_share >= 1:
         return 0.0
-    return batch_seconds * (1 / busy_share - 1)
+    return min(MAX_REST_SECONDS, batch_cpu_seconds * (1 / busy_share - 1))
 
 
 def run_linker_process(
@@ -128,7 +132,7 @@ def run_linker_process(
     stop = stop or threading.Event()
     reports = ReportRepository(engine.db)
     while not stop.is_set():
-        started, since = time.monotonic(), utcnow()
+        started, since = time.process_time(), utcnow()
         # One batch at a time, so a stop request waits for one batch at most.
         linked = link_pending(engine, BATCH)
         if outbox is not None:
@@ -137,7 +141,7 @@ def run_linker_process(
             stop.wait(poll_seconds)
             continue
         intake_active = reports.received_since(since)
-        stop.wait(pause_after_batch(time.monotonic() - started, intake_active, busy_share))
+        stop.wait(pause_after_batch(time.process_time() - started, intake_active, busy_share))
 
 
 class LinkerLag(Collector):
