@@ -69,7 +69,9 @@ def test_report_bridging_two_cases_merges_them_into_the_oldest(database: Databas
     assert _case_of(database, a) == _case_of(database, b) == _case_of(database, bridge) == first
     merged = get_case(database, second)
     assert merged.status is CaseStatus.MERGED and merged.merged_into == first
-    assert len(get_case(database, first).report_ids) == 3
+    kept = get_case(database, first)
+    assert len(kept.report_ids) == 3
+    assert sorted(e.value for e in kept.entities) == ["acme:u1", "pay-1"]
 
 
 def test_bridge_in_the_same_batch_merges_and_moves_every_report(database: Database) -> None:
