@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
+from safestream.cases import engine as engine_module
 from safestream.cases.engine import CaseEngine
 from safestream.cases.queues import list_cases
 from safestream.cases.review import get_case, mark_claimed_elsewhere
 from safestream.cases.sinks import MAX_ACCOUNTS_PER_LINKING_IP
 from safestream.core.cases import CaseStatus
+from safestream.core.events import Event
 from safestream.core.reports import ReportIn
 from safestream.store.database import Database
 from safestream.store.models.cases import CaseRow
@@ -237,3 +240,46 @@ def test_payment_flag_on_an_account_with_reports_raises_the_case_priority(
     assert flagged.case_id == after.id == before.id
     assert after.priority < before.priority
     assert "payment_flag_on_reported_account" in [f.rule for f in after.fired]
+
+
+def _failing_for(report_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make linking raise for one report, as a report the rules cannot handle would."""
+    real = engine_module.events_for
+
+    def events_for(rid: str, body: ReportIn) -> list[Event]:
+        if rid == report_id:
+            raise RuntimeError("this report cannot be linked")
+        return real(rid, body)
+
+    monkeypatch.setattr(engine_module, "events_for", events_for)
+
+
+def test_a_report_that_fails_to_link_does_not_hold_up_the_reports_behind_it(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    acme = org(database)
+    bad = store(database, acme, report(reported_accounts=[account("acme", "u0")]))
+    a = store(database, acme, report(reported_accounts=[account("acme", "u1", email="p@x.org")]))
+    b = store(database, acme, report(reported_accounts=[account("acme", "u2", email="p@x.org")]))
+    _failing_for(bad, monkeypatch)
+    monkeypatch.setattr(engine_module, "BATCH", 1)  # the failing report fills a whole batch
+    engine = CaseEngine.for_settings(database)
+    assert engine.process_pending() == 2
+    assert _case_of(database, a) == _case_of(database, b)
+    assert ReportRepository(database).get(bad).case_id is None
+    assert engine.held_back() == [bad]
+
+
+def test_a_held_back_report_is_linked_once_its_retry_comes_and_the_fault_is_gone(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    acme = org(database)
+    bad = store(database, acme, report(reported_accounts=[account("acme", "u0")]))
+    engine = CaseEngine.for_settings(database)
+    engine.retry_failed_seconds = 0.0
+    with monkeypatch.context() as patch:
+        _failing_for(bad, patch)
+        assert engine.process_pending() == 0
+    assert engine.process_pending() == 1
+    assert ReportRepository(database).get(bad).case_id is not None
+    assert engine.held_back() == []

@@ -8,8 +8,9 @@ lets one linker run at a time across server workers, which keeps one open case p
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import text, update
 from sqlalchemy.orm import Session
@@ -42,6 +43,9 @@ log = logging.getLogger(__name__)
 LINKER_LOCK = 0x5AFE_0003
 LIVE_DETECTOR = "live"
 BATCH = 200
+# A report that fails to link on its own is held back this long before the next try, so the
+# reports stored after it are linked meanwhile instead of waiting behind it.
+RETRY_FAILED_SECONDS = 300.0
 
 
 def _label(text_label: str) -> Classification:
@@ -86,6 +90,9 @@ class CaseEngine:
     db: Database
     triage_rules: TriageRules
     routing: RoutingTable
+    retry_failed_seconds: float = RETRY_FAILED_SECONDS
+    # Report id -> monotonic time before which it is not tried again.
+    _held_back: dict[str, float] = field(default_factory=dict, repr=False)
 
     @classmethod
     def for_settings(cls, db: Database, settings: Settings | None = None) -> CaseEngine:
@@ -157,22 +164,48 @@ class CaseEngine:
             try:
                 linked.update(self.process([rid]))
             except Exception:
-                log.exception("linking report %s failed; it stays pending", rid)
+                self._hold_back(rid)
         return linked
 
     def process_pending(self, limit: int = 10_000) -> int:
-        """Link every stored report not yet in a case (up to `limit`); return how many."""
+        """Link every stored report not yet in a case (up to `limit`); return how many.
+
+        A report that fails to link alone stays stored and pending, and is tried again after
+        `retry_failed_seconds`; the reports behind it are linked meanwhile."""
         repo = ReportRepository(self.db)
         done = 0
         while done < limit:
-            ids = repo.pending_ids(min(BATCH, limit - done))
+            held = len(self._held_back)
+            ids = repo.pending_ids(min(BATCH, limit - done), exclude=self.held_back())
             if not ids:
                 break
-            linked = self.process(ids)
-            if not linked:
-                break
+            if len(ids) == 1:
+                try:
+                    linked = self.process(ids)
+                except Exception:
+                    self._hold_back(ids[0])
+                    linked = {}
+            else:
+                linked = self.process(ids)
+            if not linked and len(self._held_back) == held:
+                break  # another linker took them: nothing left for this one
             done += len(linked)
         return done
+
+    def held_back(self) -> list[str]:
+        """Reports that failed to link and wait for their next try."""
+        now = time.monotonic()
+        for rid in [r for r, until in self._held_back.items() if until <= now]:
+            del self._held_back[rid]
+        return sorted(self._held_back)
+
+    def _hold_back(self, report_id: str) -> None:
+        log.exception(
+            "linking report %s failed; it stays stored and pending, next try in %.0f s",
+            report_id,
+            self.retry_failed_seconds,
+        )
+        self._held_back[report_id] = time.monotonic() + self.retry_failed_seconds
 
     def case_of(self, entity: Entity) -> int | None:
         """The open case holding an identifier, if any."""

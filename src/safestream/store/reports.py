@@ -269,17 +269,13 @@ class ReportRepository:
             row, org = found
             return _report(row, org, self._evidence_ids(s, row.id))
 
-    def pending_ids(self, limit: int = 500) -> list[str]:
-        """Reports stored but not yet linked to a case, oldest first."""
+    def pending_ids(self, limit: int = 500, exclude: Sequence[str] = ()) -> list[str]:
+        """Reports stored but not yet linked to a case, oldest first, except `exclude`."""
+        query = select(ReportRow.id).where(ReportRow.status == ReportStatus.RECEIVED.value)
+        if exclude:
+            query = query.where(ReportRow.id.not_in(list(exclude)))
         with self.db.session() as s:
-            return list(
-                s.scalars(
-                    select(ReportRow.id)
-                    .where(ReportRow.status == ReportStatus.RECEIVED.value)
-                    .order_by(ReportRow.received_at)
-                    .limit(limit)
-                )
-            )
+            return list(s.scalars(query.order_by(ReportRow.received_at).limit(limit)))
 
     def pending_summary(self) -> tuple[int, datetime | None]:
         """How many reports wait for linking, and when the oldest of them arrived."""
