@@ -57,6 +57,7 @@ from bench.live_media import (
     encode,
     frames_with_insertions,
     known_image,
+    wait_for_listener,
 )
 
 KNOWN = ("astronaut", "chelsea", "coffee", "rocket")
@@ -191,21 +192,6 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         pass
-
-
-def wait_for_listener(port: int, timeout: float = 10.0) -> None:
-    """Wait until a socket listens on `port` (without connecting to it)."""
-    wanted = f":{port:04X} "
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-            with open(table) as f:
-                for line in f.readlines()[1:]:
-                    fields = line.split()
-                    if (fields[1] + " ").endswith(wanted) and fields[3] == "0A":
-                        return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on port {port}")
 
 
 def free_port() -> int:

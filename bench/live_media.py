@@ -10,6 +10,7 @@ whole clip can be encoded at a low bitrate. Nothing here touches the network.
 from __future__ import annotations
 
 import importlib.util
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -188,3 +189,19 @@ def make_clip(
         path, frames, fps=fps, width=width, height=height, gop=gop, bframes=bframes,
         bitrate=bitrate,
     )  # fmt: skip
+
+
+def wait_for_listener(port: int, timeout: float = 10.0) -> None:
+    """Block until a socket is in LISTEN state on the port, without connecting to it
+    (a probe connection would be taken for the publisher by a listening RTMP source)."""
+    wanted = f":{port:04X} "
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table) as f:
+                for line in f.readlines()[1:]:
+                    fields = line.split()
+                    if (fields[1] + " ").endswith(wanted) and fields[3] == "0A":
+                        return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port}")

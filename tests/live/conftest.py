@@ -156,22 +156,6 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
     raise TimeoutError(f"nothing listens on {port}")
 
 
-def wait_for_listener(port: int, timeout: float = 10.0) -> None:
-    """Block until a socket is in LISTEN state on the port, without connecting to it
-    (a probe connection would be taken for the publisher by a listening RTMP source)."""
-    wanted = f":{port:04X} "
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-            with open(table) as f:
-                for line in f.readlines()[1:]:
-                    fields = line.split()
-                    if (fields[1] + " ").endswith(wanted) and fields[3] == "0A":
-                        return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on {port}")
-
-
 def png_bytes(name: str) -> bytes:
     """A known still as PNG bytes."""
     buf = io.BytesIO()

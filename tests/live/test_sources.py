@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from bench.live_media import wait_for_listener
 
 from safestream.core.errors import InvalidInput
 from safestream.live.monitor import StreamSpec
@@ -24,7 +25,6 @@ from .conftest import (
     free_port,
     live_options,
     stop,
-    wait_for_listener,
 )
 
 pytestmark = pytest.mark.timeout(90)
