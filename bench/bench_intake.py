@@ -418,6 +418,33 @@ def load_average() -> str:
     return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+def cpu_idle_share(seconds: float = 1.0) -> float:
+    """Share of all CPUs' time spent idle over the next `seconds` (from /proc/stat)."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        return fields[3] + fields[4], sum(fields)  # idle + iowait, total
+
+    idle0, total0 = sample()
+    time.sleep(seconds)
+    idle1, total1 = sample()
+    return (idle1 - idle0) / max(1, total1 - total0)
+
+
+def settle(admin: Engine, bound: float = 30.0) -> float:
+    """Start every measured run from the same state: PostgreSQL's dirty buffers written out
+    (CHECKPOINT), so no run pays for the previous run's writes, and the CPUs idle again (the
+    previous run's processes gone), waiting at most `bound` seconds. Returns the idle share."""
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("checkpoint"))
+    deadline = time.monotonic() + bound
+    idle = cpu_idle_share()
+    while idle < 0.85 and time.monotonic() < deadline:
+        idle = cpu_idle_share()
+    return idle
+
+
 def one_run(
     admin: Engine,
     server: str,
@@ -438,7 +465,8 @@ def one_run(
         proc = start_server(server_command(server, port, args.workers), port, args.workers, env)
         try:
             run_load(port, store.key, bodies[:200], 8, 10)  # warm-up: connections, caches
-            load = load_average()
+            idle = settle(admin)
+            load = f"{load_average()}; {idle:.0%} idle"
             before = server_cpu_seconds(proc)
             if open_rate is None:
                 mode = f"closed loop, {args.connections} connections"
@@ -521,8 +549,8 @@ def measure(admin: Engine, args: argparse.Namespace) -> Outcome:
 def table(outcome: Outcome) -> list[str]:
     """The result rows as markdown."""
     columns = (
-        "server", "load", "load avg before", "sent", "2xx", "other", "2xx/s", "p50 ms", "p99 ms",
-        "max ms", "server CPU ms/report", "unlinked at end",
+        "server", "load", "before the run: load avg; CPU idle", "sent", "2xx", "other", "2xx/s",
+        "p50 ms", "p99 ms", "max ms", "server CPU ms/report", "unlinked at end",
     )  # fmt: skip
     rows = ["| " + " | ".join(columns) + " |", "|---" * len(columns) + "|"]
     for run in outcome.runs:
