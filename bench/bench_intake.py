@@ -161,6 +161,31 @@ async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return status, await reader.readexactly(length)
 
 
+def _request_head(key: str) -> str:
+    return (
+        "POST /v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {key}\r\n"
+    )
+
+
+async def _post(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    head: str,
+    body: bytes,
+    since: float,
+    out: LoadResult,
+) -> None:
+    """Send one report, wait for its answer, and record the latency counted from `since`."""
+    writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    out.sent += 1
+    status, payload = await _read_answer(reader)
+    out.latencies.append(time.perf_counter() - since)
+    out.statuses[status] = out.statuses.get(status, 0) + 1
+    if 200 <= status < 300:
+        out.ok_ids.append(json.loads(payload)["id"])
+
+
 async def _connection(
     port: int,
     key: str,
@@ -170,22 +195,12 @@ async def _connection(
     out: LoadResult,
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    head = (
-        "POST /v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        f"Authorization: Bearer {key}\r\n"
-    )
+    head = _request_head(key)
     try:
         while next_index[0] < len(bodies) and time.perf_counter() < deadline:
             body = bodies[next_index[0]]
             next_index[0] += 1
-            start = time.perf_counter()
-            writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
-            out.sent += 1
-            status, payload = await _read_answer(reader)
-            out.latencies.append(time.perf_counter() - start)
-            out.statuses[status] = out.statuses.get(status, 0) + 1
-            if 200 <= status < 300:
-                out.ok_ids.append(json.loads(payload)["id"])
+            await _post(reader, writer, head, body, time.perf_counter(), out)
     except (ConnectionError, asyncio.IncompleteReadError, OSError):
         out.errors += 1
     finally:
@@ -222,23 +237,13 @@ async def _scheduled_connection(
     out: LoadResult,
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    head = (
-        "POST /v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        f"Authorization: Bearer {key}\r\n"
-    )
+    head = _request_head(key)
     try:
         while (job := await due.get())[0] >= 0:
             index, scheduled = job
-            body = bodies[index]
-            writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
-            out.sent += 1
-            status, payload = await _read_answer(reader)
-            # From the scheduled send time, so a slow answer also delays the requests behind it
-            # in the measurement (no coordinated omission).
-            out.latencies.append(time.perf_counter() - scheduled)
-            out.statuses[status] = out.statuses.get(status, 0) + 1
-            if 200 <= status < 300:
-                out.ok_ids.append(json.loads(payload)["id"])
+            # Timed from the scheduled send, so a slow answer also delays the requests behind
+            # it in the measurement (no coordinated omission).
+            await _post(reader, writer, head, bodies[index], scheduled, out)
     except (ConnectionError, asyncio.IncompleteReadError, OSError):
         out.errors += 1
     finally:
