@@ -205,6 +205,12 @@ def open_connection(kind: SourceKind, options: SourceOptions) -> Connection:
         )
     except (av.error.ExitError, av.error.TimeoutError) as exc:
         raise SourceStalled(f"{kind.target}: nothing within {options.open_timeout:g} s") from exc
+    except av.error.ProtocolNotFoundError as exc:
+        scheme = urlsplit(kind.target).scheme
+        raise SourceError(
+            f"{kind.target}: the FFmpeg inside PyAV has no {scheme!r} protocol "
+            "(PyAV's PyPI wheels are built without libsrt; see docs/live.md)"
+        ) from exc
     except (av.error.FFmpegError, OSError, ValueError) as exc:
         raise SourceError(f"{kind.target}: cannot open: {exc}") from exc
     return Connection(container, kind, options)
