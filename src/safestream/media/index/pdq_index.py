@@ -75,10 +75,12 @@ class _Rebuild:
     ) -> None:
         try:
             keep = ~dead
-            ids = np.concatenate([main.ids[keep].astype(np.int64), delta_ids])
-            codes = np.concatenate([main.codes[keep], delta_codes])
-            self.segment = MainSegment.build(*_last_of_each(ids, codes))
-        except BaseException as exc:  # a thread boundary: the owner re-raises it
+            self.segment = MainSegment.build(
+                *_merged(
+                    [main.ids[keep].astype(np.int64), delta_ids], [main.codes[keep], delta_codes]
+                )
+            )
+        except BaseException as exc:  # a thread boundary: `settle` logs it
             self.error = exc
 
     def done(self) -> bool:
@@ -179,19 +181,14 @@ class PdqIndex:
             return
         self._main, self._delta = rebuild.segment, DeltaSegment()
         changes = rebuild.changes
-        start = 0
         # Replay runs of the same op as one batch: one search of the new segment per run.
-        while start < len(changes):
-            end = start
-            while end < len(changes) and changes[end][0] == changes[start][0]:
-                end += 1
+        for start, end in _same_op_runs([op for op, _, _ in changes]):
             ids = np.concatenate([c[1] for c in changes[start:end]])
             if changes[start][0] == storage.OP_ADD:
                 codes = np.concatenate([c[2] for c in changes[start:end]])
                 self._put(*_last_of_each(ids, codes))
             else:
                 self._drop(np.unique(ids))
-            start = end
 
     def _put(self, ids: np.ndarray, codes: np.ndarray) -> None:
         self._main.kill(self._main.positions_of(ids))
@@ -222,7 +219,7 @@ class PdqIndex:
         if extra is not None:
             parts_ids.append(extra[0])
             parts_codes.append(extra[1])
-        ids, codes = _last_of_each(np.concatenate(parts_ids), np.concatenate(parts_codes))
+        ids, codes = _merged(parts_ids, parts_codes)
         self._main = MainSegment.empty()  # drop the old arrays before building the new ones
         self._delta.clear()
         self._main = MainSegment.build(ids, codes)
@@ -321,17 +318,12 @@ class PdqIndex:
             self._replaying = False
 
     def _replay_runs(self, ops: np.ndarray, ids: np.ndarray, codes: np.ndarray) -> None:
-        start = 0
         # Apply runs of the same op as one batch; order between runs is preserved.
-        while start < ops.shape[0]:
-            end = start
-            while end < ops.shape[0] and ops[end] == ops[start]:
-                end += 1
+        for start, end in _same_op_runs(ops.tolist()):
             if ops[start] == storage.OP_ADD:
                 self.add(ids[start:end], codes[start:end])
             else:
                 self.remove(ids[start:end])
-            start = end
 
     def _record(self, op: int, ids: np.ndarray, codes: np.ndarray) -> None:
         if self._journal is None:
@@ -399,6 +391,26 @@ def _check_radius(radius: int) -> int:
     if radius < 0:
         raise InvalidInput(f"radius must be >= 0, got {radius}")
     return min(int(radius), PDQ_BITS)
+
+
+def _same_op_runs(ops: list[int]) -> list[tuple[int, int]]:
+    """`(start, end)` of each run of equal consecutive ops, in order."""
+    runs = []
+    start = 0
+    while start < len(ops):
+        end = start
+        while end < len(ops) and ops[end] == ops[start]:
+            end += 1
+        runs.append((start, end))
+        start = end
+    return runs
+
+
+def _merged(
+    parts_ids: list[np.ndarray], parts_codes: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The parts joined in order, ids sorted and unique, each with its last code."""
+    return _last_of_each(np.concatenate(parts_ids), np.concatenate(parts_codes))
 
 
 def _last_of_each(ids: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
