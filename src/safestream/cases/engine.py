@@ -161,11 +161,18 @@ class CaseEngine:
             log.exception("linking a batch failed; retrying its reports one by one")
         linked: dict[str, int] = {}
         for rid in report_ids:
-            try:
-                linked.update(self.process([rid]))
-            except Exception:
-                self._hold_back(rid)
+            linked.update(self._process_or_hold_back([rid]))
         return linked
+
+    def _process_or_hold_back(self, report_ids: Sequence[str]) -> dict[str, int]:
+        """`process`, except that a single report that fails is held back instead of raising."""
+        if len(report_ids) != 1:
+            return self.process(report_ids)
+        try:
+            return self.process(report_ids)
+        except Exception:
+            self._hold_back(report_ids[0])
+            return {}
 
     def process_pending(self, limit: int = 10_000) -> int:
         """Link every stored report not yet in a case (up to `limit`); return how many.
@@ -179,14 +186,7 @@ class CaseEngine:
             ids = repo.pending_ids(min(BATCH, limit - done), exclude=self.held_back())
             if not ids:
                 break
-            if len(ids) == 1:
-                try:
-                    linked = self.process(ids)
-                except Exception:
-                    self._hold_back(ids[0])
-                    linked = {}
-            else:
-                linked = self.process(ids)
+            linked = self._process_or_hold_back(ids)
             if not linked and len(self._held_back) == held:
                 break  # another linker took them: nothing left for this one
             done += len(linked)
