@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from safestream.core.entities import Entity, EntityKind
+from safestream.core.errors import InvalidInput
 from safestream.core.reports import IncidentType
 from tests.reports.builders import PDQ_A, account, live, report
 
@@ -75,3 +76,9 @@ def test_incident_types_carry_the_exact_ncmec_wording() -> None:
         == "Online Enticement of Children for Sexual Acts"
     )
     assert len(IncidentType) == 8
+
+
+@pytest.mark.parametrize("value", ["dev\x00ice", "line\nbreak", "tab\there"])
+def test_an_identifier_with_a_control_character_is_refused(value: str) -> None:
+    with pytest.raises(InvalidInput, match="control character"):
+        Entity.of(EntityKind.DEVICE, value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from safestream.api.auth import current_org
 from safestream.api.intake_endpoint import IntakeRoute, ReportReceipt, receipt
@@ -13,7 +13,7 @@ from safestream.cases.engine import CaseEngine
 from safestream.cases.review import mark_claimed_elsewhere
 from safestream.core.entities import Entity, EntityKind
 from safestream.core.errors import InvalidInput, NotFound
-from safestream.core.reports import NCMEC_INCIDENT_LABELS
+from safestream.core.reports import NCMEC_INCIDENT_LABELS, refuse_control_characters
 from safestream.store.access import Organisation
 from safestream.store.reports import ReportRepository
 
@@ -106,7 +106,9 @@ class ClaimIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: EntityKind
-    value: Annotated[str, Field(min_length=1, max_length=512)]
+    value: Annotated[
+        str, Field(min_length=1, max_length=512), AfterValidator(refuse_control_characters)
+    ]
     reference: Annotated[str, Field(max_length=256)] = ""
 
 

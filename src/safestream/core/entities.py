@@ -24,6 +24,13 @@ class EntityKind(StrEnum):
 MAX_ENTITY_VALUE = 512
 
 
+def has_control_character(text: str) -> bool:
+    """Whether `text` holds a C0/C1 control character (NUL, line breaks, escapes, ...).
+
+    No identifier holds one, and PostgreSQL text refuses NUL outright."""
+    return any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text)
+
+
 def normalize_entity_value(kind: EntityKind, value: str) -> str:
     """Canonical text of an identifier, so two spellings of one thing link; raise `InvalidInput`."""
     text = value.strip()
@@ -31,6 +38,8 @@ def normalize_entity_value(kind: EntityKind, value: str) -> str:
         raise InvalidInput(f"{kind.value}: empty identifier")
     if len(text) > MAX_ENTITY_VALUE:
         raise InvalidInput(f"{kind.value}: identifier longer than {MAX_ENTITY_VALUE} characters")
+    if has_control_character(text):
+        raise InvalidInput(f"{kind.value}: identifier contains a control character: {value!r}")
     if kind is EntityKind.EMAIL:
         if text.count("@") != 1 or text.startswith("@") or text.endswith("@"):
             raise InvalidInput(f"email: not an address: {value!r}")

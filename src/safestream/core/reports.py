@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from safestream.core.entities import Entity, EntityKind
+from safestream.core.entities import Entity, EntityKind, has_control_character
 from safestream.core.signals import SignalType, normalize_hash
 
 
@@ -70,6 +70,13 @@ def _ip(value: str) -> str:
         raise ValueError("not an IPv4 or IPv6 address") from exc
 
 
+def refuse_control_characters(value: str) -> str:
+    """Pydantic validator for identifier text: refuse NUL, line breaks and other controls."""
+    if has_control_character(value):
+        raise ValueError("contains a control character")
+    return value
+
+
 def _email(value: str) -> str:
     text = value.strip()
     local, at, domain = text.partition("@")
@@ -86,10 +93,16 @@ def _country(value: str) -> str:
 
 
 IpText = Annotated[str, Field(max_length=64), AfterValidator(_ip)]
-EmailText = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+EmailText = Annotated[
+    str, Field(max_length=254), AfterValidator(refuse_control_characters), AfterValidator(_email)
+]
 CountryCode = Annotated[str, Field(max_length=2), AfterValidator(_country)]
 # Identifiers: surrounding spaces dropped, so a blank one is refused instead of linking on "".
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=256),
+    AfterValidator(refuse_control_characters),
+]
 LongText = Annotated[str, Field(max_length=20_000)]
 
 
@@ -144,7 +157,15 @@ class Payment(_Part):
     """A payment or tip seen on a live stream."""
 
     payer_account: Annotated[str, Field(max_length=256)] | None = None
-    payment_account: Annotated[str, Field(max_length=256)] | None = None
+    # Optional: blank means none given (skipped), unlike the required identifiers.
+    payment_account: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, max_length=256),
+            AfterValidator(refuse_control_characters),
+        ]
+        | None
+    ) = None
     amount: float = Field(ge=0, le=1e12)
     currency: Annotated[str, Field(min_length=3, max_length=3)]
     at: datetime | None = None
