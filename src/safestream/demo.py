@@ -27,7 +27,7 @@ from rich.table import Table
 from safestream.core.banks import Match
 from safestream.core.config import Settings
 from safestream.media.bank_index import BankIndex
-from safestream.media.cli.bank import entries_from_media
+from safestream.media.file_hashes import entries_from_media
 from safestream.media.matching import Matcher
 from safestream.media.synthetic import sample_photo
 from safestream.store import Database

@@ -11,7 +11,7 @@ from PIL import Image, ImageOps
 
 from safestream.core.errors import BankNotFound
 from safestream.media.bank_index import BankIndex
-from safestream.media.cli.bank import entries_from_media
+from safestream.media.file_hashes import entries_from_media
 from safestream.media.hashing import hash_image
 from safestream.media.matching import Matcher
 from safestream.media.synthetic import write_clip

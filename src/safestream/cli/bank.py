@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import typer
 
-from safestream.core.errors import SafeStreamError
-from safestream.exchange.hashlists import FORMATS, ListFormat, read_hash_list, write_hash_list
-from safestream.media.batch import iter_files, run_batch
-from safestream.media.cli.common import (
+from safestream.cli.common import (
     EXIT_OK,
     EXIT_SOME_FAILED,
     EXIT_USAGE,
@@ -21,53 +17,11 @@ from safestream.media.cli.common import (
     fail,
     open_store,
 )
-from safestream.store.banks import NewEntry
+from safestream.core.errors import SafeStreamError
+from safestream.exchange.hashlists import FORMATS, ListFormat, read_hash_list, write_hash_list
+from safestream.media.batch import iter_files, run_batch
 
 bank_app = typer.Typer(help="Hash banks: named lists of known hashes.", no_args_is_help=True)
-
-
-@dataclass(frozen=True)
-class MediaEntries:
-    """The entries one media file contributes to a bank."""
-
-    kind: str
-    entries: list[NewEntry]
-    skipped_low_quality: int
-
-
-def entries_from_media(
-    path: Path, *, exact: bool, label: str, source: str, note: str
-) -> MediaEntries:
-    """Hash a file into bank entries: its PDQ (per second for video) and its MD5."""
-    from safestream.core.signals import PDQ_MIN_QUALITY
-    from safestream.media.hashing import HashMode, file_digests, hash_image, hash_video, media_kind
-
-    mode: HashMode = "exact" if exact else "fast"
-    kind = media_kind(path)
-    md5, sha256 = file_digests(path)
-
-    def entry(
-        signal_type: str, value: str, quality: int | None = None, t: float | None = None
-    ) -> NewEntry:
-        return NewEntry(signal_type, value, label, source, note, quality, sha256, t)
-
-    entries = [entry("md5", md5)]
-    low = 0
-    if kind == "image":
-        h = hash_image(path, mode=mode)
-        if h.quality >= PDQ_MIN_QUALITY:
-            entries.append(entry("pdq", h.pdq, h.quality))
-        else:
-            low += 1
-    else:
-        seen: set[str] = set()
-        for frame in hash_video(path, mode=mode):
-            if frame.quality < PDQ_MIN_QUALITY:
-                low += 1
-            elif frame.pdq not in seen:
-                seen.add(frame.pdq)
-                entries.append(entry("pdq", frame.pdq, frame.quality, frame.t))
-    return MediaEntries(kind, entries, low)
 
 
 @bank_app.command("create")
@@ -120,6 +74,8 @@ def add(
         classify_label(label)
     except SafeStreamError as exc:
         raise typer.Exit(fail(exc)) from exc
+    from safestream.media.file_hashes import entries_from_media
+
     work = partial(entries_from_media, exact=exact, label=label, source=source, note=note)
     failed = 0
     for outcome in run_batch(work, list(iter_files(paths)), label="adding"):
@@ -213,4 +169,3 @@ def delete(name: str, yes: bool = typer.Option(False, "--yes", help="Confirm."))
     except SafeStreamError as exc:
         raise typer.Exit(fail(exc)) from exc
     emit({"bank": name, "deleted_entries": count})
-

@@ -13,8 +13,8 @@ from typing import Any
 
 import typer
 
+from safestream.cli.common import EXIT_OK, EXIT_SOME_FAILED, emit, error_line, fail
 from safestream.core.errors import InvalidInput, SafeStreamError
-from safestream.media.cli.common import EXIT_OK, EXIT_SOME_FAILED, emit, error_line, fail
 
 live_app = typer.Typer(help="Watch live streams across workers (NATS JetStream).")
 
@@ -40,6 +40,7 @@ class MonitorOptions:
 
 def build_monitor(options: MonitorOptions) -> Any:
     """Open the store and bank index and assemble a `StreamMonitor` with its sinks."""
+    from safestream.cli.common import open_store
     from safestream.live.alerts import AlertRouter, AlertSink, Confirmation, JsonLinesSink
     from safestream.live.classifiers import OnnxFrameClassifier
     from safestream.live.evidence import EvidenceStore
@@ -48,7 +49,6 @@ def build_monitor(options: MonitorOptions) -> Any:
     from safestream.live.sampling import SamplingMode, SamplingPolicy
     from safestream.live.sinks import StoreReportSink, WebhookSink
     from safestream.media.bank_index import BankIndex
-    from safestream.media.cli.common import open_store
     from safestream.media.matching import Matcher
 
     store = open_store()

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from safestream.core.banks import Match
-from safestream.core.errors import SafeStreamError
-from safestream.core.signals import SignalType, normalize_hash
-from safestream.media.batch import iter_files, run_batch
-from safestream.media.cli.common import (
+from safestream.cli.common import (
     EXIT_OK,
     EXIT_SOME_FAILED,
     Store,
@@ -22,27 +17,11 @@ from safestream.media.cli.common import (
     fail,
     open_store,
 )
-from safestream.media.hashing import file_digests
-
-
-@dataclass(frozen=True)
-class HashedMedia:
-    """What a worker process sends back: the hashes of one file, ready to match."""
-
-    kind: str
-    image: Any = None  # ImageHash
-    frames: Any = None  # list[FrameHash]
-
-
-def hash_for_matching(path: Path, *, exact: bool) -> HashedMedia:
-    """Hash one file with every variant the matcher looks up (runs in a worker process)."""
-    from safestream.media.hashing import HashMode, hash_image, hash_video, media_kind
-
-    mode: HashMode = "exact" if exact else "fast"
-    kind = media_kind(path)
-    if kind == "image":
-        return HashedMedia(kind, image=hash_image(path, mode=mode, dihedral=True))
-    return HashedMedia(kind, frames=list(hash_video(path, mode=mode, dihedral=True)))
+from safestream.core.banks import Match
+from safestream.core.errors import SafeStreamError
+from safestream.core.signals import SignalType, normalize_hash
+from safestream.media.batch import iter_files, run_batch
+from safestream.media.exact_hashes import file_digests
 
 
 def match_line(path: str, kind: str, m: Match) -> dict[str, Any]:
@@ -112,6 +91,7 @@ def match(
 ) -> None:
     """Match media or hashes against the banks; one JSON line per match."""
     from safestream.media.bank_index import BankIndex
+    from safestream.media.file_hashes import hash_for_matching
     from safestream.media.matching import FrameVariants, Matcher
 
     if not paths and not pdq:
@@ -141,7 +121,7 @@ def match(
             error_line(outcome.path, outcome.error or "failed")
             continue
         path = str(outcome.path)
-        if hashed.kind == "image":
+        if hashed.image is not None:
             merged = matcher.match_image_hash(hashed.image)
             for m in merged:
                 emit(match_line(path, "image", m))

@@ -1,0 +1,5 @@
+"""`python -m safestream.cli`: what `serve` uses to start its `link` process."""
+
+from safestream.cli import app
+
+app()
