@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pycountry
 import pytest
 
 from safestream.core.errors import InvalidInput
@@ -48,10 +49,30 @@ def test_missing_required_column_is_a_clear_error(tmp_path: Path) -> None:
         _load(path)
 
 
-def test_unknown_currency_is_a_clear_error(tmp_path: Path) -> None:
+def test_rows_in_an_unknown_currency_are_skipped_and_reported_by_number(tmp_path: Path) -> None:
     path = write(tmp_path / "l.csv", [tx("1", 0), tx("2", 0, currency="XYZ")])
-    with pytest.raises(InvalidInput, match="unknown currency XYZ"):
-        _load(path)
+    engine, report = _load(path)
+    assert [(p.row, p.problem.split(":")[0]) for p in report.problems] == [
+        (2, "unknown currency XYZ")
+    ]
+    assert engine.query("SELECT tx_id FROM ledger")["tx_id"].to_pylist() == ["1"]
+
+
+def test_norwegian_krone_is_converted_by_the_shipped_table(tmp_path: Path) -> None:
+    path = write(tmp_path / "l.csv", [tx("1", 0, amount="100", currency="NOK", payer_country="NO")])
+    engine, report = _load(path)
+    assert report.problems == []
+    usd = engine.query("SELECT amount_usd FROM ledger")["amount_usd"].to_pylist()[0]
+    assert 5 < usd < 20
+
+
+def test_the_shipped_rates_cover_every_iso_4217_currency_in_circulation() -> None:
+    funds_metals_and_tests = {
+        "BOV", "CHE", "CHW", "CLF", "COU", "MXV", "USN", "UYI", "UYW", "XAD", "XAG", "XAU",
+        "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX",
+    }  # fmt: skip
+    circulating = sorted({c.alpha_3 for c in pycountry.currencies} - funds_metals_and_tests)
+    assert Rates.load().unknown(circulating) == []
 
 
 def test_optional_columns_may_be_absent(tmp_path: Path) -> None:
@@ -125,7 +146,10 @@ def test_the_checking_pass_keeps_the_relevant_rows_and_still_reports_bad_ones(
     assert every == ["1", "2", "4"]
 
 
-def test_an_unknown_currency_stops_the_run_when_relevant_rows_are_kept(tmp_path: Path) -> None:
-    path = write(tmp_path / "l.csv", [tx("1", 0, currency="XXX")])
-    with pytest.raises(InvalidInput, match="unknown currency XXX"):
-        DuckDBEngine().load(path, relevant="dest_risk > 0")
+def test_an_unknown_currency_skips_rows_when_relevant_rows_are_kept(tmp_path: Path) -> None:
+    path = write(tmp_path / "l.csv", [tx("1", 0, currency="XXX"), tx("2", 0)])
+    engine = DuckDBEngine()
+    report = engine.load(path, relevant="dest_risk > 0")
+    assert [p.row for p in report.problems] == [1]
+    kept = engine.query("SELECT tx_id FROM ledger_relevant")["tx_id"].to_pylist()
+    assert kept == ["2"]

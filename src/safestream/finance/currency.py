@@ -1,4 +1,9 @@
-"""Exchange rates to US dollars: a default table ships with SafeStream and can be replaced."""
+"""Exchange rates to US dollars: a default table ships with SafeStream and can be replaced.
+
+The shipped table covers every ISO 4217 currency in circulation; each row names its source (ECB
+reference rate of the table's date, an official peg, or an approximate market rate) and the
+first line its date. `scripts/build_rates.py` rebuilds it.
+"""
 
 from __future__ import annotations
 
@@ -43,11 +48,13 @@ class Rates:
             except OSError as exc:
                 raise InvalidInput(f"cannot read rates file {path}: {exc}") from exc
             source = str(path)
-        reader = csv.DictReader(text.splitlines())
+        # Lines starting with '#' carry the table's date and sources.
+        lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+        reader = csv.DictReader(lines)
         if reader.fieldnames is None or not {"currency", "usd_per_unit"} <= set(reader.fieldnames):
             raise InvalidInput(f"{source}: needs the columns currency,usd_per_unit")
         rates: dict[str, float] = {}
-        for line, row in enumerate(reader, start=2):
+        for line, row in enumerate(reader, start=len(text.splitlines()) - len(lines) + 2):
             try:
                 value = float(row["usd_per_unit"])
             except (TypeError, ValueError):

@@ -129,12 +129,16 @@ class LedgerEngine(abc.ABC):
         found = self.query(
             f"SELECT _row, _problem, currency FROM {checked} WHERE {unusable}"
         ).to_pylist()
-        unknown = sorted({str(r["currency"]) for r in found if r["_problem"] is None})
-        if unknown:
-            raise InvalidInput(
-                f"unknown currency {', '.join(unknown)}: add it to the rates table (--rates)"
+        # A currency the rates table lacks skips its rows (reported by number), not the run.
+        problems = sorted(
+            RowProblem(
+                int(r["_row"]),
+                str(r["_problem"])
+                if r["_problem"] is not None
+                else f"unknown currency {r['currency']}: not in the rates table (--rates)",
             )
-        problems = sorted(RowProblem(int(r["_row"]), str(r["_problem"])) for r in found)
+            for r in found
+        )
         counts = self.query("SELECT COUNT(*) AS n FROM raw_ledger")
         # The checks ran once; later scans skip the known bad rows instead of re-checking.
         skip = None

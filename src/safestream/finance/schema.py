@@ -2,8 +2,8 @@
 
 Required columns: tx_id, ts (UTC), payer_id, payer_country, payee_id, payee_country, amount,
 currency, channel. Optional: memo, merchant_category, payer_age. Extra columns are ignored.
-A row that breaks the schema is reported with its 1-based data row number and skipped; a missing
-required column or a currency absent from the rates table stops the run with a clear error.
+A row that breaks the schema, or whose currency the rates table lacks, is reported with its
+1-based data row number and skipped; a missing required column stops the run with a clear error.
 
 The normalising query is written once (DuckDB dialect) and runs on every engine. It reads the
 view `raw_ledger` (the file's columns plus `_row`) and the reference tables `ref_country` and
