@@ -118,16 +118,12 @@ def bank_media(banks: BankRepository, media: DemoMedia) -> None:
     if "known-demo" not in existing:
         banks.create("known-demo", source="SafeStream demo (benign stand-ins)")
         for path in sorted(media.known.iterdir()):
-            entries = entries_from_media(
-                path, exact=True, label="unclassified", source="demo", note=path.name
-            )
+            entries = entries_from_media(path, label="unclassified", source="demo", note=path.name)
             banks.add_entries("known-demo", entries.entries)
     if "testcards" not in existing:
         banks.create("testcards", negative=True, source="SafeStream demo")
         for path in sorted(media.testcards.iterdir()):
-            entries = entries_from_media(
-                path, exact=True, label="benign", source="demo", note=path.name
-            )
+            entries = entries_from_media(path, label="benign", source="demo", note=path.name)
             banks.add_entries("testcards", entries.entries)
 
 

@@ -99,3 +99,54 @@ def test_two_homes_never_mix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     run("bank", "create", "only-in-a")
     monkeypatch.setenv("SAFESTREAM_HOME", str(tmp_path / "b"))
     assert run("bank", "list")[1] == []
+
+
+def _photo_file(tmp_path: Path, name: str = "coffee", fmt: str = "JPEG") -> Path:
+    from PIL import Image
+
+    from tests.media.hash_samples import photo
+
+    path = tmp_path / f"{name}.{fmt.lower()}"
+    big = Image.fromarray(photo(name)).resize((1920, 1080))
+    big.save(path, format=fmt)
+    return path
+
+
+def _exported(name: str) -> list[dict[str, object]]:
+    result = CliRunner().invoke(app, ["bank", "export", name, "--format", "json"])
+    entries: list[dict[str, object]] = json.loads(result.stdout)["entries"]
+    return entries
+
+
+def test_bank_add_stores_the_reference_hash_not_the_fast_one(home: Path, tmp_path: Path) -> None:
+    from safestream.media.hashing import hash_image
+
+    path = _photo_file(tmp_path)
+    run("bank", "create", "known")
+    assert run("bank", "add", "known", str(path))[0] == 0
+    pdq = [e["hash"] for e in _exported("known") if e["signal_type"] == "pdq"]
+    assert pdq == [hash_image(path, mode="exact").pdq]
+
+
+def test_bank_add_stores_the_pytx_hash_of_a_gif_too(home: Path, tmp_path: Path) -> None:
+    from threatexchange.signal_type.pdq import pdq_hasher
+
+    path = _photo_file(tmp_path, fmt="GIF")
+    run("bank", "create", "known")
+    run("bank", "add", "known", str(path))
+    pdq = {e["hash"] for e in _exported("known") if e["signal_type"] == "pdq"}
+    assert pdq_hasher.pdq_from_file(path)[0] in pdq and len(pdq) == 2
+
+
+def test_bank_add_reports_a_label_conflict_and_keeps_the_stored_label(
+    home: Path, tmp_path: Path
+) -> None:
+    path = _photo_file(tmp_path)
+    run("bank", "create", "known")
+    run("bank", "add", "known", str(path), "--label", "A1")
+    _, lines, err = run("bank", "add", "known", str(path), "--label", "A2")
+    conflicts = lines[0]["label_conflicts"]
+    assert isinstance(conflicts, list) and len(conflicts) == 2  # the md5 and the pdq entry
+    assert {c["stored_label"] for c in conflicts} == {"A1"}
+    assert "already labelled A1" in err
+    assert {e["label"] for e in _exported("known")} == {"A1"}

@@ -177,7 +177,7 @@ def test_video_matches_carry_times_and_overlap_percentages(
         height=360,
     )
     banks.create("videos")
-    media = entries_from_media(known, exact=True, label="A2", source="test", note="")
+    media = entries_from_media(known, label="A2", source="test", note="")
     banks.add_entries("videos", media.entries)
     result = matcher_for(banks, tmp_path).match_video(known)
     assert result.matches and all(m.t is not None for m in result.matches)

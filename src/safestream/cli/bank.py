@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 
@@ -63,9 +64,15 @@ def add(
     label: str = typer.Option("unclassified", help="A1, A2, B1, B2, unclassified or benign."),
     source: str = typer.Option("", help="Who supplied the media."),
     note: str = typer.Option("", help="Free text kept with each entry."),
-    exact: bool = typer.Option(False, "--exact", help="Hash exactly as Meta's reference does."),
+    exact: bool = typer.Option(
+        True, "--exact", hidden=True, help="Kept for old scripts: banks always hold exact hashes."
+    ),
 ) -> None:
-    """Hash media and add the hashes to a bank."""
+    """Hash media (reference hashes, as pytx/HMA/vpdq compute them) and add them to a bank.
+
+    A hash the bank already holds keeps its entry and label; a different --label for it is
+    reported in `label_conflicts` and on stderr.
+    """
     try:
         store = open_store()
         store.banks.get(name)
@@ -74,9 +81,9 @@ def add(
         classify_label(label)
     except SafeStreamError as exc:
         raise typer.Exit(fail(exc)) from exc
-    from safestream.media.file_hashes import entries_from_media
+    from safestream.media.file_hashes import entries_from_media, label_conflicts
 
-    work = partial(entries_from_media, exact=exact, label=label, source=source, note=note)
+    work = partial(entries_from_media, label=label, source=source, note=note)
     failed = 0
     for outcome in run_batch(work, list(iter_files(paths)), label="adding"):
         if outcome.value is None:
@@ -84,6 +91,13 @@ def add(
             error_line(outcome.path, outcome.error or "failed")
             continue
         ids = store.banks.add_entries(name, outcome.value.entries)
+        conflicts = label_conflicts(store.banks, name, outcome.value.entries, ids)
+        for c in conflicts:
+            error_line(
+                outcome.path,
+                f"entry {c.entry_id} ({c.signal_type} {c.value[:16]}...) is already labelled "
+                f"{c.stored_label}; kept it, not {c.asked_label}",
+            )
         emit(
             {
                 "path": str(outcome.path),
@@ -91,6 +105,7 @@ def add(
                 "bank": name,
                 "entry_ids": ids,
                 "skipped_low_quality": outcome.value.skipped_low_quality,
+                "label_conflicts": [asdict(c) for c in conflicts],
             }
         )
     raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)

@@ -1,5 +1,12 @@
 """Hash one media file into what a bank stores or what the matcher looks up.
 
+Bank entries are always reference hashes (exact mode: what pdqhash, vpdq, pytx and HMA compute),
+never the fast scanning approximation: a bank is shared with partners, and a hash nobody else
+computes matches their copies of the file a few bits worse than it should. For an image Pillow
+decodes to something other than RGB (palette GIFs and PNGs, CMYK, LAB, ...), pytx and HMA hash
+the decoded array without converting it, so that hash is stored too (note `pytx-array`); either
+one then matches a copy hashed by either tool.
+
 Both run inside worker processes of the batch runner, so they take a path and return
 picklable values.
 """
@@ -9,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from safestream.core.signals import PDQ_MIN_QUALITY
+from safestream.core.banks import classify_label
+from safestream.core.signals import PDQ_MIN_QUALITY, SignalType
 from safestream.media.hashing import (
     FrameHash,
     HashMode,
@@ -19,48 +27,9 @@ from safestream.media.hashing import (
     hash_video,
     media_kind,
 )
-from safestream.store.banks import NewEntry
+from safestream.store.banks import BankRepository, NewEntry
 
-
-@dataclass(frozen=True)
-class MediaEntries:
-    """The entries one media file contributes to a bank."""
-
-    kind: str
-    entries: list[NewEntry]
-    skipped_low_quality: int
-
-
-def entries_from_media(
-    path: Path, *, exact: bool, label: str, source: str, note: str
-) -> MediaEntries:
-    """Hash a file into bank entries: its PDQ (per second for video) and its MD5."""
-    mode: HashMode = "exact" if exact else "fast"
-    kind = media_kind(path)
-    md5, sha256 = file_digests(path)
-
-    def entry(
-        signal_type: str, value: str, quality: int | None = None, t: float | None = None
-    ) -> NewEntry:
-        return NewEntry(signal_type, value, label, source, note, quality, sha256, t)
-
-    entries = [entry("md5", md5)]
-    low = 0
-    if kind == "image":
-        h = hash_image(path, mode=mode)
-        if h.quality >= PDQ_MIN_QUALITY:
-            entries.append(entry("pdq", h.pdq, h.quality))
-        else:
-            low += 1
-    else:
-        seen: set[str] = set()
-        for frame in hash_video(path, mode=mode):
-            if frame.quality < PDQ_MIN_QUALITY:
-                low += 1
-            elif frame.pdq not in seen:
-                seen.add(frame.pdq)
-                entries.append(entry("pdq", frame.pdq, frame.quality, frame.t))
-    return MediaEntries(kind, entries, low)
+PYTX_ARRAY_NOTE = "pytx-array"
 
 
 @dataclass(frozen=True)
@@ -79,3 +48,74 @@ def hash_for_matching(path: Path, *, exact: bool) -> HashedMedia:
     if kind == "image":
         return HashedMedia(kind, image=hash_image(path, mode=mode, dihedral=True))
     return HashedMedia(kind, frames=list(hash_video(path, mode=mode, dihedral=True)))
+
+
+@dataclass(frozen=True)
+class MediaEntries:
+    """The entries one media file contributes to a bank."""
+
+    kind: str
+    entries: list[NewEntry]
+    skipped_low_quality: int
+
+
+@dataclass(frozen=True)
+class LabelConflict:
+    """An entry the bank already held under another label; the stored label was kept."""
+
+    entry_id: int
+    signal_type: str
+    value: str
+    stored_label: str
+    asked_label: str
+
+
+def entries_from_media(path: Path, *, label: str, source: str, note: str) -> MediaEntries:
+    """Hash a file into bank entries: its reference PDQ (per second for video) and its MD5."""
+    kind = media_kind(path)
+    md5, sha256 = file_digests(path)
+
+    def entry(
+        value: str, quality: int | None = None, t: float | None = None, extra_note: str = ""
+    ) -> NewEntry:
+        text = "; ".join(part for part in (note, extra_note) if part)
+        return NewEntry(SignalType.PDQ.value, value, label, source, text, quality, sha256, t)
+
+    entries = [NewEntry(SignalType.MD5.value, md5, label, source, note, None, sha256)]
+    low = 0
+    if kind == "image":
+        h = hash_image(path, mode="exact")
+        if h.quality >= PDQ_MIN_QUALITY:
+            entries.append(entry(h.pdq, h.quality))
+        else:
+            low += 1
+        if h.pdq_pytx is not None and h.pdq_pytx_quality >= PDQ_MIN_QUALITY:
+            entries.append(entry(h.pdq_pytx, h.pdq_pytx_quality, extra_note=PYTX_ARRAY_NOTE))
+    else:
+        seen: set[str] = set()
+        for frame in hash_video(path, mode="exact"):
+            if frame.quality < PDQ_MIN_QUALITY:
+                low += 1
+            elif frame.pdq not in seen:
+                seen.add(frame.pdq)
+                entries.append(entry(frame.pdq, frame.quality, frame.t))
+    return MediaEntries(kind, entries, low)
+
+
+def label_conflicts(
+    banks: BankRepository, bank_name: str, entries: list[NewEntry], ids: list[int]
+) -> list[LabelConflict]:
+    """Entries that were already in the bank (so kept their label) under a different label."""
+    conflicts: list[LabelConflict] = []
+    seen: set[int] = set()
+    for new, entry_id in zip(entries, ids, strict=True):
+        asked = classify_label(new.label).value
+        if entry_id in seen:
+            continue
+        seen.add(entry_id)
+        for stored, bank in banks.find_exact(new.signal_type, new.value):
+            if bank.name == bank_name and stored.id == entry_id and stored.label.value != asked:
+                conflicts.append(
+                    LabelConflict(entry_id, new.signal_type, new.value, stored.label.value, asked)
+                )
+    return conflicts

@@ -26,12 +26,19 @@ from safestream.media.borders import find_content_box
 from safestream.media.exact_hashes import digests_of_bytes, file_digests
 from safestream.media.imaging import (
     DEFAULT_IMAGE_LIMITS,
+    PYTX_DIFFERENT_MODES,
     ImageLimits,
     check_byte_size,
     decode_luma,
-    decode_rgb,
+    decode_rgb_and_pytx,
 )
-from safestream.media.pdq import FloatImage, luma_from_rgb_float64, pdq_from_scaled_luma
+from safestream.media.pdq import (
+    FloatImage,
+    PdqResult,
+    luma_from_rgb_float64,
+    pdq_from_luma,
+    pdq_from_scaled_luma,
+)
 from safestream.media.sniffing import MediaKind, media_kind
 from safestream.media.video import DEFAULT_VIDEO_LIMITS, VideoLimits, sample_frames
 
@@ -63,6 +70,9 @@ class ImageHash:
     height: int
     pdq_trimmed: str | None = None
     dihedral: dict[str, str] | None = None
+    # The hash pytx and HMA compute, when the image is not RGB and it differs (see imaging).
+    pdq_pytx: str | None = None
+    pdq_pytx_quality: int = 0
 
 
 @dataclass(frozen=True)
@@ -88,13 +98,20 @@ def hash_image(
     data = _read_limited(source, limits) if isinstance(source, Path) else source
     check_byte_size(len(data), limits)
     md5, sha256 = digests_of_bytes(data)
+    pytx: PdqResult | None = None
     if mode == "exact":
-        rgb = decode_rgb(data, limits)
+        rgb, pytx_array = decode_rgb_and_pytx(data, limits)
         luma = luma_from_rgb_float64(rgb)
         height, width = rgb.shape[:2]
+        if pytx_array is not None:
+            pytx = pdq_from_luma(luma_from_rgb_float64(pytx_array))
     elif mode == "fast":
         decoded = decode_luma(data, limits)
         luma, width, height = decoded.luma, decoded.width, decoded.height
+        if decoded.mode in PYTX_DIFFERENT_MODES:
+            pytx_array = decode_rgb_and_pytx(data, limits)[1]
+            if pytx_array is not None:
+                pytx = pdq_from_luma(luma_from_rgb_float64(pytx_array))
     else:
         raise ValueError(f"unknown hash mode {mode!r}")
     result = pdq_from_scaled_luma(luma, width, height, dihedral=dihedral)
@@ -107,6 +124,8 @@ def hash_image(
         height=height,
         pdq_trimmed=_trimmed_hash(luma, width, height),
         dihedral=result.dihedral,
+        pdq_pytx=pytx.hex if pytx is not None and pytx.hex != result.hex else None,
+        pdq_pytx_quality=pytx.quality if pytx is not None else 0,
     )
 
 

@@ -35,6 +35,9 @@ from safestream.media.pdq import ByteImage, FloatImage, luma_from_grey
 
 SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF"})
 FAST_MIN_SHORT_SIDE = 512
+# Modes whose raw array (what pytx hashes) is not the RGB colours; the others (RGB, RGBA, RGBX,
+# L, LA, I;16) give pytx the same luma as the RGB conversion.
+PYTX_DIFFERENT_MODES = frozenset({"P", "CMYK", "YCbCr", "LAB", "HSV", "1"})
 
 T = TypeVar("T")
 
@@ -57,6 +60,7 @@ class DecodedLuma:
     luma: FloatImage
     width: int
     height: int
+    mode: str = "L"  # Pillow's mode of the stored image, before conversion to grey
 
 
 def check_byte_size(size: int, limits: ImageLimits) -> None:
@@ -95,9 +99,30 @@ def open_image(data: bytes, limits: ImageLimits = DEFAULT_IMAGE_LIMITS) -> Image
 
 def decode_rgb(data: bytes, limits: ImageLimits = DEFAULT_IMAGE_LIMITS) -> ByteImage:
     """Fully decode the first frame to an RGB array, exactly as the reference path does."""
+    return decode_rgb_and_pytx(data, limits)[0]
+
+
+def decode_rgb_and_pytx(
+    data: bytes, limits: ImageLimits = DEFAULT_IMAGE_LIMITS
+) -> tuple[ByteImage, ByteImage | None]:
+    """The RGB array, and the array pytx/HMA hash when it differs from RGB (else None).
+
+    pytx hashes `np.asarray(image)` as Pillow decodes it (only LA and I;16 go through RGB), so
+    for palette, CMYK, YCbCr, LAB, HSV and bilevel images it hashes other numbers than the
+    colours: palette indices, ink amounts, ... Hash lists made with pytx or HMA hold those.
+    """
     image = open_image(data, limits)
-    rgb = _decode(lambda: image.convert("RGB"))
-    return np.asarray(rgb, dtype=np.uint8)
+    _decode(image.load)
+    rgb = np.asarray(_decode(lambda: image.convert("RGB")), dtype=np.uint8)
+    if image.mode not in PYTX_DIFFERENT_MODES:
+        return rgb, None
+    raw = np.asarray(image)
+    if raw.dtype == np.bool_:
+        raw = raw.astype(np.uint8)  # pdqhash reads a bilevel array's bytes: 0 and 1
+    if raw.ndim == 2:
+        raw = np.repeat(raw[:, :, np.newaxis], 3, axis=2)
+    pytx = np.ascontiguousarray(raw[:, :, :3], dtype=np.uint8)
+    return rgb, (None if np.array_equal(pytx, rgb) else pytx)
 
 
 def decode_luma(
@@ -108,6 +133,7 @@ def decode_luma(
     """Decode luma only, reduced so the short side stays at least `min_short_side` px."""
     image = open_image(data, limits)
     width, height = image.size
+    stored_mode = image.mode
     target = _reduced_size(width, height, min_short_side)
     if image.format in ("JPEG", "MPO") and target != (width, height):
         # DCT-domain scaling: libjpeg skips most of the work; 'L' keeps only the Y channel.
@@ -117,7 +143,7 @@ def decode_luma(
     if factor >= 2:
         grey = _decode(lambda: grey.reduce(factor))
     array = np.asarray(grey, dtype=np.uint8)
-    return DecodedLuma(luma_from_grey(array, 0.0, 1.0), width, height)
+    return DecodedLuma(luma_from_grey(array, 0.0, 1.0), width, height, stored_mode)
 
 
 def _reduced_size(width: int, height: int, min_short_side: int) -> tuple[int, int]:

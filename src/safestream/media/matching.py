@@ -4,7 +4,8 @@ Rules, in the order they apply to one image or video frame:
 
 1. A hash with quality under 50 matches nothing (vPDQ's rule: flat frames carry no signal).
 2. Every variant of the frame is looked up: the pixels as stored (`original`), the content inside
-   a uniform border (`trimmed`), and the dihedral transforms (`rotate90`, `flipx`, ...).
+   a uniform border (`trimmed`), the dihedral transforms (`rotate90`, `flipx`, ...), and for a
+   palette, CMYK or LAB image the hash pytx and HMA compute from its raw array (`pytx`).
 3. An entry matches when its distance is within its bank's threshold (or the caller's override).
 4. If any variant matches a negative bank (an allowlist of test cards, logos, ...), the frame
    raises no match at all.
@@ -45,6 +46,8 @@ class FrameVariants:
             hashes.update({k: v for k, v in h.dihedral.items() if k != "original"})
         if h.pdq_trimmed and h.pdq_trimmed != h.pdq:
             hashes["trimmed"] = h.pdq_trimmed
+        if isinstance(h, ImageHash) and h.pdq_pytx:
+            hashes["pytx"] = h.pdq_pytx  # what pytx/HMA hash for a palette or CMYK image
         return cls(hashes, h.quality, h.t if isinstance(h, FrameHash) else None)
 
 
@@ -247,4 +250,3 @@ class Matcher:
                 )
             )
         return out
-
