@@ -1,0 +1,245 @@
+"""CyberTipline submissions in the store: drafts, NCMEC's ids as they arrive, preservation holds.
+
+Every step a submission takes is written in its own short transaction, so a crash between two
+calls to NCMEC loses nothing: the report id is stored the moment `/submit` answers, each file id
+the moment `/upload` answers, and a rerun continues from there instead of opening a second report.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from safestream.core.errors import Conflict, NotFound
+from safestream.reports.cybertip import CybertipDraft
+from safestream.reports.cybertip_schema import require_valid
+from safestream.reports.ncmec_client import NcmecEnvironment
+from safestream.store import audit
+from safestream.store.base import utcnow
+from safestream.store.database import Database
+from safestream.store.models.access import MediaViewRow
+from safestream.store.models.cybertip import CybertipFileRow, CybertipSubmissionRow
+from safestream.store.models.reports import EvidenceHoldRow, EvidenceRow, ReportRow
+from safestream.store.times import aware
+
+# The REPORT Act (2024) asks providers to preserve what a CyberTip references for one year.
+PRESERVATION = timedelta(days=365)
+PRESERVATION_RULE = "cybertip-preservation"
+
+
+class SubmissionState(StrEnum):
+    """Where a submission is: draft -> opened -> finished, or retracted / failed."""
+
+    DRAFT = "draft"
+    OPENED = "opened"
+    FINISHED = "finished"
+    RETRACTED = "retracted"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A CyberTipline submission as the console and the CLI show it."""
+
+    id: int
+    case_id: int
+    environment: NcmecEnvironment
+    subject: str | None
+    state: SubmissionState
+    ncmec_report_id: int | None
+    attempts: int
+    last_error: str
+    report_ids: tuple[str, ...]
+    notes: tuple[str, ...]
+    files: int
+    files_uploaded: int
+    created_at: datetime
+    finished_at: datetime | None
+
+
+def _submission(row: CybertipSubmissionRow, files: list[CybertipFileRow]) -> Submission:
+    return Submission(
+        id=row.id,
+        case_id=row.case_id,
+        environment=NcmecEnvironment(row.environment),
+        subject=row.subject,
+        state=SubmissionState(row.state),
+        ncmec_report_id=row.ncmec_report_id,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        report_ids=tuple(json.loads(row.report_ids)),
+        notes=tuple(json.loads(row.notes)),
+        files=len(files),
+        files_uploaded=sum(1 for f in files if f.file_id),
+        created_at=aware(row.created_at),
+        finished_at=aware(row.finished_at) if row.finished_at else None,
+    )
+
+
+class SubmissionStore:
+    """Reads and writes of CyberTipline submissions, one short transaction each."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add_drafts(
+        self,
+        case_id: int,
+        environment: NcmecEnvironment,
+        drafts: list[CybertipDraft],
+        *,
+        actor: str,
+    ) -> list[int]:
+        """Store validated drafts of a case; refuse while earlier ones are still in flight."""
+        for draft in drafts:
+            require_valid(draft.xml)
+        with self.db.session() as s:
+            busy = s.scalar(
+                select(func.count()).where(
+                    CybertipSubmissionRow.case_id == case_id,
+                    CybertipSubmissionRow.environment == environment.value,
+                    CybertipSubmissionRow.state.in_(["draft", "opened"]),
+                )
+            )
+            if busy:
+                raise Conflict(f"case {case_id} has {busy} CyberTipline submissions in flight")
+            ids = []
+            for draft in drafts:
+                row = CybertipSubmissionRow(
+                    case_id=case_id,
+                    environment=environment.value,
+                    subject=draft.subject,
+                    state=SubmissionState.DRAFT.value,
+                    xml=draft.xml,
+                    report_ids=json.dumps(list(draft.report_ids)),
+                    notes=json.dumps(list(draft.notes)),
+                    attempts=0,
+                    last_error="",
+                    created_by=actor,
+                )
+                s.add(row)
+                s.flush()
+                s.add_all(
+                    CybertipFileRow(submission_id=row.id, evidence_id=e, details_sent=False)
+                    for e in draft.evidence_ids
+                )
+                ids.append(row.id)
+            audit.append(
+                s, actor=actor, action="cybertip.prepare", subject=f"case:{case_id}",
+                details={"submissions": ids, "environment": environment.value},
+            )  # fmt: skip
+            return ids
+
+    def get(self, submission_id: int) -> Submission:
+        """One submission, or raise `NotFound`."""
+        with self.db.session() as s:
+            row = s.get(CybertipSubmissionRow, submission_id)
+            if row is None:
+                raise NotFound(f"no CyberTipline submission {submission_id}")
+            return _submission(row, self._files(s, submission_id))
+
+    def row(self, submission_id: int) -> tuple[CybertipSubmissionRow, list[CybertipFileRow]]:
+        """The raw rows of a submission, detached, for the worker."""
+        with self.db.session() as s:
+            row = s.get(CybertipSubmissionRow, submission_id)
+            if row is None:
+                raise NotFound(f"no CyberTipline submission {submission_id}")
+            files = self._files(s, submission_id)
+            s.expunge_all()
+            return row, files
+
+    def of_case(self, case_id: int | None = None) -> list[Submission]:
+        """Submissions of one case (or all), newest first."""
+        with self.db.session() as s:
+            query = select(CybertipSubmissionRow).order_by(CybertipSubmissionRow.id.desc())
+            if case_id is not None:
+                query = query.where(CybertipSubmissionRow.case_id == case_id)
+            rows = s.scalars(query.limit(500)).all()
+            return [_submission(r, self._files(s, r.id)) for r in rows]
+
+    def set(self, submission_id: int, **values: object) -> None:
+        """Update columns of a submission now, in their own transaction."""
+        with self.db.session() as s:
+            s.execute(
+                update(CybertipSubmissionRow)
+                .where(CybertipSubmissionRow.id == submission_id)
+                .values(updated_at=utcnow(), **values)
+            )
+
+    def set_file(self, file_row_id: int, **values: object) -> None:
+        """Record a file's NCMEC id or that its details were sent."""
+        with self.db.session() as s:
+            s.execute(
+                update(CybertipFileRow).where(CybertipFileRow.id == file_row_id).values(**values)
+            )
+
+    def evidence(self, evidence_id: str) -> tuple[EvidenceRow, bool, ReportRow]:
+        """An evidence row, whether anyone at the provider viewed it, and its report."""
+        with self.db.session() as s:
+            row = s.get(EvidenceRow, evidence_id)
+            if row is None:
+                raise NotFound(f"no evidence {evidence_id}")
+            viewed = bool(
+                s.scalar(select(func.count()).where(MediaViewRow.evidence_id == evidence_id))
+            )
+            report = s.get(ReportRow, row.report_id)
+            if report is None:
+                raise NotFound(f"evidence {evidence_id} has no report")
+            s.expunge_all()
+            return row, viewed, report
+
+    def finish(self, submission_id: int, ncmec_report_id: int, *, actor: str) -> datetime:
+        """Mark a submission finished and hold everything it references for a year."""
+        now = utcnow()
+        until = now + PRESERVATION
+        with self.db.session() as s:
+            row = s.get(CybertipSubmissionRow, submission_id)
+            if row is None:
+                raise NotFound(f"no CyberTipline submission {submission_id}")
+            row.state = SubmissionState.FINISHED.value
+            row.finished_at = now
+            row.updated_at = now
+            row.last_error = ""
+            report_ids = json.loads(row.report_ids)
+            reason = f"CyberTipline report {ncmec_report_id} ({row.environment}) submitted"
+            for report in s.scalars(select(ReportRow).where(ReportRow.id.in_(report_ids))):
+                s.add(
+                    EvidenceHoldRow(
+                        case_id=row.case_id,
+                        report_id=report.id,
+                        stream_id=_stream_of(report.body),
+                        reason=reason,
+                        rule=PRESERVATION_RULE,
+                        hold_until=until,
+                    )
+                )
+            for ev in s.scalars(select(EvidenceRow).where(EvidenceRow.report_id.in_(report_ids))):
+                if aware(ev.hold_until) < until:
+                    ev.hold_until = until
+            audit.append(
+                s, actor=actor, action="cybertip.finish", subject=f"case:{row.case_id}",
+                details={"submission": submission_id, "ncmec_report_id": ncmec_report_id,
+                         "environment": row.environment, "preserved_until": until.isoformat()},
+            )  # fmt: skip
+        return until
+
+    @staticmethod
+    def _files(s: Session, submission_id: int) -> list[CybertipFileRow]:
+        return list(
+            s.scalars(
+                select(CybertipFileRow)
+                .where(CybertipFileRow.submission_id == submission_id)
+                .order_by(CybertipFileRow.id)
+            )
+        )
+
+
+def _stream_of(body_json: str) -> str | None:
+    stream = json.loads(body_json).get("live_stream") or {}
+    stream_id = stream.get("stream_id")
+    return str(stream_id)[:256] if stream_id else None
