@@ -20,10 +20,10 @@ from safestream.cases.wellbeing import (
 )
 from safestream.core.config import Settings
 from safestream.core.errors import InvalidInput, PermissionDenied
-from safestream.reports.evidence import EvidenceVault
 from safestream.reports.intake import IntakeService
 from safestream.store import audit
 from safestream.store.database import Database
+from safestream.store.vault import EvidenceVault
 from tests.reports.builders import account, match, org, report, user
 
 DATA = base64.b64encode(b"benign generated frame").decode()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import stat
 import time
 from collections.abc import Callable
@@ -14,9 +13,8 @@ from pathlib import Path
 import av
 import pytest
 
-from safestream.core.config import Settings
 from safestream.core.errors import InvalidInput
-from safestream.live.evidence import EVIDENCE_KEY_ENV, EvidenceStore, load_evidence_key
+from safestream.live.evidence import EvidenceStore
 from safestream.live.monitor import StreamSpec
 
 from .conftest import KEY, Watch, live_options
@@ -109,29 +107,6 @@ def test_panic_request_for_an_unwatched_stream_is_refused(
     make_watch: Callable[..., Watch],
 ) -> None:
     assert not make_watch().monitor.preserve_stream_evidence("nobody", "report:r-1")
-
-
-def test_key_file_is_created_owner_only_and_reused(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path / "home", database_url="sqlite://")
-    first = load_evidence_key(settings, environ={})
-    assert load_evidence_key(settings, environ={}) == first
-    assert stat.S_IMODE((settings.home / "evidence.key").stat().st_mode) == 0o600
-
-
-def test_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path, database_url="sqlite://")
-    key_file = tmp_path / "evidence.key"
-    key_file.write_text("00" * 32)
-    os.chmod(key_file, 0o644)
-    with pytest.raises(InvalidInput, match="chmod 600"):
-        load_evidence_key(settings, environ={})
-
-
-def test_key_from_environment_must_be_32_bytes(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path, database_url="sqlite://")
-    assert load_evidence_key(settings, {EVIDENCE_KEY_ENV: "ab" * 32}) == bytes([0xAB] * 32)
-    with pytest.raises(InvalidInput, match="32 bytes"):
-        load_evidence_key(settings, {EVIDENCE_KEY_ENV: "abcd"})
 
 
 def test_ring_keeps_whole_gops_covering_its_window_and_starts_at_a_keyframe() -> None:

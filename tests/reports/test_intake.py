@@ -13,11 +13,11 @@ from sqlalchemy import select
 from safestream.core.config import Settings
 from safestream.core.errors import Conflict, InvalidInput, StoreError
 from safestream.core.reports import MediaFile
-from safestream.reports.evidence import EvidenceVault
 from safestream.reports.intake import IntakeService, submit_report
 from safestream.store.database import Database
 from safestream.store.models.reports import EvidenceRow, ReportEntityRow
 from safestream.store.reports import ReportRepository
+from safestream.store.vault import EvidenceVault
 from tests.reports.builders import account, live, match, org, report
 
 MEDIA = b"\x89PNG benign stand-in bytes for a test"
@@ -112,7 +112,7 @@ def test_workers_starting_together_share_one_evidence_key(tmp_path: Path) -> Non
     )
     row = sealed[0]
     assert {v.read(row).data for v in vaults} == {MEDIA}
-    assert [p.name for p in (tmp_path / "home").rglob(".key*")] == [".key"]
+    assert [p.name for p in (tmp_path / "home").rglob("*key*")] == ["evidence.keys"]
 
 
 def test_altered_evidence_file_fails_authentication(database: Database, tmp_path: Path) -> None:

@@ -33,9 +33,9 @@ from safestream.cases.engine import CaseEngine
 from safestream.core.config import Settings
 from safestream.core.errors import SafeStreamError
 from safestream.core.reports import ReportIn
-from safestream.reports.evidence import EvidenceVault
 from safestream.reports.intake import IntakeService
 from safestream.store.database import Database
+from safestream.store.vault import EvidenceVault
 
 # Ten media files of up to ~10 MB each in base64, plus the report itself.
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024

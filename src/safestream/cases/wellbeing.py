@@ -14,7 +14,6 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from safestream.core.errors import InvalidInput, NotFound, PermissionDenied
-from safestream.reports.evidence import EvidenceFile, EvidenceVault
 from safestream.store import audit
 from safestream.store.access import Permission, User
 from safestream.store.base import utcnow
@@ -28,6 +27,7 @@ from safestream.store.models.access import (
 from safestream.store.models.cases import CaseMatchRow
 from safestream.store.models.reports import EvidenceRow, ReportRow
 from safestream.store.times import aware
+from safestream.store.vault import EvidenceFile, EvidenceVault
 
 DEFAULT_EXPOSURE_BUDGET = 20
 MAX_EXPOSURE_BUDGET = 500

@@ -8,20 +8,15 @@ manifest (stream id, times, matched hashes, who triggered it, SHA-256 of the cli
 is the GCM associated data, so editing it makes the clip undecryptable. Nothing is written
 unless a capture was triggered.
 
-File layout of `<id>.mkv.enc`: magic `SSEV1`, 12-byte nonce, ciphertext with tag.
-The key is 32 bytes from `SAFESTREAM_EVIDENCE_KEY` (64 hex digits or base64), else from
-`$SAFESTREAM_HOME/evidence.key`, created on first use with mode 0600.
+The clip is sealed by the one evidence vault (`store.vault`, the format report media use too),
+so its keys, rotation and file header are those of the home (`store.vault_keys`).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import io
 import json
-import os
-import secrets
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -30,47 +25,14 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import av
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from safestream.core.config import Settings
 from safestream.core.errors import InvalidInput, StoreError
+from safestream.store.vault import EvidenceUnreadable, EvidenceVault, write_private
+from safestream.store.vault_keys import KeyRing
 
-EVIDENCE_KEY_ENV = "SAFESTREAM_EVIDENCE_KEY"
-KEY_FILE_NAME = "evidence.key"
-MAGIC = b"SSEV1"
-NONCE_BYTES = 12
 DEFAULT_SECONDS = 30.0
 CONTAINER_FORMAT = "matroska"
-
-
-def load_evidence_key(settings: Settings, environ: dict[str, str] | None = None) -> bytes:
-    """The 32-byte evidence key from the environment or the home's key file (made if absent)."""
-    env = dict(os.environ) if environ is None else environ
-    text = env.get(EVIDENCE_KEY_ENV, "").strip()
-    if text:
-        return _parse_key(text, EVIDENCE_KEY_ENV)
-    path = settings.home / KEY_FILE_NAME
-    if path.exists():
-        mode = path.stat().st_mode & 0o777
-        if mode & 0o077:
-            raise InvalidInput(f"{path} is readable by others (mode {mode:o}); chmod 600 it")
-        return _parse_key(path.read_text().strip(), str(path))
-    settings.ensure_home()
-    key = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(key.hex() + "\n")
-    return key
-
-
-def _parse_key(text: str, where: str) -> bytes:
-    try:
-        key = bytes.fromhex(text) if len(text) == 64 else base64.b64decode(text, validate=True)
-    except (ValueError, binascii.Error) as exc:
-        raise InvalidInput(f"{where}: not a hex or base64 key") from exc
-    if len(key) != 32:
-        raise InvalidInput(f"{where}: the evidence key must be 32 bytes, got {len(key)}")
-    return key
 
 
 class BufferedPacket(NamedTuple):
@@ -203,18 +165,18 @@ class EvidenceRecorder:
 
 
 class EvidenceStore:
-    """Writes captures as encrypted clips plus manifests under one folder."""
+    """Writes captures as sealed clips plus manifests under one folder."""
 
-    def __init__(self, directory: Path, key: bytes) -> None:
-        if len(key) != 32:
-            raise InvalidInput("the evidence key must be 32 bytes")
+    def __init__(self, directory: Path, keys: KeyRing | bytes) -> None:
+        ring = keys if isinstance(keys, KeyRing) else KeyRing.single(keys)
         self.directory = directory
-        self._aead = AESGCM(key)
+        self._vault = EvidenceVault(directory, ring)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EvidenceStore:
-        """The evidence folder of a SafeStream home, with its configured key."""
-        return cls(settings.evidence_dir, load_evidence_key(settings))
+        """The evidence folder of a SafeStream home, with its key ring."""
+        vault = EvidenceVault.for_settings(settings)
+        return cls(vault.directory, vault.keys)
 
     def write(self, capture: Capture, template: Any) -> EvidenceRecord | None:
         """Remux the capture with the codec setup of `template` (the input stream) and store it."""
@@ -240,37 +202,38 @@ class EvidenceStore:
             "matches": capture.matches,
         }
         manifest_bytes = json.dumps(manifest, sort_keys=True, indent=2).encode()
-        nonce = secrets.token_bytes(NONCE_BYTES)
-        sealed = MAGIC + nonce + self._aead.encrypt(nonce, clip, manifest_bytes)
+        sealed = self._vault.seal_bytes(clip, manifest_bytes)
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             clip_path = self.directory / f"{capture.capture_id}.mkv.enc"
             manifest_path = self.directory / f"{capture.capture_id}.json"
-            _write_private(clip_path, sealed)
-            _write_private(manifest_path, manifest_bytes)
+            write_private(clip_path, sealed)
+            write_private(manifest_path, manifest_bytes)
         except OSError as exc:
             raise StoreError(f"cannot write evidence: {exc}") from exc
         return EvidenceRecord(capture.capture_id, clip_path, manifest_path, digest, manifest)
 
     def open_clip(self, clip_path: Path, manifest_path: Path | None = None) -> bytes:
         """Decrypt a clip, checking it against its manifest (the GCM associated data)."""
-        manifest_path = manifest_path or clip_path.with_name(
-            clip_path.name.removesuffix(".mkv.enc") + ".json"
-        )
-        sealed = clip_path.read_bytes()
-        manifest_bytes = manifest_path.read_bytes()
-        if not sealed.startswith(MAGIC):
-            raise InvalidInput(f"{clip_path} is not a SafeStream evidence file")
-        nonce = sealed[len(MAGIC) : len(MAGIC) + NONCE_BYTES]
-        body = sealed[len(MAGIC) + NONCE_BYTES :]
-        try:
-            clip = self._aead.decrypt(nonce, body, manifest_bytes)
-        except Exception as exc:  # cryptography raises InvalidTag without a message
-            raise InvalidInput(f"{clip_path}: wrong key, or clip or manifest altered") from exc
-        expected = json.loads(manifest_bytes)["clip_sha256"]
-        if hashlib.sha256(clip).hexdigest() != expected:
-            raise InvalidInput(f"{clip_path}: clip does not match its manifest hash")
-        return clip
+        return open_clip(self._vault, clip_path, manifest_path)
+
+
+def manifest_path_of(clip_path: Path) -> Path:
+    """The manifest written next to a clip."""
+    return clip_path.with_name(clip_path.name.removesuffix(".mkv.enc") + ".json")
+
+
+def open_clip(vault: EvidenceVault, clip_path: Path, manifest_path: Path | None = None) -> bytes:
+    """Decrypt a stream clip with `vault`, checking it against its manifest and its hash."""
+    manifest_bytes = (manifest_path or manifest_path_of(clip_path)).read_bytes()
+    try:
+        clip = vault.read_path(clip_path, manifest_bytes)
+    except EvidenceUnreadable as exc:
+        raise InvalidInput(f"{clip_path}: wrong key, or clip or manifest altered ({exc})") from exc
+    expected = json.loads(manifest_bytes)["clip_sha256"]
+    if hashlib.sha256(clip).hexdigest() != expected:
+        raise InvalidInput(f"{clip_path}: clip does not match its manifest hash")
+    return clip
 
 
 def remux(packets: list[BufferedPacket], template: Any) -> bytes:
@@ -288,9 +251,3 @@ def remux(packets: list[BufferedPacket], template: Any) -> bytes:
             packet.stream = stream
             out.mux(packet)
     return buffer.getvalue()
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)

@@ -12,11 +12,11 @@ from safestream.cases.engine import CaseEngine
 from safestream.core.config import Settings
 from safestream.core.errors import InvalidInput
 from safestream.core.reports import Report, ReportIn, ReportSource
-from safestream.reports.evidence import EvidenceVault
 from safestream.reports.group_commit import GroupCommitWriter
 from safestream.store.access import Organisation, ensure_org
 from safestream.store.database import Database
 from safestream.store.reports import NewReport, ReportRepository, StoredReport, prepared_json
+from safestream.store.vault import EvidenceVault
 
 DETECTOR_ORG = "SafeStream detectors"
 

@@ -18,9 +18,9 @@ from safestream.api.web.panic_keys import PanicKeys
 from safestream.api.web.session import SessionCodec, load_or_create_secret
 from safestream.cases.engine import CaseEngine
 from safestream.core.config import Settings
-from safestream.reports.evidence import EvidenceVault
 from safestream.reports.intake import IntakeService
 from safestream.store.database import Database
+from safestream.store.vault import EvidenceVault
 
 WEB_PACKAGE = "safestream.api.web"
 
