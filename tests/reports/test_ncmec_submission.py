@@ -18,7 +18,6 @@ from safestream.core.config import Settings
 from safestream.core.errors import Conflict, InvalidInput
 from safestream.reports.cybertip import ReportingCompany
 from safestream.reports.cybertip_case import case_cybertips
-from safestream.reports.evidence import EvidenceVault
 from safestream.reports.intake import IntakeService
 from safestream.reports.ncmec_client import (
     CybertipClient,
@@ -32,6 +31,7 @@ from safestream.store import Database
 from safestream.store.models.reports import EvidenceHoldRow, EvidenceRow
 from safestream.store.reports import ReportRepository
 from safestream.store.times import aware
+from safestream.store.vault import EvidenceVault
 from tests.reports.builders import account, match, org, report
 
 COMPANY = ReportingCompany(company="Acme Video", contact_email="safety@acme.example")

@@ -22,7 +22,7 @@ def version() -> None:
 
 def _register() -> None:
     # Registration order is help order.
-    from safestream.cli import bank, finance, hash, live, match, panic_key, serve
+    from safestream.cli import bank, cybertip, finance, hash, live, match, panic_key, serve
 
     hash.register(app)
     app.add_typer(bank.bank_app, name="bank")
@@ -31,6 +31,7 @@ def _register() -> None:
     finance.register(app)
     live.register(app)
     panic_key.register(app)
+    cybertip.register(app)
 
 
 _register()

@@ -178,6 +178,21 @@ class SubmissionStore:
                 update(CybertipFileRow).where(CybertipFileRow.id == file_row_id).values(**values)
             )
 
+    def record_upload(
+        self, file_row_id: int, evidence_id: str, file_id: str, md5: str | None, *, actor: str
+    ) -> None:
+        """Store NCMEC's file id; the evidence left SafeStream, so the audit log says so."""
+        with self.db.session() as s:
+            s.execute(
+                update(CybertipFileRow)
+                .where(CybertipFileRow.id == file_row_id)
+                .values(file_id=file_id, md5=md5)
+            )
+            audit.append(
+                s, actor=actor, action="evidence.sent_to_ncmec", subject=f"evidence:{evidence_id}",
+                details={"file_id": file_id},
+            )  # fmt: skip
+
     def evidence(self, evidence_id: str) -> tuple[EvidenceRow, bool, ReportRow]:
         """An evidence row, whether anyone at the provider viewed it, and its report."""
         with self.db.session() as s:

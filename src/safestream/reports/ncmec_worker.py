@@ -20,7 +20,6 @@ from lxml import etree
 from safestream.core.errors import Conflict
 from safestream.core.reports import ReportIn
 from safestream.reports.cybertip import CybertipDraft
-from safestream.reports.evidence import EvidenceVault
 from safestream.reports.ncmec_client import (
     CybertipClient,
     NcmecAuthFailed,
@@ -32,6 +31,7 @@ from safestream.reports.ncmec_store import Submission, SubmissionState, Submissi
 from safestream.store.models.cybertip import CybertipFileRow
 from safestream.store.models.reports import EvidenceRow
 from safestream.store.times import aware
+from safestream.store.vault import EvidenceVault
 
 T = TypeVar("T")
 # Most to least severe; a file matched under several labels gets the most severe.
@@ -171,7 +171,7 @@ class SubmissionWorker:
                 submission_id, lambda: self.client.upload(report_id, evidence.filename, data)
             )
             file_id = answer.file_id or ""
-            self.store.set_file(file.id, file_id=file_id, md5=answer.md5)
+            self.store.record_upload(file.id, evidence.id, file_id, answer.md5, actor=self.actor)
         body = ReportIn.model_validate_json(report_row.body)
         details = file_details_xml(
             report_id,
