@@ -50,6 +50,9 @@ def classify_label(label: str | None) -> Classification:
         raise InvalidInput(f"unknown label {label!r}; use one of: {known}") from exc
 
 
+BANK_KINDS = ("media", "room")
+
+
 @dataclass(frozen=True)
 class Bank:
     """A named list of hashes; a negative bank is an allowlist that suppresses matches."""
@@ -61,6 +64,7 @@ class Bank:
     source: str = ""
     created_at: datetime | None = None
     entry_count: int = 0
+    kind: str = "media"  # "media" or "room" (photos of a place; local features only)
 
 
 @dataclass(frozen=True)
@@ -92,3 +96,9 @@ class Match:
     variant: str = "original"
     t: float | None = None
     extra: dict[str, object] = field(default_factory=dict)
+    # Which matching stage found it: "pdq" (whole-image hash) or "local" (keypoints + geometry).
+    stage: str = "pdq"
+    # Second stage only: where the bank image is in the frame (x, y, width, height in source
+    # pixels) and the share of the bank image the frame shows (0..1).
+    region: tuple[int, int, int, int] | None = None
+    coverage: float | None = None

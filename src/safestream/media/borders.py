@@ -57,9 +57,7 @@ def _border_depth(lines: FloatImage, tolerance: float, share: float, limit: int)
     return depth
 
 
-def find_content_box(
-    luma: FloatImage, tolerance: float = BORDER_TOLERANCE
-) -> ContentBox | None:
+def find_content_box(luma: FloatImage, tolerance: float = BORDER_TOLERANCE) -> ContentBox | None:
     """The box inside uniform borders, or None when there is no border (or nothing inside)."""
     rows, cols = luma.shape
     if rows < 8 or cols < 8:

@@ -127,8 +127,7 @@ def _video_stream(container: Any, limits: VideoLimits) -> Any:
         raise UnsupportedMedia(f"video stream has no frame size ({width}x{height})")
     if width * height > limits.max_frame_pixels:
         raise MediaTooLarge(
-            f"video frames are {width}x{height}, over the limit of "
-            f"{limits.max_frame_pixels} pixels"
+            f"video frames are {width}x{height}, over the limit of {limits.max_frame_pixels} pixels"
         )
     stream.thread_type = "AUTO"
     return stream

@@ -6,6 +6,7 @@ can catch up from its last applied sequence number instead of rebuilding from ev
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -14,12 +15,15 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from safestream.core.banks import Bank, BankEntry, Classification, classify_label
+from safestream.core.banks import BANK_KINDS, Bank, BankEntry, Classification, classify_label
 from safestream.core.errors import BankNotFound, Conflict, EntryNotFound, InvalidInput
 from safestream.core.signals import PDQ_BITS, SignalType, normalize_hash
 from safestream.store.database import Database
-from safestream.store.models.media import BankChangeRow, BankEntryRow, BankRow
+from safestream.store.models.media import BankChangeRow, BankEntryRow, BankFeatureRow, BankRow
 
+# Signal type of second-stage entries; not a `SignalType`, so reports and hash lists never carry it.
+LOCAL_SIGNAL = "local"
+MAX_FEATURE_BYTES = 20 * 1024
 BANK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 # Rows per INSERT statement: big enough to amortise round trips, small enough for SQLite's limits.
 INSERT_BATCH = 2000
@@ -38,6 +42,18 @@ class NewEntry:
     content_id: str | None = None
     t: float | None = None
     added_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NewFeatures:
+    """The local-feature record of one image to add to a bank (see media.features)."""
+
+    data: bytes
+    keypoints: int
+    label: str = "unclassified"
+    source: str = ""
+    note: str = ""
+    content_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +76,7 @@ def _bank(row: BankRow, count: int = 0) -> Bank:
         source=row.source,
         created_at=row.created_at,
         entry_count=count,
+        kind=row.kind,
     )
 
 
@@ -86,9 +103,17 @@ class BankRepository:
         self.db = db
 
     def create(
-        self, name: str, *, negative: bool = False, threshold: int = 31, source: str = ""
+        self,
+        name: str,
+        *,
+        negative: bool = False,
+        threshold: int = 31,
+        source: str = "",
+        kind: str = "media",
     ) -> Bank:
         """Create a bank; raise `Conflict` if the name is taken."""
+        if kind not in BANK_KINDS:
+            raise InvalidInput(f"bank kind {kind!r}: use one of {', '.join(BANK_KINDS)}")
         if not BANK_NAME.match(name):
             raise InvalidInput(
                 f"bank name {name!r}: use letters, digits, '_', '.' or '-' (at most 128)"
@@ -98,7 +123,9 @@ class BankRepository:
         with self.db.session() as s:
             if s.scalar(select(BankRow.id).where(BankRow.name == name)) is not None:
                 raise Conflict(f"bank {name!r} already exists")
-            row = BankRow(name=name, negative=negative, threshold=threshold, source=source)
+            row = BankRow(
+                name=name, negative=negative, threshold=threshold, source=source, kind=kind
+            )
             s.add(row)
             s.flush()
             return _bank(row)
@@ -292,6 +319,82 @@ class BankRepository:
                 return
             yield [(r.id, r.value) for r in rows]
             last = rows[-1].id
+
+    def add_local_features(self, name: str, records: Sequence[NewFeatures]) -> list[int]:
+        """Add second-stage entries (local features of an image) to a bank.
+
+        Each becomes an entry of signal type "local" whose value is the SHA-256 of its feature
+        record; the record itself goes to `bank_features`. A record already in the bank keeps
+        its id. Returns the entry id of every input, in input order.
+        """
+        ids: list[int] = []
+        with self.db.session() as s:
+            bank = self._row(s, name)
+            for record in records:
+                if not record.data or len(record.data) > MAX_FEATURE_BYTES:
+                    raise InvalidInput(
+                        f"a feature record must be 1..{MAX_FEATURE_BYTES} bytes, "
+                        f"got {len(record.data)}"
+                    )
+                value = hashlib.sha256(record.data).hexdigest()
+                found = s.scalar(
+                    select(BankEntryRow.id).where(
+                        BankEntryRow.bank_id == bank.id,
+                        BankEntryRow.signal_type == LOCAL_SIGNAL,
+                        BankEntryRow.value == value,
+                    )
+                )
+                if found is not None:
+                    ids.append(found)
+                    continue
+                row = BankEntryRow(
+                    bank_id=bank.id,
+                    signal_type=LOCAL_SIGNAL,
+                    value=value,
+                    label=classify_label(record.label).value,
+                    source=record.source,
+                    note=record.note,
+                    content_id=record.content_id,
+                    quality=record.keypoints,
+                )
+                s.add(row)
+                s.flush()
+                s.add(BankFeatureRow(entry_id=row.id, data=record.data))
+                self._log(s, [(row.id, "add", LOCAL_SIGNAL, value)])
+                ids.append(row.id)
+        return ids
+
+    def local_features(self, ids: Sequence[int]) -> dict[int, tuple[str, bool, bytes]]:
+        """Feature records of entries: id -> (bank kind, bank is negative, record)."""
+        out: dict[int, tuple[str, bool, bytes]] = {}
+        with self.db.session() as s:
+            for start in range(0, len(ids), INSERT_BATCH):
+                rows = s.execute(
+                    select(
+                        BankFeatureRow.entry_id, BankRow.kind, BankRow.negative, BankFeatureRow.data
+                    )
+                    .join(BankEntryRow, BankEntryRow.id == BankFeatureRow.entry_id)
+                    .join(BankRow, BankRow.id == BankEntryRow.bank_id)
+                    .where(BankFeatureRow.entry_id.in_(list(ids[start : start + INSERT_BATCH])))
+                ).tuples()
+                out.update({i: (k, bool(n), bytes(d)) for i, k, n, d in rows})
+        return out
+
+    def iter_live_features(self, batch: int = 2_000) -> Iterator[list[int]]:
+        """Ids of every current second-stage entry, in batches, for a full index build."""
+        last = 0
+        while True:
+            with self.db.session() as s:
+                rows = s.scalars(
+                    select(BankFeatureRow.entry_id)
+                    .where(BankFeatureRow.entry_id > last)
+                    .order_by(BankFeatureRow.entry_id)
+                    .limit(batch)
+                ).all()
+            if not rows:
+                return
+            yield list(rows)
+            last = rows[-1]
 
     @staticmethod
     def _row(s: Session, name: str) -> BankRow:

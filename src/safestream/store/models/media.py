@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from safestream.store.base import Base, utcnow
@@ -21,6 +31,8 @@ class BankRow(Base):
     threshold: Mapped[int] = mapped_column(Integer, default=31)
     source: Mapped[str] = mapped_column(String(256), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # "media" (known images and videos) or "room" (photos of a place, matched by local features).
+    kind: Mapped[str] = mapped_column(String(16), default="media", server_default="media")
 
     entries: Mapped[list[BankEntryRow]] = relationship(
         back_populates="bank", cascade="all, delete-orphan", passive_deletes=True
@@ -63,3 +75,17 @@ class BankChangeRow(Base):
     op: Mapped[str] = mapped_column(String(8))
     signal_type: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(128))
+
+
+class BankFeatureRow(Base):
+    """The local features (keypoints and ORB descriptors) of one second-stage bank entry.
+
+    Only features are kept, never pixels: the stored form cannot be turned back into the image.
+    """
+
+    __tablename__ = "bank_features"
+
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("bank_entries.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[bytes] = mapped_column(LargeBinary)

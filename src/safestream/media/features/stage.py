@@ -1,0 +1,133 @@
+"""The second matching stage: local features for what PDQ did not match.
+
+PDQ hashes the whole picture, so a crop, a caption bar, a picture-in-picture or a phone filming a
+screen moves it far from the bank hash. This stage looks for a large, geometrically consistent
+part of a bank image inside the frame (see `verify`), and for known rooms in new frames. It runs
+only on frames PDQ left unmatched, within a per-frame time budget.
+
+Rules, as for PDQ: only the chosen banks report; negative (allowlist) banks always take part, and
+a frame that matches one raises no match at all. A second-stage `Match` has `stage="local"`,
+`region` (where the bank image is in the frame, source pixels), `coverage` (share of the bank
+image shown), `distance` 0 (there is no hash distance), and in `extra` the inlier count, the
+verification model and, for a homography, the 3x3 transform from the bank image's unit square to
+the frame's pixels.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from safestream.core.banks import Bank, BankEntry, Match
+from safestream.core.errors import BankNotFound
+from safestream.media.features.bank import FeatureBank
+from safestream.media.features.extract import LocalFeatures, extract_features
+from safestream.media.features.index import LocalHit
+from safestream.store.banks import BankRepository
+
+DEFAULT_BUDGET_MS = 40.0
+
+
+@dataclass
+class StageStats:
+    """What the stage did, for metrics: frames looked at, matched, and over budget."""
+
+    frames: int = 0
+    matched: int = 0
+    over_budget: int = 0
+    seconds: float = 0.0
+
+
+class LocalStage:
+    """Looks frames up in the feature bank and applies the bank and allowlist rules."""
+
+    def __init__(
+        self,
+        banks: BankRepository,
+        features: FeatureBank,
+        *,
+        bank_names: Sequence[str] | None = None,
+        budget_ms: float = DEFAULT_BUDGET_MS,
+    ) -> None:
+        self.banks = banks
+        self.features = features
+        self.budget_ms = budget_ms
+        self.stats = StageStats()
+        all_banks = {b.name: b for b in banks.list_banks()}
+        for name in bank_names or []:
+            if name not in all_banks:
+                raise BankNotFound(f"no bank named {name!r}")
+        wanted = set(bank_names) if bank_names else set(all_banks)
+        self._banks = {b.id: b for b in all_banks.values() if b.name in wanted or b.negative}
+        self._entries: dict[int, tuple[BankEntry, Bank]] = {}
+
+    def __bool__(self) -> bool:
+        return len(self.features.index) > 0
+
+    def match_pixels(self, pixels: npt.NDArray[np.uint8], t: float | None = None) -> list[Match]:
+        """Second-stage matches of one RGB or grey frame."""
+        if not self:
+            return []
+        started = time.perf_counter()
+        query = extract_features(pixels)
+        matches = self.match_features(query, t, started=started)
+        return matches
+
+    def match_features(
+        self, query: LocalFeatures, t: float | None = None, *, started: float | None = None
+    ) -> list[Match]:
+        """Second-stage matches of a frame whose features are already extracted."""
+        began = started if started is not None else time.perf_counter()
+        hits = self.features.index.search(query)
+        elapsed = time.perf_counter() - began
+        self.stats.frames += 1
+        self.stats.seconds += elapsed
+        if elapsed * 1000 > self.budget_ms:
+            self.stats.over_budget += 1
+        if any(h.entry_id in self.features.negative for h in hits):
+            return []
+        matches = self._matches(hits, t)
+        if matches:
+            self.stats.matched += 1
+        return matches
+
+    def _matches(self, hits: list[LocalHit], t: float | None) -> list[Match]:
+        missing = [h.entry_id for h in hits if h.entry_id not in self._entries]
+        if missing:
+            self._entries.update(self.banks.entries_by_id(missing))
+        out = []
+        for hit in hits:
+            found = self._entries.get(hit.entry_id)
+            if found is None:
+                continue
+            entry, bank = found
+            if bank.id not in self._banks or bank.negative:
+                continue
+            v = hit.verification
+            extra: dict[str, object] = {
+                "inliers": v.inliers,
+                "model": v.model,
+                "bank_kind": hit.kind,
+            }
+            if v.transform is not None:
+                extra["transform"] = v.transform
+            out.append(
+                Match(
+                    bank=bank.name,
+                    entry_id=entry.id,
+                    entry_hash=entry.value,
+                    distance=0,
+                    label=entry.label,
+                    variant="local",
+                    t=t,
+                    extra=extra,
+                    stage="local",
+                    region=v.region,
+                    coverage=v.coverage,
+                )
+            )
+        return out

@@ -1,0 +1,155 @@
+"""Second matching stage: finds crops, banners and rooms; refuses generic scenes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from safestream.core.errors import InvalidInput
+from safestream.media.features.bank import FeatureBank
+from safestream.media.features.extract import LocalFeatures, bank_features, extract_features
+from safestream.media.features.stage import LocalStage
+from safestream.media.features.verify import MEDIA_POLICY, ROOM_POLICY, verify
+from safestream.media.scenes import View, make_room, render_room, texture
+from safestream.media.synthetic import sample_photo
+from safestream.store import Database
+from safestream.store.banks import BankRepository, NewFeatures
+
+
+@pytest.fixture
+def banks(tmp_path: Path) -> BankRepository:
+    db = Database(f"sqlite:///{tmp_path / 'store.db'}")
+    db.migrate()
+    return BankRepository(db)
+
+
+def record(pixels: np.ndarray, label: str = "A2") -> NewFeatures:
+    features = bank_features(pixels)
+    return NewFeatures(features.to_bytes(), len(features), label=label)
+
+
+def crop(pixels: np.ndarray, percent: float) -> np.ndarray:
+    h, w = pixels.shape[:2]
+    dx, dy = int(w * percent / 200), int(h * percent / 200)
+    return pixels[dy : h - dy, dx : w - dx]
+
+
+def picture_in_picture(pixels: np.ndarray) -> np.ndarray:
+    canvas = np.full((720, 1280, 3), 90, np.uint8)
+    small = cv2.resize(pixels, (640, 640 * pixels.shape[0] // pixels.shape[1]))
+    canvas[40 : 40 + small.shape[0], 600 : 600 + small.shape[1]] = small[: 720 - 40]
+    return canvas
+
+
+def test_feature_record_round_trips_within_20_kb() -> None:
+    features = bank_features(sample_photo("astronaut"))
+    data = features.to_bytes()
+    back = LocalFeatures.from_bytes(data)
+    assert len(data) <= 20 * 1024
+    assert np.array_equal(back.descriptors, features.descriptors)
+    assert np.allclose(back.points, features.points, atol=0.02)
+
+
+def test_malformed_feature_record_is_refused() -> None:
+    data = bank_features(sample_photo("astronaut")).to_bytes()
+    with pytest.raises(InvalidInput):
+        LocalFeatures.from_bytes(data[:-5])
+    with pytest.raises(InvalidInput):
+        LocalFeatures.from_bytes(b"JUNK" + data[4:])
+
+
+def test_twenty_percent_crop_is_found_with_region_and_coverage() -> None:
+    photo = sample_photo("astronaut")
+    found = verify(extract_features(crop(photo, 20)), bank_features(photo))
+    assert found is not None
+    assert 0.5 <= found.coverage <= 0.8  # a 20% crop keeps 80% x 80% of the image
+    assert found.region[2] > 300 and found.region[3] > 300
+
+
+def test_picture_in_picture_region_is_where_the_photo_was_pasted() -> None:
+    photo = sample_photo("chelsea")
+    found = verify(extract_features(picture_in_picture(photo)), bank_features(photo))
+    assert found is not None
+    x, y, w, _ = found.region
+    assert abs(x - 600) < 20 and abs(y - 40) < 20 and abs(w - 640) < 30
+    assert found.coverage > 0.9
+
+
+def test_unrelated_photo_is_refused() -> None:
+    found = verify(extract_features(sample_photo("coffee")), bank_features(sample_photo("rocket")))
+    assert found is None
+
+
+def test_repeated_texture_is_refused() -> None:
+    # Two different tilings of one motif: many descriptor matches, no single consistent view.
+    rng = np.random.default_rng(3)
+    tile = texture(rng, "blobs", size=48)
+    wall = np.tile(tile, (8, 14, 1))
+    other = np.roll(np.tile(tile, (8, 14, 1))[:, ::-1], 17, axis=1)
+    assert verify(extract_features(other), bank_features(wall), ROOM_POLICY) is None
+
+
+def test_generic_rooms_with_shared_furniture_do_not_match() -> None:
+    # Plain walls and furniture from one small catalogue: the scene a room bank must not match.
+    refused = 0
+    for seed in range(6):
+        bank = bank_features(render_room(make_room(seed, generic=True), View()))
+        query = render_room(make_room(seed + 50, generic=True), View(x=0.2, yaw=5), 1280, 720)
+        refused += verify(extract_features(query), bank, ROOM_POLICY) is None
+    assert refused == 6
+
+
+def test_banked_room_matches_from_a_new_viewpoint_and_light() -> None:
+    room = make_room(11)
+    bank = bank_features(render_room(room, View()))
+    view = View(x=0.3, z=-0.3, yaw=-8, pitch=-7, gain=0.7, tint=(1.1, 1.0, 0.9), noise=5)
+    found = verify(extract_features(render_room(room, view, 1280, 720, seed=1)), bank, ROOM_POLICY)
+    assert found is not None
+
+
+def test_plain_wall_gives_no_features_to_bank() -> None:
+    wall = np.full((480, 640, 3), 180, np.uint8)
+    assert len(bank_features(wall)) < MEDIA_POLICY.min_inliers
+
+
+def test_stage_reports_local_match_fields(banks: BankRepository, tmp_path: Path) -> None:
+    photo = sample_photo("rocket")
+    banks.create("known")
+    (entry_id,) = banks.add_local_features("known", [record(photo)])
+    stage = LocalStage(banks, FeatureBank.open(banks, tmp_path / "features"))
+    (match,) = stage.match_pixels(crop(photo, 10))
+    assert (match.bank, match.entry_id, match.stage) == ("known", entry_id, "local")
+    assert match.region is not None and match.coverage is not None and match.coverage > 0.6
+    assert match.extra["inliers"] >= MEDIA_POLICY.min_inliers  # type: ignore[operator]
+
+
+def test_allowlisted_scene_silences_the_frame(banks: BankRepository, tmp_path: Path) -> None:
+    photo = sample_photo("coffee")
+    banks.create("known")
+    banks.create("common", negative=True)
+    banks.add_local_features("known", [record(photo)])
+    banks.add_local_features("common", [record(photo, label="benign")])
+    stage = LocalStage(banks, FeatureBank.open(banks, tmp_path / "features"))
+    assert stage.match_pixels(crop(photo, 10)) == []
+
+
+def test_feature_bank_catches_up_after_reopen(banks: BankRepository, tmp_path: Path) -> None:
+    banks.create("rooms", kind="room")
+    first = FeatureBank.open(banks, tmp_path / "features")
+    room = make_room(21)
+    (entry_id,) = banks.add_local_features("rooms", [record(render_room(room, View()))])
+    reopened = FeatureBank.open(banks, tmp_path / "features")
+    assert len(first.index) == 0 and len(reopened.index) == 1
+    assert reopened.index.kind_of(entry_id) == "room"
+    banks.remove_entry("rooms", entry_id)
+    reopened.refresh()
+    assert len(reopened.index) == 0
+
+
+def test_feature_record_over_20_kb_is_refused(banks: BankRepository) -> None:
+    banks.create("known")
+    with pytest.raises(InvalidInput):
+        banks.add_local_features("known", [NewFeatures(b"x" * (20 * 1024 + 1), 1)])
