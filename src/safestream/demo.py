@@ -161,8 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("SAFESTREAM_HOME", str(Path.cwd() / ".demo"))
-    settings = Settings.from_env()
+    # The demo keeps its state under ./.demo unless SAFESTREAM_HOME (or the TOML file) says else.
+    settings = Settings.load({"SAFESTREAM_HOME": str(Path.cwd() / ".demo"), **os.environ})
     settings.ensure_home()
     console.print(f"[bold]SafeStream demo[/bold]  home: {settings.home}")
     db = Database.from_settings(settings)

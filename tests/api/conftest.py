@@ -32,7 +32,7 @@ class Api:
 
 @pytest.fixture
 def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
-    settings = Settings(tmp_path / "home", database_url)
+    settings = Settings(home=tmp_path / "home", database_url=database_url)
     app = create_app(settings, link_in_background=False, max_body_bytes=64 * 1024)
     with TestClient(app) as client:
         db: Database = app.state.db

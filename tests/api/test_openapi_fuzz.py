@@ -26,7 +26,7 @@ def test_no_operation_answers_500(database_url: str, tmp_path: Path) -> None:
     create_org(db, "Fuzz")
     headers = {"Authorization": f"Bearer {create_api_key(db, 'Fuzz').key}"}
     app = create_app(
-        Settings(tmp_path / "home", database_url),
+        Settings(home=tmp_path / "home", database_url=database_url),
         database=db,
         migrate=False,
         link_in_background=False,

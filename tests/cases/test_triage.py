@@ -60,7 +60,7 @@ def test_unknown_operator_is_named() -> None:
 
 
 def test_organisation_file_in_home_replaces_the_default(tmp_path: Path) -> None:
-    settings = Settings(tmp_path, "sqlite://")
+    settings = Settings(home=tmp_path, database_url="sqlite://")
     (tmp_path / "triage.yaml").write_text(
         "rules:\n  - name: any_report\n    when: {report_count: {'>=': 1}}\n    points: 5\n"
         "    priority: 2\n"

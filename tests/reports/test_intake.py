@@ -24,7 +24,9 @@ MEDIA = b"\x89PNG benign stand-in bytes for a test"
 
 
 def _vault(tmp_path: Path) -> EvidenceVault:
-    return EvidenceVault.for_settings(Settings(tmp_path / "home", "sqlite://"), environ={})
+    return EvidenceVault.for_settings(
+        Settings(home=tmp_path / "home", database_url="sqlite://"), environ={}
+    )
 
 
 def test_repeat_with_same_idempotency_key_returns_same_report(database: Database) -> None:
@@ -98,7 +100,7 @@ def test_held_media_is_stored_encrypted(database: Database, tmp_path: Path) -> N
 
 
 def test_workers_starting_together_share_one_evidence_key(tmp_path: Path) -> None:
-    settings = Settings(tmp_path / "home", "sqlite://")
+    settings = Settings(home=tmp_path / "home", database_url="sqlite://")
     start = threading.Barrier(8)
 
     def open_vault() -> EvidenceVault:

@@ -14,7 +14,7 @@ import pytest
 
 from safestream.api.web.panic_keys import PanicKeys
 from safestream.api.web.session import load_or_create_secret
-from safestream.live.distribution import NATS_URL_ENV, LiveSubjects
+from safestream.live.distribution import LiveSubjects
 from safestream.store.access import get_org
 from tests.web.conftest import ORG, Console
 
@@ -52,7 +52,10 @@ class FakeFreeWorker:
 @pytest.fixture
 def worker(console: Console, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeFreeWorker]:
     prefix = f"t{uuid.uuid4().hex[:8]}"
-    monkeypatch.setenv(NATS_URL_ENV, NATS_URL)
+    # The console reads the NATS address from its settings; a fresh environment picks it up.
+    state = console.client.app.state
+    monkeypatch.setattr(state, "settings", console.settings.with_changes(nats_url=NATS_URL))
+    monkeypatch.setattr(state, "console_environment", None, raising=False)
     monkeypatch.setattr("safestream.live.distribution.LiveSubjects", lambda: LiveSubjects(prefix))
     responder = FakeFreeWorker(LiveSubjects(prefix), watching="call-42")
     responder.thread.start()

@@ -8,7 +8,6 @@ console router from `safestream.api.web` is included as is.
 from __future__ import annotations
 
 import gc
-import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -69,7 +68,7 @@ def _publish_request_schemas(app: FastAPI) -> None:
 
 
 def create_app(
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     database: Database | None = None,
     migrate: bool = True,
@@ -77,7 +76,6 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> FastAPI:
     """Build the app for one SafeStream home; migrations run at start-up unless `migrate=False`."""
-    settings = settings or Settings.from_env()
     db = database or Database.from_settings(settings)
     metrics = Metrics()
     vault = EvidenceVault.for_settings(settings)
@@ -146,19 +144,24 @@ def create_app(
     return app
 
 
-LINKER_ENV = "SAFESTREAM_LINK_IN_BACKGROUND"
 GC_FIRST_GENERATION = 20_000
 
 
 def app_from_env() -> FastAPI:
-    """App factory for `uvicorn --factory` workers; `safestream serve` migrated the store first.
+    """App factory for `uvicorn --factory safestream.api.app:app_from_env`: settings loaded
+    from the environment and TOML file; the store must be migrated already."""
+    return server_app(Settings.load())
 
-    `SAFESTREAM_LINK_IN_BACKGROUND=0` makes a pure intake node (another process links).
+
+def server_app(settings: Settings) -> FastAPI:
+    """The app of one `safestream serve` worker process; `serve` migrated the store first.
+
+    `settings.link_in_server` off makes a pure intake node (another process links).
     """
     # The intake writer and linker threads wait on the database many times per batch; with the
     # default 5 ms GIL switch interval each wake-up can queue behind the event loop for that long.
-    sys.setswitchinterval(float(os.environ.get("SAFESTREAM_SWITCH_INTERVAL", "0.0005")))
-    app = create_app(migrate=False, link_in_background=os.environ.get(LINKER_ENV, "1") != "0")
+    sys.setswitchinterval(settings.switch_interval)
+    app = create_app(settings, migrate=False, link_in_background=settings.link_in_server)
     # The app's long-lived objects need no more collecting: freezing them keeps full collections
     # short, and a larger first generation makes collections rarer under a flood of requests.
     gc.collect()

@@ -1,37 +1,96 @@
-"""The `safestream` command: one package holds every sub-command; this module assembles them."""
+"""The `safestream` command: one package holds every sub-command; this module assembles them.
+
+Command modules import only Typer and this package at load time; each command imports the
+parts it needs (numba, PyAV, SQLAlchemy, DuckDB, FastAPI) when it runs, so `--help` is quick.
+Results go to stdout as JSON lines; progress, notes and errors go to stderr. Exit statuses are
+in `safestream.cli.exit_codes`.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
 from safestream import __version__
+from safestream.cli import context
+from safestream.cli.command_group import SafeStreamGroup
 
 app = typer.Typer(
     name="safestream",
-    help="Detect, report, investigate and share signals of live-streamed child abuse.",
+    cls=SafeStreamGroup,
+    help="Detect, report, investigate and share signals of live-streamed child abuse.\n\n"
+    "\b\nExamples:\n"
+    "  safestream hash photo.jpg\n"
+    "  safestream match uploads/ --bank known > hits.jsonl\n"
+    "  safestream serve --port 8000",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_completion=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        is_eager=True,
+        callback=_print_version,
+        help="Print the SafeStream version and exit.",
+    ),
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        help="TOML settings file (default: $SAFESTREAM_CONFIG, else safestream.toml in the "
+        "home); see docs/configuration.md.",
+    ),
+) -> None:
+    """Detect, report, investigate and share signals of live-streamed child abuse."""
+    context.use_config_file(config)
 
 
 @app.command()
 def version() -> None:
-    """Print the SafeStream version."""
+    """Print the SafeStream version.
+
+    \b
+    Example:
+      safestream version
+    """
     typer.echo(__version__)
 
 
 def _register() -> None:
     # Registration order is help order.
-    from safestream.cli import bank, cybertip, finance, hash, live, match, panic_key, serve
+    from safestream.cli import (
+        access,
+        bank,
+        cybertip,
+        finance,
+        hash,
+        live,
+        match,
+        panic_key,
+        serve,
+    )
 
     hash.register(app)
     app.add_typer(bank.bank_app, name="bank")
     app.command("match")(match.match)
-    serve.register(app)
-    finance.register(app)
     live.register(app)
+    serve.register(app)
+    access.register(app)
     panic_key.register(app)
     cybertip.register(app)
+    finance.register(app)
 
 
 _register()

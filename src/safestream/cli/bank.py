@@ -9,41 +9,56 @@ from pathlib import Path
 
 import typer
 
-from safestream.cli.common import (
-    EXIT_OK,
-    EXIT_SOME_FAILED,
-    EXIT_USAGE,
-    emit,
-    error_line,
-    fail,
-    open_store,
-)
-from safestream.core.errors import SafeStreamError
-from safestream.exchange.hashlists import FORMATS, ListFormat, read_hash_list, write_hash_list
-from safestream.media.batch import iter_files, run_batch
+from safestream.cli.context import open_store
+from safestream.cli.exit_codes import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
+from safestream.cli.output import emit, error_line
 
-bank_app = typer.Typer(help="Hash banks: named lists of known hashes.", no_args_is_help=True)
+# Hash-list format names, repeated here so that `--help` need not import the exchange part.
+LIST_FORMATS = ("csv", "hma", "pytx", "json")
+
+bank_app = typer.Typer(
+    help="Hash banks: named lists of known hashes.\n\n\b\nExamples:\n"
+    "  safestream bank create known --threshold 31\n"
+    "  safestream bank add known photos/ --label A1\n"
+    "  safestream bank export known --format hma -o known.csv",
+    no_args_is_help=True,
+)
+
+
+def _check_format(fmt: str) -> None:
+    from safestream.exchange.hashlists import FORMATS
+
+    if fmt not in FORMATS:
+        error_line(None, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise typer.Exit(EXIT_USAGE)
 
 
 @bank_app.command("create")
 def create(
-    name: str,
+    name: str = typer.Argument(..., help="Name of the new bank."),
     negative: bool = typer.Option(False, "--negative", help="An allowlist: its matches suppress."),
     threshold: int = typer.Option(31, help="Largest PDQ distance (bits) that counts as a match."),
     source: str = typer.Option("", help="Who supplies this list."),
 ) -> None:
-    """Create a bank."""
-    try:
-        banks = open_store().banks
-        bank = banks.create(name, negative=negative, threshold=threshold, source=source)
-    except SafeStreamError as exc:
-        raise typer.Exit(fail(exc)) from exc
+    """Create a bank.
+
+    \b
+    Examples:
+      safestream bank create known --threshold 31 --source "hotline list"
+      safestream bank create allowlist --negative
+    """
+    bank = open_store().banks.create(name, negative=negative, threshold=threshold, source=source)
     emit({"bank": bank.name, "negative": bank.negative, "threshold": bank.threshold})
 
 
 @bank_app.command("list")
 def list_banks() -> None:
-    """List banks with their entry counts."""
+    """List banks with their entry counts, one JSON line each.
+
+    \b
+    Example:
+      safestream bank list
+    """
     for bank in open_store().banks.list_banks():
         emit(
             {
@@ -59,7 +74,7 @@ def list_banks() -> None:
 
 @bank_app.command("add")
 def add(
-    name: str,
+    name: str = typer.Argument(..., help="The bank to add to."),
     paths: list[Path] = typer.Argument(..., help="Images, videos or directories."),
     label: str = typer.Option("unclassified", help="A1, A2, B1, B2, unclassified or benign."),
     source: str = typer.Option("", help="Who supplied the media."),
@@ -72,17 +87,19 @@ def add(
 
     A hash the bank already holds keeps its entry and label; a different --label for it is
     reported in `label_conflicts` and on stderr.
-    """
-    try:
-        store = open_store()
-        store.banks.get(name)
-        from safestream.core.banks import classify_label
 
-        classify_label(label)
-    except SafeStreamError as exc:
-        raise typer.Exit(fail(exc)) from exc
+    \b
+    Examples:
+      safestream bank add known photos/ clip.mp4 --label A1 --source "case 1234"
+      safestream bank add allowlist logos/ --label benign
+    """
+    from safestream.core.banks import classify_label
+    from safestream.media.batch import iter_files, run_batch
     from safestream.media.file_hashes import entries_from_media, label_conflicts
 
+    store = open_store()
+    store.banks.get(name)
+    classify_label(label)
     work = partial(entries_from_media, label=label, source=source, note=note)
     failed = 0
     for outcome in run_batch(work, list(iter_files(paths)), label="adding"):
@@ -113,25 +130,32 @@ def add(
 
 @bank_app.command("import")
 def import_list(
-    name: str,
-    file: Path,
-    fmt: str | None = typer.Option(None, "--format", help=f"One of {', '.join(FORMATS)}."),
+    name: str = typer.Argument(..., help="The bank to fill."),
+    file: Path = typer.Argument(..., help="The hash-list file."),
+    fmt: str | None = typer.Option(
+        None, "--format", help=f"One of {', '.join(LIST_FORMATS)} (default: guessed)."
+    ),
     source: str = typer.Option("", help="Source recorded on entries that name none."),
 ) -> None:
-    """Import a hash-list file into a bank; unreadable rows are reported by number."""
-    if fmt is not None and fmt not in FORMATS:
-        error_line(None, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-        raise typer.Exit(EXIT_USAGE)
+    """Import a hash-list file into a bank; unreadable rows are reported by number.
+
+    \b
+    Examples:
+      safestream bank import known list.csv
+      safestream bank import known signals.csv --format pytx --source TE
+    """
+    from safestream.exchange.hashlists import read_hash_list
+
+    if fmt is not None:
+        _check_format(fmt)
+    store = open_store()
+    store.banks.get(name)
     try:
-        store = open_store()
-        store.banks.get(name)
         parsed = read_hash_list(file, fmt, source)  # type: ignore[arg-type]
-        ids = store.banks.add_entries(name, parsed.entries)
-    except SafeStreamError as exc:
-        raise typer.Exit(fail(exc)) from exc
     except OSError as exc:
         error_line(file, f"cannot read: {exc.strerror or exc}")
         raise typer.Exit(EXIT_SOME_FAILED) from exc
+    ids = store.banks.add_entries(name, parsed.entries)
     for err in parsed.errors:
         error_line(f"{file}:{err.row}", err.message)
     imported = len(set(ids))
@@ -141,46 +165,59 @@ def import_list(
 
 @bank_app.command("export")
 def export(
-    name: str,
-    fmt: str = typer.Option("csv", "--format", help=f"One of {', '.join(FORMATS)}."),
+    name: str = typer.Argument(..., help="The bank to export."),
+    fmt: str = typer.Option("csv", "--format", help=f"One of {', '.join(LIST_FORMATS)}."),
     out: Path | None = typer.Option(None, "--out", "-o", help="File to write (default stdout)."),
 ) -> None:
-    """Export a bank as a hash-list file."""
-    if fmt not in FORMATS:
-        error_line(None, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-        raise typer.Exit(EXIT_USAGE)
-    try:
-        store = open_store()
-        bank = store.banks.get(name)
-        entries = store.banks.iter_entries(name)
-        list_format: ListFormat = fmt  # type: ignore[assignment]
-        if out is None:
-            write_hash_list(sys.stdout, bank, entries, list_format)
-        else:
-            with out.open("w", encoding="utf-8", newline="") as f:
-                write_hash_list(f, bank, entries, list_format)
-    except SafeStreamError as exc:
-        raise typer.Exit(fail(exc)) from exc
+    """Export a bank as a hash-list file.
+
+    \b
+    Examples:
+      safestream bank export known > known.csv
+      safestream bank export known --format hma -o known-hma.csv
+    """
+    from safestream.exchange.hashlists import ListFormat, write_hash_list
+
+    _check_format(fmt)
+    store = open_store()
+    bank = store.banks.get(name)
+    entries = store.banks.iter_entries(name)
+    list_format: ListFormat = fmt  # type: ignore[assignment]
+    if out is None:
+        write_hash_list(sys.stdout, bank, entries, list_format)
+    else:
+        with out.open("w", encoding="utf-8", newline="") as f:
+            write_hash_list(f, bank, entries, list_format)
 
 
 @bank_app.command("remove")
-def remove(name: str, entry_id: int) -> None:
-    """Remove one entry from a bank."""
-    try:
-        entry = open_store().banks.remove_entry(name, entry_id)
-    except SafeStreamError as exc:
-        raise typer.Exit(fail(exc)) from exc
+def remove(
+    name: str = typer.Argument(..., help="The bank holding the entry."),
+    entry_id: int = typer.Argument(..., help="The entry's id (from `bank add` or `match`)."),
+) -> None:
+    """Remove one entry from a bank.
+
+    \b
+    Example:
+      safestream bank remove known 1234
+    """
+    entry = open_store().banks.remove_entry(name, entry_id)
     emit({"bank": name, "removed": entry.id, "hash": entry.value})
 
 
 @bank_app.command("delete")
-def delete(name: str, yes: bool = typer.Option(False, "--yes", help="Confirm.")) -> None:
-    """Delete a bank and every entry in it."""
+def delete(
+    name: str = typer.Argument(..., help="The bank to delete."),
+    yes: bool = typer.Option(False, "--yes", help="Confirm."),
+) -> None:
+    """Delete a bank and every entry in it.
+
+    \b
+    Example:
+      safestream bank delete old-list --yes
+    """
     if not yes:
         error_line(None, "deleting a bank removes all its entries; pass --yes to confirm")
         raise typer.Exit(EXIT_USAGE)
-    try:
-        count = open_store().banks.delete(name)
-    except SafeStreamError as exc:
-        raise typer.Exit(fail(exc)) from exc
+    count = open_store().banks.delete(name)
     emit({"bank": name, "deleted_entries": count})

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from safestream.core.errors import InvalidInput, SafeStreamError
+from safestream.cli import context
+from safestream.core.errors import InvalidInput
 
 # DuckDB, Arrow and the scoring code load inside the commands: every `safestream` command
 # builds this app, and importing them here cost about 400 ms on each one.
@@ -23,11 +24,6 @@ finance_app = typer.Typer(
 )
 
 SHOWN_PROBLEMS = 20
-
-
-def _fail(exc: SafeStreamError) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(exc.exit_code)
 
 
 def _report_load(report: LoadReport) -> None:
@@ -80,17 +76,14 @@ def generate(
     from safestream.finance.generator import generate as run
     from safestream.finance.generator import load_config
 
-    try:
-        cfg = load_config(config)
-        if payers is not None:
-            cfg["payers"] = payers
-        if days is not None:
-            cfg["days"] = days
-        if offender_share is not None:
-            cfg["population"]["offender"] = offender_share
-        summary = run(out, labels, seed, cfg)
-    except SafeStreamError as exc:
-        raise _fail(exc) from exc
+    cfg = load_config(config)
+    if payers is not None:
+        cfg["payers"] = payers
+    if days is not None:
+        cfg["days"] = days
+    if offender_share is not None:
+        cfg["population"]["offender"] = offender_share
+    summary = run(out, labels, seed, cfg)
     typer.echo(
         f"wrote {summary.rows} rows for {summary.payers} payers ({summary.offenders} offenders,"
         f" {summary.facilitators} facilitators) in {summary.seconds:.1f} s"
@@ -130,34 +123,28 @@ def score(
     from safestream.finance.currency import Rates
     from safestream.finance.scoring import load_scoring
 
+    config = load_scoring(weights)
+    eng = _engine(engine, threads, memory, spill)
     try:
-        config = load_scoring(weights)
-        eng = _engine(engine, threads, memory, spill)
-        try:
-            _report_load(eng.load(ledger, Rates.load(rates), relevant=relevant_rows(config)))
-            scored = score_accounts(eng, config, _known(known), network=not no_network)
-            table = alerts_table(scored)
-            write_alerts(table, out)
-            if to_store:
-                _file_to_store(eng, table, store_limit)
-        finally:
-            eng.close()
-    except SafeStreamError as exc:
-        raise _fail(exc) from exc
+        _report_load(eng.load(ledger, Rates.load(rates), relevant=relevant_rows(config)))
+        scored = score_accounts(eng, config, _known(known), network=not no_network)
+        table = alerts_table(scored)
+        write_alerts(table, out)
+        if to_store:
+            _file_to_store(eng, table, store_limit)
+    finally:
+        eng.close()
     roles = table["role"].to_pylist()
     typer.echo(f"flagged {roles.count('payer')} payers and {roles.count('payee')} payees -> {out}")
 
 
 def _file_to_store(engine: LedgerEngine, table: pa.Table, limit: int) -> None:
-    from safestream.core.config import Settings
     from safestream.finance.reporting import file_alerts
-    from safestream.store.database import Database
 
-    settings = Settings.from_env()
+    settings = context.settings()
     settings.ensure_home()
-    db = Database.from_settings(settings)
+    db = context.open_database()
     try:
-        db.migrate()
         filed = file_alerts(engine, table, db, settings, limit_per_role=limit)
     finally:
         db.dispose()
@@ -183,22 +170,19 @@ def evaluate(
     from safestream.finance.evaluate import format_report, load_labels
     from safestream.finance.scoring import load_scoring
 
+    config = load_scoring(weights)
+    truth = load_labels(labels)
+    eng = DuckDBEngine()
     try:
-        config = load_scoring(weights)
-        truth = load_labels(labels)
-        eng = DuckDBEngine()
-        try:
-            _report_load(eng.load(ledger, Rates.load(rates), relevant=relevant_rows(config)))
-            scored = score_accounts(eng, config)
-            typer.echo(format_report(run(eng, scored, truth)))
-            if model:
-                from safestream.finance.model import evaluate_model, format_model_report
+        _report_load(eng.load(ledger, Rates.load(rates), relevant=relevant_rows(config)))
+        scored = score_accounts(eng, config)
+        typer.echo(format_report(run(eng, scored, truth)))
+        if model:
+            from safestream.finance.model import evaluate_model, format_model_report
 
-                typer.echo(format_model_report(evaluate_model(eng, config, truth)))
-        finally:
-            eng.close()
-    except SafeStreamError as exc:
-        raise _fail(exc) from exc
+            typer.echo(format_model_report(evaluate_model(eng, config, truth)))
+    finally:
+        eng.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,6 @@
 Directories are walked recursively (hidden files skipped) in sorted order; files are hashed by
 the shared batch runner over all cores and printed in input order, so output is
 deterministic. Errors go to stderr, one line naming the file; the batch always goes on.
-Exit status: 0 when every input was read, 1 when some failed, 2 on usage errors.
 """
 
 from __future__ import annotations
@@ -14,6 +13,9 @@ import sys
 from pathlib import Path
 
 import typer
+
+from safestream.cli.exit_codes import EXIT_OK, EXIT_SOME_FAILED
+from safestream.cli.output import error_line
 
 
 def hash_command(
@@ -29,7 +31,14 @@ def hash_command(
     ),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (0 = all cores)."),
 ) -> None:
-    """Hash images and videos: one JSON line per image or per sampled video frame."""
+    """Hash images and videos: one JSON line per image or per sampled video frame.
+
+    \b
+    Examples:
+      safestream hash photo.jpg
+      safestream hash uploads/ --jobs 4 > hashes.jsonl
+      safestream hash clip.mp4 --seconds-per-hash 0.5 --exact
+    """
     # Imported here so that other `safestream` commands start without numba and PyAV.
     from safestream.media.batch import iter_files, run_batch
     from safestream.media.hash_records import FileHashes, hash_file_records
@@ -49,9 +58,8 @@ def hash_command(
         error = outcome.error or hashed.error
         if error is not None:
             failed += 1
-            print(f"error: {outcome.path}: {error}", file=sys.stderr, flush=True)
-    if failed:
-        raise typer.Exit(1)
+            error_line(outcome.path, error)
+    raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
 
 
 def register(app: typer.Typer) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sys
 from dataclasses import dataclass
@@ -13,8 +12,10 @@ from typing import Any
 
 import typer
 
-from safestream.cli.common import EXIT_OK, EXIT_SOME_FAILED, emit, error_line, fail
-from safestream.core.errors import InvalidInput, SafeStreamError
+from safestream.cli import context
+from safestream.cli.exit_codes import EXIT_OK, EXIT_SOME_FAILED
+from safestream.cli.output import emit, error_line
+from safestream.core.errors import InvalidInput
 
 live_app = typer.Typer(help="Watch live streams across workers (NATS JetStream).")
 
@@ -40,7 +41,6 @@ class MonitorOptions:
 
 def build_monitor(options: MonitorOptions) -> Any:
     """Open the store and bank index and assemble a `StreamMonitor` with its sinks."""
-    from safestream.cli.common import open_store
     from safestream.live.alerts import AlertRouter, AlertSink, Confirmation, JsonLinesSink
     from safestream.live.classifiers import OnnxFrameClassifier
     from safestream.live.evidence import EvidenceStore
@@ -51,17 +51,17 @@ def build_monitor(options: MonitorOptions) -> Any:
     from safestream.media.bank_index import BankIndex
     from safestream.media.matching import Matcher
 
-    store = open_store()
+    store = context.open_store()
     index = BankIndex.open(store.banks, store.settings.index_dir / "pdq")
     matcher = Matcher(
         store.banks, index, bank_names=options.banks or None, threshold=options.threshold
     )
     sinks: list[AlertSink] = [JsonLinesSink()]
     if options.webhook:
-        secret = os.environ.get(WEBHOOK_SECRET_ENV, "")
-        if not secret:
+        secret = store.settings.webhook_secret
+        if secret is None or not secret.get_secret_value():
             raise InvalidInput(f"--webhook needs the shared secret in {WEBHOOK_SECRET_ENV}")
-        sinks.append(WebhookSink(options.webhook, secret.encode()))
+        sinks.append(WebhookSink(options.webhook, secret.get_secret_value().encode()))
     if options.store_reports:
         sinks.append(StoreReportSink(store.db, store.settings))
     confirmations = dict(Confirmation.parse(text) for text in options.confirm)
@@ -142,12 +142,9 @@ def watch(
         bank or [], threshold, confirm or [], evidence, evidence_seconds, webhook,
         store_reports, classifier, fps, keyframes, decode_all,
     )  # fmt: skip
-    try:
-        for url in urls:
-            classify(url)
-        monitor = build_monitor(options)
-    except SafeStreamError as exc:
-        raise typer.Exit(fail(exc)) from exc
+    for url in urls:
+        classify(url)
+    monitor = build_monitor(options)
     source = SourceOptions(
         open_timeout=open_timeout,
         read_timeout=read_timeout,
@@ -203,14 +200,11 @@ def serve(
         bank or [], threshold, confirm or [], evidence, evidence_seconds, webhook,
         store_reports, classifier, fps, keyframes, decode_all,
     )  # fmt: skip
-    try:
-        subjects = LiveSubjects(prefix)
-        monitor = build_monitor(options)
-    except SafeStreamError as exc:
-        raise typer.Exit(fail(exc)) from exc
+    subjects = LiveSubjects(prefix)
+    monitor = build_monitor(options)
     worker = LiveWorker(
         monitor,
-        url=nats_url(nats_server),
+        url=nats_url(nats_server or context.settings().nats_url),
         subjects=subjects,
         max_streams=max_streams,
         ack_wait=ack_wait,
@@ -227,8 +221,6 @@ def serve(
     server = _start_http(http, monitor) if http else None
     try:
         asyncio.run(main())
-    except SafeStreamError as exc:
-        raise typer.Exit(fail(exc)) from exc
     finally:
         if server is not None:
             server.should_exit = True
@@ -269,12 +261,11 @@ def add(
     from safestream.live.distribution import LiveSubjects, WorkItem, queue_stream_async
     from safestream.live.sources import classify
 
-    try:
-        classify(url)
-        item = WorkItem(stream_id or url, url, "keyframes" if keyframes else "full", realtime)
-        seq = asyncio.run(queue_stream_async(item, nats_server, LiveSubjects(prefix)))
-    except SafeStreamError as exc:
-        raise typer.Exit(fail(exc)) from exc
+    classify(url)
+    item = WorkItem(stream_id or url, url, "keyframes" if keyframes else "full", realtime)
+    seq = asyncio.run(
+        queue_stream_async(item, nats_server or context.settings().nats_url, LiveSubjects(prefix))
+    )
     emit({"queued": item.stream_id, "url": url, "seq": seq})
 
 
@@ -307,11 +298,12 @@ def event(
         "amount": amount, "currency": currency, "reporter": reporter, "reason": reason,
         "classifier": classifier, "score": score,
     }  # fmt: skip
-    try:
-        parsed = StreamEvent.from_json({k: v for k, v in data.items() if v is not None})
-        seq = asyncio.run(publish_event_async(parsed, nats_server, LiveSubjects(prefix)))
-    except SafeStreamError as exc:
-        raise typer.Exit(fail(exc)) from exc
+    parsed = StreamEvent.from_json({k: v for k, v in data.items() if v is not None})
+    seq = asyncio.run(
+        publish_event_async(
+            parsed, nats_server or context.settings().nats_url, LiveSubjects(prefix)
+        )
+    )
     # The score this event alone implies; the worker folds it into the stream's full history.
     emit({"recorded": parsed.to_json(), "seq": seq, **RiskBook().apply(parsed).to_json()})
 
@@ -327,12 +319,11 @@ def preserve(
     """Ask the worker watching a stream to keep its evidence buffer and the next seconds."""
     from safestream.live.distribution import LiveSubjects, request_preservation_async
 
-    try:
-        answer = asyncio.run(
-            request_preservation_async(stream_id, by, reason, nats_server, LiveSubjects(prefix))
+    answer = asyncio.run(
+        request_preservation_async(
+            stream_id, by, reason, nats_server or context.settings().nats_url, LiveSubjects(prefix)
         )
-    except SafeStreamError as exc:
-        raise typer.Exit(fail(exc)) from exc
+    )
     if not answer:
         error_line(None, f"no live worker is watching stream {stream_id!r}")
         raise typer.Exit(EXIT_SOME_FAILED)

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from safestream.cli.common import (
-    EXIT_OK,
-    EXIT_SOME_FAILED,
-    Store,
-    emit,
-    error_line,
-    fail,
-    open_store,
-)
-from safestream.core.banks import Match
-from safestream.core.errors import SafeStreamError
-from safestream.core.signals import SignalType, normalize_hash
-from safestream.media.batch import iter_files, run_batch
-from safestream.media.exact_hashes import file_digests
+from safestream.cli.context import Store, open_store
+from safestream.cli.exit_codes import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
+from safestream.cli.output import emit, error_line
+
+if TYPE_CHECKING:
+    from safestream.core.banks import Match
 
 
 def match_line(path: str, kind: str, m: Match) -> dict[str, Any]:
@@ -89,20 +81,28 @@ def match(
         False, "--report", help="Also file each matched file as a report, linked into a case."
     ),
 ) -> None:
-    """Match media or hashes against the banks; one JSON line per match."""
+    """Match media or hashes against the banks; one JSON line per match.
+
+    \b
+    Examples:
+      safestream match uploads/ --bank known > hits.jsonl
+      safestream match clip.mp4 --report
+      safestream match --hash f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22
+    """
+    from safestream.core.errors import SafeStreamError
+    from safestream.core.signals import SignalType, normalize_hash
     from safestream.media.bank_index import BankIndex
+    from safestream.media.batch import iter_files, run_batch
+    from safestream.media.exact_hashes import file_digests
     from safestream.media.file_hashes import hash_for_matching
     from safestream.media.matching import FrameVariants, Matcher
 
     if not paths and not pdq:
         error_line(None, "give at least one PATH or --hash")
-        raise typer.Exit(2)
-    try:
-        store = open_store()
-        index = BankIndex.open(store.banks, store.settings.index_dir / "pdq")
-        matcher = Matcher(store.banks, index, bank_names=bank or None, threshold=threshold)
-    except SafeStreamError as exc:
-        raise typer.Exit(fail(exc)) from exc
+        raise typer.Exit(EXIT_USAGE)
+    store = open_store()
+    index = BankIndex.open(store.banks, store.settings.index_dir / "pdq")
+    matcher = Matcher(store.banks, index, bank_names=bank or None, threshold=threshold)
     failed = 0
     for value in pdq or []:
         try:

@@ -1,44 +1,38 @@
-"""Commands: `safestream serve`, `link`, `org create`, `apikey create`, `user add`, `audit verify`.
+"""`safestream serve` and `safestream link`: the API server and the process that links cases.
 
 `serve` runs the API; by default it also starts `link`, which links stored reports into cases in
-its own lower-priority process so that linking never takes the CPU intake needs.
+its own lower-priority process so that linking never takes the CPU intake needs. Whatever
+`serve` starts it stops again, on SIGTERM (systemd, container runtimes) as on Ctrl-C; the link
+process also dies with `serve` if `serve` is killed outright.
 """
 
 from __future__ import annotations
 
-import getpass
+import contextlib
+import ctypes
 import os
 import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from enum import StrEnum
+from functools import partial
+from typing import TYPE_CHECKING
 
 import typer
 
-from safestream.api.linker import LINKER_NICENESS
-from safestream.core.config import Settings
-from safestream.core.errors import SafeStreamError
-from safestream.store import access, audit
-from safestream.store.database import Database
+from safestream.cli import context
+from safestream.cli.output import note
 
-org_app = typer.Typer(help="Organisations.", no_args_is_help=True)
-apikey_app = typer.Typer(help="API keys of organisations.", no_args_is_help=True)
-user_app = typer.Typer(help="Console users.", no_args_is_help=True)
-audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from safestream.core.config import Settings
 
-PASSWORD_ENV = "SAFESTREAM_PASSWORD"
-
-
-def _store() -> Database:
-    db = Database.from_settings(Settings.from_env())
-    db.migrate()
-    return db
-
-
-def _fail(exc: SafeStreamError) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(exc.exit_code)
+# The linker's own default (`safestream.api.linker.LINKER_NICENESS`; a test keeps them equal),
+# repeated so that `--help` need not import the API.
+LINK_NICENESS = 10
+LINK_STOP_SECONDS = 30
+_PR_SET_PDEATHSIG = 1
 
 
 class LinkerMode(StrEnum):
@@ -47,6 +41,10 @@ class LinkerMode(StrEnum):
     PROCESS = "process"  # a separate, lower-priority `safestream link` process (the default)
     THREAD = "thread"  # a thread inside each server process
     OFF = "off"  # a pure intake node: a `safestream link` elsewhere links
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived: unwind, stop what was started, then die of the signal."""
 
 
 def serve(
@@ -58,56 +56,118 @@ def serve(
         help="Link reports in a separate low-priority process, a thread, or off.",
     ),
 ) -> None:
-    """Serve the API and the review console (migrating the store first)."""
-    import uvicorn
+    """Serve the API and the review console (migrating the store first).
 
-    from safestream.api.app import LINKER_ENV
-
+    \b
+    Examples:
+      safestream serve
+      safestream serve --host 0.0.0.0 --port 8080 --workers 2
+      safestream serve --linker off     (an intake node; run `safestream link` elsewhere)
+    """
+    settings = context.settings()
+    context.open_database().dispose()
+    server_settings = settings.with_changes(link_in_server=linker is LinkerMode.THREAD)
+    link = _start_link(settings) if linker is LinkerMode.PROCESS else None
+    note(f"SafeStream on http://{host}:{port}  (API docs at /docs)")
+    terminated = False
     try:
-        _store().dispose()
-    except SafeStreamError as exc:
-        raise _fail(exc) from exc
-    os.environ[LINKER_ENV] = "1" if linker is LinkerMode.THREAD else "0"
-    link_process = None
-    if linker is LinkerMode.PROCESS:
-        link_process = subprocess.Popen([sys.executable, "-m", "safestream.cli", "link"])
-    typer.echo(f"SafeStream on http://{host}:{port}  (API docs at /docs)")
-    try:
-        uvicorn.run(
-            "safestream.api.app:app_from_env",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="warning",
-            access_log=False,
-        )
+        with _sigterm_unwinds():
+            _run_server(server_settings, host, port, workers)
+    except _Terminated:
+        terminated = True
     finally:
-        if link_process is not None:
-            link_process.terminate()
-            link_process.wait(timeout=30)
+        _stop(link)
+    if terminated:
+        # Die of SIGTERM as the sender expects, now that nothing is left behind.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)
+
+
+def _run_server(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from safestream.api.app import server_app
+
+    config = uvicorn.Config(
+        # A picklable factory: each worker process builds its app from these settings.
+        partial(server_app, settings),
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+    if workers == 1:
+        uvicorn.Server(config).run()
+        return
+    socket = config.bind_socket()
+    Multiprocess(config, sockets=[socket]).run()
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    def terminated(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    # Linux: if `serve` is killed outright (SIGKILL), the kernel sends the child SIGTERM.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _start_link(settings: Settings) -> subprocess.Popen[bytes]:
+    # The child gets this invocation's settings through its environment, so both agree.
+    return subprocess.Popen(
+        [sys.executable, "-m", "safestream.cli", "link"],
+        env={**os.environ, **settings.to_environ()},
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+    )
+
+
+def _stop(process: subprocess.Popen[bytes] | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=LINK_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def link(
-    nice: int = typer.Option(LINKER_NICENESS, min=0, max=19, help="CPU niceness to run at."),
+    nice: int = typer.Option(LINK_NICENESS, min=0, max=19, help="CPU niceness to run at."),
     idle: bool = typer.Option(
         True, help="Run only on otherwise idle CPU (Linux SCHED_IDLE); else at --nice."
     ),
 ) -> None:
     """Link stored reports into cases until stopped (what `serve` starts beside intake), and
-    send the alerts linking raises to the webhooks in `$SAFESTREAM_HOME/notify.yaml`."""
+    send the alerts linking raises to the webhooks in `notify.yaml` in the home.
+
+    \b
+    Examples:
+      safestream link
+      safestream link --no-idle --nice 5
+    """
     from safestream.api.linker import run_linker_process
     from safestream.cases.engine import CaseEngine
     from safestream.cases.outbox import OutboxSender
+    from safestream.store.database import Database
 
-    settings = Settings.from_env()
+    settings = context.settings()
     db = Database.from_settings(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        outbox = OutboxSender.for_settings(db, settings)
-    except SafeStreamError as exc:
-        raise _fail(exc) from exc
+    outbox = OutboxSender.for_settings(db, settings)
     try:
         run_linker_process(
             CaseEngine.for_settings(db, settings),
@@ -123,75 +183,7 @@ def link(
         db.dispose()
 
 
-@org_app.command("create")
-def org_create(name: str) -> None:
-    """Create an organisation."""
-    try:
-        org = access.create_org(_store(), name)
-        audit.record(_store(), actor="cli", action="org.create", subject=f"org:{org.id}")
-    except SafeStreamError as exc:
-        raise _fail(exc) from exc
-    typer.echo(f"created organisation {org.name} (id {org.id})")
-
-
-@apikey_app.command("create")
-def apikey_create(org: str) -> None:
-    """Issue an API key for an organisation; it is printed once and stored only hashed."""
-    try:
-        db = _store()
-        issued = access.create_api_key(db, org)
-        audit.record(db, actor="cli", action="apikey.create", subject=f"apikey:{issued.id}")
-    except SafeStreamError as exc:
-        raise _fail(exc) from exc
-    typer.echo(issued.key)
-    typer.echo(
-        f"API key {issued.id} for {issued.org}; it is shown only now. "
-        "Send it as 'Authorization: Bearer KEY'.",
-        err=True,
-    )
-
-
-@user_app.command("add")
-def user_add(
-    email: str,
-    org: str = typer.Option(..., "--org", help="Organisation name."),
-    role: str = typer.Option(
-        ..., "--role", help="admin, reviewer, child_safety_reviewer or auditor."
-    ),
-) -> None:
-    """Add a console user; the password is read from SAFESTREAM_PASSWORD or asked for."""
-    password = os.environ.get(PASSWORD_ENV) or getpass.getpass("Password: ")
-    try:
-        db = _store()
-        user = access.add_user(db, email, org=org, role=role, password=password)
-        audit.record(
-            db, actor="cli", action="user.add", subject=f"user:{user.id}", details={"role": role}
-        )
-    except SafeStreamError as exc:
-        raise _fail(exc) from exc
-    typer.echo(f"added {user.email} to {user.org} as {user.role.value}")
-
-
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the audit log's SHA-256 chain; exit 1 and list breaks if any entry was changed."""
-    try:
-        problems = audit.verify(_store())
-    except SafeStreamError as exc:
-        raise _fail(exc) from exc
-    if problems:
-        for p in problems:
-            typer.echo(f"entry {p.seq}: {p.problem}", err=True)
-        typer.echo(f"audit log is NOT intact: {len(problems)} problem(s)", err=True)
-        raise typer.Exit(1)
-    typer.echo("audit log intact")
-
-
 def register(app: typer.Typer) -> None:
-    """Add the reports, access and audit commands to the root `safestream` app."""
+    """Add `serve` and `link` to the root `safestream` app."""
     app.command("serve")(serve)
     app.command("link")(link)
-    app.add_typer(org_app, name="org")
-    app.add_typer(apikey_app, name="apikey")
-    app.add_typer(user_app, name="user")
-    app.add_typer(audit_app, name="audit")

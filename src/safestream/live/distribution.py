@@ -41,6 +41,7 @@ from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy, RetentionPolicy, StreamConfig
 from nats.js.errors import NotFoundError
 
+from safestream.core.config import DEFAULT_NATS_URL
 from safestream.core.errors import InvalidInput, SafeStreamError
 from safestream.live.monitor import StreamMonitor, StreamSpec, StreamStats
 from safestream.live.risk import StreamEvent
@@ -50,8 +51,6 @@ from safestream.media.frames import prepare_frame_hashing
 
 log = logging.getLogger(__name__)
 
-DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
-NATS_URL_ENV = "SAFESTREAM_NATS_URL"
 
 
 class DistributionError(SafeStreamError):
@@ -59,8 +58,8 @@ class DistributionError(SafeStreamError):
 
 
 def nats_url(explicit: str | None = None) -> str:
-    """The NATS server URL: explicit, else `SAFESTREAM_NATS_URL`, else the local default."""
-    return explicit or os.environ.get(NATS_URL_ENV) or DEFAULT_NATS_URL
+    """The NATS server URL: the one given (from options or settings), else the local default."""
+    return explicit or DEFAULT_NATS_URL
 
 
 @dataclass(frozen=True)

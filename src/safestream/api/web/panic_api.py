@@ -9,7 +9,6 @@ CORS header, so the widget can show the viewer what went wrong.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -23,7 +22,6 @@ from safestream.api.web.panic_report import PanicReportIn, to_report
 from safestream.api.web.rate_limit import RateLimiter
 from safestream.core.errors import SafeStreamError
 from safestream.core.reports import ReportIn
-from safestream.live.distribution import NATS_URL_ENV
 from safestream.store.access import Organisation
 from safestream.store.models.access import OrganisationRow
 
@@ -142,12 +140,13 @@ async def panic(request: Request) -> JSONResponse:
     metrics = getattr(request.app.state, "metrics", None)
     if result["created"] and metrics is not None:
         metrics.reports.labels("panic_button").inc()
-    if result["created"] and report.live_stream is not None and os.environ.get(NATS_URL_ENV):
-        result["live_buffer"] = await _keep_live_buffer(report.live_stream.stream_id, org_id)
+    nats = env.settings.nats_url
+    if result["created"] and report.live_stream is not None and nats:
+        result["live_buffer"] = await _keep_live_buffer(report.live_stream.stream_id, org_id, nats)
     return _answer(201 if result["created"] else 200, result)
 
 
-async def _keep_live_buffer(stream_id: str, org_id: int) -> str:
+async def _keep_live_buffer(stream_id: str, org_id: int, nats: str) -> str:
     """Ask the live worker watching the stream to keep its evidence buffer (issue: panic press).
 
     The report is already stored: whatever NATS answers, the press is never lost or failed.
@@ -158,7 +157,7 @@ async def _keep_live_buffer(stream_id: str, org_id: int) -> str:
 
     try:
         answer = await request_preservation_async(
-            stream_id, f"panic_button:org:{org_id}", "panic_report"
+            stream_id, f"panic_button:org:{org_id}", "panic_report", url=nats
         )
     except (OSError, NatsError) as error:
         logger.warning("panic press on %s: live workers unreachable: %s", stream_id, error)

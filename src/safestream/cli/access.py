@@ -1,0 +1,126 @@
+"""`safestream org`, `apikey`, `user` and `audit`: who may use this SafeStream, and its log."""
+
+from __future__ import annotations
+
+import getpass
+
+import typer
+
+from safestream.cli.context import open_database
+from safestream.cli.exit_codes import EXIT_SOME_FAILED
+from safestream.cli.output import note
+
+org_app = typer.Typer(
+    help='Organisations.\n\n\b\nExample:\n  safestream org create "Example Hotline"',
+    no_args_is_help=True,
+)
+apikey_app = typer.Typer(
+    help='API keys of organisations.\n\n\b\nExample:\n  safestream apikey create "Example Hotline"',
+    no_args_is_help=True,
+)
+user_app = typer.Typer(
+    help="Console users.\n\n\b\nExample:\n"
+    '  safestream user add ana@example.org --org "Example Hotline" --role reviewer',
+    no_args_is_help=True,
+)
+audit_app = typer.Typer(
+    help="The audit log.\n\n\b\nExample:\n  safestream audit verify",
+    no_args_is_help=True,
+)
+
+PASSWORD_ENV = "SAFESTREAM_PASSWORD"
+
+
+@org_app.command("create")
+def org_create(name: str = typer.Argument(..., help="Name of the organisation.")) -> None:
+    """Create an organisation.
+
+    \b
+    Example:
+      safestream org create "Example Hotline"
+    """
+    from safestream.store import access, audit
+
+    db = open_database()
+    org = access.create_org(db, name)
+    audit.record(db, actor="cli", action="org.create", subject=f"org:{org.id}")
+    typer.echo(f"created organisation {org.name} (id {org.id})")
+
+
+@apikey_app.command("create")
+def apikey_create(org: str = typer.Argument(..., help="The organisation's name.")) -> None:
+    """Issue an API key for an organisation; it is printed once and stored only hashed.
+
+    \b
+    Example:
+      safestream apikey create "Example Hotline" > hotline.key
+    """
+    from safestream.store import access, audit
+
+    db = open_database()
+    issued = access.create_api_key(db, org)
+    audit.record(db, actor="cli", action="apikey.create", subject=f"apikey:{issued.id}")
+    typer.echo(issued.key)
+    note(
+        f"API key {issued.id} for {issued.org}; it is shown only now. "
+        "Send it as 'Authorization: Bearer KEY'."
+    )
+
+
+@user_app.command("add")
+def user_add(
+    email: str = typer.Argument(..., help="The user's e-mail address (their login)."),
+    org: str = typer.Option(..., "--org", help="Organisation name."),
+    role: str = typer.Option(
+        ..., "--role", help="admin, reviewer, child_safety_reviewer or auditor."
+    ),
+    password: str | None = typer.Option(
+        None,
+        envvar=PASSWORD_ENV,
+        show_envvar=True,
+        hidden=True,
+        help="The password (else asked for without echo).",
+    ),
+) -> None:
+    """Add a console user; the password is read from SAFESTREAM_PASSWORD or asked for.
+
+    \b
+    Example:
+      safestream user add ana@example.org --org "Example Hotline" --role reviewer
+    """
+    from safestream.store import access, audit
+
+    password = password or getpass.getpass("Password: ")
+    db = open_database()
+    user = access.add_user(db, email, org=org, role=role, password=password)
+    audit.record(
+        db, actor="cli", action="user.add", subject=f"user:{user.id}", details={"role": role}
+    )
+    typer.echo(f"added {user.email} to {user.org} as {user.role.value}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's SHA-256 chain; exit 1 and list breaks if any entry was changed.
+
+    \b
+    Example:
+      safestream audit verify
+    """
+    from safestream.store import audit
+
+    problems = audit.verify(open_database())
+    if problems:
+        for p in problems:
+            note(f"entry {p.seq}: {p.problem}")
+        note(f"audit log is NOT intact: {len(problems)} problem(s)")
+        raise typer.Exit(EXIT_SOME_FAILED)
+    typer.echo("audit log intact")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the organisation, key, user and audit groups to the root `safestream` app."""
+    app.add_typer(org_app, name="org")
+    app.add_typer(apikey_app, name="apikey")
+    app.add_typer(user_app, name="user")
+    app.add_typer(audit_app, name="audit")

@@ -1,0 +1,71 @@
+"""The root command group: the one place errors become exit statuses, and help stays plain.
+
+Commands raise `SafeStreamError` subclasses; this group prints `error: MESSAGE` on stderr and
+exits with the status from `exit_codes`. Usage errors are click's (status 2).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, get_args
+
+import typer
+from typer._click import Command, Context, Parameter
+from typer.core import TyperArgument, TyperGroup, TyperOption
+
+from safestream.cli.exit_codes import exit_code_for
+from safestream.core.errors import SafeStreamError
+
+
+class SafeStreamGroup(TyperGroup):
+    """Typer's group with one error-to-exit-status mapping and help without Python types."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        _tidy_help(self)
+
+    def invoke(self, ctx: Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SafeStreamError as error:
+            sys.stdout.flush()
+            sys.stderr.write(f"error: {error}\n")
+            raise typer.Exit(exit_code_for(error)) from error
+
+
+class _PlainArgument(TyperArgument):
+    """An argument whose help line shows its name only (its meaning is in its help text)."""
+
+    def display_type_rich(self, ctx: Context) -> str | None:
+        return None
+
+
+# Typer would show annotations such as `<list[Path]>`; users read these words instead.
+_METAVARS: dict[object, str] = {int: "N", float: "NUMBER", str: "TEXT", Path: "PATH"}
+
+
+def _tidy_help(command: Command) -> None:
+    for param in command.params:
+        _tidy_param(param)
+    for sub in getattr(command, "commands", {}).values():
+        _tidy_help(sub)
+
+
+def _tidy_param(param: Parameter) -> None:
+    if isinstance(param, TyperArgument):
+        if param.metavar is None:
+            param.metavar = (param.name or "value").upper()
+        param.__class__ = _PlainArgument
+    elif isinstance(param, TyperOption) and param.metavar is None and not param.is_flag:
+        param.metavar = _metavar(param)
+
+
+def _metavar(param: TyperOption) -> str:
+    described = param.type_descriptor
+    if described.is_choice:
+        return "[" + "|".join(str(getattr(c, "value", c)) for c in described.choices or ()) + "]"
+    annotation = described.annotation
+    if described.is_list and get_args(annotation):
+        annotation = get_args(annotation)[0]
+    return _METAVARS.get(annotation, "PATH" if described.is_path else "VALUE")
