@@ -46,18 +46,28 @@ def test_import_reports_bad_rows_and_keeps_good_ones(home: Path, tmp_path: Path)
     listing.write_text(f"hash,tags\n{CAT},A1\nbogus,A1\n{ROCKET},B2\n")
     code, lines, err = run("bank", "import", "known", str(listing))
     assert code == 1
-    assert lines == [{"bank": "known", "file": str(listing), "imported": 2, "skipped": 1}]
+    assert lines[0] | {"negatives": 0} == {
+        "bank": "known",
+        "file": str(listing),
+        "imported": 2,
+        "skipped": 1,
+        "negatives": 0,
+        "negatives_imported_to": None,
+    }
     assert f"{listing}:3" in err
 
 
-def test_export_hma_format_round_trips(home: Path, tmp_path: Path) -> None:
+def test_export_hma_format_is_hma1_and_round_trips(home: Path, tmp_path: Path) -> None:
     run("bank", "create", "known")
     listing = tmp_path / "list.csv"
     listing.write_text(f"hash,tags\n{CAT},A1\n")
     run("bank", "import", "known", str(listing))
     out = tmp_path / "out.csv"
     assert run("bank", "export", "known", "--format", "hma", "--out", str(out))[0] == 0
-    assert out.read_text().splitlines() == ["hash,tags", f"{CAT},A1"]
+    (row,) = out.read_text().splitlines()
+    assert row.startswith(f"{CAT},") and row.endswith(",A1") and row.count(",") == 4
+    run("bank", "create", "again")
+    assert run("bank", "import", "again", str(out))[1][0]["imported"] == 1
 
 
 def test_export_json_to_stdout(home: Path, tmp_path: Path) -> None:
@@ -150,3 +160,11 @@ def test_bank_add_reports_a_label_conflict_and_keeps_the_stored_label(
     assert {c["stored_label"] for c in conflicts} == {"A1"}
     assert "already labelled A1" in err
     assert {e["label"] for e in _exported("known")} == {"A1"}
+
+
+def test_cli_format_names_are_the_exchange_formats() -> None:
+    from safestream.cli.bank import EXPORT_FORMATS as CLI_EXPORT
+    from safestream.cli.bank import LIST_FORMATS
+    from safestream.exchange.hashlists import EXPORT_FORMATS, FORMATS
+
+    assert (LIST_FORMATS, CLI_EXPORT) == (FORMATS, EXPORT_FORMATS)

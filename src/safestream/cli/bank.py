@@ -14,7 +14,8 @@ from safestream.cli.exit_codes import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
 from safestream.cli.output import emit, error_line
 
 # Hash-list format names, repeated here so that `--help` need not import the exchange part.
-LIST_FORMATS = ("csv", "hma", "pytx", "json")
+LIST_FORMATS = ("csv", "hma", "pytx", "pytx-csv", "vpdq", "json")
+EXPORT_FORMATS = ("csv", "hma", "pytx", "pytx-csv", "json")
 
 bank_app = typer.Typer(
     help="Hash banks: named lists of known hashes.\n\n\b\nExamples:\n"
@@ -25,11 +26,9 @@ bank_app = typer.Typer(
 )
 
 
-def _check_format(fmt: str) -> None:
-    from safestream.exchange.hashlists import FORMATS
-
-    if fmt not in FORMATS:
-        error_line(None, f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+def _check_format(fmt: str, allowed: tuple[str, ...] = LIST_FORMATS) -> None:
+    if fmt not in allowed:
+        error_line(None, f"unknown format {fmt!r}; use one of {', '.join(allowed)}")
         raise typer.Exit(EXIT_USAGE)
 
 
@@ -136,13 +135,22 @@ def import_list(
         None, "--format", help=f"One of {', '.join(LIST_FORMATS)} (default: guessed)."
     ),
     source: str = typer.Option("", help="Source recorded on entries that name none."),
+    negative_bank: str | None = typer.Option(
+        None,
+        "--negative-bank",
+        help="Negative bank for pytx NEGATIVE_CLASS/DISPUTED rows (else they are skipped).",
+    ),
 ) -> None:
     """Import a hash-list file into a bank; unreadable rows are reported by number.
+
+    A false-positive verdict (pytx NEGATIVE_CLASS) never becomes an entry of NAME: it goes to
+    --negative-bank, or is skipped with a note on stderr.
 
     \b
     Examples:
       safestream bank import known list.csv
-      safestream bank import known signals.csv --format pytx --source TE
+      safestream bank import known dataset.csv --format pytx-csv --negative-bank allowlist
+      safestream bank import known clip-features.txt --format vpdq
     """
     from safestream.exchange.hashlists import read_hash_list
 
@@ -150,35 +158,55 @@ def import_list(
         _check_format(fmt)
     store = open_store()
     store.banks.get(name)
+    if negative_bank is not None and not store.banks.get(negative_bank).negative:
+        error_line(None, f"bank {negative_bank!r} is not a negative bank")
+        raise typer.Exit(EXIT_USAGE)
     try:
         parsed = read_hash_list(file, fmt, source)  # type: ignore[arg-type]
     except OSError as exc:
         error_line(file, f"cannot read: {exc.strerror or exc}")
         raise typer.Exit(EXIT_SOME_FAILED) from exc
     ids = store.banks.add_entries(name, parsed.entries)
+    kept_negatives = negative_bank is not None and bool(parsed.negatives)
+    if negative_bank is not None and parsed.negatives:
+        store.banks.add_entries(negative_bank, parsed.negatives)
     for err in parsed.errors:
         error_line(f"{file}:{err.row}", err.message)
-    imported = len(set(ids))
-    emit({"bank": name, "file": str(file), "imported": imported, "skipped": len(parsed.errors)})
+    if parsed.negatives and negative_bank is None:
+        sys.stderr.write(
+            f"note: {file}: skipped {len(parsed.negatives)} negative (false-positive) "
+            "verdicts; pass --negative-bank NAME to keep them as an allowlist\n"
+        )
+    emit(
+        {
+            "bank": name,
+            "file": str(file),
+            "imported": len(set(ids)),
+            "skipped": len(parsed.errors),
+            "negatives": len(parsed.negatives),
+            "negatives_imported_to": negative_bank if kept_negatives else None,
+        }
+    )
     raise typer.Exit(EXIT_SOME_FAILED if parsed.errors else EXIT_OK)
 
 
 @bank_app.command("export")
 def export(
     name: str = typer.Argument(..., help="The bank to export."),
-    fmt: str = typer.Option("csv", "--format", help=f"One of {', '.join(LIST_FORMATS)}."),
+    fmt: str = typer.Option("csv", "--format", help=f"One of {', '.join(EXPORT_FORMATS)}."),
     out: Path | None = typer.Option(None, "--out", "-o", help="File to write (default stdout)."),
 ) -> None:
-    """Export a bank as a hash-list file.
+    """Export a bank as a hash-list file (pytx: `pdq HASH` lines; hma: HMA 1.0 CSV).
 
     \b
     Examples:
       safestream bank export known > known.csv
       safestream bank export known --format hma -o known-hma.csv
+      safestream bank export known --format pytx -o known.txt
     """
     from safestream.exchange.hashlists import ListFormat, write_hash_list
 
-    _check_format(fmt)
+    _check_format(fmt, EXPORT_FORMATS)
     store = open_store()
     bank = store.banks.get(name)
     entries = store.banks.iter_entries(name)

@@ -4,23 +4,27 @@ Formats, chosen by `--format` or detected from the file's extension and first li
 
 - `csv`: SafeStream's own, one entry per row with every field
   (`signal_type,hash,label,source,added_at,note,quality,content_id,t,entry_id`);
-- `hma`: the two-column `hash,tags` CSV that HMA and ThreatExchange tooling read; tags are
-  space-separated, a tag `A1`..`B2` sets the label, `source:NAME` the source, `md5`/`sha256` the
-  signal type (PDQ otherwise);
-- `pytx`: python-threatexchange's dataset CSV (`signal_type,signal_str,collab,category,tags`), or
-  its local-file lists (`.txt`, one `pdq HASH` or bare hash per line);
-- `json`: `{"format": "safestream.bank", "version": 1, "bank": {...}, "entries": [...]}`.
+- `json`: `{"format": "safestream.bank", "version": 1, "bank": {...}, "entries": [...]}`;
+- `pytx`: python-threatexchange's local_file lists, one `pdq HASH` per line (what pytx reads);
+- `pytx-csv`: pytx's `dataset --csv` (`signal_type,signal_str,collab,category,tags`);
+- `hma`: HMA 1.0's headerless `hash,indicator_id,descriptor_id,timestamp,tags` (the older
+  two-column `hash,tags` is still read); tags `A1`..`B2` set the label, `source:NAME` the source,
+  other tags are kept in the note;
+- `vpdq` (import only): a vPDQ feature file, `frame,quality,hash,timestamp` per line.
 
 Rows that cannot be read are returned as `RowError`s with their row number; good rows still load.
+pytx rows whose opinion is `NEGATIVE_CLASS` (or `DISPUTED`) are returned apart, in `negatives`:
+a false-positive verdict must never become a positive entry (see `safestream.exchange.peer_lists`).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TextIO
@@ -28,10 +32,22 @@ from typing import Any, Literal, TextIO
 from safestream.core.banks import Bank, BankEntry, classify_label
 from safestream.core.errors import InvalidInput, SafeStreamError
 from safestream.core.signals import SignalType, normalize_hash
+from safestream.exchange.peer_lists import (
+    RowResult,
+    hma_rows,
+    looks_like_vpdq,
+    pytx_csv,
+    pytx_lines,
+    vpdq_features,
+    write_hma1,
+    write_pytx_csv,
+    write_pytx_lines,
+)
 from safestream.store.banks import NewEntry
 
-ListFormat = Literal["csv", "hma", "pytx", "json"]
-FORMATS: tuple[ListFormat, ...] = ("csv", "hma", "pytx", "json")
+ListFormat = Literal["csv", "hma", "pytx", "pytx-csv", "vpdq", "json"]
+FORMATS: tuple[ListFormat, ...] = ("csv", "hma", "pytx", "pytx-csv", "vpdq", "json")
+EXPORT_FORMATS: tuple[ListFormat, ...] = ("csv", "hma", "pytx", "pytx-csv", "json")
 JSON_FORMAT_NAME = "safestream.bank"
 JSON_FORMAT_VERSION = 1
 SAFESTREAM_COLUMNS = [
@@ -46,7 +62,6 @@ SAFESTREAM_COLUMNS = [
     "t",
     "entry_id",
 ]
-_GRADES = {"a1", "a2", "b1", "b2"}
 
 
 @dataclass(frozen=True)
@@ -59,28 +74,32 @@ class RowError:
 
 @dataclass
 class ParsedList:
-    """Entries read from a hash-list file, plus the rows that were skipped."""
+    """Entries read from a hash-list file, the rows that were skipped, and negative verdicts."""
 
     entries: list[NewEntry]
     errors: list[RowError]
+    negatives: list[NewEntry] = field(default_factory=list)
 
 
 def detect_format(path: Path) -> ListFormat:
-    """Guess a hash-list format from the extension and the header line."""
+    """Guess a hash-list format from the extension and the first line."""
     if path.suffix.lower() == ".json":
         return "json"
-    if path.suffix.lower() == ".txt":
-        return "pytx"
     with path.open(encoding="utf-8-sig", errors="replace") as f:
-        header = [c.strip().lower() for c in f.readline().split(",")]
+        first = next((line for line in f if line.strip() and not line.startswith("#")), "")
+    if looks_like_vpdq(first):
+        return "vpdq"
+    if path.suffix.lower() == ".txt" or ("," not in first and first.strip()):
+        return "pytx"
+    header = [c.strip().lower() for c in first.split(",")]
     if header[:2] == ["hash", "tags"] or header == ["hash"]:
         return "hma"
     if "signal_str" in header:
-        return "pytx"
+        return "pytx-csv"
     if "signal_type" in header and "hash" in header:
         return "csv"
     if header and len(header[0]) in (32, 64):
-        return "hma"  # headerless hash,tags
+        return "hma"  # headerless HMA 1.0 rows, or hash,tags
     raise InvalidInput(f"{path}: cannot tell the hash-list format; pass --format")
 
 
@@ -90,11 +109,20 @@ def read_hash_list(path: Path, fmt: ListFormat | None = None, source: str = "") 
     try:
         if fmt == "json":
             return _read_json(path, source)
+        if fmt == "vpdq":
+            content_id = hashlib.sha256(path.read_bytes()).hexdigest()
+            with path.open(encoding="utf-8-sig") as f:
+                return _collect(vpdq_features(f, content_id), source)
         with path.open(encoding="utf-8-sig", newline="") as f:
-            if fmt == "pytx" and path.suffix.lower() == ".txt":
-                return _collect(_pytx_lines(f), source)
-            reader = {"csv": _safestream_rows, "hma": _hma_rows, "pytx": _pytx_rows}[fmt]
-            return _collect(reader(f), source)
+            readers = {
+                "csv": _safestream_rows,
+                "hma": hma_rows,
+                "pytx": pytx_lines,
+                "pytx-csv": pytx_csv,
+            }
+            if fmt not in readers:
+                raise InvalidInput(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+            return _collect(readers[fmt](f), source)
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{path}: not UTF-8 text ({exc.reason})") from exc
 
@@ -119,33 +147,25 @@ def write_hash_list(
         json.dump(doc, out, indent=1)
         out.write("\n")
         return len(rows)
+    if fmt == "pytx":
+        return write_pytx_lines(out, entries)
+    if fmt == "pytx-csv":
+        return write_pytx_csv(out, bank.name, entries)
+    if fmt == "hma":
+        return write_hma1(out, entries)
+    if fmt != "csv":
+        raise InvalidInput(f"cannot export {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
     writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(SAFESTREAM_COLUMNS)
     count = 0
-    if fmt == "csv":
-        writer.writerow(SAFESTREAM_COLUMNS)
-        for e in entries:
-            j = _entry_json(e)
-            writer.writerow(["" if j[c] is None else j[c] for c in SAFESTREAM_COLUMNS])
-            count += 1
-    elif fmt == "hma":
-        writer.writerow(["hash", "tags"])
-        for e in entries:
-            writer.writerow([e.value, " ".join(_tags_of(e))])
-            count += 1
-    elif fmt == "pytx":
-        writer.writerow(["signal_type", "signal_str", "collab", "category", "tags"])
-        for e in entries:
-            tags = " ".join(_tags_of(e))
-            writer.writerow([e.signal_type, e.value, bank.name, e.label.value, tags])
-            count += 1
-    else:
-        raise InvalidInput(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    for e in entries:
+        j = _entry_json(e)
+        writer.writerow(["" if j[c] is None else j[c] for c in SAFESTREAM_COLUMNS])
+        count += 1
     return count
 
 
 # --- readers -----------------------------------------------------------------------------------
-
-RowResult = tuple[int, dict[str, Any] | str]  # (row number, fields) or (row number, error)
 
 
 def _collect(rows: Iterator[RowResult], source: str) -> ParsedList:
@@ -155,9 +175,14 @@ def _collect(rows: Iterator[RowResult], source: str) -> ParsedList:
             parsed.errors.append(RowError(number, item))
             continue
         try:
-            parsed.entries.append(_to_entry(item, source))
+            entry = _to_entry(item, source)
         except SafeStreamError as exc:
             parsed.errors.append(RowError(number, str(exc)))
+            continue
+        if item.get("negative"):
+            parsed.negatives.append(entry)
+        else:
+            parsed.entries.append(entry)
     return parsed
 
 
@@ -196,40 +221,6 @@ def _safestream_rows(f: TextIO) -> Iterator[RowResult]:
         yield number, dict(row)
 
 
-def _hma_rows(f: TextIO) -> Iterator[RowResult]:
-    for number, row in enumerate(csv.reader(f), start=1):
-        if not row or not "".join(row).strip():
-            continue
-        if number == 1 and row[0].strip().lower() == "hash":
-            continue
-        tags = row[1].split() if len(row) > 1 else []
-        yield number, {"hash": row[0], **_fields_from_tags(tags)}
-
-
-def _pytx_rows(f: TextIO) -> Iterator[RowResult]:
-    reader = csv.DictReader(f)
-    for number, row in enumerate(reader, start=2):
-        tags = (row.get("tags") or "").split()
-        fields = _fields_from_tags(tags)
-        category = (row.get("category") or "").strip()
-        if category.lower() in _GRADES:
-            fields["label"] = category
-        fields["signal_type"] = (row.get("signal_type") or "pdq").strip()
-        fields["hash"] = row.get("signal_str") or ""
-        if row.get("collab"):
-            fields.setdefault("source", row["collab"])
-        yield number, fields
-
-
-def _pytx_lines(f: TextIO) -> Iterator[RowResult]:
-    for number, line in enumerate(f, start=1):
-        text = line.strip()
-        if not text or text.startswith("#"):
-            continue
-        kind, _, value = text.partition(" ")
-        yield number, ({"signal_type": kind, "hash": value} if value else {"hash": kind})
-
-
 def _read_json(path: Path, source: str) -> ParsedList:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -257,28 +248,6 @@ def _read_json(path: Path, source: str) -> ParsedList:
 
 
 # --- writers -----------------------------------------------------------------------------------
-
-
-def _fields_from_tags(tags: list[str]) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    for tag in tags:
-        low = tag.lower()
-        if low in _GRADES:
-            fields["label"] = tag
-        elif low in ("md5", "sha256", "pdq"):
-            fields["signal_type"] = low
-        elif low.startswith("source:"):
-            fields["source"] = tag.split(":", 1)[1]
-    return fields
-
-
-def _tags_of(e: BankEntry) -> list[str]:
-    tags = [e.label.value] if e.label.value.lower() in _GRADES else []
-    if e.signal_type != SignalType.PDQ.value:
-        tags.append(e.signal_type)
-    if e.source:
-        tags.append(f"source:{e.source.replace(' ', '_')}")
-    return tags
 
 
 def _entry_json(e: BankEntry) -> dict[str, Any]:

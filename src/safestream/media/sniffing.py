@@ -1,4 +1,8 @@
-"""Tell images from videos by their first bytes (magic numbers), never by file name."""
+"""Tell images from videos by their first bytes (magic numbers), never by file name.
+
+An animated GIF counts as a video: vPDQ (through FFmpeg) hashes its frames, and a list made from
+it holds frame hashes, so hashing only its first frame would miss every later one.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ _VIDEO_PREFIXES = (
     b"\x30\x26\xb2\x75\x8e\x66\xcf\x11",  # ASF / WMV
     b"OggS",
 )
+_GIF_PREFIXES = (b"GIF87a", b"GIF89a")
 # ISO base media brands that are still images, not video.
 _IMAGE_BRANDS = frozenset({b"avif", b"avis", b"heic", b"heix", b"mif1", b"msf1", b"heim"})
 _MPEG_TS_PACKET = 188
@@ -61,4 +66,18 @@ def media_kind(path: Path) -> MediaKind:
     kind = kind_from_header(head)
     if kind is None:
         raise UnsupportedMedia("not an image or video we recognise")
+    if kind == "image" and head.startswith(_GIF_PREFIXES) and is_animated_gif(path):
+        return "video"
     return kind
+
+
+def is_animated_gif(path: Path) -> bool:
+    """Whether a GIF file holds more than one frame (Pillow reads frame headers only)."""
+    # Imported here: sniffing stays cheap for callers that never meet a GIF.
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return image.format == "GIF" and bool(getattr(image, "is_animated", False))
+    except Exception:  # an unreadable GIF is an image error for the image reader to report
+        return False

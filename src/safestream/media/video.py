@@ -39,7 +39,7 @@ from av.video.reformatter import Colorspace
 
 from safestream.core.errors import MediaTooLarge, SafeStreamError, UnsupportedMedia
 from safestream.media.pdq import ByteImage, FloatImage, luma_from_grey, luma_from_rgb_float32
-from safestream.media.sniffing import SNIFF_BYTES, kind_from_header
+from safestream.media.sniffing import SNIFF_BYTES, is_animated_gif, kind_from_header
 
 SampleMode = Literal["fast", "exact"]
 FAST_MIN_SHORT_SIDE = 512
@@ -107,7 +107,7 @@ def _open(path: Path) -> Any:
         raise UnsupportedMedia("empty file (0 bytes)")
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
-    if kind_from_header(head) == "image":
+    if kind_from_header(head) == "image" and not is_animated_gif(path):
         # FFmpeg would happily open a still image as a one-frame video.
         raise UnsupportedMedia("this is an image, not a video")
     try:
