@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -18,40 +14,20 @@ from safestream.core.banks import Classification, Match
 from safestream.core.config import Settings
 from safestream.demo import seed_console
 from safestream.reports.cybertip_schema import schema_errors
-from safestream.reports.ncmec_test_server import TestServerState, cybertip_test_app
+from safestream.reports.ncmec_test_server import TestServerState
 from safestream.store import Database
 from safestream.store.models.cases import CaseRow
 from tests.reports.builders import PDQ_A
+from tests.reports.ncmec_server import running_test_server
 
 runner = CliRunner()
 COMPANY = ["--company", "Demo Video Calls", "--contact-email", "safety@demo.example"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def test_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestServerState]:
-    state = TestServerState(username="esp", password="pw")
-    port = _free_port()
-    config = uvicorn.Config(
-        cybertip_test_app(state), host="127.0.0.1", port=port, log_level="error"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    monkeypatch.setenv("SAFESTREAM_NCMEC_TEST_USERNAME", "esp")
-    monkeypatch.setenv("SAFESTREAM_NCMEC_TEST_PASSWORD", "pw")
-    monkeypatch.setenv("SAFESTREAM_NCMEC_TEST_URL", f"http://127.0.0.1:{port}/ispws")
-    yield state
-    server.should_exit = True
-    thread.join(timeout=10)
+    with running_test_server(monkeypatch) as state:
+        yield state
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from safestream.api.web import (
     audit_log,
     case_page,
+    cybertip_page,
     demo,
     login,
     media,
@@ -25,7 +26,18 @@ from safestream.api.web import (
 
 # Console pages stay out of the OpenAPI document; POST /v1/panic is part of the public API.
 router = APIRouter()
-_PARTS = (login, queue, case_page, media, wellbeing_pages, audit_log, demo, static_files, panic_api)
+_PARTS = (
+    login,
+    queue,
+    case_page,
+    cybertip_page,
+    media,
+    wellbeing_pages,
+    audit_log,
+    demo,
+    static_files,
+    panic_api,
+)
 for _part in _PARTS:
     router.include_router(_part.router)
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from safestream.api.web.cybertip_page import case_submissions
 from safestream.api.web.environment import console_environment
 from safestream.api.web.graph import GraphInput, layout_graph
 from safestream.api.web.pages import Viewer, current_viewer, html_errors, render
@@ -77,6 +78,7 @@ def case_context(request: Request, viewer: Viewer, case_id: int) -> dict[str, An
         "exposure": exposure(env.db, viewer.user) if viewer.can.see_media else None,
         # Who opened each file and when: hotlines report whether a person saw it.
         "views": {e.id: media_views(env.db, e.id) for e in detail.evidence},
+        "cybertips": case_submissions(env, case_id),
     }
     return context
 

@@ -44,6 +44,7 @@ FLASH_MESSAGES = {
     "logged_out": ("ok", "You are logged out."),
     "released": ("ok", "Case released back to its queue."),
     "deconflicted": ("ok", "Marked as held by another agency; it has left the review queues."),
+    "cybertip": ("ok", "CyberTipline reports validated and submitting; refresh for NCMEC's ids."),
 }
 
 
