@@ -86,6 +86,9 @@ def run_batch(
         console=Console(stderr=True),
         disable=not show,
         transient=True,
+        # Rich would otherwise capture stdout while the bar is drawn and print it on the bar's
+        # console (stderr): `safestream match ... > hits.jsonl` would write an empty file.
+        redirect_stdout=False,
     )
     with bar:
         task = bar.add_task(label, total=len(files))
