@@ -17,7 +17,8 @@ from typing import TypeVar
 
 from lxml import etree
 
-from safestream.core.errors import Conflict
+from safestream.core.classification import parse_grade, us_industry
+from safestream.core.errors import Conflict, InvalidInput
 from safestream.core.reports import ReportIn
 from safestream.reports.cybertip import CybertipDraft
 from safestream.reports.ncmec_client import (
@@ -75,14 +76,28 @@ def file_details_xml(
     if body.live_stream is not None:
         annotations = etree.SubElement(root, "fileAnnotations")
         etree.SubElement(annotations, "liveStreaming").text = "true"
-    labels = {m.label.upper() for m in body.matches if m.verified}
-    grade = next((g for g in INDUSTRY_SCALE if g in labels), None)
+    grade = industry_grade(body)
     if grade:
         etree.SubElement(root, "industryClassification").text = grade
     for kind, value in (("MD5", evidence.md5), ("SHA256", evidence.sha256)):
         el = etree.SubElement(root, "originalFileHash", hashType=kind)
         el.text = value
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode("utf-8")
+
+
+def industry_grade(body: ReportIn) -> str | None:
+    """The most severe US industry grade derived from the report's verified matches."""
+    found = set()
+    for m in body.matches:
+        if not m.verified:
+            continue
+        try:
+            grade = us_industry(parse_grade(m.label))
+        except InvalidInput:
+            continue  # a partner's own word: no grade rather than a refused report
+        if grade:
+            found.add(grade)
+    return next((g for g in INDUSTRY_SCALE if g in found), None)
 
 
 def _safe_name(name: str) -> str:
