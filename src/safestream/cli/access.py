@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-
 import typer
 
 from safestream.cli.context import open_database
@@ -88,6 +86,8 @@ def user_add(
     Example:
       safestream user add ana@example.org --org "Example Hotline" --role reviewer
     """
+    import getpass
+
     from safestream.store import access, audit
 
     password = password or getpass.getpass("Password: ")

@@ -16,18 +16,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from safestream.core.config import Settings
-from safestream.core.errors import SafeStreamError
-from safestream.reports.cybertip import ReportingCompany
-from safestream.reports.cybertip_case import case_cybertips
-from safestream.reports.ncmec_client import CybertipClient, NcmecCredentials, NcmecEnvironment
-from safestream.reports.ncmec_store import Submission, SubmissionStore
-from safestream.reports.ncmec_worker import SubmissionWorker
-from safestream.store.database import Database
-from safestream.store.vault import EvidenceVault
+from safestream.cli import context
+
+# The reporting code loads inside the commands, so that `safestream --help` stays quick.
+if TYPE_CHECKING:
+    from safestream.core.config import Settings
+    from safestream.reports.cybertip import ReportingCompany
+    from safestream.reports.ncmec_store import Submission, SubmissionStore
+    from safestream.reports.ncmec_worker import SubmissionWorker
+    from safestream.store.database import Database
 
 cybertip_app = typer.Typer(
     help="NCMEC CyberTipline reports: export, submit, status.", no_args_is_help=True
@@ -51,19 +52,18 @@ class _Opened:
 
 @contextmanager
 def _opened() -> Iterator[_Opened]:
-    settings = Settings.from_env()
-    db = Database.from_settings(settings)
+    from safestream.reports.ncmec_store import SubmissionStore
+
+    db = context.open_database()
     try:
-        db.migrate()
-        yield _Opened(settings, db, SubmissionStore(db))
-    except SafeStreamError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from exc
+        yield _Opened(context.settings(), db, SubmissionStore(db))
     finally:
         db.dispose()
 
 
 def _company(company: str, email: str) -> ReportingCompany:
+    from safestream.reports.cybertip import ReportingCompany
+
     if not company or not email:
         raise typer.BadParameter(
             "give --company and --contact-email (or SAFESTREAM_NCMEC_COMPANY and "
@@ -73,6 +73,10 @@ def _company(company: str, email: str) -> ReportingCompany:
 
 
 def _worker(opened: _Opened, production: bool) -> SubmissionWorker:
+    from safestream.reports.ncmec_client import CybertipClient, NcmecCredentials, NcmecEnvironment
+    from safestream.reports.ncmec_worker import SubmissionWorker
+    from safestream.store.vault import EvidenceVault
+
     env = NcmecEnvironment.PRODUCTION if production else NcmecEnvironment.TEST
     client = CybertipClient(NcmecCredentials.from_env(env))
     return SubmissionWorker(
@@ -100,6 +104,7 @@ def export(
     contact_email: str = EMAIL_OPTION,
 ) -> None:
     """Write a case's CyberTipline reports as XML files validated against NCMEC's XSD."""
+    from safestream.reports.cybertip_case import case_cybertips
     from safestream.reports.cybertip_schema import require_valid
 
     reporting = _company(company, contact_email)
@@ -123,6 +128,8 @@ def submit(
     contact_email: str = EMAIL_OPTION,
 ) -> None:
     """Build a case's reports and send them through open, upload, file details and finish."""
+    from safestream.reports.cybertip_case import case_cybertips
+
     reporting = _company(company, contact_email)
     with _opened() as opened:
         worker = _worker(opened, production)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
 import sys
@@ -194,6 +193,8 @@ def serve(
     ),
 ) -> None:
     """Run a live worker: take streams from the JetStream queue and watch them until stopped."""
+    import asyncio
+
     from safestream.live.distribution import LiveSubjects, LiveWorker, nats_url
 
     options = MonitorOptions(
@@ -258,6 +259,8 @@ def add(
     prefix: str = typer.Option("safestream", help="Subject prefix."),
 ) -> None:
     """Queue a stream for the live workers."""
+    import asyncio
+
     from safestream.live.distribution import LiveSubjects, WorkItem, queue_stream_async
     from safestream.live.sources import classify
 
@@ -289,6 +292,8 @@ def event(
     prefix: str = typer.Option("safestream", help="Subject prefix."),
 ) -> None:
     """Feed a stream context event to whichever worker watches (or will watch) the stream."""
+    import asyncio
+
     from safestream.live.distribution import LiveSubjects, publish_event_async
     from safestream.live.risk import RiskBook, StreamEvent
 
@@ -317,6 +322,8 @@ def preserve(
     prefix: str = typer.Option("safestream", help="Subject prefix."),
 ) -> None:
     """Ask the worker watching a stream to keep its evidence buffer and the next seconds."""
+    import asyncio
+
     from safestream.live.distribution import LiveSubjects, request_preservation_async
 
     answer = asyncio.run(
