@@ -25,7 +25,8 @@ from safestream.finance.engine import LedgerEngine
 from safestream.finance.graph import neighbour_share, personalised_pagerank
 from safestream.finance.indicators.flags import event_filter
 from safestream.finance.indicators.pipeline import features_sql
-from safestream.finance.scoring import ROLES, ScoringConfig, accounts_sql, reasons
+from safestream.finance.context import account_stage
+from safestream.finance.scoring import ROLES, ScoringConfig, accounts_sql, fired, strongest_first
 
 ALERT_COLUMNS = ("role", "account_id", "score", "rank", "reasons", "first_flag_tx_id")
 NETWORK_REASON = "linked by payments to flagged accounts (personalised PageRank share)"
@@ -55,7 +56,23 @@ class ScoredAccounts:
 
 
 # What scoring, the network, evaluation and filing read from `features` besides rule features.
-KEY_COLUMNS = ("tx_id", "t", "payer_id", "payee_id", "is_transfer", "baseline_30")
+KEY_COLUMNS = (
+    "tx_id",
+    "t",
+    "payer_id",
+    "payee_id",
+    "is_transfer",
+    "baseline_30",
+    # The account stage (peer groups, relationships, benign explanations) reads these too.
+    "payer_country",
+    "payee_country",
+    "channel",
+    "amount_usd",
+    "is_night",
+    "is_memo",
+    "is_invoice",
+    "is_business",
+)
 
 
 def scoring_columns(config: ScoringConfig) -> list[str]:
@@ -81,7 +98,8 @@ def compute_features(
 def _network_points(
     engine: LedgerEngine,
     config: ScoringConfig,
-    rule: dict[str, pa.Table],
+    accounts: dict[str, list[str]],
+    scores: dict[str, np.ndarray],
     known: set[str],
 ) -> dict[tuple[str, str], float]:
     """PageRank share earned from flagged or known accounts, times the network weight."""
@@ -99,10 +117,9 @@ def _network_points(
     dst = np.array([index[f"payee:{b}"] for b in payees])
     restart = np.zeros(len(names))
     top = 0.0
-    for role, table in rule.items():
-        scores = table["score"].to_numpy(zero_copy_only=False)
-        top = max(top, float(scores.max()) if len(scores) else 0.0)
-        for account, score in zip(table["account_id"].to_pylist(), scores, strict=True):
+    for role in ROLES:
+        top = max(top, float(scores[role].max()) if len(scores[role]) else 0.0)
+        for account, score in zip(accounts[role], scores[role], strict=True):
             node = index.get(f"{role}:{account}")
             if node is not None and score >= config.flag_threshold:
                 restart[node] = score
@@ -175,56 +192,85 @@ def score_accounts(
         compute_features(engine, config, scoring_columns(config))
     with _stage("account scores"):
         rule = {role: engine.query(accounts_sql(config, role)) for role in ROLES}
+    accounts = {role: rule[role]["account_id"].to_pylist() for role in ROLES}
+    base = {
+        role: rule[role]["score"].to_numpy(zero_copy_only=False).astype(np.float64)
+        for role in ROLES
+    }
+    with _stage("peers, benign explanations and communities"):
+        stage = account_stage(engine, config, accounts, base)
+    adjusted = {role: base[role] + stage.points[role] for role in ROLES}
     with _stage("network"):
-        points = _network_points(engine, config, rule, known) if network else {}
-    final: dict[str, np.ndarray] = {}
-    share: dict[str, np.ndarray] = {}
-    for role in ROLES:
-        accounts = rule[role]["account_id"].to_pylist()
-        share[role] = np.array([points.get((role, a), 0.0) for a in accounts], dtype=np.float64)
-        base = rule[role]["score"].to_numpy(zero_copy_only=False).astype(np.float64)
-        final[role] = base + config.network.weight * share[role]
+        points = _network_points(engine, config, accounts, adjusted, known) if network else {}
+    share = {
+        role: np.array([points.get((role, a), 0.0) for a in accounts[role]], dtype=np.float64)
+        for role in ROLES
+    }
+    final = {role: adjusted[role] + config.network.weight * share[role] for role in ROLES}
     tables = []
     for role in ROLES:
-        t = rule[role]
-        accounts = t["account_id"].to_pylist()
-        base = t["score"].to_numpy(zero_copy_only=False).astype(np.float64)
-        texts = []
-        for row, s in zip(t.to_pylist(), share[role], strict=True):
-            parts = reasons(row, config.rules(role), config.cap)
-            if s > 0:
-                pts = config.network.weight * s
-                parts.append(f"network={s:.2f} (+{pts:.2f}): {NETWORK_REASON}")
-            texts.append("; ".join(parts))
-        raised = [
-            a
-            for a, b, f in zip(accounts, base, final[role], strict=True)
-            if b < config.flag_threshold <= f
-        ]
-        other = "payee" if role == "payer" else "payer"
-        suspects = _suspect_counterparties(rule[other], final[other], config, known)
-        linked = _network_first_flags(engine, role, raised, suspects)
-        first = [
-            linked.get(a, f)
-            for a, f in zip(accounts, t["first_flag_tx_id"].to_pylist(), strict=True)
-        ]
-        tables.append(
-            pa.table(
-                {
-                    "role": pa.array([role] * len(accounts), pa.string()),
-                    "account_id": pa.array(accounts, pa.string()),
-                    "rule_score": pa.array(base),
-                    "network_share": pa.array(share[role]),
-                    "score": pa.array(final[role]),
-                    "reasons": pa.array(texts, pa.string()),
-                    "first_flag_tx_id": pa.array(first, pa.string()),
-                    "baseline_tx_id": t["baseline_tx_id"].cast(pa.string()),
-                    "baseline_t": t["baseline_t"].cast(pa.int64()),
-                    "baseline_max": t["baseline_max"].cast(pa.int64()),
-                }
-            )
-        )
+        texts = _reason_texts(config, role, rule[role], stage.reasons[role], share[role])
+        table = _role_table(engine, config, role, rule, base, final, texts, known)
+        table = table.append_column("account_points", pa.array(stage.points[role]))
+        tables.append(table.append_column("network_share", pa.array(share[role])))
     return ScoredAccounts(pa.concat_tables(tables), config.flag_threshold)
+
+
+def _reason_texts(
+    config: ScoringConfig,
+    role: str,
+    rule: pa.Table,
+    stage: list[list[tuple[float, str]]],
+    share: np.ndarray,
+) -> list[str]:
+    """Each account's reasons: rules of its best row, then account stage and network."""
+    texts = []
+    for row, extra, s in zip(rule.to_pylist(), stage, share, strict=True):
+        parts = fired(row, config.rules(role), config.cap) + extra
+        if s > 0:
+            pts = config.network.weight * s
+            parts.append((pts, f"network={s:.2f} (+{pts:.2f}): {NETWORK_REASON}"))
+        texts.append("; ".join(strongest_first(parts)))
+    return texts
+
+
+def _role_table(
+    engine: LedgerEngine,
+    config: ScoringConfig,
+    role: str,
+    rule: dict[str, pa.Table],
+    base: dict[str, np.ndarray],
+    final: dict[str, np.ndarray],
+    texts: list[str],
+    known: set[str],
+) -> pa.Table:
+    t = rule[role]
+    accounts = t["account_id"].to_pylist()
+    # Accounts the rules alone did not flag get the transfer linking them to a suspect account.
+    raised = [
+        a
+        for a, b, f in zip(accounts, base[role], final[role], strict=True)
+        if b < config.flag_threshold <= f
+    ]
+    other = "payee" if role == "payer" else "payer"
+    suspects = _suspect_counterparties(rule[other], final[other], config, known)
+    linked = _network_first_flags(engine, role, raised, suspects)
+    first = [
+        linked.get(a, f) for a, f in zip(accounts, t["first_flag_tx_id"].to_pylist(), strict=True)
+    ]
+    return pa.table(
+        {
+            "role": pa.array([role] * len(accounts), pa.string()),
+            "account_id": pa.array(accounts, pa.string()),
+            "rule_score": pa.array(base[role]),
+            "score": pa.array(final[role]),
+            "reasons": pa.array(texts, pa.string()),
+            "first_flag_tx_id": pa.array(first, pa.string()),
+            "baseline_tx_id": t["baseline_tx_id"].cast(pa.string()),
+            "baseline_t": t["baseline_t"].cast(pa.int64()),
+            "baseline_max": t["baseline_max"].cast(pa.int64()),
+        }
+    )
 
 
 def _suspect_counterparties(

@@ -87,6 +87,19 @@ class NetworkConfig:
 
 
 @dataclass(frozen=True)
+class CommunityConfig:
+    """Joint payer-payee ranking (see `context`)."""
+
+    payer_floor: float = 2.0  # own score at which a payer starts to look like an offender
+    payer_scale: float = 4.0  # and the points above the floor at which it fully does
+    payee_weight: float = 2.0  # payee points per payer that fully looks like an offender
+    payee_cap: float = 4.0  # at most this many such payers count
+    payer_weight: float = 4.0  # payer points from a payee whose other payers look like offenders
+    payer_full: float = 2.0  # that many other such payers give the full points
+    benign_edge_share: float = 0.75  # relationships this much in office hours or invoices drop out
+
+
+@dataclass(frozen=True)
 class ScoringConfig:
     """Everything the weights file holds."""
 
@@ -96,6 +109,13 @@ class ScoringConfig:
     payer_rules: tuple[Rule, ...]
     payee_rules: tuple[Rule, ...]
     network: NetworkConfig
+    payer_account_rules: tuple[Rule, ...] = ()
+    payee_account_rules: tuple[Rule, ...] = ()
+    community: CommunityConfig = field(default_factory=CommunityConfig)
+
+    def account_rules(self, role: str) -> tuple[Rule, ...]:
+        """The whole-ledger rules of `payer` or `payee` (peer groups, benign explanations)."""
+        return self.payer_account_rules if role == "payer" else self.payee_account_rules
 
     def rules(self, role: str) -> tuple[Rule, ...]:
         """The rules of `payer` or `payee`."""
@@ -160,21 +180,38 @@ def load_scoring(path: Path | None = None) -> ScoringConfig:
             payer_rules=tuple(_rule(r, where) for r in raw.get("payer_rules") or []),
             payee_rules=tuple(_rule(r, where) for r in raw.get("payee_rules") or []),
             network=NetworkConfig(**network),
+            payer_account_rules=tuple(
+                _rule(r, where) for r in raw.get("payer_account_rules") or []
+            ),
+            payee_account_rules=tuple(
+                _rule(r, where) for r in raw.get("payee_account_rules") or []
+            ),
+            community=CommunityConfig(**(raw.get("community") or {})),
         )
     except TypeError as exc:
         raise InvalidInput(f"{where}: {exc}") from exc
 
 
-def reasons(values: dict[str, Any], rules: tuple[Rule, ...], cap: float) -> list[str]:
-    """The rules that fired on one row, as `name=value (+points): text`, strongest first."""
-    fired: list[tuple[float, str]] = []
+def fired(values: dict[str, Any], rules: tuple[Rule, ...], cap: float) -> list[tuple[float, str]]:
+    """The rules that fired on one row: (points, `name=value (+points): text`)."""
+    out: list[tuple[float, str]] = []
     for rule in rules:
         points = rule.contribution(values, cap)
         if points != 0:
             value = float(values[rule.feature])
             shown = f"{value:.0f}" if value == int(value) else f"{value:.2f}"
-            fired.append((points, f"{rule.name}={shown} ({points:+.2f}): {rule.reason}"))
-    return [text for _, text in sorted(fired, key=lambda pair: -abs(pair[0]))]
+            out.append((points, f"{rule.name}={shown} ({points:+.2f}): {rule.reason}"))
+    return out
+
+
+def reasons(values: dict[str, Any], rules: tuple[Rule, ...], cap: float) -> list[str]:
+    """The rules that fired on one row, as `name=value (+points): text`, strongest first."""
+    return strongest_first(fired(values, rules, cap))
+
+
+def strongest_first(parts: list[tuple[float, str]]) -> list[str]:
+    """Reason texts ordered by the size of their points, negative ones included."""
+    return [text for _, text in sorted(parts, key=lambda pair: -abs(pair[0]))]
 
 
 def accounts_sql(config: ScoringConfig, role: str) -> str:

@@ -2,6 +2,7 @@
 
 #1 low-value transfer into an HRJ, #8 night in the payer's local time, #9 cover memo,
 #10 even amount, #12 VPN or live-stream purchase, #13 travel spending in an HRJ, #15 crypto.
+Benign explanations: invoice or salary memos, and weekday office hours in the payer's time.
 """
 
 from __future__ import annotations
@@ -18,12 +19,19 @@ def _regex_literal(word: str) -> str:
     return "".join("\\" + c if c in ".^$*+?()[]{}|\\" else c for c in word)
 
 
+def _memo_test(words: tuple[str, ...]) -> str:
+    # One regular expression over the lower-cased memo (RE2 in DuckDB, Java regex in Spark).
+    pattern = "|".join(_regex_literal(w) for w in words).replace("'", "''")
+    return f"REGEXP_MATCHES(LOWER(COALESCE(memo, '')), '{pattern}')"
+
+
 def columns(p: IndicatorParams) -> list[str]:
     """Flag columns (0 or 1) computed per row."""
-    # One regular expression over the lower-cased memo (RE2 in DuckDB, Java regex in Spark).
-    words = "|".join(_regex_literal(w) for w in p.cover_memo_words).replace("'", "''")
-    memo_test = f"REGEXP_MATCHES(LOWER(COALESCE(memo, '')), '{words}')"
-    local_hour = "CAST(FLOOR(((t + payer_utc_offset_minutes * 60) % 86400) / 3600) AS INTEGER)"
+    memo_test = _memo_test(p.cover_memo_words)
+    local = "(t + payer_utc_offset_minutes * 60)"
+    local_hour = f"CAST(FLOOR(({local} % 86400) / 3600) AS INTEGER)"
+    # 1970-01-01 was a Thursday: (days + 3) % 7 counts from Monday = 0.
+    weekday = f"CAST((FLOOR({local} / 86400) + 3) % 7 AS INTEGER)"
     transfer = "(dest_risk > 0 AND channel NOT IN ('card', 'cash'))"
     return [
         f"CASE WHEN {transfer} THEN 1 ELSE 0 END AS is_transfer",
@@ -33,6 +41,9 @@ def columns(p: IndicatorParams) -> list[str]:
         f"CASE WHEN {local_hour} >= {p.night_start_hour} OR {local_hour} < {p.night_end_hour}"
         " THEN 1 ELSE 0 END AS is_night",
         f"CASE WHEN {memo_test} THEN 1 ELSE 0 END AS is_memo",
+        f"CASE WHEN {_memo_test(p.invoice_memo_words)} THEN 1 ELSE 0 END AS is_invoice",
+        f"CASE WHEN {weekday} < 5 AND {local_hour} >= {p.business_start_hour}"
+        f" AND {local_hour} < {p.business_end_hour} THEN 1 ELSE 0 END AS is_business",
         "CASE WHEN amount % 10 = 0 THEN 1 ELSE 0 END AS is_even",
         "CASE WHEN dest_risk > 0 AND merchant_category IN "
         f"({sql_list(p.travel_categories)}) THEN 1 ELSE 0 END AS is_travel",

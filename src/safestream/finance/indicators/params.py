@@ -45,6 +45,35 @@ class IndicatorParams:
             "http",
         )
     )
+    # Memos of pay for work: the benign explanation of many small transfers to many payees.
+    invoice_memo_words: tuple[str, ...] = field(
+        default=(
+            "invoice",
+            "inv-",
+            "inv #",
+            "inv#",
+            "salary",
+            "payroll",
+            "wage",
+            "contract",
+            "retainer",
+            "services",
+            "consult",
+            "freelance",
+            "hours",
+            "project",
+            "commission",
+        )
+    )
+    # A stable relationship: long, regular, steady amounts (family support, a salary).
+    stable_min_tx: int = 4
+    stable_min_days: float = 90.0
+    stable_max_gap_cv: float = 0.6
+    stable_max_amount_cv: float = 0.35
+    # A peer segment (payer country x payee country x channel) needs this many payers to count.
+    peer_min_payers: int = 20
+    business_start_hour: int = 8
+    business_end_hour: int = 18
     travel_categories: tuple[str, ...] = ("airline", "hotel", "atm", "jewellery")
     purchase_categories: tuple[str, ...] = (
         "vpn",
@@ -63,7 +92,8 @@ class IndicatorParams:
         unknown = sorted(set(raw) - known)
         if unknown:
             raise InvalidInput(f"unknown indicator parameter(s): {', '.join(unknown)}")
-        for key in ("cover_memo_words", "travel_categories", "purchase_categories"):
+        lists = ("cover_memo_words", "invoice_memo_words", "travel_categories", "purchase_categories")
+        for key in lists:
             if key in raw:
                 raw[key] = tuple(str(v).lower() for v in raw[key])
         return cls(**raw)
