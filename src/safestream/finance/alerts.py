@@ -21,11 +21,11 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from safestream.core.errors import InvalidInput
+from safestream.finance.context import account_stage
 from safestream.finance.engine import LedgerEngine
 from safestream.finance.graph import neighbour_share, personalised_pagerank
 from safestream.finance.indicators.flags import event_filter
 from safestream.finance.indicators.pipeline import features_sql
-from safestream.finance.context import account_stage
 from safestream.finance.scoring import ROLES, ScoringConfig, accounts_sql, fired, strongest_first
 
 ALERT_COLUMNS = ("role", "account_id", "score", "rank", "reasons", "first_flag_tx_id")
@@ -252,11 +252,19 @@ def _role_table(
         for a, b, f in zip(accounts, base[role], final[role], strict=True)
         if b < config.flag_threshold <= f
     ]
+    raised_set = set(raised)
     other = "payee" if role == "payer" else "payer"
     suspects = _suspect_counterparties(rule[other], final[other], config, known)
     linked = _network_first_flags(engine, role, raised, suspects)
+    # Failing that (the account stage raised it, in hindsight), its strongest transaction.
     first = [
-        linked.get(a, f) for a, f in zip(accounts, t["first_flag_tx_id"].to_pylist(), strict=True)
+        linked.get(a, f if f is not None or a not in raised_set else best)
+        for a, f, best in zip(
+            accounts,
+            t["first_flag_tx_id"].to_pylist(),
+            t["best_tx_id"].cast(pa.string()).to_pylist(),
+            strict=True,
+        )
     ]
     return pa.table(
         {

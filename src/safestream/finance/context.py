@@ -53,7 +53,9 @@ def account_features(engine: LedgerEngine, config: ScoringConfig) -> dict[str, p
 SELECT e.payer_id AS account_id,
   SUM(e.n * GREATEST(q.in_business_share, q.in_invoice_share)) / CAST(SUM(e.n) AS DOUBLE)
     AS payees_business_like
-FROM edges e JOIN (""" + payee_accounts_sql(config.params) + """) q ON e.payee_id = q.account_id
+FROM edges e JOIN ("""
+        + payee_accounts_sql(config.params)
+        + """) q ON e.payee_id = q.account_id
 GROUP BY e.payer_id"""
     )
     extra = dict(zip(like_business["account_id"].to_pylist(),

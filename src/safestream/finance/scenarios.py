@@ -143,9 +143,17 @@ class _Book:
         off = np.array([self.offsets.get(self.payer_country[p], 0) for p in payer])
         return np.asarray(d * DAY + sec.astype(np.int64) - off)
 
-    def add(self, payer: np.ndarray, payee: list[str] | np.ndarray, qc: list[str] | np.ndarray,
-            t: np.ndarray, usd: np.ndarray, channel: list[str] | np.ndarray,
-            memo: list[str] | np.ndarray | None = None, category: str | None = None) -> None:
+    def add(
+        self,
+        payer: np.ndarray,
+        payee: list[str] | np.ndarray,
+        qc: list[str] | np.ndarray,
+        t: np.ndarray,
+        usd: np.ndarray,
+        channel: list[str] | np.ndarray,
+        memo: list[str] | np.ndarray | None = None,
+        category: str | None = None,
+    ) -> None:
         """Append rows (one per element of `payer`)."""  # fmt: skip
         n = len(payer)
         c = self.cols
@@ -176,12 +184,12 @@ def _domestic(book: _Book, cfg: dict[str, Any]) -> None:
     counts = rng.poisson(cfg["domestic_tx_mean"], len(every))
     payer = np.repeat(every, counts)
     country = [book.payer_country[p] for p in payer]
-    shop = [f"M{c}{k:04d}" for c, k in zip(country, rng.integers(0, 2000, len(payer)))]
+    shop = [f"M{c}{k:04d}" for c, k in zip(country, rng.integers(0, 2000, len(payer)), strict=True)]
     cats = rng.choice(["grocery", "restaurant", "fuel", "retail", "utilities"], len(payer))
     t = book.times(payer, rng.uniform(0, book.days, len(payer)), "any", 0.07)
     book.add(payer, shop, country, t, rng.lognormal(np.log(40), 1.0, len(payer)),
              ["card"] * len(payer), None, None)  # fmt: skip
-    book.cols["category"][-len(payer):] = list(cats)
+    book.cols["category"][-len(payer) :] = list(cats)
 
 
 def _families(book: _Book, cfg: dict[str, Any]) -> None:
@@ -297,8 +305,13 @@ def _offenders(book: _Book, cfg: dict[str, Any]) -> None:
     for payer_id, kind in zip(ids, kinds, strict=True):
         book.payer_label[payer_id] = ("offender", str(kind))
         r = int(rng.choice(len(rings.members), p=rings.popularity))
-        mine = list(rng.choice(rings.members[r], size=min(1 + rng.poisson(o["extra_payees_mean"]),
-                                                           len(rings.members[r])), replace=False))
+        mine = list(
+            rng.choice(
+                rings.members[r],
+                size=min(1 + rng.poisson(o["extra_payees_mean"]), len(rings.members[r])),
+                replace=False,
+            )
+        )
         if rng.random() < o["second_ring_share"]:
             other = int(rng.choice(len(rings.members), p=rings.popularity))
             mine.append(str(rng.choice(rings.members[other])))
@@ -308,8 +321,13 @@ def _offenders(book: _Book, cfg: dict[str, Any]) -> None:
         usd = o["amount_median"] * rng.lognormal(0, 0.55, k) * np.linspace(1, grow, k)
         usd = np.where(rng.random(k) < 0.5, np.round(usd, -1), usd)
         memo = np.where(rng.random(k) < o["cover_memo_share"], rng.choice(COVER, k), "")
-        memo = np.where(rng.random(k) < o["handle_memo_share"], "@" + rng.choice(
-            ["sweet", "angel", "cam", "love"], k) + rng.integers(1, 99, k).astype(str), memo)
+        memo = np.where(
+            rng.random(k) < o["handle_memo_share"],
+            "@"
+            + rng.choice(["sweet", "angel", "cam", "love"], k)
+            + rng.integers(1, 99, k).astype(str),
+            memo,
+        )
         chan = _pick(rng, o["channels"], 1)[0]
         channel = np.where(rng.random(k) < 0.75, chan, _pick(rng, o["channels"], k))
         payees = [mine[j] for j in rng.integers(0, len(mine), k)]

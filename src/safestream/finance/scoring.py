@@ -250,6 +250,7 @@ firsts AS (
   FROM ranked GROUP BY account_id
 )
 SELECT '{role}' AS role, ranked.account_id, {feature_cols}ranked.score,
+       ranked.tx_id AS best_tx_id,
        firsts.first_flag_tx_id, firsts.first_flag_t,
        firsts.baseline_tx_id, firsts.baseline_t, firsts.baseline_max
 FROM ranked JOIN firsts ON ranked.account_id = firsts.account_id

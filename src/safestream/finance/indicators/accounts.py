@@ -96,7 +96,7 @@ FROM per JOIN rels ON per.payer_id = rels.payer_id"""
 
 def payee_accounts_sql(p: IndicatorParams) -> str:
     """Per payee: how it is paid (reads `edges`)."""
-    return f"""
+    return """
 SELECT payee_id AS account_id, COUNT(*) AS in_payers, SUM(n) AS in_transfers,
   SUM(business) / CAST(SUM(n) AS DOUBLE) AS in_business_share,
   SUM(invoice) / CAST(SUM(n) AS DOUBLE) AS in_invoice_share,

@@ -92,8 +92,8 @@ class IndicatorParams:
         unknown = sorted(set(raw) - known)
         if unknown:
             raise InvalidInput(f"unknown indicator parameter(s): {', '.join(unknown)}")
-        lists = ("cover_memo_words", "invoice_memo_words", "travel_categories", "purchase_categories")
-        for key in lists:
+        words = ("cover_memo_words", "invoice_memo_words")
+        for key in (*words, "travel_categories", "purchase_categories"):
             if key in raw:
                 raw[key] = tuple(str(v).lower() for v in raw[key])
         return cls(**raw)
