@@ -27,7 +27,7 @@ import yaml
 
 from safestream.finance.alerts import relevant_rows, score_accounts
 from safestream.finance.engine import DuckDBEngine
-from safestream.finance.evaluate import evaluate, load_labels, precision_at
+from safestream.finance.evaluate import evaluate, load_labels
 from safestream.finance.generator import generate, load_config
 from safestream.finance.scenarios import generate_scenario, load_scenario
 from safestream.finance.scoring import load_scoring
