@@ -1,0 +1,77 @@
+"""Pulling a peer's changes: page by page from its checkpoint, each page verified then applied.
+
+The checkpoint is stored with the entries of each page, so an interrupted pull (network, crash,
+SIGTERM) resumes at the first page not applied, and a pull with nothing new costs one request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from safestream.core.errors import ExchangeError
+from safestream.exchange.api import signed_headers
+from safestream.exchange.bundle import read_bundle
+from safestream.exchange.identity import Identity
+from safestream.exchange.peers import PeerRegistry
+from safestream.exchange.store import SignalStore
+from safestream.store.database import Database
+
+PAGE = 50_000
+TIMEOUT_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class PullResult:
+    """What one pull did."""
+
+    peer: str
+    pages: int
+    entries: int
+    checkpoint: int
+
+
+def pull(
+    db: Database,
+    identity: Identity,
+    peer_name: str,
+    *,
+    http: httpx.Client | None = None,
+    page: int = PAGE,
+) -> PullResult:
+    """Fetch and apply everything a peer changed since our checkpoint."""
+    registry = PeerRegistry(db)
+    store = SignalStore(db)
+    peer = registry.get(peer_name)
+    client = http or httpx.Client(timeout=TIMEOUT_SECONDS)
+    checkpoint, pages, entries = peer.checkpoint, 0, 0
+    try:
+        while True:
+            target = f"/exchange/v1/changes?after={checkpoint}&limit={page}"
+            try:
+                response = client.get(
+                    peer.url + target, headers=signed_headers(identity, "GET", target)
+                )
+            except httpx.HTTPError as exc:
+                raise ExchangeError(f"peer {peer_name}: {type(exc).__name__}: {exc}") from exc
+            if response.status_code != 200:
+                raise ExchangeError(
+                    f"peer {peer_name}: HTTP {response.status_code} {response.text[:200]}"
+                )
+            bundle = read_bundle(response.content, {peer.key_id: peer.verifier})
+            if bundle.header.after != checkpoint:
+                raise ExchangeError(
+                    f"peer {peer_name} answered from {bundle.header.after}, asked {checkpoint}"
+                )
+            entries += store.apply(peer.key_id, bundle.signals, bundle.header.checkpoint)
+            checkpoint, pages = bundle.header.checkpoint, pages + 1
+            if not bundle.header.more:
+                break
+    except ExchangeError as exc:
+        registry.record_error(peer_name, str(exc))
+        raise
+    finally:
+        if http is None:
+            client.close()
+    return PullResult(peer_name, pages, entries, checkpoint)

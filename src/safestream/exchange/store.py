@@ -1,0 +1,207 @@
+"""Shared signals in the store: our collections to publish, peers' entries as received.
+
+Every change to one of our entries (add, relabel, withdraw) gives it the next change number, so
+"everything after change N" is one indexed range read: a puller's checkpoint is simply the last
+change number it applied. Withdrawn entries stay as tombstones so pullers learn of withdrawals.
+Peers' entries are upserted by (publisher, collection, kind, value) in batches, with the peer's
+checkpoint moved in the same transaction as the entries it covers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from safestream.core.classification import parse_grade
+from safestream.core.errors import NotFound
+from safestream.exchange.signals import SharedSignal, SignalKind, canonical_value
+from safestream.store.base import utcnow
+from safestream.store.database import Database
+from safestream.store.models.exchange import (
+    LOCAL,
+    ExchangeGrantRow,
+    ExchangePeerRow,
+    SharedSignalRow,
+)
+from safestream.store.times import aware, aware_or_none
+
+BATCH = 1000  # rows per INSERT: 15 columns each stays under SQLite's 32,766 variables
+
+
+@dataclass(frozen=True)
+class NewSignal:
+    """A signal to publish in one of our collections."""
+
+    kind: str
+    value: str
+    label: str = "unclassified"
+    tags: tuple[str, ...] = ()
+    source: str = ""
+    expires_at: datetime | None = None
+    negative: bool = False
+
+
+def _signal(row: SharedSignalRow) -> SharedSignal:
+    return SharedSignal(
+        kind=SignalKind(row.kind),
+        value=row.value,
+        label=row.label,
+        tags=tuple(json.loads(row.tags)),
+        source=row.source,
+        added_at=aware(row.added_at),
+        expires_at=aware_or_none(row.expires_at),
+        deleted=row.deleted,
+        seq=row.seq,
+        collection=row.collection,
+        negative=row.negative,
+    )
+
+
+class SignalStore:
+    """Our published collections and what peers sent us."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._insert = (
+            postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+        )
+
+    def publish(self, collection: str, signals: Iterable[NewSignal]) -> int:
+        """Add or update entries of one of our collections; return how many changed."""
+        prepared: dict[tuple[str, str], tuple[NewSignal, str]] = {}
+        for s in signals:
+            k = SignalKind(s.kind)
+            label = parse_grade(s.label).label  # refuse unknown labels; store canonical
+            prepared[(k.value, canonical_value(k, s.value))] = (s, label)
+        now = utcnow()
+        with self.db.session() as session:
+            seq = self._last_seq(session, LOCAL)
+            rows: list[dict[str, object]] = []
+            for (kind, value), (s, label) in prepared.items():
+                seq += 1
+                rows.append({
+                    "publisher": LOCAL, "collection": collection, "kind": kind, "value": value,
+                    "label": label, "tags": json.dumps(list(s.tags)), "source": s.source,
+                    "added_at": now, "expires_at": s.expires_at, "deleted": False,
+                    "negative": s.negative or label == "benign", "seq": seq,
+                    "state": "active", "state_reason": "",
+                })  # fmt: skip
+            self._upsert(session, rows, keep_added=True)
+        return len(rows)
+
+    def withdraw(self, collection: str, kind: str, value: str) -> None:
+        """Withdraw one of our entries: it stays as a tombstone with a new change number."""
+        canonical = canonical_value(kind, value)
+        with self.db.session() as session:
+            seq = self._last_seq(session, LOCAL) + 1
+            done = session.execute(
+                update(SharedSignalRow)
+                .where(
+                    SharedSignalRow.publisher == LOCAL,
+                    SharedSignalRow.collection == collection,
+                    SharedSignalRow.kind == SignalKind(kind).value,
+                    SharedSignalRow.value == canonical,
+                    SharedSignalRow.deleted.is_(False),
+                )
+                .values(deleted=True, seq=seq)
+            )
+            if done.rowcount != 1:  # type: ignore[attr-defined]
+                raise NotFound(f"{collection} has no entry {kind}:{value}")
+
+    def changes(
+        self, after: int, limit: int, collections: Sequence[str]
+    ) -> tuple[list[SharedSignal], int, bool]:
+        """Our changes after `after` in these collections: entries, checkpoint, more to come.
+
+        A full fetch (after 0) leaves tombstones out: there is nothing to withdraw yet."""
+        with self.db.session() as session:
+            query = (
+                select(SharedSignalRow)
+                .where(
+                    SharedSignalRow.publisher == LOCAL,
+                    SharedSignalRow.seq > after,
+                    SharedSignalRow.collection.in_(list(collections)),
+                )
+                .order_by(SharedSignalRow.seq)
+                .limit(limit + 1)
+            )
+            rows = session.scalars(query).all()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            checkpoint = rows[-1].seq if rows else max(after, self._last_seq(session, LOCAL))
+            signals = [_signal(r) for r in rows if not (after == 0 and r.deleted)]
+        return signals, checkpoint, more
+
+    def apply(self, publisher: str, signals: Sequence[SharedSignal], checkpoint: int) -> int:
+        """Store a peer's entries (tombstones included) and its new checkpoint, atomically."""
+        rows: list[dict[str, object]] = [
+            {
+                "publisher": publisher, "collection": s.collection[:128], "kind": s.kind.value,
+                "value": canonical_value(s.kind, s.value), "label": s.label[:64],
+                "tags": json.dumps(list(s.tags)), "source": s.source,
+                "added_at": s.added_at or utcnow(), "expires_at": s.expires_at,
+                "deleted": s.deleted, "negative": s.negative, "seq": s.seq,
+                "state": "active", "state_reason": "",
+            }
+            for s in signals
+        ]  # fmt: skip
+        with self.db.session() as session:
+            self._upsert(session, rows, keep_added=False)
+            session.execute(
+                update(ExchangePeerRow)
+                .where(ExchangePeerRow.key_id == publisher)
+                .values(checkpoint=checkpoint, last_fetch_at=utcnow(), last_error="")
+            )
+        return len(rows)
+
+    def granted(self, peer_key_id: str) -> list[str]:
+        """Our collections a peer may pull."""
+        with self.db.session() as session:
+            return list(
+                session.scalars(
+                    select(ExchangeGrantRow.collection).where(
+                        ExchangeGrantRow.peer_key_id == peer_key_id
+                    )
+                )
+            )
+
+    def count(self, publisher: str, *, live_only: bool = True) -> int:
+        """How many entries a publisher has here (without tombstones by default)."""
+        with self.db.session() as session:
+            query = select(func.count()).where(SharedSignalRow.publisher == publisher)
+            if live_only:
+                query = query.where(SharedSignalRow.deleted.is_(False))
+            return int(session.scalar(query) or 0)
+
+    def entries(self, publisher: str, collection: str | None = None) -> list[SharedSignal]:
+        """Every entry of a publisher (optionally one collection), by change number."""
+        with self.db.session() as session:
+            query = select(SharedSignalRow).where(SharedSignalRow.publisher == publisher)
+            if collection is not None:
+                query = query.where(SharedSignalRow.collection == collection)
+            return [_signal(r) for r in session.scalars(query.order_by(SharedSignalRow.seq))]
+
+    @staticmethod
+    def _last_seq(session: Session, publisher: str) -> int:
+        found = session.scalar(
+            select(func.max(SharedSignalRow.seq)).where(SharedSignalRow.publisher == publisher)
+        )
+        return int(found or 0)
+
+    def _upsert(self, session: Session, rows: list[dict[str, object]], *, keep_added: bool) -> None:
+        keys = ["publisher", "collection", "kind", "value"]
+        changing = ["label", "tags", "source", "expires_at", "deleted", "negative", "seq"]
+        if not keep_added:
+            changing.append("added_at")
+        for start in range(0, len(rows), BATCH):
+            stmt = self._insert(SharedSignalRow).values(rows[start : start + BATCH])
+            stmt = stmt.on_conflict_do_update(
+                index_elements=keys, set_={c: stmt.excluded[c] for c in changing}
+            )
+            session.execute(stmt)
