@@ -40,3 +40,7 @@ def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
         key = create_api_key(db, "Acme Video").key
         yield Api(app, client, db, {"Authorization": f"Bearer {key}"})
     app.state.db.dispose()
+
+
+# The media routes' fixtures (a curator, a platform and a local image host).
+from tests.api.media_fixtures import image_host, media_api  # noqa: E402, F401

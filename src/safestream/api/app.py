@@ -21,11 +21,12 @@ from pydantic.json_schema import models_json_schema
 from sqlalchemy import text
 
 from safestream import __version__
-from safestream.api import v1
+from safestream.api import bank_routes, hma_curation, hma_routes, media_routes, v1
 from safestream.api.auth import ApiKeyCache
 from safestream.api.intake_endpoint import IntakeFastPath, IntakeHandler
 from safestream.api.limits import BodySizeLimit, invalid_fields_body
 from safestream.api.linker import BackgroundLinker, LinkerLag
+from safestream.api.media_service import MediaService
 from safestream.api.metrics import MeasureRequests, Metrics
 from safestream.api.web import router as web_router
 from safestream.cases.engine import CaseEngine
@@ -111,6 +112,7 @@ def create_app(
     app.state.linker = linker
     app.state.metrics = metrics
     app.state.api_keys = ApiKeyCache(db)
+    app.state.media = MediaService(settings, db)
     metrics.registry.register(LinkerLag(intake.reports))
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(SafeStreamError, _domain_error)
@@ -133,6 +135,10 @@ def create_app(
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(v1.router)
+    app.include_router(media_routes.router)
+    app.include_router(bank_routes.router)
+    app.include_router(hma_routes.router)
+    app.include_router(hma_curation.router)
     _publish_request_schemas(app)
     app.include_router(web_router)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)

@@ -66,6 +66,19 @@ class Settings(BaseModel):
     switch_interval: float = Field(
         0.0005, gt=0, description="Seconds between GIL switches in server processes."
     )
+    fetch_allowed_hosts: str = Field(
+        "",
+        description="Comma-separated hosts (and their subdomains) the API may fetch media from "
+        "by URL; empty means the API fetches nothing.",
+    )
+    fetch_max_bytes: int = Field(
+        100 * 1024 * 1024, gt=0, description="Largest file the API downloads by URL."
+    )
+    bank_curators: str = Field(
+        "",
+        description="Comma-separated organisations whose API keys may create, fill and delete "
+        "banks over HTTP; every key may hash and look up.",
+    )
 
     @model_validator(mode="after")
     def _sqlite_in_home_by_default(self) -> Settings:

@@ -47,8 +47,12 @@ class BankIndex:
             self.refresh()
         return self
 
-    def refresh(self) -> int:
-        """Apply changes logged since the last refresh; return how many were applied."""
+    def refresh(self, *, persist: bool = True) -> int:
+        """Apply changes logged since the last refresh; return how many were applied.
+
+        With `persist=False` the changes stay in memory only: a server worker that does not hold
+        the index directory's lock must not write files another worker is writing.
+        """
         self.index.settle()  # swap in a finished background rebuild even when nothing changed
         newest = self.banks.last_change()
         if newest < self.applied_seq:  # the store was reset under us
@@ -75,7 +79,7 @@ class BankIndex:
             self._add(adds_ids, adds_hex)
             self.applied_seq = changes[-1].seq
             applied += len(changes)
-        if applied:
+        if applied and persist:
             self.save()
         return applied
 

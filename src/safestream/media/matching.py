@@ -81,11 +81,14 @@ class Matcher:
         *,
         bank_names: Sequence[str] | None = None,
         threshold: int | None = None,
+        known_banks: Sequence[Bank] | None = None,
     ) -> None:
         self.banks = banks
         self.index = index
         self.threshold = threshold
-        all_banks = {b.name: b for b in banks.list_banks()}
+        # A server passes the banks it already holds rather than query them per request.
+        listed = banks.list_banks() if known_banks is None else known_banks
+        all_banks = {b.name: b for b in listed}
         for name in bank_names or []:
             if name not in all_banks:
                 raise BankNotFound(f"no bank named {name!r}")

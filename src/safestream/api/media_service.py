@@ -1,0 +1,188 @@
+"""The hashing and matching behind the HTTP API: one bank index per worker process, kept fresh.
+
+Every server worker opens the same index directory: the base file is memory-mapped read-only,
+so N workers share one copy in the page cache, and each keeps only the changes logged since
+the files were saved. The directory is written by whichever worker holds its lock (a `flock`),
+never by two at once. Workers catch up with the store's change log at most once per
+`REFRESH_SECONDS`, and at once after a bank change they made themselves.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from safestream.core.banks import Bank, Match
+from safestream.core.config import Settings
+from safestream.core.errors import BankNotFound
+from safestream.core.signals import SignalType
+from safestream.media.bank_index import BankIndex
+from safestream.media.index import hex_to_codes
+from safestream.media.matching import FrameVariants, Matcher
+from safestream.media.upload_hashing import HashedUpload
+from safestream.store.banks import BankRepository
+from safestream.store.database import Database
+from safestream.store.models.media import BankEntryRow
+
+REFRESH_SECONDS = 1.0
+LOCK_FILE = ".lock"
+
+
+@dataclass(frozen=True)
+class RawHit:
+    """An index hit before any bank rule: entry id and distance."""
+
+    entry_id: int
+    distance: int
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What the worker's index holds."""
+
+    present: bool
+    size: int
+    applied_seq: int
+    refreshed_at: float
+
+
+class MediaService:
+    """Banks, the bank index and matching for one server process."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.banks = BankRepository(db)
+        self.directory = settings.index_dir
+        self._index: BankIndex | None = None
+        self._bank_list: list[Bank] = []
+        self._refreshed = 0.0
+        self._lock = threading.RLock()
+
+    # -- index ---------------------------------------------------------------------------------
+
+    @contextmanager
+    def _directory_lock(self, *, wait: bool) -> Iterator[bool]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    def index(self) -> BankIndex:
+        """The bank index, opened on first use and caught up at most once a second."""
+        with self._lock:
+            if self._index is None:
+                with self._directory_lock(wait=True):
+                    self._index = BankIndex.open(self.banks, self.directory)
+                self._reload_banks()
+            elif time.monotonic() - self._refreshed >= REFRESH_SECONDS:
+                self._refresh()
+            return self._index
+
+    def changed(self) -> None:
+        """Catch up now: this worker changed a bank."""
+        with self._lock:
+            if self._index is not None:
+                self._refresh()
+
+    def _refresh(self) -> None:
+        assert self._index is not None
+        with self._directory_lock(wait=False) as owner:
+            self._index.refresh(persist=owner)
+        self._reload_banks()
+
+    def _reload_banks(self) -> None:
+        self._bank_list = self.banks.list_banks()
+        self._refreshed = time.monotonic()
+
+    def bank_list(self) -> list[Bank]:
+        """Banks as of the last refresh (entry counts included)."""
+        self.index()
+        return list(self._bank_list)
+
+    def status(self) -> IndexStatus:
+        """Size and freshness of this worker's index."""
+        index = self.index()
+        return IndexStatus(True, len(index.index), index.applied_seq, time.time())
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    def raw_lookup(self, pdq_hexes: Sequence[str], radius: int) -> list[list[RawHit]]:
+        """Index hits of each hash within `radius`, without bank rules (HMA's raw_lookup)."""
+        codes = hex_to_codes(list(pdq_hexes))
+        with self._lock:
+            results = self.index().index.query_many(codes, radius)
+        return [
+            [RawHit(int(i), int(d)) for i, d in zip(ids.tolist(), dists.tolist(), strict=True)]
+            for ids, dists in results
+        ]
+
+    def matcher(
+        self, bank_names: Sequence[str] | None = None, threshold: int | None = None
+    ) -> Matcher:
+        """A matcher over the current index and banks, limited to `bank_names` if given."""
+        index = self.index()
+        known = {b.name for b in self._bank_list}
+        for name in bank_names or []:
+            if name not in known:
+                raise BankNotFound(f"no bank named {name!r}")
+        return Matcher(
+            self.banks,
+            index,
+            bank_names=bank_names,
+            threshold=threshold,
+            known_banks=self._bank_list,
+        )
+
+    def match_hashes(
+        self,
+        frames: Sequence[FrameVariants],
+        bank_names: Sequence[str] | None = None,
+        threshold: int | None = None,
+    ) -> list[list[Match]]:
+        """Matches of each hashed frame under the matching rules (negative banks, quality...)."""
+        matcher = self.matcher(bank_names, threshold)
+        with self._lock:
+            return matcher.match_variants(frames)
+
+    def match_upload(
+        self,
+        hashed: HashedUpload,
+        bank_names: Sequence[str] | None = None,
+        threshold: int | None = None,
+    ) -> list[Match]:
+        """Matches of an uploaded file: every variant, and its exact MD5/SHA-256 entries."""
+        matcher = self.matcher(bank_names, threshold)
+        with self._lock:
+            if hashed.image is not None:
+                found = matcher.match_variants([FrameVariants.of(hashed.image)])[0]
+            else:
+                per_frame = matcher.match_variants([FrameVariants.of(f) for f in hashed.frames])
+                found = [m for frame in per_frame for m in frame]
+        return matcher.merge_exact(matcher.exact_matches(hashed.md5, hashed.sha256), found)
+
+    def count_entries(self, signal_type: SignalType) -> int:
+        """How many entries of a signal type the banks hold."""
+        with self.banks.db.session() as s:
+            query = select(func.count()).where(BankEntryRow.signal_type == signal_type.value)
+            return int(s.scalar(query) or 0)
+
+    def exact_lookup(self, signal_type: SignalType, value: str) -> list[RawHit]:
+        """Entries whose MD5 or SHA-256 is this one."""
+        return [RawHit(e.id, 0) for e, _ in self.banks.find_exact(signal_type.value, value)]
