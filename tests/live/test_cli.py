@@ -39,6 +39,19 @@ def test_watch_prints_one_json_line_per_alert_and_returns_at_the_end(
     assert list((home / "evidence").glob("*.mkv.enc"))
 
 
+def test_watch_id_names_the_stream_in_alerts(home: Path, media_dir: Path) -> None:
+    run("bank", "create", "known")
+    run("bank", "add", "known", str(media_dir / "chelsea.png"))
+    code, lines, err = run("watch", str(media_dir / "known.mp4"), "--id", "call-4711")
+    assert code == 0, err
+    assert lines and {line["stream"] for line in lines} == {"call-4711"}
+
+
+def test_watch_with_more_ids_than_urls_is_a_usage_error(home: Path, media_dir: Path) -> None:
+    code, _, err = run("watch", str(media_dir / "known.mp4"), "--id", "a", "--id", "b")
+    assert code == 2 and "--id" in err
+
+
 def test_watch_of_only_other_banks_stays_silent(home: Path, media_dir: Path) -> None:
     run("bank", "create", "known")
     run("bank", "create", "other")

@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from safestream.cli import context
-from safestream.cli.exit_codes import EXIT_OK, EXIT_SOME_FAILED
+from safestream.cli.exit_codes import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
 from safestream.cli.output import emit, error_line
 from safestream.core.errors import InvalidInput
 
@@ -132,8 +132,19 @@ def watch(
     open_timeout: float = typer.Option(10.0, help="Seconds to wait for a source to open."),
     read_timeout: float = typer.Option(5.0, help="Seconds of silence before a source stalls."),
     reconnects: int = typer.Option(5, help="Reopen attempts for a live source that drops."),
+    stream_ids: list[str] = typer.Option(
+        [],
+        "--id",
+        help="Stream id of each URL, in order (the panic button's data-stream-id); "
+        "default: the URL itself.",
+    ),
 ) -> None:
-    """Watch streams and print each alert as a JSON line; returns when the sources end."""
+    """Watch streams and print each alert as a JSON line; returns when the sources end.
+
+    \b
+    Example:
+      safestream watch rtmp://live.example/app/k1 --id call-4711
+    """
     from safestream.live.monitor import StreamSpec
     from safestream.live.sources import ReconnectPolicy, SourceOptions, classify
 
@@ -143,6 +154,13 @@ def watch(
     )  # fmt: skip
     for url in urls:
         classify(url)
+    if len(stream_ids) > len(urls):
+        error_line(None, f"{len(stream_ids)} --id values for {len(urls)} URLs")
+        raise typer.Exit(EXIT_USAGE)
+    if len(set(stream_ids)) != len(stream_ids):
+        error_line(None, "each --id must be different")
+        raise typer.Exit(EXIT_USAGE)
+    named = dict(zip(urls, stream_ids, strict=False))
     monitor = build_monitor(options)
     source = SourceOptions(
         open_timeout=open_timeout,
@@ -155,7 +173,7 @@ def watch(
         failed.append(f"{sid}: {stats.error}") if stats.state == "failed" else None
     )
     for url in dict.fromkeys(urls):
-        monitor.add(StreamSpec(url, url, source))
+        monitor.add(StreamSpec(named.get(url, url), url, source))
     try:
         while not monitor.wait(0.5):
             pass
