@@ -9,6 +9,7 @@ from pathlib import Path
 
 from safestream.core.errors import UnsupportedMedia
 from safestream.media.batch import iter_files, run_batch
+from safestream.media.budget import MIB, FileBudget
 
 
 def slow_or_crash(path: Path) -> str:
@@ -59,3 +60,41 @@ def test_directories_are_walked_recursively_without_hidden_files(tmp_path: Path)
         "a.jpg",
         "sub/x.jpg",
     ]
+
+
+def spin_or_hog(path: Path) -> str:
+    """Test work: spins forever on `spin*`, allocates without end on `hog*`, breaks on `bug*`."""
+    if path.name.startswith("spin"):
+        while True:
+            pass
+    if path.name.startswith("hog"):
+        hoard = []
+        while True:
+            hoard.append(bytearray(64 * MIB))
+    if path.name.startswith("bug"):
+        raise AttributeError("'NoneType' object has no attribute 'width'")
+    return path.name
+
+
+TIGHT = FileBudget(cpu_seconds=1, cpu_seconds_per_media_second=0, memory_bytes=256 * MIB)
+
+
+def test_a_file_over_its_cpu_budget_is_stopped_and_the_batch_goes_on(tmp_path: Path) -> None:
+    paths = files(tmp_path, "a", "spin", "c")
+    outcomes = list(run_batch(spin_or_hog, paths, workers=2, progress=False, budget=TIGHT))
+    assert [o.value for o in outcomes] == ["a", None, "c"]
+    assert "took more than its budget of 1 s of CPU" in (outcomes[1].error or "")
+
+
+def test_a_file_over_its_memory_budget_is_an_error_line(tmp_path: Path) -> None:
+    paths = files(tmp_path, "hog", "b")
+    outcomes = list(run_batch(spin_or_hog, paths, workers=1, progress=False, budget=TIGHT))
+    assert [o.value for o in outcomes] == [None, "b"]
+    assert outcomes[0].error == "needs more memory to decode than the limit of 256 MiB"
+
+
+def test_an_unexpected_exception_costs_one_file_not_the_batch(tmp_path: Path) -> None:
+    paths = files(tmp_path, "bug", "b")
+    outcomes = list(run_batch(spin_or_hog, paths, workers=2, progress=False))
+    assert [o.value for o in outcomes] == [None, "b"]
+    assert (outcomes[0].error or "").startswith("internal error: AttributeError")

@@ -194,7 +194,7 @@ def serve(
     ),
     prefix: str = typer.Option("safestream", help="Subject prefix (one per deployment)."),
     max_streams: int = typer.Option(30, help="Streams this worker watches at most."),
-    ack_wait: float = typer.Option(6.0, help="Seconds before a silent worker's streams move."),
+    ack_wait: float = typer.Option(3.0, help="Seconds before a silent worker's streams move."),
     bank: list[str] = _BANK,
     threshold: int | None = _THRESHOLD,
     confirm: list[str] = _CONFIRM,
@@ -237,7 +237,7 @@ def serve(
             loop.add_signal_handler(sig, stop.set)
         await worker.run(stop)
 
-    server = _start_http(http, monitor) if http else None
+    server = _start_http(http, monitor, worker.health) if http else None
     try:
         asyncio.run(main())
     finally:
@@ -246,7 +246,7 @@ def serve(
         monitor.alerts.close()
 
 
-def _start_http(address: str, monitor: Any) -> Any:
+def _start_http(address: str, monitor: Any, health: Any = None) -> Any:
     """Serve the `/live` routes of this worker in a background thread (uvicorn)."""
     import threading
 
@@ -261,6 +261,10 @@ def _start_http(address: str, monitor: Any) -> Any:
     app = FastAPI(title="SafeStream live worker")
     ingest = SnapshotIngest(monitor.match, monitor.alerts)
     app.include_router(live_router(ingest, monitor.apply_event, monitor.preserve_stream_evidence))
+    if health is not None:
+        # Bus state and held streams; 200 while the worker runs, even with the bus away,
+        # since it keeps watching its streams (an orchestrator should not restart it).
+        app.get("/healthz", summary="Worker health: NATS state and streams held")(health)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=int(port), log_level="warning"))
     threading.Thread(target=server.run, name="live-http", daemon=True).start()
     _log_line({"event": "http_serving", "address": address})

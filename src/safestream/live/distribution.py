@@ -8,7 +8,7 @@ Subjects and JetStream streams (prefix `safestream` unless configured otherwise)
   (`live-workers`), so each item goes to exactly one worker. A worker holds an item unacked while
   it watches the stream and sends an in-progress ack every `ack_wait / 3` seconds; if the worker
   dies, the heartbeats stop and JetStream redelivers the item to another worker after
-  `ack_wait` seconds (default 6). When the stream ends the item is acked; a stream that cannot
+  `ack_wait` seconds (default 3). When the stream ends the item is acked; a stream that cannot
   be opened is terminated (not redelivered forever); a worker shutting down naks its items so
   others take them at once.
 * `safestream.live.events.<token>`: stream context events (JSON, see `risk.StreamEvent`) in
@@ -43,6 +43,7 @@ from nats.js.errors import NotFoundError
 
 from safestream.core.config import DEFAULT_NATS_URL
 from safestream.core.errors import InvalidInput, SafeStreamError
+from safestream.live.bus import BUS_ERRORS, BusHealth, connect_until_stopped, sleep_or_stop
 from safestream.live.monitor import StreamMonitor, StreamSpec, StreamStats
 from safestream.live.risk import StreamEvent
 from safestream.live.sampling import SamplingMode, SamplingPolicy
@@ -256,7 +257,7 @@ def preserve_stream_evidence(
     return bool(answer and answer.get("accepted"))
 
 
-DEFAULT_ACK_WAIT = 6.0
+DEFAULT_ACK_WAIT = 3.0
 
 
 @dataclass
@@ -280,6 +281,20 @@ class LiveWorker:
     on_lifecycle: Callable[[dict[str, Any]], None] | None = None
     _held: dict[str, _Held] = field(default_factory=dict)
     _ended: asyncio.Queue[tuple[str, str]] | None = None
+    bus: BusHealth = field(default_factory=BusHealth)
+
+    def health(self) -> dict[str, Any]:
+        """What the worker's health endpoint answers: bus state and the streams it holds."""
+        return {
+            "worker": self.name,
+            "bus": self.bus.to_json(),
+            "streams": {
+                stream_id: {"state": stats.state, "samples": stats.samples, "t": stats.last_t}
+                for stream_id, stats in self.monitor.streams().items()
+                if stream_id in self._held
+            },
+            "max_streams": self.max_streams,
+        }
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set; then stop the streams and hand their items back."""
@@ -294,21 +309,39 @@ class LiveWorker:
         # Before any stream is held: a first-frame compile would starve this loop's heartbeats
         # and let JetStream hand the stream to a second worker while this one still watches it.
         await asyncio.to_thread(prepare_frame_hashing)
-        nc = await _connect(self.url)
+        self.bus.emit = self._emit
+        nc = await connect_until_stopped(self.url, self.bus, stop)
+        if nc is None:
+            return
+        self.bus.state = "connected"
         try:
-            await ensure_streams(nc, self.subjects, self.ack_wait)
-            js = nc.jetstream()
-            pull = await js.pull_subscribe(
-                self.subjects.work, durable=self.subjects.consumer, stream=self.subjects.work_stream
-            )
             await nc.subscribe(self.subjects.preserve, cb=self._on_preserve)
             heartbeat = asyncio.create_task(self._heartbeat(stop))
             self._emit({"event": "worker_started"})
-            while not stop.is_set():
-                await self._reap(ended)
+            await self._work(nc, ended, stop)
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            await self._hand_back(ended)
+        finally:
+            await nc.close()
+
+    async def _work(
+        self, nc: Client, ended: asyncio.Queue[tuple[str, str]], stop: asyncio.Event
+    ) -> None:
+        """Take items until stopped. A bus outage only pauses taking: the held streams are still
+        watched (their alerts go to the sinks, not the bus), and after a reconnect the JetStream
+        streams and consumer are checked again, since a restarted server may have lost them."""
+        js = nc.jetstream()
+        pull: Any = None
+        while not stop.is_set():
+            await self._reap(ended)
+            try:
+                if pull is None or self.bus.resync:
+                    pull = await self._subscribe_work(nc, pull)
                 free = self.max_streams - len(self._held)
                 if free <= 0:
-                    await _sleep_or_stop(stop, 0.5)
+                    await sleep_or_stop(stop, 0.5)
                     continue
                 try:
                     msgs = await pull.fetch(min(free, 8), timeout=1.0)
@@ -316,12 +349,23 @@ class LiveWorker:
                     continue
                 for msg in msgs:
                     await self._take(js, msg)
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
-            await self._hand_back(ended)
-        finally:
-            await nc.close()
+            except BUS_ERRORS as exc:
+                self.bus.note_failure(f"{type(exc).__name__}: {exc}")
+                if nc.is_closed:
+                    raise DistributionError(f"NATS connection closed: {exc}") from exc
+                await sleep_or_stop(stop, 0.5)
+
+    async def _subscribe_work(self, nc: Client, old: Any) -> Any:
+        # After a reconnect the server may have restarted without its JetStream state.
+        await ensure_streams(nc, self.subjects, self.ack_wait)
+        if old is not None:
+            with contextlib.suppress(*BUS_ERRORS):
+                await old.unsubscribe()
+        pull = await nc.jetstream().pull_subscribe(
+            self.subjects.work, durable=self.subjects.consumer, stream=self.subjects.work_stream
+        )
+        self.bus.resync = False
+        return pull
 
     async def _take(self, js: Any, msg: Msg) -> None:
         try:
@@ -372,12 +416,17 @@ class LiveWorker:
             if held.events_sub is not None:
                 with contextlib.suppress(Exception):
                     await held.events_sub.unsubscribe()
-            if state == "failed":
-                await held.msg.term()
-            elif state == "stopped":
-                await held.msg.nak()
-            else:
-                await held.msg.ack()
+            try:
+                if state == "failed":
+                    await held.msg.term()
+                elif state == "stopped":
+                    await held.msg.nak()
+                else:
+                    await held.msg.ack()
+            except BUS_ERRORS as exc:
+                # The bus is away: JetStream redelivers the item after ack_wait, and the taker
+                # finds the stream ended (or watches what is left of it).
+                self.bus.note_failure(f"cannot settle {stream_id}: {exc}")
             self._emit({"event": "stream_released", "stream": stream_id, "state": state})
 
     async def _heartbeat(self, stop: asyncio.Event) -> None:
@@ -385,7 +434,7 @@ class LiveWorker:
             for held in list(self._held.values()):
                 with contextlib.suppress(Exception):
                     await held.msg.in_progress()
-            await _sleep_or_stop(stop, self.ack_wait / 3)
+            await sleep_or_stop(stop, self.ack_wait / 3)
 
     async def _hand_back(self, ended: asyncio.Queue[tuple[str, str]]) -> None:
         self.monitor.stop_all()
@@ -418,8 +467,3 @@ class LiveWorker:
     def _emit(self, record: dict[str, Any]) -> None:
         if self.on_lifecycle is not None:
             self.on_lifecycle({"worker": self.name, **record})
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)

@@ -1,18 +1,23 @@
 """Batches of media files: walk paths recursively and work through them on every core.
 
-Results come back in input order, each either a value or the `SafeStreamError` that file raised,
-so one bad file never stops a batch. Progress is drawn with Rich on stderr only.
+Results come back in input order, each either a value or the error that file raised, so one
+bad file never stops a batch. Every file is worked on in a worker process under a `FileBudget`
+(CPU seconds and memory, enforced by the kernel), so one hostile file costs at most its budget
+and an error line. Progress is drawn with Rich on stderr only.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
 import sys
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -27,6 +32,13 @@ from rich.progress import (
 )
 
 from safestream.core.errors import InvalidInput, SafeStreamError
+from safestream.media.budget import (
+    DEFAULT_FILE_BUDGET,
+    FileBudget,
+    enter_worker,
+    memory_error_message,
+    start_file,
+)
 
 T = TypeVar("T")
 
@@ -57,6 +69,7 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def _call(func: Callable[[Path], T], path: Path) -> Outcome[T]:
+    start_file()
     try:
         if not path.exists():
             raise InvalidInput("no such file")
@@ -65,6 +78,10 @@ def _call(func: Callable[[Path], T], path: Path) -> Outcome[T]:
         return Outcome(path, error=str(exc))
     except OSError as exc:
         return Outcome(path, error=f"cannot read: {exc.strerror or exc}")
+    except MemoryError:
+        return Outcome(path, error=memory_error_message())
+    except Exception as exc:  # a bug must cost one file, not the batch
+        return Outcome(path, error=f"internal error: {type(exc).__name__}: {exc}")
 
 
 def run_batch(
@@ -74,6 +91,7 @@ def run_batch(
     workers: int | None = None,
     label: str = "hashing",
     progress: bool | None = None,
+    budget: FileBudget = DEFAULT_FILE_BUDGET,
 ) -> Iterator[Outcome[T]]:
     """Apply `func` to each file on a process pool, yielding outcomes in input order."""
     workers = workers or os.cpu_count() or 1
@@ -92,37 +110,69 @@ def run_batch(
     )
     with bar:
         task = bar.add_task(label, total=len(files))
-        if workers <= 1 or len(files) <= 1:
-            for path in files:
-                yield _call(func, path)
-                bar.advance(task)
-            return
         queue = list(files)
+        workers = max(1, min(workers, len(queue)))
         while queue:
-            done, broken = yield from _run_pool(func, queue, workers, bar, task)
+            done, broken = yield from _run_pool(func, queue, workers, budget, bar, task)
             queue = queue[done:]
             if broken:
-                # A decoder that kills its worker breaks the whole pool, and any file in flight
-                # may be the culprit: the oldest is retried alone before it is blamed, and the
-                # rest of the batch goes on in a fresh pool.
-                yield _call_isolated(func, queue[0])
+                # A decoder that kills its worker (or is killed for overrunning its budget)
+                # breaks the whole pool, and any file in flight may be the culprit: the oldest
+                # is retried alone before it is blamed, and the rest goes on in a fresh pool.
+                yield _call_isolated(func, queue[0], budget)
                 bar.advance(task)
                 queue = queue[1:]
 
 
-def _call_isolated(func: Callable[[Path], T], path: Path) -> Outcome[T]:
-    with ProcessPoolExecutor(max_workers=1) as pool:
-        try:
-            return pool.submit(_call, func, path).result()
-        except BrokenExecutor:
-            return Outcome(path, error="the decoder crashed on this file")
+def _call_isolated(func: Callable[[Path], T], path: Path, budget: FileBudget) -> Outcome[T]:
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    worker = multiprocessing.get_context("fork").Process(
+        target=_isolated_worker, args=(sender, func, path, budget), daemon=True
+    )
+    worker.start()
+    sender.close()
+    try:
+        wait([receiver, worker.sentinel])
+        if receiver.poll():
+            outcome: Outcome[T] = receiver.recv()
+            return outcome
+    except EOFError:
+        pass
+    finally:
+        worker.join()
+        receiver.close()
+    return Outcome(path, error=_death_message(worker.exitcode, budget))
+
+
+def _isolated_worker(
+    sender: Connection, func: Callable[[Path], T], path: Path, budget: FileBudget
+) -> None:
+    enter_worker(budget)
+    sender.send(_call(func, path))
+
+
+def _death_message(exitcode: int | None, budget: FileBudget) -> str:
+    if exitcode == -signal.SIGXCPU:
+        return f"stopped: decoding took more than its budget of {budget.describe_cpu()}"
+    if exitcode is not None and exitcode < 0:
+        name = signal.Signals(-exitcode).name
+        return f"the decoder crashed on this file (killed by {name})"
+    return f"the decoder crashed on this file (exit status {exitcode})"
 
 
 def _run_pool(
-    func: Callable[[Path], T], files: list[Path], workers: int, bar: Progress, task: TaskID
+    func: Callable[[Path], T],
+    files: list[Path],
+    workers: int,
+    budget: FileBudget,
+    bar: Progress,
+    task: TaskID,
 ) -> Generator[Outcome[T], None, tuple[int, bool]]:
     done = 0
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=enter_worker, initargs=(budget,)
+    ) as pool:
         window = workers * 4  # bounded, so a huge batch is not queued all at once
         pending: deque[tuple[Path, Future[Outcome[T]]]] = deque()
         it = iter(files)

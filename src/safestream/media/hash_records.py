@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from safestream.core.errors import SafeStreamError
+from safestream.media.budget import memory_error_message
 from safestream.media.exact_hashes import file_digests
 from safestream.media.hashing import HashMode, hash_image, hash_video, media_kind
 
@@ -42,6 +43,8 @@ def hash_file_records(
             result.records.append({**record, "md5": md5, "sha256": sha256})
     except SafeStreamError as exc:
         result.error = str(exc)
+    except MemoryError:
+        result.error = memory_error_message()
     except Exception as exc:  # a bug must cost one file, not the batch
         result.error = f"internal error: {type(exc).__name__}: {exc}"
     return result

@@ -38,10 +38,14 @@ import numpy as np
 from av.video.reformatter import Colorspace
 
 from safestream.core.errors import MediaTooLarge, SafeStreamError, UnsupportedMedia
+from safestream.media.budget import credit_media_seconds
+from safestream.media.mp4_boxes import largest_edit_list
 from safestream.media.pdq import ByteImage, FloatImage, luma_from_grey, luma_from_rgb_float32
 from safestream.media.sniffing import SNIFF_BYTES, is_animated_gif, kind_from_header
 
 SampleMode = Literal["fast", "exact"]
+# First boxes of MP4/MOV/3GP files, whose edit lists are counted before FFmpeg opens them.
+_MP4_FIRST_BOXES = frozenset({b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip"})
 FAST_MIN_SHORT_SIDE = 512
 # 8-bit planar YUV layouts whose first plane is the luma we need.
 _Y_PLANE_FORMATS = frozenset(
@@ -57,6 +61,10 @@ class VideoLimits:
     """Upper bounds on what a video may be before we spend time decoding it."""
 
     max_frame_pixels: int = 8192 * 4352
+    # Real files have one to a few edits; FFmpeg's cost grows with each (see mp4_boxes).
+    max_edit_list_entries: int = 1024
+    # Seconds any one demuxer read may block (PyAV's interrupt callback).
+    read_timeout: float = 30.0
 
 
 DEFAULT_VIDEO_LIMITS = VideoLimits()
@@ -89,7 +97,7 @@ def sample_frames(
     """Yield the frames to hash, one per `seconds_per_hash` (0 = every frame)."""
     if seconds_per_hash < 0 or not math.isfinite(seconds_per_hash):
         raise ValueError(f"seconds_per_hash must be >= 0, got {seconds_per_hash}")
-    container = _open(path)
+    container = _open(path, limits)
     try:
         stream = _video_stream(container, limits)
         if mode == "exact":
@@ -100,7 +108,7 @@ def sample_frames(
         container.close()
 
 
-def _open(path: Path) -> Any:
+def _open(path: Path, limits: VideoLimits) -> Any:
     if not path.is_file():
         raise UnsupportedMedia("not a file")
     if path.stat().st_size == 0:
@@ -110,10 +118,22 @@ def _open(path: Path) -> Any:
     if kind_from_header(head) == "image" and not is_animated_gif(path):
         # FFmpeg would happily open a still image as a one-frame video.
         raise UnsupportedMedia("this is an image, not a video")
+    if head[4:8] in _MP4_FIRST_BOXES:
+        _check_edit_lists(path, limits)
     try:
-        return av.open(str(path), mode="r", metadata_errors="ignore")
+        timeout = limits.read_timeout
+        return av.open(str(path), mode="r", metadata_errors="ignore", timeout=timeout)
     except Exception as exc:
         raise UnsupportedMedia(f"not a readable video: {_describe(exc)}") from exc
+
+
+def _check_edit_lists(path: Path, limits: VideoLimits) -> None:
+    with path.open("rb") as handle:
+        edits = largest_edit_list(handle)
+    if edits > limits.max_edit_list_entries:
+        raise MediaTooLarge(
+            f"edit list has {edits} entries, over the limit of {limits.max_edit_list_entries}"
+        )
 
 
 def _video_stream(container: Any, limits: VideoLimits) -> Any:
@@ -121,6 +141,9 @@ def _video_stream(container: Any, limits: VideoLimits) -> Any:
     if not streams:
         raise UnsupportedMedia("no video stream")
     stream = streams[0]
+    if stream.codec_context is None:
+        # FFmpeg found a track but no decoder for it (e.g. a damaged sample description).
+        raise UnsupportedMedia("the video codec cannot be read (damaged or unknown codec)")
     width = stream.codec_context.width
     height = stream.codec_context.height
     if width <= 0 or height <= 0:
@@ -129,6 +152,9 @@ def _video_stream(container: Any, limits: VideoLimits) -> Any:
         raise MediaTooLarge(
             f"video frames are {width}x{height}, over the limit of {limits.max_frame_pixels} pixels"
         )
+    # FFmpeg refuses to allocate any frame over this size, so a stream that switches to a huge
+    # frame size mid-way fails before the memory is spent; _frames then names the cause.
+    stream.codec_context.options = {"max_pixels": str(limits.max_frame_pixels)}
     stream.thread_type = "AUTO"
     return stream
 
@@ -142,6 +168,8 @@ def _frames(
     """
     packets = container.demux(stream)
     last_time = 0.0
+    credited = 0.0  # media seconds already paid for in CPU budget (see budget.py)
+    limit = _max_pixels(stream)
     while True:
         try:
             packet = next(packets)
@@ -151,13 +179,39 @@ def _frames(
         except StopIteration:
             return
         except Exception as exc:
+            _check_frame_size(stream.codec_context, limit, last_time)
+            if isinstance(exc, MemoryError):
+                raise MediaTooLarge(
+                    f"decoding needs more memory than allowed (at {last_time:.2f} s)"
+                ) from exc
             raise UnsupportedMedia(
                 f"corrupt video after {last_time:.2f} s: {_describe(exc)}"
             ) from exc
+        # The decoder's size follows each new sequence header, even for frames it skips.
+        _check_frame_size(stream.codec_context, limit, last_time)
         for frame in frames:
+            _check_frame_size(frame, limit, last_time)
             if frame.time is not None:
                 last_time = float(frame.time)
+            if last_time > credited:
+                # At most one second per frame, so a timestamp leap earns no extra time.
+                earned = min(1.0, last_time - credited)
+                credit_media_seconds(earned)
+                credited = max(credited + earned, last_time - 1.0)
             yield frame
+
+
+def _max_pixels(stream: Any) -> int:
+    # The limit _video_stream gave the decoder, so the two checks can never disagree.
+    return int(stream.codec_context.options["max_pixels"])
+
+
+def _check_frame_size(frame: Any, limit: int, at: float) -> None:
+    width, height = frame.width or 0, frame.height or 0
+    if width * height > limit:
+        raise MediaTooLarge(
+            f"video frame at {at:.2f} s is {width}x{height}, over the limit of {limit} pixels"
+        )
 
 
 def _frame_rate(stream: Any) -> float:
