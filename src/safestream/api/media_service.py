@@ -104,6 +104,11 @@ class MediaService:
     def _refresh(self) -> None:
         assert self._index is not None
         with self._directory_lock(wait=False) as owner:
+            if not owner and self._index.base_on_disk() != self._index.index.saved_base:
+                # The owner saved a rebuilt index: map it rather than keep a private rebuild.
+                fresh = BankIndex.load_saved(self.banks, self.directory)
+                if fresh is not None:
+                    self._index = fresh
             self._index.refresh(persist=owner)
         self._reload_banks()
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from safestream.core.errors import StoreError
 from safestream.core.signals import SignalType
-from safestream.media.index import PdqIndex, hex_to_codes
+from safestream.media.index import PdqIndex, hex_to_codes, storage
 from safestream.store.banks import BankRepository
 
 STATE_FILE = "state.json"
@@ -46,6 +46,20 @@ class BankIndex:
         else:
             self.refresh()
         return self
+
+    @classmethod
+    def load_saved(cls, banks: BankRepository, directory: Path) -> BankIndex | None:
+        """The saved index, caught up in memory only; None if there is none (never writes)."""
+        self = cls(banks, directory)
+        if not self._load():
+            return None
+        self.refresh(persist=False)
+        return self
+
+    def base_on_disk(self) -> str | None:
+        """The base file the directory now names (another process may have saved a new one)."""
+        current = storage.read_current(self.directory)
+        return None if current is None else current[0]
 
     def refresh(self, *, persist: bool = True) -> int:
         """Apply changes logged since the last refresh; return how many were applied.

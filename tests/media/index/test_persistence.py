@@ -240,3 +240,30 @@ def test_saving_leaves_other_files_in_the_directory_alone(
     index.compact()
     index.save(tmp_path)
     assert (tmp_path / "state.json").exists() and (tmp_path / "state.json.tmp").exists()
+
+
+def test_loaded_index_maps_the_base_file_read_only(
+    built: tuple[PdqIndex, np.ndarray, np.ndarray], tmp_path: Path
+) -> None:
+    index, _, codes = built
+    index.save(tmp_path)
+    loaded = PdqIndex.load(tmp_path)
+    main = loaded._main
+    for array in (main.codes, main.rows, main.starts):
+        base = array
+        while not isinstance(base, np.memmap) and base.base is not None:
+            base = base.base
+        assert isinstance(base, np.memmap)  # shared page cache, not a private copy
+        assert not array.flags.writeable
+    assert _same_results(index, loaded, codes[:50])
+
+
+def test_two_loads_of_one_directory_share_the_mapped_file(
+    built: tuple[PdqIndex, np.ndarray, np.ndarray], tmp_path: Path
+) -> None:
+    index, ids, codes = built
+    index.save(tmp_path)
+    first, second = PdqIndex.load(tmp_path), PdqIndex.load(tmp_path)
+    first.remove(ids[:1])  # tombstones are each process's own
+    assert len(first) == len(second) - 1
+    assert _same_results(index, second, codes[:20])

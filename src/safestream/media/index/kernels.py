@@ -2,6 +2,8 @@
 
 Codes are handled as rows of four uint64 words. Every function here is single-threaded on
 purpose: lookups are measured per core, and callers parallelise across queries or processes.
+All of them release the GIL (`nogil`), so lookups in a server's threads run on several cores
+at once, and read-only (memory-mapped) arrays are accepted.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ def _ctpop(typingctx: object, word: types.Type) -> tuple[object, object]:
 popcount64 = cast(Callable[[np.uint64], int], intrinsic(_ctpop))
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, nogil=True, inline="always")
 def distance_to(
     words: np.ndarray, row: int, q0: np.uint64, q1: np.uint64, q2: np.uint64, q3: np.uint64
 ) -> int:  # pragma: no cover - compiled
@@ -43,7 +45,7 @@ def distance_to(
     )
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def scan(
     words: np.ndarray,
     count: int,
@@ -103,7 +105,7 @@ def build_table(keys: np.ndarray, buckets: int, starts: np.ndarray, rows: np.nda
         cursor[k] += 1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def query_key(query: np.ndarray, bit_word: np.ndarray, bit_shift: np.ndarray) -> np.uint32:
     # pragma: no cover - compiled
     """Substring key of one query code."""
@@ -114,7 +116,7 @@ def query_key(query: np.ndarray, bit_word: np.ndarray, bit_shift: np.ndarray) ->
     return key
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def probe(
     words: np.ndarray,
     dead: np.ndarray,
@@ -181,7 +183,7 @@ def probe(
 _CANDIDATE_BATCH = 4096
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, nogil=True, inline="always")
 def _verify(
     words: np.ndarray,
     dead: np.ndarray,
@@ -226,7 +228,7 @@ def _verify(
     return found
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def scan_live(
     words: np.ndarray,
     dead: np.ndarray,

@@ -279,6 +279,11 @@ class PdqIndex:
 
     # -- persistence -----------------------------------------------------------------------
 
+    @property
+    def saved_base(self) -> str | None:
+        """Name of the base file this index was loaded from or last saved to."""
+        return None if self._binding is None else self._binding.base
+
     def save(self, directory: Path) -> None:
         """Persist to `directory`: append to its change log when possible, else snapshot."""
         directory = Path(directory)

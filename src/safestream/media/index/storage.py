@@ -32,7 +32,9 @@ Files (all integers little-endian):
     u32 of the remaining 40 bytes, id i64, code 32 bytes (zero for removes). A torn or corrupt
     tail record (short, or bad CRC) ends the replay: it was never acknowledged by `save`.
 
-Nothing here is pickled; loading reads arrays straight from the files.
+Nothing here is pickled; loading maps the base file's arrays read-only (`np.memmap`), so N
+processes that load one index directory hold one copy of it between them (the page cache),
+plus each its own small change log replay and tombstones.
 """
 
 from __future__ import annotations
@@ -179,8 +181,11 @@ def read_base(path: Path) -> MainSegment:
                 raise StoreError(f"{path}: size {size} bytes, expected {end} for {n} rows")
 
             def section(i: int, dtype: type, count: int) -> np.ndarray:
-                fh.seek(sections[i][0])
-                return np.fromfile(fh, dtype=dtype, count=count)
+                # Mapped read-only, never copied: every process that loads this file shares
+                # one copy of it in the page cache.
+                if count == 0:
+                    return np.empty(0, dtype=dtype)
+                return np.memmap(path, dtype=dtype, mode="r", offset=sections[i][0], shape=(count,))
 
             positions = section(0, np.uint8, tables * bits).reshape(tables, bits)
             ids = section(1, np.dtype("<u4" if id_bytes == 4 else "<i8").type, n)
@@ -219,10 +224,20 @@ def _check_base(
     ):
         raise StoreError(f"{path}: corrupt bucket directory")
     for table in rows:
-        numbers = np.zeros((n, 4), dtype=np.uint8)
-        numbers[:, :row_bytes] = table.reshape(n, row_bytes)
-        if n and int(numbers.view("<u4").max()) >= n:
+        if n == 0:
+            continue
+        # The highest byte decides: a row number >= n has a high part beyond n's, checked
+        # without building an n x 4 copy of every table.
+        as_bytes = table.reshape(n, row_bytes)
+        top = int(as_bytes[:, row_bytes - 1].max())
+        if top > (n - 1) >> (8 * (row_bytes - 1)):
             raise StoreError(f"{path}: bucket rows out of range")
+        if top == (n - 1) >> (8 * (row_bytes - 1)):
+            high = as_bytes[as_bytes[:, row_bytes - 1] == top]
+            numbers = np.zeros((high.shape[0], 4), dtype=np.uint8)
+            numbers[:, :row_bytes] = high
+            if int(numbers.view("<u4").max()) >= n:
+                raise StoreError(f"{path}: bucket rows out of range")
 
 
 def log_header(generation: str) -> bytes:
