@@ -58,6 +58,7 @@ def test_score_writes_ranked_alerts_with_reasons_and_first_flags(
         "rank",
         "reasons",
         "first_flag_tx_id",
+        "probability",
     ]
     rows = alerts.to_pylist()
     assert {r["role"] for r in rows} == {"payer", "payee"}

@@ -15,7 +15,9 @@ from safestream.core.errors import InvalidInput
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from safestream.finance.alerts import ScoredAccounts
     from safestream.finance.engine import LedgerEngine, LoadReport
+    from safestream.finance.scoring import ScoringConfig
 
 finance_app = typer.Typer(
     name="finance",
@@ -112,6 +114,12 @@ def score(
     store_limit: int = typer.Option(
         500, "--store-limit", help="With --to-store: file the top N alerts of each role."
     ),
+    decisions: Path | None = typer.Option(
+        None, "--decisions", help="Analysts' decisions (account_id,role,label) to learn from."
+    ),
+    case_decisions: bool = typer.Option(
+        False, "--case-decisions", help="Also learn from decisions on filed finance alerts."
+    ),
 ) -> None:
     """Score a ledger and write one row per flagged payer and payee."""
     from safestream.finance.alerts import (
@@ -127,7 +135,9 @@ def score(
     eng = _engine(engine, threads, memory, spill)
     try:
         _report_load(eng.load(ledger, Rates.load(rates), relevant=relevant_rows(config)))
-        scored = score_accounts(eng, config, _known(known), network=not no_network)
+        seeds = _known(known)
+        scored = score_accounts(eng, config, seeds, network=not no_network)
+        scored = _learn(scored, config, decisions, case_decisions, seeds)
         table = alerts_table(scored)
         write_alerts(table, out)
         if to_store:
@@ -136,6 +146,37 @@ def score(
         eng.close()
     roles = table["role"].to_pylist()
     typer.echo(f"flagged {roles.count('payer')} payers and {roles.count('payee')} payees -> {out}")
+
+
+def _learn(
+    scored: ScoredAccounts,
+    config: ScoringConfig,
+    decisions: Path | None,
+    case_decisions: bool,
+    known: set[str],
+) -> ScoredAccounts:
+    from safestream.finance.evaluate import Labels, load_labels
+    from safestream.finance.learning import apply_learning
+
+    labels = load_labels(decisions) if decisions is not None else Labels({})
+    if case_decisions:
+        from safestream.finance.reporting import decisions_from_store
+
+        db = context.open_database()
+        try:
+            stored = decisions_from_store(db)
+        finally:
+            db.dispose()
+        for role, accounts in stored.by_role.items():
+            labels.by_role.setdefault(role, {}).update(accounts)
+    scored, learned = apply_learning(scored, config, labels, known)
+    for role, how in learned.items():
+        typer.echo(
+            f"{role}s ranked by {how.method}"
+            f" ({how.positives} confirmed, {how.negatives} dismissed)",
+            err=True,
+        )
+    return scored
 
 
 def _file_to_store(engine: LedgerEngine, table: pa.Table, limit: int) -> None:

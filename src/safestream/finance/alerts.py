@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from safestream.core.errors import InvalidInput
-from safestream.finance.context import account_stage
+from safestream.finance.context import AccountStage, account_stage
 from safestream.finance.engine import LedgerEngine
 from safestream.finance.graph import neighbour_share, personalised_pagerank
 from safestream.finance.indicators.flags import event_filter
@@ -49,6 +49,8 @@ class ScoredAccounts:
 
     table: pa.Table
     threshold: float
+    features: dict[str, pa.Table] = field(default_factory=dict)
+    """Per role: every account's numeric indicators, in the order of `role(...)` (for learning)."""
 
     def role(self, role: str) -> pa.Table:
         """Rows of one role."""
@@ -213,7 +215,37 @@ def score_accounts(
         table = _role_table(engine, config, role, rule, base, final, texts, known)
         table = table.append_column("account_points", pa.array(stage.points[role]))
         tables.append(table.append_column("network_share", pa.array(share[role])))
-    return ScoredAccounts(pa.concat_tables(tables), config.flag_threshold)
+    learnable = {
+        role: _learnable(config, role, rule[role], stage.tables[role], tables[i], stage, share)
+        for i, role in enumerate(ROLES)
+    }
+    return ScoredAccounts(pa.concat_tables(tables), config.flag_threshold, learnable)
+
+
+def _learnable(
+    config: ScoringConfig,
+    role: str,
+    rule: pa.Table,
+    account: pa.Table,
+    scored: pa.Table,
+    stage: AccountStage,
+    share: dict[str, np.ndarray],
+) -> pa.Table:
+    """Every numeric indicator of each account, aligned with `scored` (for the learned model)."""
+    ids = scored["account_id"].to_pylist()
+    cols: dict[str, pa.Array] = {"account_id": pa.array(ids, pa.string())}
+    for name in config.features(role):
+        cols[name] = rule[name].cast(pa.float64())
+    where = {a: i for i, a in enumerate(account["account_id"].to_pylist())}
+    pick = pa.array([where.get(a) for a in ids], pa.int64())
+    for name in account.column_names:
+        if name != "account_id":
+            cols[f"acct_{name}"] = account[name].cast(pa.float64()).take(pick)
+    cols["rule_score"] = scored["rule_score"]
+    cols["account_points"] = scored["account_points"]
+    cols["community"] = pa.array(stage.community[role])
+    cols["network_share"] = pa.array(share[role])
+    return pa.table(cols)
 
 
 def _reason_texts(
@@ -304,25 +336,34 @@ def _suspect_counterparties(
 
 
 def alerts_table(scored: ScoredAccounts) -> pa.Table:
-    """The flagged accounts, ranked per role (1 = most suspicious), in the output format."""
+    """The flagged accounts, ranked per role (1 = most suspicious), in the output format.
+
+    After `learning.apply_learning`, a probability column follows the score, an account whose
+    probability reaches one half is flagged too, and the rank follows the learned model's
+    probability when one was trained (else the transparent score).
+    """
     parts = []
     for role in ROLES:
         t = scored.role(role)
-        t = t.filter(pc.greater_equal(t["score"], scored.threshold))
-        order = pc.sort_indices(t, [("score", "descending"), ("account_id", "ascending")])
+        learned = "probability" in t.column_names
+        flagged = pc.greater_equal(t["score"], scored.threshold)
+        if learned:
+            flagged = pc.or_(flagged, pc.greater_equal(t["probability"], 0.5))
+        t = t.filter(flagged)
+        key = "rank_key" if learned else "score"
+        order = pc.sort_indices(t, [(key, "descending"), ("account_id", "ascending")])
         t = t.take(order)
-        parts.append(
-            pa.table(
-                {
-                    "role": t["role"],
-                    "account_id": t["account_id"],
-                    "score": pc.round(t["score"], 4),
-                    "rank": pa.array(np.arange(1, t.num_rows + 1, dtype=np.int64)),
-                    "reasons": t["reasons"],
-                    "first_flag_tx_id": t["first_flag_tx_id"],
-                }
-            )
-        )
+        cols = {
+            "role": t["role"],
+            "account_id": t["account_id"],
+            "score": pc.round(t["score"], 4),
+            "rank": pa.array(np.arange(1, t.num_rows + 1, dtype=np.int64)),
+            "reasons": t["reasons"],
+            "first_flag_tx_id": t["first_flag_tx_id"],
+        }
+        if learned:
+            cols["probability"] = pc.round(t["probability"], 4)
+        parts.append(pa.table(cols))
     return pa.concat_tables(parts)
 
 

@@ -40,6 +40,7 @@ class AccountStage:
     points: dict[str, np.ndarray]
     reasons: dict[str, list[list[tuple[float, str]]]]
     community: dict[str, np.ndarray]
+    tables: dict[str, pa.Table]
 
 
 def account_features(engine: LedgerEngine, config: ScoringConfig) -> dict[str, pa.Table]:
@@ -158,4 +159,5 @@ def account_stage(
         points={"payer": points["payer"] + payer_pts, "payee": points["payee"] + payee_pts},
         reasons=texts,
         community={"payer": best, "payee": evidence},
+        tables=tables,
     )

@@ -145,7 +145,9 @@ def evaluate(
     for role in ("payer", "payee"):
         t = scored.role(role).to_pydict()
         accounts: list[str] = t["account_id"]
-        score = dict(zip(accounts, t["score"], strict=True))
+        # After learning, rank by what the alerts rank by (the model's probability if trained).
+        key = "rank_key" if "rank_key" in t else "score"
+        score = dict(zip(accounts, t[key], strict=True))
         ranked = sorted(accounts, key=lambda a: (-score[a], a))
         flags = {
             a: f

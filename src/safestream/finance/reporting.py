@@ -16,6 +16,7 @@ import pyarrow as pa
 from safestream.core.config import Settings
 from safestream.core.reports import IncidentType, ReportIn
 from safestream.finance.engine import LedgerEngine
+from safestream.finance.evaluate import POSITIVE, Labels
 from safestream.store.database import Database
 
 MAX_LINKED = 99  # ReportIn allows 100 payment accounts: the account itself plus 99 others
@@ -90,3 +91,41 @@ def file_alerts(
         )
         filed.append(FiledReport(key[0], key[1], report.id, report.case_id))
     return filed
+
+
+def decisions_from_store(db: Database) -> Labels:
+    """Analysts' decisions on filed finance alerts, as labels for `learning`.
+
+    Each filed alert names its account in its idempotency key (`finance:role:account`); the
+    decision on its case (after any merge) labels it: confirm or refer make it an offender or a
+    facilitator, dismiss makes it `dismissed`. Open and escalated cases teach nothing yet.
+    """
+    from sqlalchemy import select
+
+    from safestream.store.models.cases import CaseRow
+    from safestream.store.models.reports import ReportRow
+
+    by_role: dict[str, dict[str, tuple[str, str]]] = {"payer": {}, "payee": {}}
+    with db.session() as s:
+        cases: dict[int | None, tuple[str | None, int | None]] = {
+            row.id: (row.decision, row.merged_into) for row in s.scalars(select(CaseRow))
+        }
+        alerts = s.execute(
+            select(ReportRow.idempotency_key, ReportRow.case_id).where(
+                ReportRow.detector == FINANCE_SOURCE, ReportRow.case_id.is_not(None)
+            )
+        ).all()
+    for key, case_id in alerts:
+        parts = str(key or "").split(":", 2)
+        if len(parts) != 3 or parts[0] != FINANCE_SOURCE or parts[1] not in by_role:
+            continue
+        decision, merged = cases.get(case_id, (None, None))
+        seen = {case_id}
+        while merged is not None and merged not in seen:
+            seen.add(merged)
+            decision, merged = cases.get(merged, (None, None))
+        if decision in ("confirm", "refer"):
+            by_role[parts[1]][parts[2]] = (POSITIVE[parts[1]], "")
+        elif decision == "dismiss":
+            by_role[parts[1]][parts[2]] = ("dismissed", "")
+    return Labels(by_role)

@@ -112,6 +112,8 @@ class ScoringConfig:
     payer_account_rules: tuple[Rule, ...] = ()
     payee_account_rules: tuple[Rule, ...] = ()
     community: CommunityConfig = field(default_factory=CommunityConfig)
+    calibration: dict[str, float] = field(default_factory=dict)
+    """Logistic curve from score to probability per role: {payer_slope, payer_intercept, ...}."""
 
     def account_rules(self, role: str) -> tuple[Rule, ...]:
         """The whole-ledger rules of `payer` or `payee` (peer groups, benign explanations)."""
@@ -187,6 +189,7 @@ def load_scoring(path: Path | None = None) -> ScoringConfig:
                 _rule(r, where) for r in raw.get("payee_account_rules") or []
             ),
             community=CommunityConfig(**(raw.get("community") or {})),
+            calibration={str(k): float(v) for k, v in (raw.get("calibration") or {}).items()},
         )
     except TypeError as exc:
         raise InvalidInput(f"{where}: {exc}") from exc
