@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck bench bench-quick clean system
+# The PDQ kernels compiled ahead of time (numba pycc, host CPU): commands start without numba.
+# Rebuilt when the kernel source changes; without a compiler the JIT is used instead.
+KERNELS := src/safestream/media/.kernels-built
 
 $(STAMP): pyproject.toml scripts/bootstrap-system.sh
 	bash scripts/bootstrap-system.sh
@@ -13,15 +16,20 @@ $(STAMP): pyproject.toml scripts/bootstrap-system.sh
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+$(KERNELS): $(STAMP) src/safestream/media/pdq_kernels.py src/safestream/media/kernels_build.py
+	$(BIN)/python -m safestream.media.kernels_build || echo "PDQ kernels not built ahead of time: numba's JIT is used"
+	touch $@
+
 system:
 	bash scripts/bootstrap-system.sh
 
-demo: $(STAMP)
+demo: $(KERNELS)
 	$(BIN)/python -m safestream.demo
 
-test: $(STAMP)
+test: $(KERNELS)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -31,11 +39,11 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # Full sizes (10M-hash index, 100M-row ledger): an hour or more on 2 cores.
-bench: $(STAMP)
+bench: $(KERNELS)
 	$(BIN)/python -m bench
 
-bench-quick: $(STAMP)
+bench-quick: $(KERNELS)
 	$(BIN)/python -m bench --quick
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info $(KERNELS) src/safestream/media/_pdq_aot*.so

@@ -8,6 +8,7 @@ and an error line. Progress is drawn with Rich on stderr only.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -19,17 +20,7 @@ from dataclasses import dataclass
 from itertools import islice
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Generic, TypeVar
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from typing import Any, Generic, Protocol, TypeVar
 
 from safestream.core.errors import InvalidInput, SafeStreamError
 from safestream.media.budget import (
@@ -84,6 +75,40 @@ def _call(func: Callable[[Path], T], path: Path) -> Outcome[T]:
         return Outcome(path, error=f"internal error: {type(exc).__name__}: {exc}")
 
 
+class _Progress(Protocol):
+    def advance(self, task_id: Any, advance: float = 1) -> None: ...
+
+
+class _NoProgress:
+    """Stands in for the bar when none is drawn, so Rich is not even imported."""
+
+    def advance(self, task_id: Any, advance: float = 1) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _progress(label: str, total: int, show: bool) -> Iterator[tuple[_Progress, Any]]:
+    if not show:
+        yield _NoProgress(), 0
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        # Rich would otherwise capture stdout while the bar is drawn and print it on the bar's
+        # console (stderr): `safestream match ... > hits.jsonl` would write an empty file.
+        redirect_stdout=False,
+    )
+    with bar:
+        yield bar, bar.add_task(label, total=total)
+
+
 def run_batch(
     func: Callable[[Path], T],
     files: list[Path],
@@ -96,20 +121,7 @@ def run_batch(
     """Apply `func` to each file on a process pool, yielding outcomes in input order."""
     workers = workers or os.cpu_count() or 1
     show = sys.stderr.isatty() if progress is None else progress
-    bar = Progress(
-        TextColumn(f"[bold]{label}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        disable=not show,
-        transient=True,
-        # Rich would otherwise capture stdout while the bar is drawn and print it on the bar's
-        # console (stderr): `safestream match ... > hits.jsonl` would write an empty file.
-        redirect_stdout=False,
-    )
-    with bar:
-        task = bar.add_task(label, total=len(files))
+    with _progress(label, len(files), show) as (bar, task):
         queue = list(files)
         workers = max(1, min(workers, len(queue)))
         while queue:
@@ -165,8 +177,8 @@ def _run_pool(
     files: list[Path],
     workers: int,
     budget: FileBudget,
-    bar: Progress,
-    task: TaskID,
+    bar: _Progress,
+    task: Any,
 ) -> Generator[Outcome[T], None, tuple[int, bool]]:
     done = 0
     context = multiprocessing.get_context("fork")

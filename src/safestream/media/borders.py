@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba as nb
 import numpy as np
 
+from safestream.media.kernels import KERNELS
 from safestream.media.pdq import FloatImage
 
 # Luma levels a border pixel may differ from the border colour (JPEG noise near bars).
@@ -39,24 +39,6 @@ class ContentBox:
         return np.ascontiguousarray(luma[self.top : self.bottom, self.left : self.right])
 
 
-@nb.njit(cache=True, nogil=True)
-def _border_depth(lines: FloatImage, tolerance: float, share: float, limit: int) -> int:
-    # `lines` is viewed so that row 0 is the outermost line of one side.
-    count = lines.shape[1]
-    colour = np.median(lines[0])
-    needed = share * count
-    depth = 0
-    while depth < limit:
-        inside = 0
-        for j in range(count):
-            if abs(lines[depth, j] - colour) <= tolerance:
-                inside += 1
-        if inside < needed:
-            break
-        depth += 1
-    return depth
-
-
 def find_content_box(luma: FloatImage, tolerance: float = BORDER_TOLERANCE) -> ContentBox | None:
     """The box inside uniform borders, or None when there is no border (or nothing inside)."""
     rows, cols = luma.shape
@@ -65,10 +47,10 @@ def find_content_box(luma: FloatImage, tolerance: float = BORDER_TOLERANCE) -> C
     image = np.asarray(luma, dtype=np.float32)
     row_limit = rows // 2
     col_limit = cols // 2
-    top = _border_depth(image, tolerance, BORDER_LINE_SHARE, row_limit)
-    bottom = _border_depth(image[::-1], tolerance, BORDER_LINE_SHARE, row_limit)
-    left = _border_depth(image.T, tolerance, BORDER_LINE_SHARE, col_limit)
-    right = _border_depth(image.T[::-1], tolerance, BORDER_LINE_SHARE, col_limit)
+    top = KERNELS.border_depth(image, tolerance, BORDER_LINE_SHARE, row_limit)
+    bottom = KERNELS.border_depth(image[::-1], tolerance, BORDER_LINE_SHARE, row_limit)
+    left = KERNELS.border_depth(image.T, tolerance, BORDER_LINE_SHARE, col_limit)
+    right = KERNELS.border_depth(image.T[::-1], tolerance, BORDER_LINE_SHARE, col_limit)
     top, bottom = (_significant(d, rows) for d in (top, bottom))
     left, right = (_significant(d, cols) for d in (left, right))
     if top == bottom == left == right == 0:

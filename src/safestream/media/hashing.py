@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from safestream.core.errors import UnsupportedMedia
 from safestream.media.borders import find_content_box
@@ -40,7 +40,9 @@ from safestream.media.pdq import (
     pdq_from_scaled_luma,
 )
 from safestream.media.sniffing import MediaKind, media_kind
-from safestream.media.video import DEFAULT_VIDEO_LIMITS, VideoLimits, sample_frames
+
+if TYPE_CHECKING:
+    from safestream.media.video import VideoLimits
 
 HashMode = Literal["fast", "exact"]
 
@@ -50,7 +52,6 @@ __all__ = [
     "ImageHash",
     "ImageLimits",
     "MediaKind",
-    "VideoLimits",
     "file_digests",
     "hash_image",
     "hash_video",
@@ -135,11 +136,15 @@ def hash_video(
     mode: HashMode = "fast",
     seconds_per_hash: float = 1.0,
     dihedral: bool = False,
-    limits: VideoLimits = DEFAULT_VIDEO_LIMITS,
+    limits: VideoLimits | None = None,
 ) -> Iterator[FrameHash]:
     """Yield one `FrameHash` per `seconds_per_hash` of video as frames are decoded."""
+    # PyAV loads only when a video is hashed.
+    from safestream.media.video import DEFAULT_VIDEO_LIMITS, sample_frames
+
     if mode not in ("fast", "exact"):
         raise ValueError(f"unknown hash mode {mode!r}")
+    limits = limits or DEFAULT_VIDEO_LIMITS
     for sample in sample_frames(path, mode=mode, seconds_per_hash=seconds_per_hash, limits=limits):
         width, height = sample.full_size
         result = pdq_from_scaled_luma(sample.luma, width, height, dihedral=dihedral)

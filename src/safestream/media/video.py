@@ -33,12 +33,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import av
-import numba as nb
 import numpy as np
 from av.video.reformatter import Colorspace
 
 from safestream.core.errors import MediaTooLarge, SafeStreamError, UnsupportedMedia
 from safestream.media.budget import credit_media_seconds
+from safestream.media.kernels import KERNELS
 from safestream.media.mp4_boxes import largest_edit_list
 from safestream.media.pdq import ByteImage, FloatImage, luma_from_grey, luma_from_rgb_float32
 from safestream.media.sniffing import SNIFF_BYTES, is_animated_gif, kind_from_header
@@ -312,24 +312,8 @@ def _fast_luma(frame: Any) -> FloatImage:
     factor = max(1, min(width, height) // FAST_MIN_SHORT_SIDE)
     if factor == 1:
         return luma_from_grey(grey, offset, scale)
-    return _reduced_luma(grey, factor, offset, scale)
-
-
-@nb.njit(cache=True, nogil=True)
-def _reduced_luma(grey: ByteImage, factor: int, offset: float, scale: float) -> FloatImage:
-    # Box-average factor x factor blocks and map studio-range Y to 0-255 in one pass.
-    rows = grey.shape[0] // factor
-    cols = grey.shape[1] // factor
-    out = np.empty((rows, cols), dtype=np.float32)
-    norm = np.float32(scale / (factor * factor))
-    off = np.float32(offset * factor * factor)
-    for i in range(rows):
-        for j in range(cols):
-            total = 0
-            for di in range(factor):
-                for dj in range(factor):
-                    total += grey[i * factor + di, j * factor + dj]
-            out[i, j] = (np.float32(total) - off) * norm
+    out = np.empty((grey.shape[0] // factor, grey.shape[1] // factor), dtype=np.float32)
+    KERNELS.reduced_luma_into(grey, factor, offset, scale, out)
     return out
 
 
