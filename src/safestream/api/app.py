@@ -26,6 +26,7 @@ from safestream.api.auth import ApiKeyCache
 from safestream.api.intake_endpoint import IntakeFastPath, IntakeHandler
 from safestream.api.limits import BodySizeLimit, invalid_fields_body
 from safestream.api.linker import BackgroundLinker, LinkerLag
+from safestream.api.lookup_fast_path import RawLookupFastPath
 from safestream.api.media_service import MediaService
 from safestream.api.metrics import MeasureRequests, Metrics
 from safestream.api.web import router as web_router
@@ -147,6 +148,9 @@ def create_app(
         intake, app.state.api_keys, linker, metrics, max_body_bytes
     )
     app.add_middleware(IntakeFastPath, handler=app.state.intake_handler)
+    app.add_middleware(
+        RawLookupFastPath, service=app.state.media, keys=app.state.api_keys, metrics=metrics
+    )
     return app
 
 
@@ -168,6 +172,8 @@ def server_app(settings: Settings) -> FastAPI:
     # default 5 ms GIL switch interval each wake-up can queue behind the event loop for that long.
     sys.setswitchinterval(settings.switch_interval)
     app = create_app(settings, migrate=False, link_in_background=settings.link_in_server)
+    # Map the bank index now, so the first lookup does not wait for it and /status is true.
+    app.state.media.index()
     # The app's long-lived objects need no more collecting: freezing them keeps full collections
     # short, and a larger first generation makes collections rarer under a flood of requests.
     gc.collect()

@@ -95,6 +95,10 @@ class MediaService:
                 self._refresh()
             return self._index
 
+    def fresh(self) -> bool:
+        """Whether a lookup now would not first catch up with the store (no database call)."""
+        return self._index is not None and time.monotonic() - self._refreshed < REFRESH_SECONDS
+
     def changed(self) -> None:
         """Catch up now: this worker changed a bank."""
         with self._lock:
