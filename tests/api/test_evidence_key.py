@@ -16,7 +16,8 @@ def test_serve_starts_with_a_64_hex_digit_evidence_key(
 ) -> None:
     monkeypatch.setenv("SAFESTREAM_EVIDENCE_KEY", "ab" * 32)
     app = create_app(
-        Settings(tmp_path / "home", f"sqlite:///{tmp_path / 's.db'}"), link_in_background=False
+        Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 's.db'}"),
+        link_in_background=False,
     )
     with TestClient(app) as client:
         assert client.get("/healthz").status_code == 200

@@ -28,7 +28,7 @@ DATA = b"benign stand-in bytes"
 
 
 def _settings(tmp_path: Path) -> Settings:
-    return Settings(tmp_path / "home", "sqlite://")
+    return Settings(home=tmp_path / "home", database_url="sqlite://")
 
 
 def _legacy_v1(key: bytes, data: bytes, context: bytes) -> bytes:
@@ -125,7 +125,7 @@ def test_first_version_key_files_are_folded_into_the_ring_and_their_files_open(
     clip = _legacy_v1(live_key, DATA, b'{"manifest": 1}')
     media = _legacy_v1(intake_key, DATA, b"0b5e...-evidence-id")
 
-    vault = EvidenceVault.for_settings(Settings(home, "sqlite://"), environ={})
+    vault = EvidenceVault.for_settings(Settings(home=home, database_url="sqlite://"), environ={})
 
     assert vault.open_bytes(clip, b'{"manifest": 1}') == DATA
     assert vault.open_bytes(media, b"0b5e...-evidence-id") == DATA
