@@ -19,13 +19,14 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 
 import httpx
-import yaml
+from pydantic import Field, StringConstraints
 from sqlalchemy import select, update
 
 from safestream.core.config import Settings
-from safestream.core.errors import InvalidInput
+from safestream.core.rule_files import RuleDocument, load_document
 from safestream.store.base import utcnow
 from safestream.store.database import Database
 from safestream.store.models.cases import OutboxRow
@@ -36,21 +37,19 @@ NOTIFY_FILE = "notify.yaml"
 SEND_TIMEOUT_SECONDS = 5.0
 
 
+class NotifyFile(RuleDocument):
+    """The document of `notify.yaml`: channel name -> webhook URL."""
+
+    channels: dict[str, Annotated[str, StringConstraints(pattern=r"^https?://")]] = Field(
+        default_factory=dict
+    )
+
+
 def load_webhooks(path: Path) -> dict[str, str]:
     """Channel -> webhook URL from a notify file; no file means no webhooks."""
     if not path.exists():
         return {}
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"{path}: not valid YAML: {exc}") from exc
-    channels = data.get("channels", {}) if isinstance(data, dict) else None
-    if not isinstance(channels, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) and v.startswith(("http://", "https://"))
-        for k, v in channels.items()
-    ):
-        raise InvalidInput(f"{path}: 'channels' must map channel names to http(s) URLs")
-    return dict(channels)
+    return dict(load_document(NotifyFile, path).channels)
 
 
 @dataclass

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
 from safestream.core.cases import Authority
 from safestream.core.config import Settings
 from safestream.core.errors import InvalidInput
+from safestream.core.rule_files import RuleDocument, load_document, validate_document
 
 
 @dataclass(frozen=True)
@@ -62,57 +62,61 @@ class RoutingTable:
         return tuple(chosen.values())
 
 
-def _codes(where: str, value: Any, known: dict[str, tuple[str, str]]) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise InvalidInput(f"routing file: {where}: expected a list of authority codes")
+class AuthorityEntry(BaseModel):
+    """An authority as written in `routing.yaml`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    contact: str = ""
+
+
+Codes = list[str]
+
+
+class RoutingFile(RuleDocument):
+    """The document of `routing.yaml`: authorities, and which countries route to them."""
+
+    authorities: dict[str, AuthorityEntry]
+    countries: dict[str, Codes] = Field(default_factory=dict)
+    platform_countries: dict[str, Codes] = Field(default_factory=dict)
+    regions: dict[str, list[str]] = Field(default_factory=dict)
+    fallback: Codes = Field(default_factory=list)
+
+
+def _codes(where: str, value: Codes, known: dict[str, tuple[str, str]]) -> tuple[str, ...]:
     for code in value:
         if code not in known:
             raise InvalidInput(f"routing file: {where}: unknown authority {code!r}")
     return tuple(value)
 
 
-def parse_table(document: Any) -> RoutingTable:
+def parse_table(document: Any, where: str = "routing file") -> RoutingTable:
     """Build a routing table from a parsed YAML document, or raise `InvalidInput`."""
-    if not isinstance(document, dict) or not isinstance(document.get("authorities"), dict):
-        raise InvalidInput("routing file: expected a mapping with 'authorities'")
-    authorities: dict[str, tuple[str, str]] = {}
-    for code, info in document["authorities"].items():
-        if not isinstance(info, dict) or not info.get("name"):
-            raise InvalidInput(f"routing file: authority {code!r} needs a name")
-        authorities[str(code)] = (str(info["name"]), str(info.get("contact", "")))
+    parsed = validate_document(RoutingFile, document, where)
+    authorities = {code: (a.name, a.contact) for code, a in parsed.authorities.items()}
 
-    def mapping(key: str) -> dict[str, tuple[str, ...]]:
-        raw = document.get(key) or {}
-        if not isinstance(raw, dict):
-            raise InvalidInput(f"routing file: {key} must be a mapping")
-        return {str(k).upper(): _codes(f"{key}.{k}", v, authorities) for k, v in raw.items()}
+    def mapping(raw: dict[str, Codes], key: str) -> dict[str, tuple[str, ...]]:
+        return {k.upper(): _codes(f"{key}.{k}", v, authorities) for k, v in raw.items()}
 
-    regions = {
-        code: frozenset(str(c).upper() for c in members)
-        for code, members in (document.get("regions") or {}).items()
-    }
-    for code in regions:
+    for code in parsed.regions:
         if code not in authorities:
             raise InvalidInput(f"routing file: regions: unknown authority {code!r}")
     return RoutingTable(
         authorities=authorities,
-        countries=mapping("countries"),
-        platform_countries=mapping("platform_countries"),
-        regions=regions,
-        fallback=_codes("fallback", document.get("fallback", []), authorities),
+        countries=mapping(parsed.countries, "countries"),
+        platform_countries=mapping(parsed.platform_countries, "platform_countries"),
+        regions={
+            code: frozenset(c.upper() for c in members) for code, members in parsed.regions.items()
+        },
+        fallback=_codes("fallback", parsed.fallback, authorities),
     )
 
 
 def load_table(path: Path | None = None) -> RoutingTable:
     """Load a routing file; without a path, the packaged default."""
-    if path is None:
-        text = (resources.files("safestream.cases") / "data" / "routing.yaml").read_text()
-    else:
-        text = path.read_text()
-    try:
-        return parse_table(yaml.safe_load(text))
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"routing file is not valid YAML: {exc}") from exc
+    document = load_document(RoutingFile, path, ("safestream.cases", "data/routing.yaml"))
+    return parse_table(document, str(path or "packaged routing.yaml"))
 
 
 def table_for(settings: Settings) -> RoutingTable:

@@ -10,15 +10,15 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from safestream.core.cases import FiredRule, Priority, Triage
 from safestream.core.config import Settings
 from safestream.core.errors import InvalidInput
+from safestream.core.rule_files import RuleDocument, load_document, validate_document
 
 FactValue = bool | int | float | str | list[str]
 Facts = Mapping[str, FactValue]
@@ -145,57 +145,60 @@ def _priority(where: str, value: Any) -> Priority:
         raise InvalidInput(f"{where}: priority must be 1..4, not {value!r}") from exc
 
 
-def parse_rules(document: Any) -> TriageRules:
+class RuleEntry(BaseModel):
+    """One rule as written in `triage.yaml`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str | None = None
+    when: dict[str, Any] = Field(min_length=1)
+    points: StrictInt = 0
+    priority: int | None = None
+    queue: str | None = None
+
+
+class TriageFile(RuleDocument):
+    """The document of `triage.yaml`."""
+
+    rules: list[RuleEntry]
+    score_bands: dict[int, int] = Field(default_factory=dict)
+    default_priority: int = 3
+    default_queue: str = "review"
+
+
+def parse_rules(document: Any, where: str = "triage file") -> TriageRules:
     """Build a rule set from a parsed YAML document, or raise `InvalidInput` naming the problem."""
-    if not isinstance(document, dict) or not isinstance(document.get("rules"), list):
-        raise InvalidInput("triage file: expected a mapping with a 'rules' list")
+    parsed = validate_document(TriageFile, document, where)
     rules: list[TriageRule] = []
     seen: set[str] = set()
-    for i, raw in enumerate(document["rules"]):
-        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
-            raise InvalidInput(f"triage rule #{i + 1}: needs a 'name'")
-        name = raw["name"]
-        if name in seen:
-            raise InvalidInput(f"triage rule {name!r}: defined twice")
-        seen.add(name)
-        when = raw.get("when")
-        if not isinstance(when, dict) or not when:
-            raise InvalidInput(f"triage rule {name!r}: 'when' must be a non-empty mapping")
-        points = raw.get("points", 0)
-        if not isinstance(points, int):
-            raise InvalidInput(f"triage rule {name!r}: points must be an integer")
+    for raw in parsed.rules:
+        if raw.name in seen:
+            raise InvalidInput(f"triage rule {raw.name!r}: defined twice")
+        seen.add(raw.name)
         rules.append(
             TriageRule(
-                name=name,
-                description=str(raw.get("description", name)),
-                conditions=tuple(_condition(name, f, v) for f, v in when.items()),
-                points=points,
-                priority=_priority(name, raw["priority"]) if "priority" in raw else None,
-                queue=str(raw["queue"]) if raw.get("queue") else None,
+                name=raw.name,
+                description=raw.description or raw.name,
+                conditions=tuple(_condition(raw.name, f, v) for f, v in raw.when.items()),
+                points=raw.points,
+                priority=_priority(raw.name, raw.priority) if raw.priority is not None else None,
+                queue=raw.queue or None,
             )
         )
-    bands = document.get("score_bands") or {}
-    if not isinstance(bands, dict):
-        raise InvalidInput("triage file: score_bands must map a priority to a minimum score")
+    bands = parsed.score_bands.items()
     return TriageRules(
         rules=tuple(rules),
-        score_bands=tuple(sorted((_priority("score_bands", p), int(m)) for p, m in bands.items())),
-        default_priority=_priority("default_priority", document.get("default_priority", 3)),
-        default_queue=str(document.get("default_queue", "review")),
+        score_bands=tuple(sorted((_priority("score_bands", p), m) for p, m in bands)),
+        default_priority=_priority("default_priority", parsed.default_priority),
+        default_queue=parsed.default_queue,
     )
 
 
 def load_rules(path: Path | None = None) -> TriageRules:
     """Load a triage file; without a path, the packaged default."""
-    if path is None:
-        text = (resources.files("safestream.cases") / "data" / "triage.yaml").read_text()
-        where = "packaged triage.yaml"
-    else:
-        text, where = path.read_text(), str(path)
-    try:
-        return parse_rules(yaml.safe_load(text))
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"{where}: not valid YAML: {exc}") from exc
+    document = load_document(TriageFile, path, ("safestream.cases", "data/triage.yaml"))
+    return parse_rules(document, str(path or "packaged triage.yaml"))
 
 
 def rules_for(settings: Settings) -> TriageRules:

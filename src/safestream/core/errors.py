@@ -1,17 +1,17 @@
 """The one error tree of SafeStream, mapped once to CLI exit codes and HTTP statuses.
 
-    SafeStreamError
-    ├── InvalidInput          bad data from outside (422 / exit 1)
-    │   ├── InvalidSignal     a hash that is not a hash of its type
-    │   ├── UnsupportedMedia  a file that is not an image or video we can read
-    │   └── MediaTooLarge     over the pixel, byte or duration limit (413)
-    ├── NotFound              (404)
-    │   ├── BankNotFound
-    │   └── EntryNotFound
-    ├── Conflict              already exists / claimed elsewhere (409)
-    ├── PermissionDenied      (403)
-    ├── ExchangeError         a hash-list or signal exchange failed
-    └── StoreError            the database or index files failed (500 / exit 1)
+SafeStreamError
+├── InvalidInput          bad data from outside (422 / exit 1)
+│   ├── InvalidSignal     a hash that is not a hash of its type
+│   ├── UnsupportedMedia  a file that is not an image or video we can read
+│   └── MediaTooLarge     over the pixel, byte or duration limit (413)
+├── NotFound              (404)
+│   ├── BankNotFound
+│   └── EntryNotFound
+├── Conflict              already exists / claimed elsewhere (409)
+├── PermissionDenied      (403)
+├── ExchangeError         a hash-list or signal exchange failed
+└── StoreError            the database or index files failed (500 / exit 1)
 """
 
 from __future__ import annotations
