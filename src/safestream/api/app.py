@@ -34,6 +34,8 @@ from safestream.cases.engine import CaseEngine
 from safestream.core.config import Settings
 from safestream.core.errors import SafeStreamError
 from safestream.core.reports import ReportIn
+from safestream.exchange.api import exchange_router
+from safestream.exchange.identity import Identity
 from safestream.reports.intake import IntakeService
 from safestream.store.database import Database
 from safestream.store.vault import EvidenceVault
@@ -142,6 +144,7 @@ def create_app(
     app.include_router(hma_curation.router)
     _publish_request_schemas(app)
     app.include_router(web_router)
+    app.include_router(exchange_router(db, Identity.load_or_create(settings.home)))
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(MeasureRequests, metrics=metrics)
     app.state.intake_handler = IntakeHandler(

@@ -74,6 +74,7 @@ def _register() -> None:
         access,
         bank,
         cybertip,
+        exchange,
         finance,
         hash,
         live,
@@ -90,6 +91,7 @@ def _register() -> None:
     access.register(app)
     panic_key.register(app)
     cybertip.register(app)
+    exchange.register(app)
     finance.register(app)
 
 

@@ -45,7 +45,8 @@ def signed_headers(identity: Identity, method: str, path_and_query: str) -> dict
 
 def exchange_router(db: Database, identity: Identity) -> APIRouter:
     """The exchange routes over one store and identity."""
-    router = APIRouter(prefix="/exchange/v1", tags=["exchange"])
+    # Kept out of the OpenAPI document: callers are peers with keys, not API-key clients.
+    router = APIRouter(prefix="/exchange/v1", include_in_schema=False)
     peers = PeerRegistry(db)
     store = SignalStore(db)
 

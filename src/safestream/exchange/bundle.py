@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from safestream.core.errors import ExchangeError
@@ -77,14 +78,17 @@ def entry_line(s: SharedSignal) -> str:
         obj["d"] = True
     if s.negative:
         obj["n"] = True
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return orjson.dumps(obj).decode("utf-8")
+
+
+_KINDS = {k.value: k for k in SignalKind}
 
 
 def _entry(obj: Mapping[str, object]) -> SharedSignal:
     added, expires = obj.get("a"), obj.get("x")
     tags = obj.get("t") or []
     return SharedSignal(
-        kind=SignalKind(str(obj["k"])),
+        kind=_KINDS[str(obj["k"])],
         value=str(obj["v"]),
         label=str(obj.get("l") or "unclassified"),
         tags=tuple(str(t) for t in tags) if isinstance(tags, list) else (),
@@ -154,8 +158,8 @@ def read_bundle(data: bytes, publishers: Mapping[str, Ed25519PublicKey]) -> Bund
         body_sha256=str(header["body_sha256"]),
     )
     try:
-        signals = [_entry(json.loads(line)) for line in body.splitlines() if line.strip()]
-    except (ValueError, KeyError, TypeError) as exc:
+        signals = [_entry(orjson.loads(line)) for line in body.splitlines() if line.strip()]
+    except (orjson.JSONDecodeError, ValueError, KeyError, TypeError) as exc:
         raise ExchangeError(f"bundle entry unreadable: {exc}") from exc
     if len(signals) != meta.count:
         raise ExchangeError(f"bundle says {meta.count} entries, holds {len(signals)}")

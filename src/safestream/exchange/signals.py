@@ -7,17 +7,18 @@ normal form) exchange and match one entry.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
 
-from safestream.core.entities import has_control_character
 from safestream.core.errors import InvalidInput
 from safestream.core.signals import SignalType, normalize_hash
 
 MAX_VALUE = 512
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1, as core.entities refuses
 
 
 class SignalKind(StrEnum):
@@ -43,10 +44,10 @@ def canonical_value(kind: SignalKind | str, value: str) -> str:
     except ValueError as exc:
         raise InvalidInput(f"unknown signal kind {kind!r}") from exc
     text = value.strip()
-    if not text or len(text) > MAX_VALUE or has_control_character(text):
-        raise InvalidInput(f"{k.value}: empty, too long or holds control characters: {value!r}")
-    if k.is_hash:
+    if k.is_hash:  # hex only, so no control character can pass
         return normalize_hash(SignalType(k.value), text)
+    if not text or len(text) > MAX_VALUE or _CONTROL.search(text):
+        raise InvalidInput(f"{k.value}: empty, too long or holds control characters: {value!r}")
     if k is SignalKind.ACCOUNT:
         platform, sep, account = text.partition(":")
         if not sep or not platform.strip() or not account.strip():

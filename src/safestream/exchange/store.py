@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from safestream.core.classification import parse_grade
 from safestream.core.errors import NotFound
+from safestream.exchange import bulk
 from safestream.exchange.signals import SharedSignal, SignalKind, canonical_value
 from safestream.store.base import utcnow
 from safestream.store.database import Database
@@ -30,8 +30,6 @@ from safestream.store.models.exchange import (
     SharedSignalRow,
 )
 from safestream.store.times import aware, aware_or_none
-
-BATCH = 1000  # rows per INSERT: 15 columns each stays under SQLite's 32,766 variables
 
 
 @dataclass(frozen=True)
@@ -45,6 +43,10 @@ class NewSignal:
     source: str = ""
     expires_at: datetime | None = None
     negative: bool = False
+
+
+def _tags(tags: tuple[str, ...]) -> str:
+    return json.dumps(list(tags)) if tags else "[]"
 
 
 def _signal(row: SharedSignalRow) -> SharedSignal:
@@ -68,9 +70,6 @@ class SignalStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._insert = (
-            postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
-        )
 
     def publish(self, collection: str, signals: Iterable[NewSignal]) -> int:
         """Add or update entries of one of our collections; return how many changed."""
@@ -79,20 +78,19 @@ class SignalStore:
             k = SignalKind(s.kind)
             label = parse_grade(s.label).label  # refuse unknown labels; store canonical
             prepared[(k.value, canonical_value(k, s.value))] = (s, label)
-        now = utcnow()
         with self.db.session() as session:
+            connection = session.connection()
+            now = bulk.db_time(connection, utcnow())
             seq = self._last_seq(session, LOCAL)
-            rows: list[dict[str, object]] = []
+            rows: list[bulk.Row] = []
             for (kind, value), (s, label) in prepared.items():
                 seq += 1
-                rows.append({
-                    "publisher": LOCAL, "collection": collection, "kind": kind, "value": value,
-                    "label": label, "tags": json.dumps(list(s.tags)), "source": s.source,
-                    "added_at": now, "expires_at": s.expires_at, "deleted": False,
-                    "negative": s.negative or label == "benign", "seq": seq,
-                    "state": "active", "state_reason": "",
-                })  # fmt: skip
-            self._upsert(session, rows, keep_added=True)
+                rows.append((
+                    LOCAL, collection, kind, value, label, _tags(s.tags), s.source,
+                    now, bulk.db_time(connection, s.expires_at), False,
+                    s.negative or label == "benign", seq, "active", "",
+                ))  # fmt: skip
+            bulk.upsert(connection, rows, keep_added=True)
         return len(rows)
 
     def withdraw(self, collection: str, kind: str, value: str) -> None:
@@ -121,38 +119,41 @@ class SignalStore:
 
         A full fetch (after 0) leaves tombstones out: there is nothing to withdraw yet."""
         with self.db.session() as session:
-            query = (
-                select(SharedSignalRow)
-                .where(
-                    SharedSignalRow.publisher == LOCAL,
-                    SharedSignalRow.seq > after,
-                    SharedSignalRow.collection.in_(list(collections)),
-                )
-                .order_by(SharedSignalRow.seq)
-                .limit(limit + 1)
-            )
-            rows = session.scalars(query).all()
+            rows = bulk.changes(session.connection(), LOCAL, after, limit + 1, collections)
             more = len(rows) > limit
             rows = rows[:limit]
-            checkpoint = rows[-1].seq if rows else max(after, self._last_seq(session, LOCAL))
-            signals = [_signal(r) for r in rows if not (after == 0 and r.deleted)]
+            checkpoint = (
+                int(str(rows[-1][8])) if rows else max(after, self._last_seq(session, LOCAL))
+            )
+        kinds = {k.value: k for k in SignalKind}
+        signals = [
+            SharedSignal(
+                kinds[str(kind)], str(value), str(label), tuple(json.loads(str(tags))),
+                str(source), bulk.parse_time(added), bulk.parse_time(expires), bool(deleted),
+                int(str(seq)), str(coll), bool(negative),
+            )
+            for kind, value, label, tags, source, added, expires, deleted, seq, coll, negative
+            in rows
+            if not (after == 0 and deleted)
+        ]  # fmt: skip
         return signals, checkpoint, more
 
     def apply(self, publisher: str, signals: Sequence[SharedSignal], checkpoint: int) -> int:
         """Store a peer's entries (tombstones included) and its new checkpoint, atomically."""
-        rows: list[dict[str, object]] = [
-            {
-                "publisher": publisher, "collection": s.collection[:128], "kind": s.kind.value,
-                "value": canonical_value(s.kind, s.value), "label": s.label[:64],
-                "tags": json.dumps(list(s.tags)), "source": s.source,
-                "added_at": s.added_at or utcnow(), "expires_at": s.expires_at,
-                "deleted": s.deleted, "negative": s.negative, "seq": s.seq,
-                "state": "active", "state_reason": "",
-            }
-            for s in signals
-        ]  # fmt: skip
         with self.db.session() as session:
-            self._upsert(session, rows, keep_added=False)
+            connection = session.connection()
+            now = bulk.db_time(connection, utcnow())
+            rows: list[bulk.Row] = [
+                (
+                    publisher, s.collection[:128], s.kind.value, canonical_value(s.kind, s.value),
+                    s.label[:64], _tags(s.tags), s.source,
+                    bulk.db_time(connection, s.added_at) if s.added_at else now,
+                    bulk.db_time(connection, s.expires_at), s.deleted, s.negative, s.seq,
+                    "active", "",
+                )
+                for s in signals
+            ]  # fmt: skip
+            bulk.upsert(connection, rows, keep_added=False)
             session.execute(
                 update(ExchangePeerRow)
                 .where(ExchangePeerRow.key_id == publisher)
@@ -193,15 +194,3 @@ class SignalStore:
             select(func.max(SharedSignalRow.seq)).where(SharedSignalRow.publisher == publisher)
         )
         return int(found or 0)
-
-    def _upsert(self, session: Session, rows: list[dict[str, object]], *, keep_added: bool) -> None:
-        keys = ["publisher", "collection", "kind", "value"]
-        changing = ["label", "tags", "source", "expires_at", "deleted", "negative", "seq"]
-        if not keep_added:
-            changing.append("added_at")
-        for start in range(0, len(rows), BATCH):
-            stmt = self._insert(SharedSignalRow).values(rows[start : start + BATCH])
-            stmt = stmt.on_conflict_do_update(
-                index_elements=keys, set_={c: stmt.excluded[c] for c in changing}
-            )
-            session.execute(stmt)

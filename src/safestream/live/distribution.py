@@ -53,7 +53,6 @@ from safestream.media.frames import prepare_frame_hashing
 log = logging.getLogger(__name__)
 
 
-
 class DistributionError(SafeStreamError):
     """NATS is unreachable or refused a request."""
 

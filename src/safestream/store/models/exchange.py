@@ -17,9 +17,9 @@ class SharedSignalRow(Base):
 
     __tablename__ = "exchange_signals"
     __table_args__ = (
-        Index("ix_exchange_signals_entry", "publisher", "collection", "kind", "value", unique=True),
+        # Leading (kind, value): the same index answers lookups and keeps entries unique.
+        Index("ix_exchange_signals_entry", "kind", "value", "publisher", "collection", unique=True),
         Index("ix_exchange_signals_changes", "publisher", "seq", unique=True),
-        Index("ix_exchange_signals_lookup", "kind", "value"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

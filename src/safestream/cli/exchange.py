@@ -1,0 +1,238 @@
+"""`safestream exchange ...`: share signals with other SafeStream installations.
+
+safestream exchange identity                          # this installation's key, for peers
+safestream exchange peer-add hotline URL PUBLIC_KEY   # register a peer
+safestream exchange grant ph-hotline platform         # let a peer pull a collection
+safestream exchange publish ph-hotline signals.txt    # lines "kind value" (pytx local_file)
+safestream exchange withdraw ph-hotline url http://...
+safestream exchange serve --port 8100                 # the exchange API on its own
+safestream exchange pull hotline [--every 300]        # fetch a peer's changes
+safestream exchange export ph-hotline --format ncmec-xml|vics-json|bundle --out FILE
+safestream exchange import FILE --format ncmec-xml|vics-json --collection NAME
+safestream exchange feedback PEER --out FILE          # confirm/de-confirm for the owner
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from safestream.cli import context
+
+if TYPE_CHECKING:
+    from safestream.exchange.identity import Identity
+
+exchange_app = typer.Typer(
+    help="Share hashes, accounts, URLs and keywords with other installations.",
+    no_args_is_help=True,
+)
+
+
+class Format(StrEnum):
+    """File formats of `export` and `import`."""
+
+    NCMEC_XML = "ncmec-xml"
+    VICS_JSON = "vics-json"
+    BUNDLE = "bundle"
+
+
+def _identity() -> Identity:
+    from safestream.exchange.identity import Identity
+
+    return Identity.load_or_create(context.settings().home)
+
+
+@exchange_app.command("identity")
+def identity() -> None:
+    """Print this installation's key id and public key (give both to peers)."""
+    me = _identity()
+    typer.echo(f"key id      {me.key_id}")
+    typer.echo(f"public key  {me.public_text}")
+
+
+@exchange_app.command("peer-add")
+def peer_add(
+    name: str = typer.Argument(..., help="A name for the peer."),
+    url: str = typer.Argument(..., help="Where the peer serves /exchange/v1."),
+    public_key: str = typer.Argument(..., help="The peer's public key (base64)."),
+    flood_limit: int = typer.Option(50, min=1, help="Distinct items per hour before quarantine."),
+) -> None:
+    """Register another installation by its public key."""
+    from safestream.exchange.peers import PeerRegistry
+
+    peer = PeerRegistry(context.open_database()).add(name, url, public_key, flood_limit=flood_limit)
+    typer.echo(f"peer {peer.name} ({peer.key_id}) at {peer.url}")
+
+
+@exchange_app.command("grant")
+def grant(
+    collection: str = typer.Argument(..., help="One of our collections."),
+    peer: str = typer.Argument(..., help="Peer name."),
+) -> None:
+    """Let a peer pull one of our collections."""
+    from safestream.exchange.peers import PeerRegistry
+
+    PeerRegistry(context.open_database()).grant(collection, peer)
+    typer.echo(f"{peer} may pull {collection}")
+
+
+@exchange_app.command("publish")
+def publish(
+    collection: str = typer.Argument(..., help="Collection to add to."),
+    file: Path = typer.Argument(
+        ..., help="Lines 'kind value' (kinds: pdq md5 sha256 account url keyword)."
+    ),
+    label: str = typer.Option("unclassified", help="Internal label of every entry."),
+    source: str = typer.Option("", help="Provenance: who found these and how."),
+    negative: bool = typer.Option(False, help="Known-benign entries (they suppress matches)."),
+) -> None:
+    """Add entries to one of our collections (pytx `local_file` lines are accepted)."""
+    from safestream.exchange.store import NewSignal, SignalStore
+
+    rows = []
+    for line in file.read_text(encoding="utf-8").splitlines():
+        kind, _, value = line.strip().partition(" ")
+        if kind and value:
+            rows.append(NewSignal(kind, value, label=label, source=source, negative=negative))
+    changed = SignalStore(context.open_database()).publish(collection, rows)
+    typer.echo(f"{changed} entries published in {collection}")
+
+
+@exchange_app.command("withdraw")
+def withdraw(
+    collection: str = typer.Argument(...),
+    kind: str = typer.Argument(...),
+    value: str = typer.Argument(...),
+) -> None:
+    """Withdraw one of our entries (peers receive a tombstone)."""
+    from safestream.exchange.store import SignalStore
+
+    SignalStore(context.open_database()).withdraw(collection, kind, value)
+    typer.echo("withdrawn")
+
+
+@exchange_app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8100, help="Port to listen on."),
+) -> None:
+    """Serve only the exchange API (`safestream serve` serves it too, under /exchange/v1)."""
+    import uvicorn
+
+    from safestream.exchange.api import exchange_app as build
+
+    app = build(context.open_database(), _identity())
+    typer.echo(f"exchange on http://{host}:{port}/exchange/v1", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@exchange_app.command("pull")
+def pull(
+    peer: str = typer.Argument(..., help="Peer name."),
+    every: float = typer.Option(0, min=0, help="Repeat every N seconds (0: once)."),
+    page: int = typer.Option(50_000, min=1, max=100_000, help="Entries per request."),
+) -> None:
+    """Fetch and apply a peer's changes since the last checkpoint."""
+    from safestream.core.errors import ExchangeError
+    from safestream.exchange.pull import pull as run
+
+    db, me = context.open_database(), _identity()
+    while True:
+        started = time.perf_counter()
+        try:
+            result = run(db, me, peer, page=page)
+            typer.echo(
+                f"{peer}: {result.entries} entries in {result.pages} pages, checkpoint "
+                f"{result.checkpoint} ({time.perf_counter() - started:.2f} s)"
+            )
+        except ExchangeError:
+            if not every:
+                raise
+            typer.echo(f"{peer}: pull failed: {sys.exc_info()[1]}", err=True)
+        if not every:
+            return
+        time.sleep(every)
+
+
+@exchange_app.command("export")
+def export(
+    collection: str = typer.Argument(..., help="One of our collections."),
+    out: Path = typer.Option(..., help="File to write."),
+    format: Format = typer.Option(Format.BUNDLE, "--format", help="File format."),
+    member_id: int = typer.Option(0, help="NCMEC member id (ncmec-xml)."),
+) -> None:
+    """Write one of our collections as a signed bundle, NCMEC entries XML or VICS JSON."""
+    from safestream.exchange.bundle import write_bundle
+    from safestream.exchange.ncmec_entries import write_ncmec_entries
+    from safestream.exchange.store import SignalStore
+    from safestream.store.models.exchange import LOCAL
+
+    signals = SignalStore(context.open_database()).entries(LOCAL, collection)
+    skipped: dict[str, int] = {}
+    if format is Format.NCMEC_XML:
+        name = context.settings().home.name
+        data, skipped = write_ncmec_entries(signals, member_id=member_id, member_name=name)
+    elif format is Format.VICS_JSON:
+        from safestream.exchange.vics import write_vics
+
+        data, skipped = write_vics(signals)
+    else:
+        last = max((s.seq for s in signals), default=0)
+        data = write_bundle(_identity(), signals, after=0, checkpoint=last)
+    out.write_bytes(data)
+    typer.echo(
+        f"{len(signals)} entries to {out}" + (f"; not carried: {skipped}" if skipped else "")
+    )
+
+
+@exchange_app.command("import")
+def import_(
+    file: Path = typer.Argument(..., help="NCMEC entries XML or VICS JSON."),
+    format: Format = typer.Option(..., "--format", help="File format."),
+    collection: str = typer.Option(..., help="Our collection to publish the entries in."),
+) -> None:
+    """Publish the hashes of an NCMEC entries document or a VICS case in one of our collections."""
+    from safestream.core.errors import NotFound
+    from safestream.exchange.ncmec_entries import read_ncmec_entries
+    from safestream.exchange.store import NewSignal, SignalStore
+    from safestream.exchange.vics import read_vics
+
+    data = file.read_bytes()
+    read = read_vics(data) if format is Format.VICS_JSON else read_ncmec_entries(data)
+    store = SignalStore(context.open_database())
+    live = [s for s in read.signals if not s.deleted]
+    store.publish(
+        collection,
+        [NewSignal(s.kind.value, s.value, s.label, s.tags, s.source, s.expires_at) for s in live],
+    )
+    for s in read.signals:
+        if s.deleted:
+            with contextlib.suppress(NotFound):  # withdrawing what we never had: nothing to do
+                store.withdraw(collection, s.kind.value, s.value)
+    typer.echo(f"{len(live)} entries published in {collection}; not read: {read.skipped or 'none'}")
+
+
+@exchange_app.command("feedback")
+def feedback(
+    peer: str = typer.Argument(..., help="Peer whose entries the feedback is about."),
+    out: Path = typer.Option(..., help="JSON lines file to send to the list owner."),
+) -> None:
+    """Export confirm / de-confirm feedback on a peer's entries."""
+    from safestream.exchange.peers import PeerRegistry
+    from safestream.exchange.safety import SignalScreen
+
+    db = context.open_database()
+    text = SignalScreen(db).feedback_export(PeerRegistry(db).get(peer).key_id)
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"{len(text.splitlines())} feedback lines to {out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `exchange` commands."""
+    app.add_typer(exchange_app, name="exchange")
