@@ -120,23 +120,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(SafeStreamError, _domain_error)
 
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz", include_in_schema=False)
-    def readyz() -> Response:
-        try:
-            with db.session() as s:
-                s.execute(text("select 1"))
-        except Exception as exc:  # readiness answers, it never raises
-            return JSONResponse({"status": "unavailable", "error": str(exc)}, status_code=503)
-        return JSONResponse({"status": "ready"})
-
-    @app.get("/metrics", include_in_schema=False)
-    def prometheus() -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
+    _add_health_routes(app, db, metrics)
     app.include_router(v1.router)
     app.include_router(media_routes.router)
     app.include_router(bank_routes.router)
@@ -155,6 +139,27 @@ def create_app(
         RawLookupFastPath, service=app.state.media, keys=app.state.api_keys, metrics=metrics
     )
     return app
+
+
+def _add_health_routes(app: FastAPI, db: Database, metrics: Metrics) -> None:
+    """Liveness, readiness (the store answers) and Prometheus metrics."""
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> Response:
+        try:
+            with db.session() as s:
+                s.execute(text("select 1"))
+        except Exception as exc:  # readiness answers, it never raises
+            return JSONResponse({"status": "unavailable", "error": str(exc)}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
 GC_FIRST_GENERATION = 20_000
