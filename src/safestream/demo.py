@@ -196,9 +196,12 @@ def seed_console(settings: Settings, db: Database, found: list[tuple[str, Match]
     """Seed a reviewer and four reports (live-stream match, panic button, payment flag, tip)."""
     from safestream.cases.engine import CaseEngine
     from safestream.core.errors import Conflict
+    from safestream.core.events import Event, MatchFound, StreamFlagged
     from safestream.core.reports import ReportIn, ReportSource
-    from safestream.reports.intake import IntakeService, submit_report
+    from safestream.core.signals import SignalType
+    from safestream.reports.intake import DetectorSink, IntakeService
     from safestream.store.access import add_user, ensure_org
+    from safestream.store.base import utcnow
     from safestream.store.reports import ReportRepository
 
     org = ensure_org(db, DEMO_ORG)
@@ -220,15 +223,34 @@ def seed_console(settings: Settings, db: Database, found: list[tuple[str, Match]
          "distance": m.distance, "label": m.label.value}
         for name, m in found if name.endswith(".mp4")
     ][:3]  # fmt: skip
-    submit_report(
-        db,
+    now = utcnow()
+    detected: list[Event] = [
+        StreamFlagged(at=now, stream_id="call-4821", reason="frames matched a known bank",
+                      live_now=True)
+    ]  # fmt: skip
+    detected += [
+        MatchFound(
+            at=now,
+            bank=m.bank,
+            entry_id=m.entry_id,
+            signal_type=SignalType.PDQ,
+            entry_hash=m.entry_hash,
+            distance=m.distance,
+            label=m.label,
+            verified=True,
+            stream_id="call-4821",
+        )
+        for name, m in found
+        if name.endswith(".mp4")
+    ][:3]
+    DetectorSink(db, detector="live", settings=settings).emit(
         ReportIn.model_validate({
             "reported_accounts": [account], "live_stream": stream, "matches": clip_matches,
             "description": "Live monitor: frames of a private call matched the known-demo bank.",
             "location_hints": [{"country": "PH", "source": "ip"}],
             "idempotency_key": "demo-live-match",
         }),
-        source="live", settings=settings,
+        detected,
     )  # fmt: skip
     intake = IntakeService(db)
     ids = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 from sqlalchemy import select
 
@@ -9,11 +11,13 @@ from safestream.cases import engine as engine_module
 from safestream.cases.engine import CaseEngine
 from safestream.cases.queues import list_cases
 from safestream.cases.review import get_case, mark_claimed_elsewhere
+from safestream.cases.rules import EventRules
 from safestream.cases.sinks import MAX_ACCOUNTS_PER_LINKING_IP
 from safestream.core.cases import CaseStatus
-from safestream.core.events import Event
+from safestream.core.effects import Effect
 from safestream.core.reports import ReportIn
 from safestream.store.database import Database
+from safestream.store.events import ClaimedReport
 from safestream.store.models.cases import CaseRow
 from safestream.store.reports import ReportRepository
 from tests.reports.builders import account, live, org, report, store
@@ -224,7 +228,9 @@ def test_case_claimed_by_another_agency_takes_new_reports_but_leaves_the_queue(
 def test_payment_flag_on_an_account_with_reports_raises_the_case_priority(
     database: Database,
 ) -> None:
-    from safestream.reports.intake import submit_report
+    from safestream.core.events import PaymentPatternFound
+    from safestream.reports.intake import DetectorSink
+    from safestream.store.base import utcnow
 
     rid = store(
         database,
@@ -233,8 +239,17 @@ def test_payment_flag_on_an_account_with_reports_raises_the_case_priority(
     )
     _link(database)
     before = get_case(database, _case_of(database, rid))
-    flagged = submit_report(
-        database, report(payment_accounts=["pay-7"], description="structuring"), source="finance"
+    pattern = PaymentPatternFound(
+        at=utcnow(),
+        payment_account="pay-7",
+        role="payee",
+        score=5.0,
+        flag_threshold=4.0,
+        reasons="structuring",
+        counterparties=(),
+    )
+    flagged = DetectorSink(database, detector="finance").emit(
+        report(payment_accounts=["pay-7"], description="structuring"), [pattern]
     )
     after = get_case(database, _case_of(database, rid))
     assert flagged.case_id == after.id == before.id
@@ -244,14 +259,14 @@ def test_payment_flag_on_an_account_with_reports_raises_the_case_priority(
 
 def _failing_for(report_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Make linking raise for one report, as a report the rules cannot handle would."""
-    real = engine_module.events_for
+    real = engine_module.report_effects
 
-    def events_for(rid: str, body: ReportIn) -> list[Event]:
-        if rid == report_id:
+    def report_effects(claimed: Sequence[ClaimedReport], event_rules: EventRules) -> list[Effect]:
+        if any(c.report_id == report_id for c in claimed):
             raise RuntimeError("this report cannot be linked")
-        return real(rid, body)
+        return real(claimed, event_rules)
 
-    monkeypatch.setattr(engine_module, "events_for", events_for)
+    monkeypatch.setattr(engine_module, "report_effects", report_effects)
 
 
 def test_a_report_that_fails_to_link_does_not_hold_up_the_reports_behind_it(

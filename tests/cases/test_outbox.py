@@ -55,9 +55,12 @@ def _urgent_case(db: Database) -> None:
     CaseEngine.for_settings(db).process_pending()
 
 
-def _unsent(db: Database) -> int:
+def _unsent(db: Database, channel: str = "reviewers.urgent") -> int:
     with db.session() as s:
-        return len(list(s.scalars(select(OutboxRow.id).where(OutboxRow.sent_at.is_(None)))))
+        unsent = select(OutboxRow.id).where(
+            OutboxRow.sent_at.is_(None), OutboxRow.channel == channel
+        )
+        return len(list(s.scalars(unsent)))
 
 
 def test_urgent_alert_is_posted_to_its_channel_and_marked_sent(

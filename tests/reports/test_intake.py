@@ -13,7 +13,7 @@ from sqlalchemy import select
 from safestream.core.config import Settings
 from safestream.core.errors import Conflict, InvalidInput, StoreError
 from safestream.core.reports import MediaFile
-from safestream.reports.intake import IntakeService, submit_report
+from safestream.reports.intake import DetectorSink, IntakeService
 from safestream.store.database import Database
 from safestream.store.models.reports import EvidenceRow, ReportEntityRow
 from safestream.store.reports import ReportRepository
@@ -135,10 +135,7 @@ def test_altered_evidence_file_fails_authentication(database: Database, tmp_path
 
 
 def test_detector_report_is_linked_into_a_case_at_once(database: Database) -> None:
-    stored = submit_report(
-        database,
-        report(live_stream=live("s-9"), matches=[match()]),
-        source="live",
-    )
+    sink = DetectorSink(database, detector="live")
+    stored = sink.emit(report(live_stream=live("s-9"), matches=[match()]), [])
     assert stored.case_id is not None
     assert stored.body.detector == "live"

@@ -71,8 +71,9 @@ class Console:
     def ensure_user(self, role: str) -> None:
         """Add the user of a role on first use (Argon2 hashing is slow on purpose)."""
         if role not in self.users:
-            add_user(self.db, email_of(role), org=ORG, role=role, password=PASSWORD,
-                     hasher=LIGHT_ARGON2)
+            add_user(
+                self.db, email_of(role), org=ORG, role=role, password=PASSWORD, hasher=LIGHT_ARGON2
+            )
             self.users.add(role)
 
     def login(self, role: str) -> None:
@@ -104,8 +105,13 @@ def photo_report(stream: str, *, matched: bool = False, account: str = "u-1") ->
     if matched:
         matches.append(
             MatchedEntry(
-                bank="known-material", entry_id=7, signal_type="pdq", value="f" * 64,
-                distance=4, label="A1", verified=True,
+                bank="known-material",
+                entry_id=7,
+                signal_type="pdq",
+                value="f" * 64,
+                distance=4,
+                label="A1",
+                verified=True,
             )
         )
     return ReportIn(
@@ -114,8 +120,13 @@ def photo_report(stream: str, *, matched: bool = False, account: str = "u-1") ->
         reported_accounts=[ReportedAccount(platform="examplecall", id=account)],
         description="Stand-in report for console tests.",
         live_stream=LiveStream(stream_id=stream),
-        media=[MediaFile(filename="frame.png", content_type="image/png",
-                         data_base64=png_base64(data.astronaut()))],
+        media=[
+            MediaFile(
+                filename="frame.png",
+                content_type="image/png",
+                data_base64=png_base64(data.astronaut()),
+            )
+        ],
         media_hashes=[MediaHash(signal_type="pdq", value="f" * 64)] if matched else [],
         matches=matches,
         evidence_hold=True,

@@ -84,6 +84,4 @@ def live_server(home: Path) -> Iterator[LiveServer]:
 
 def launch_chromium(playwright: Playwright) -> Browser:
     """Debian's Chromium, headless, with no background network of its own."""
-    return playwright.chromium.launch(
-        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-    )
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)

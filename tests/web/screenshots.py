@@ -41,60 +41,111 @@ def seed(server: LiveServer) -> dict[str, int]:
     """A handful of linked reports; returns the case ids worth photographing."""
     create_org(server.db, ORG)
     for role in ("reviewer", "child_safety_reviewer", "auditor"):
-        add_user(server.db, email_of(role), org=ORG, role=role, password=PASSWORD,
-                 hasher=LIGHT_ARGON2)
-    host = ReportedAccount(platform="examplecall", id="host-5512", name="sunny_room",
-                           ip_events=[IpEvent(ip="203.0.113.45", event="stream")])
+        add_user(
+            server.db, email_of(role), org=ORG, role=role, password=PASSWORD, hasher=LIGHT_ARGON2
+        )
+    host = ReportedAccount(
+        platform="examplecall",
+        id="host-5512",
+        name="sunny_room",
+        ip_events=[IpEvent(ip="203.0.113.45", event="stream")],
+    )
     stream = LiveStream(
-        stream_id="call-2041", private=True,
-        viewers=[Viewer(account_id="viewer-9", country="AU"), Viewer(account_id="viewer-12",
-                                                                     country="GB")],
-        payments=[Payment(payer_account="viewer-9", payment_account="payee-ph-7731", amount=40,
-                          currency="USD")],
+        stream_id="call-2041",
+        private=True,
+        viewers=[
+            Viewer(account_id="viewer-9", country="AU"),
+            Viewer(account_id="viewer-12", country="GB"),
+        ],
+        payments=[
+            Payment(
+                payer_account="viewer-9", payment_account="payee-ph-7731", amount=40, currency="USD"
+            )
+        ],
     )
     panic = ReportIn(
-        source=ReportSource.PANIC_BUTTON, live_stream=LiveStream(stream_id="call-2041"),
+        source=ReportSource.PANIC_BUTTON,
+        live_stream=LiveStream(stream_id="call-2041"),
         description="A viewer says a child on this call is at risk.\n\nChild in danger now: yes",
-        child_in_danger=True, evidence_hold=True,
+        child_in_danger=True,
+        evidence_hold=True,
     )
     platform = ReportIn(
-        source=ReportSource.PLATFORM, platform=Platform(name="ExampleCall", country="US"),
+        source=ReportSource.PLATFORM,
+        platform=Platform(name="ExampleCall", country="US"),
         reporter=Reporter(organisation="ExampleCall Trust & Safety"),
-        reported_accounts=[host], live_stream=stream,
+        reported_accounts=[host],
+        live_stream=stream,
         description="Private paid stream flagged by our moderators.",
         location_hints=[LocationHint(country="PH", city="Cebu", source="ip")],
-        media=[MediaFile(filename="frame-0001.png", content_type="image/png",
-                         data_base64=png_base64(data.chelsea()))],
+        media=[
+            MediaFile(
+                filename="frame-0001.png",
+                content_type="image/png",
+                data_base64=png_base64(data.chelsea()),
+            )
+        ],
         evidence_hold=True,
     )
     payment = ReportIn(
-        source=ReportSource.TIP, payment_accounts=["payee-ph-7731"],
+        source=ReportSource.TIP,
+        payment_accounts=["payee-ph-7731"],
         description="Payment account seen paying for other private streams.",
         reported_accounts=[ReportedAccount(platform="examplecall", id="host-8820")],
     )
     matched = ReportIn(
-        source=ReportSource.PLATFORM, platform=Platform(name="ExampleCall", country="US"),
-        reported_accounts=[ReportedAccount(platform="examplecall", id="uploader-311",
-                                           email="uploader311@example.net")],
+        source=ReportSource.PLATFORM,
+        platform=Platform(name="ExampleCall", country="US"),
+        reported_accounts=[
+            ReportedAccount(
+                platform="examplecall", id="uploader-311", email="uploader311@example.net"
+            )
+        ],
         media_hashes=[MediaHash(signal_type="pdq", value="ab" * 32)],
-        matches=[MatchedEntry(bank="ncmec-industry", entry_id=4411, signal_type="pdq",
-                              value="ab" * 32, distance=6, label="A1", verified=True)],
-        media=[MediaFile(filename="upload.png", content_type="image/png",
-                         data_base64=png_base64(data.coffee()))],
-        evidence_hold=True, description="Upload matched a verified hash list.",
+        matches=[
+            MatchedEntry(
+                bank="ncmec-industry",
+                entry_id=4411,
+                signal_type="pdq",
+                value="ab" * 32,
+                distance=6,
+                label="A1",
+                verified=True,
+            )
+        ],
+        media=[
+            MediaFile(
+                filename="upload.png",
+                content_type="image/png",
+                data_base64=png_base64(data.coffee()),
+            )
+        ],
+        evidence_hold=True,
+        description="Upload matched a verified hash list.",
     )
     calm = ReportIn(
-        source=ReportSource.PLATFORM, platform=Platform(name="ExampleCall", country="GB"),
+        source=ReportSource.PLATFORM,
+        platform=Platform(name="ExampleCall", country="GB"),
         reported_accounts=[ReportedAccount(platform="examplecall", id="user-7")],
         description="User asked a teenager for their age and school.",
         incident_type="online_enticement",
     )
     paid = ReportIn(
-        source=ReportSource.PLATFORM, platform=Platform(name="ExampleCall", country="AU"),
+        source=ReportSource.PLATFORM,
+        platform=Platform(name="ExampleCall", country="AU"),
         reported_accounts=[ReportedAccount(platform="examplecall", id="host-9034")],
-        live_stream=LiveStream(stream_id="call-1877", private=True, payments=[
-            Payment(payer_account="viewer-41", payment_account="payee-th-220", amount=25,
-                    currency="USD")]),
+        live_stream=LiveStream(
+            stream_id="call-1877",
+            private=True,
+            payments=[
+                Payment(
+                    payer_account="viewer-41",
+                    payment_account="payee-th-220",
+                    amount=25,
+                    currency="USD",
+                )
+            ],
+        ),
         description="Viewers tipping in a private stream with a young-looking host.",
         location_hints=[LocationHint(country="TH", source="ip")],
     )

@@ -25,8 +25,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with live_server(tmp_path_factory.mktemp("browser") / "home") as running:
         create_org(running.db, ORG)
         for role in ("reviewer", "child_safety_reviewer"):
-            add_user(running.db, email_of(role), org=ORG, role=role, password=PASSWORD,
-                     hasher=LIGHT_ARGON2)
+            add_user(
+                running.db,
+                email_of(role),
+                org=ORG,
+                role=role,
+                password=PASSWORD,
+                hasher=LIGHT_ARGON2,
+            )
         yield running
 
 

@@ -44,7 +44,7 @@ def test_two_reports_on_one_stream_are_one_case_drawn_with_the_shared_stream(
     console.login("reviewer")
     page = console.client.get(f"/console/cases/{case_id}").text
     assert f"report {first[:8]}" in page and f"report {second[:8]}" in page
-    svg = page[page.index("<svg"): page.index("</svg>")]
+    svg = page[page.index("<svg") : page.index("</svg>")]
     assert svg.count("<line") == 4  # the shared stream to both reports, one account each
     assert 'stroke="#1f2328"' in svg  # the shared stream node is ringed
 

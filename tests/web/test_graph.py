@@ -45,9 +45,7 @@ def test_no_two_entities_are_placed_on_the_same_spot() -> None:
     layout = layout_graph(many)
     spots = {(n.x, n.y) for n in layout.entities}
     assert len(spots) == 12
-    closest = min(
-        math.dist(a, b) for a in spots for b in spots if a != b
-    )
+    closest = min(math.dist(a, b) for a in spots for b in spots if a != b)
     assert closest > 20
 
 

@@ -69,8 +69,12 @@ def test_login_sends_back_to_the_page_asked_for(console: Console) -> None:
     token = console.csrf("/console/login?next=/console/preferences")
     answer = console.client.post(
         "/console/login",
-        data={"email": email_of("reviewer"), "password": PASSWORD, "csrf_token": token,
-              "next": "/console/preferences"},
+        data={
+            "email": email_of("reviewer"),
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "/console/preferences",
+        },
     )
     assert answer.url.path == "/console/preferences"
 
@@ -80,8 +84,12 @@ def test_login_never_redirects_to_another_site(console: Console) -> None:
     token = console.csrf()
     answer = console.client.post(
         "/console/login",
-        data={"email": email_of("reviewer"), "password": PASSWORD, "csrf_token": token,
-              "next": "https://evil.example/"},
+        data={
+            "email": email_of("reviewer"),
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "https://evil.example/",
+        },
         follow_redirects=False,
     )
     assert answer.headers["location"] == "/console"

@@ -179,8 +179,11 @@ def test_case_page_lists_who_opened_each_file(console: Console) -> None:
 
 
 def test_video_evidence_gets_a_blurred_preview_and_opens_muted(console: Console) -> None:
-    clip = MediaFile(filename="buffer.mp4", content_type="video/mp4",
-                     data_base64=base64.b64encode(mp4_clip()).decode())
+    clip = MediaFile(
+        filename="buffer.mp4",
+        content_type="video/mp4",
+        data_base64=base64.b64encode(mp4_clip()).decode(),
+    )
     report = photo_report("s-video").model_copy(update={"media": [clip]})
     _, case_id = console.file(report)
     console.login("child_safety_reviewer")

@@ -19,8 +19,12 @@ def _key(console: Console) -> str:
 
 
 def _press(console: Console, key: str | None = None, **fields: Any) -> Any:
-    body = {"stream_id": "call-42", "description": "A child on this call may be at risk.",
-            "child_in_danger": "yes", **fields}
+    body = {
+        "stream_id": "call-42",
+        "description": "A child on this call may be at risk.",
+        "child_in_danger": "yes",
+        **fields,
+    }
     headers = {"Authorization": f"Bearer {key or _key(console)}", "Origin": "https://call.example"}
     return console.client.post("/v1/panic", json=body, headers=headers)
 
@@ -52,9 +56,9 @@ def test_repeat_with_same_idempotency_key_returns_same_report(console: Console) 
 
 def test_every_answer_allows_the_embedding_site_to_read_it(console: Console) -> None:
     assert _press(console).headers["access-control-allow-origin"] == "*"
-    assert _press(console, key="pk_panic_1_" + "0" * 32).headers[
-        "access-control-allow-origin"
-    ] == "*"
+    assert (
+        _press(console, key="pk_panic_1_" + "0" * 32).headers["access-control-allow-origin"] == "*"
+    )
 
 
 def test_preflight_allows_post_with_authorization(console: Console) -> None:

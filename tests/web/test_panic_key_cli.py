@@ -19,8 +19,9 @@ def test_panic_key_names_the_organisation_and_prints_the_script_tag(home: Path) 
     db.migrate()
     org = create_org(db, "Example Call Co")
     db.dispose()
-    result = CliRunner().invoke(app, ["panic-key", "Example Call Co", "--base-url",
-                                      "https://safety.example"])
+    result = CliRunner().invoke(
+        app, ["panic-key", "Example Call Co", "--base-url", "https://safety.example"]
+    )
     assert result.exit_code == 0, result.output
     key = result.stdout.strip().splitlines()[0]
     assert PanicKeys(load_or_create_secret(home)).org_of(key) == org.id

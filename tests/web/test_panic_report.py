@@ -44,11 +44,19 @@ def test_widget_idempotency_key_is_namespaced() -> None:
     key=st.none() | st.text(min_size=1, max_size=100),
 )
 def test_any_accepted_press_becomes_a_valid_report_or_a_clear_error(
-    stream_id: str, description: str, platform: str | None, page_url: str | None,
+    stream_id: str,
+    description: str,
+    platform: str | None,
+    page_url: str | None,
     key: str | None,
 ) -> None:
-    press = PanicReportIn(stream_id=stream_id, description=description, platform=platform,
-                          page_url=page_url, idempotency_key=key)
+    press = PanicReportIn(
+        stream_id=stream_id,
+        description=description,
+        platform=platform,
+        page_url=page_url,
+        idempotency_key=key,
+    )
     # Either a report, or an error the endpoint answers with 422 (never a 500).
     try:
         to_report(press).entities()

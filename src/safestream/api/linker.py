@@ -21,7 +21,9 @@ from prometheus_client.registry import Collector
 from safestream.api.metrics import Metrics
 from safestream.cases.engine import BATCH, CaseEngine
 from safestream.cases.outbox import OutboxSender
+from safestream.core.config import Settings
 from safestream.store.base import utcnow
+from safestream.store.database import Database
 from safestream.store.reports import ReportRepository
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,16 @@ def link_pending(engine: CaseEngine, limit: int = 10_000) -> int:
     except Exception:  # a process boundary: keep linking later, and say why
         log.exception("linking failed; will retry")
         return 0
+
+
+def outbox_for(db: Database, settings: Settings) -> OutboxSender:
+    """The linker's outbox sender: the home's webhooks, and the live workers' buffer requests
+    over NATS when the live monitor is distributed (`SAFESTREAM_NATS_URL` is set)."""
+    from safestream.live.buffer_requests import LiveBufferPublisher
+    from safestream.live.distribution import NATS_URL_ENV
+
+    live = [LiveBufferPublisher()] if os.environ.get(NATS_URL_ENV) else []
+    return OutboxSender.for_settings(db, settings, publishers=live)
 
 
 def send_outbox(outbox: OutboxSender) -> int:

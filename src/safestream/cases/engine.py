@@ -1,8 +1,12 @@
-"""The case engine: stored reports become events, rules turn them into effects, sinks apply them.
+"""The case engine: stored events go through rules to effects, which sinks apply.
 
-Intake only stores a report (fast, durable); `CaseEngine.process_pending` links stored reports into
-cases afterwards, each batch in one transaction. On PostgreSQL a transaction-scoped advisory lock
-lets one linker run at a time across server workers, which keeps one open case per subject.
+Intake stores each report with its events (fast, durable); `CaseEngine.process_pending` takes
+stored reports from that queue afterwards, each batch in one transaction: it reads their events
+(never report bodies), runs the event rules registered for each event's type, links reports into
+cases (`OpenOrJoinCase`), applies the other effects with one sink per effect type, then runs the
+case rules (triage, routing, urgent alerts) on every case the batch touched. On PostgreSQL a
+transaction-scoped advisory lock lets one linker run at a time across server workers, which keeps
+one open case per subject.
 """
 
 from __future__ import annotations
@@ -12,75 +16,41 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import text, update
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from safestream.cases import rules, sinks
 from safestream.cases.routing import RoutingTable, load_table, table_for
+from safestream.cases.rules import EventRules, ReportView, default_rules
 from safestream.cases.triage import TriageRules, load_rules, rules_for
-from safestream.cases.view import FINANCE_DETECTOR, load_views
-from safestream.core.banks import Classification, Match
+from safestream.cases.view import load_views
 from safestream.core.cases import CaseStatus
 from safestream.core.config import Settings
 from safestream.core.effects import Effect, OpenOrJoinCase
 from safestream.core.entities import Entity
-from safestream.core.events import (
-    Event,
-    MatchFound,
-    PanicPressed,
-    PaymentPatternFound,
-    ReportReceived,
-    StreamFlagged,
-)
-from safestream.core.reports import ReportIn, ReportSource, ReportStatus
-from safestream.store.base import utcnow
 from safestream.store.database import Database
-from safestream.store.models.reports import ReportRow
+from safestream.store.events import ClaimedReport, claim_reports
 from safestream.store.reports import ReportRepository
 
 log = logging.getLogger(__name__)
 
 LINKER_LOCK = 0x5AFE_0003
-LIVE_DETECTOR = "live"
 BATCH = 200
 # A report that fails to link on its own is held back this long before the next try, so the
 # reports stored after it are linked meanwhile instead of waiting behind it.
 RETRY_FAILED_SECONDS = 300.0
 
 
-def _label(text_label: str) -> Classification:
-    try:
-        return Classification(text_label)
-    except ValueError:
-        return Classification.UNCLASSIFIED
-
-
-def events_for(report_id: str, body: ReportIn) -> list[Event]:
-    """The events one stored report stands for."""
-    now = utcnow()
-    entities = tuple(body.entities())
-    stream_id = body.live_stream.stream_id if body.live_stream else None
-    found: list[Event] = [
-        ReportReceived(now, entities, report_id, body.live_now, body.child_in_danger)
-    ]
-    if body.source is ReportSource.PANIC_BUTTON:
-        found.append(PanicPressed(now, entities, report_id, stream_id, body.child_in_danger))
-    if body.source is ReportSource.DETECTOR and body.detector == LIVE_DETECTOR and stream_id:
-        found.append(
-            StreamFlagged(now, entities, stream_id, body.description, body.live_now, report_id)
+def report_effects(claimed: Sequence[ClaimedReport], event_rules: EventRules) -> list[Effect]:
+    """Every effect the event rules ask for, report by report, event by event (pure)."""
+    return [
+        effect
+        for report in claimed
+        for event in report.events
+        for effect in event_rules.effects(
+            event, ReportView(report_id=report.report_id, org_id=report.org_id)
         )
-    if body.source is ReportSource.DETECTOR and body.detector == FINANCE_DETECTOR:
-        for account in body.payment_accounts:
-            accounts = tuple(f"{a.platform}:{a.id}" for a in body.reported_accounts)
-            found.append(
-                PaymentPatternFound(
-                    now, entities, account, body.description, 0.0, accounts, report_id
-                )
-            )
-    for m in body.matches:
-        match = Match(m.bank, m.entry_id, m.value, m.distance, _label(m.label))
-        found.append(MatchFound(now, entities, report_id, match, m.verified, stream_id))
-    return found
+    ]
 
 
 @dataclass
@@ -91,6 +61,7 @@ class CaseEngine:
     triage_rules: TriageRules
     routing: RoutingTable
     retry_failed_seconds: float = RETRY_FAILED_SECONDS
+    event_rules: EventRules = field(default_factory=default_rules)
     # Report id -> monotonic time before which it is not tried again.
     _held_back: dict[str, float] = field(default_factory=dict, repr=False)
 
@@ -105,39 +76,17 @@ class CaseEngine:
         if self.db.engine.dialect.name == "postgresql":
             s.execute(text("select pg_advisory_xact_lock(:k)"), {"k": LINKER_LOCK})
 
-    def _claim(self, s: Session, report_ids: Sequence[str]) -> list[tuple[str, ReportIn]]:
-        """Mark stored reports as linked (one statement), in input order, with their bodies.
-
-        Reports another linker took first are left out.
-        """
-        rows = s.execute(
-            update(ReportRow)
-            .where(ReportRow.id.in_(report_ids), ReportRow.status == ReportStatus.RECEIVED.value)
-            .values(status=ReportStatus.LINKED.value)
-            .returning(ReportRow.id, ReportRow.body)
-            .execution_options(synchronize_session=False)
-        ).all()
-        bodies = {rid: body for rid, body in rows}
-        return [(r, ReportIn.model_validate_json(bodies[r])) for r in report_ids if r in bodies]
-
-    def _link_batch(self, s: Session, claimed: list[tuple[str, ReportIn]]) -> dict[str, int]:
-        """Link claimed reports in order, keep evidence, then assess every case they touched."""
-        events = {rid: events_for(rid, body) for rid, body in claimed}
-        joins: list[tuple[OpenOrJoinCase, ReportIn]] = []
-        for rid, body in claimed:
-            for effect in (e for ev in events[rid] for e in rules.link_shared_identifiers(ev)):
-                if isinstance(effect, OpenOrJoinCase):
-                    joins.append((effect, body))
+    def _link_batch(self, s: Session, claimed: list[ClaimedReport]) -> dict[str, int]:
+        """Apply the effects of the claimed reports' events, then assess every case they touched."""
+        effects = report_effects(claimed, self.event_rules)
+        joins = [e for e in effects if isinstance(e, OpenOrJoinCase)]
         cases = sinks.BatchLinker(s, joins).run()
-        linked = {effect.report_id: case for (effect, _), case in zip(joins, cases, strict=True)}
-        for rid, _ in claimed:
-            for ev in events[rid]:
-                for effect in rules.preserve_evidence(ev, linked.get(rid, 0)):
-                    sinks.apply(s, effect)
-        self._assess(s, sorted(set(linked.values())))
+        linked = {effect.report_id: case for effect, case in zip(joins, cases, strict=True)}
+        sinks.apply_all(s, [e for e in effects if not isinstance(e, OpenOrJoinCase)], linked)
+        self._assess(s, sorted(set(linked.values())), linked)
         return linked
 
-    def _assess(self, s: Session, case_ids: list[int]) -> None:
+    def _assess(self, s: Session, case_ids: list[int], linked: dict[str, int]) -> None:
         """Triage, route and alert on cases as they stand after linking (open ones only: a case
         merged into another during the batch is assessed as part of that one)."""
         views = load_views(s, case_ids)
@@ -147,14 +96,14 @@ class CaseEngine:
                 continue
             found = rules.triage(view, self.triage_rules) + rules.route(view, self.routing)
             effects += found + rules.notify_on_urgent(view, found)
-        sinks.apply_all(s, effects)
+        sinks.apply_all(s, effects, linked)
 
     def process(self, report_ids: Sequence[str]) -> dict[str, int]:
         """Link these reports in one transaction; on failure, one by one. Returns id -> case."""
         try:
             with self.db.session() as s:
                 self._lock(s)
-                return self._link_batch(s, self._claim(s, report_ids))
+                return self._link_batch(s, claim_reports(s, report_ids))
         except Exception:
             if len(report_ids) == 1:
                 raise

@@ -1,25 +1,33 @@
-"""The outbox sender: delivers `Notify` effects (such as urgent-case alerts) to webhooks.
+"""The outbox sender: delivers what effects left in the outbox, after their commit.
 
-Linking writes a notification into the outbox in the same transaction as the case change that
-caused it, so no alert goes out for a change that was rolled back and none is lost when a process
-dies after the commit. `OutboxSender.send_pending` posts each unsent one as JSON to the webhook
-its channel is routed to in `$SAFESTREAM_HOME/notify.yaml` and marks it sent after a 2xx answer:
+Sinks write a message into the outbox in the same transaction as the case change that caused it
+(`Notify` for urgent-case alerts, `KeepLiveBuffer` for the live workers), so nothing goes out for
+a change that was rolled back and nothing is lost when a process dies after the commit.
+`OutboxSender.send_pending` hands each unsent message to the publisher of its channel and marks
+it sent once that publisher says it was delivered:
 
-    channels:
-      reviewers.urgent: https://alerts.hotline.example/safestream
+- webhooks: `Notify` messages are posted as JSON to the webhook their channel is routed to in
+  `$SAFESTREAM_HOME/notify.yaml`, delivered on a 2xx answer:
+
+      channels:
+        reviewers.urgent: https://alerts.hotline.example/safestream
+
+- other publishers are passed in (the live workers' `KeepLiveBuffer` publisher sends over NATS,
+  `live.buffer_requests`).
 
 A failed delivery stays unsent and is tried again next round, so a receiver may see a message
-twice (it carries its outbox `id` to drop repeats). Channels without a webhook keep their
+twice (it carries its outbox `id` to drop repeats). Channels without a publisher keep their
 messages in the outbox, where the console can still show them.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Protocol
 
 import httpx
 from pydantic import Field, StringConstraints
@@ -52,58 +60,90 @@ def load_webhooks(path: Path) -> dict[str, str]:
     return dict(load_document(NotifyFile, path).channels)
 
 
+class Publisher(Protocol):
+    """Delivers the outbox messages of one channel."""
+
+    channel: str
+
+    def deliver(self, message: dict[str, Any]) -> bool:
+        """Deliver one message (its outbox row as a dict); True once it needs no further try."""
+        ...
+
+
+@dataclass
+class WebhookPublisher:
+    """Posts a channel's messages as JSON to one webhook; delivered on a 2xx answer."""
+
+    channel: str
+    url: str
+    client: httpx.Client
+
+    def deliver(self, message: dict[str, Any]) -> bool:
+        """Post the message; False (try again) on a network error or a refusal."""
+        created = message["created_at"]
+        when = aware(created).isoformat() if isinstance(created, datetime) else None
+        payload = {**message, "created_at": when}
+        try:
+            answer = self.client.post(self.url, json=payload)
+        except httpx.HTTPError as exc:
+            log.warning("outbox message %s not delivered: %s; will retry", message["id"], exc)
+            return False
+        if not answer.is_success:
+            log.warning(
+                "outbox message %s refused with %s; will retry", message["id"], answer.status_code
+            )
+            return False
+        return True
+
+
 @dataclass
 class OutboxSender:
-    """Posts unsent outbox messages to their channels' webhooks."""
+    """Hands unsent outbox messages to their channels' publishers: the webhooks of the notify
+    file, and any `publishers` given (one per channel)."""
 
     db: Database
     webhooks: dict[str, str]
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=SEND_TIMEOUT_SECONDS))
+    publishers: Sequence[Publisher] = ()
 
     @classmethod
-    def for_settings(cls, db: Database, settings: Settings) -> OutboxSender:
-        """A sender with the home's notify file."""
-        return cls(db, load_webhooks(settings.home / NOTIFY_FILE))
+    def for_settings(
+        cls, db: Database, settings: Settings, publishers: Sequence[Publisher] = ()
+    ) -> OutboxSender:
+        """A sender with the home's notify file, and these other publishers."""
+        return cls(db, load_webhooks(settings.home / NOTIFY_FILE), publishers=publishers)
 
-    def send_pending(self, limit: int = 100) -> int:
-        """Deliver up to `limit` unsent messages of channels with a webhook; return how many."""
-        if not self.webhooks:
+    def _by_channel(self) -> dict[str, Publisher]:
+        found: dict[str, Publisher] = {
+            channel: WebhookPublisher(channel, url, self.client)
+            for channel, url in self.webhooks.items()
+        }
+        found.update({p.channel: p for p in self.publishers})
+        return found
+
+    def send_pending(self, limit: int = 100, *, case_id: int | None = None) -> int:
+        """Deliver up to `limit` unsent messages of channels with a publisher (only those of
+        one case, with `case_id`); return how many were delivered."""
+        publishers = self._by_channel()
+        if not publishers:
             return 0
+        query = select(
+            OutboxRow.id,
+            OutboxRow.case_id,
+            OutboxRow.channel,
+            OutboxRow.message,
+            OutboxRow.rule,
+            OutboxRow.created_at,
+        ).where(OutboxRow.sent_at.is_(None), OutboxRow.channel.in_(list(publishers)))
+        if case_id is not None:
+            query = query.where(OutboxRow.case_id == case_id)
         with self.db.session() as s:
-            rows = s.execute(
-                select(
-                    OutboxRow.id,
-                    OutboxRow.case_id,
-                    OutboxRow.channel,
-                    OutboxRow.message,
-                    OutboxRow.rule,
-                    OutboxRow.created_at,
-                )
-                .where(OutboxRow.sent_at.is_(None), OutboxRow.channel.in_(list(self.webhooks)))
-                .order_by(OutboxRow.id)
-                .limit(limit)
-            ).all()
-        sent = [row.id for row in rows if self._deliver(row._asdict())]
+            rows = s.execute(query.order_by(OutboxRow.id).limit(limit)).all()
+        sent = [row.id for row in rows if publishers[row.channel].deliver(row._asdict())]
         if sent:
             with self.db.session() as s:
                 s.execute(update(OutboxRow).where(OutboxRow.id.in_(sent)).values(sent_at=utcnow()))
         return len(sent)
-
-    def _deliver(self, row: dict[str, object]) -> bool:
-        created = row["created_at"]
-        when = aware(created).isoformat() if isinstance(created, datetime) else None
-        payload = {**row, "created_at": when}
-        try:
-            answer = self.client.post(self.webhooks[str(row["channel"])], json=payload)
-        except httpx.HTTPError as exc:
-            log.warning("outbox message %s not delivered: %s; will retry", row["id"], exc)
-            return False
-        if not answer.is_success:
-            log.warning(
-                "outbox message %s refused with %s; will retry", row["id"], answer.status_code
-            )
-            return False
-        return True
 
     def close(self) -> None:
         """Close the HTTP client."""

@@ -9,16 +9,19 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import and_, distinct, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from safestream.core.cases import CaseStatus
 from safestream.core.effects import (
+    AttachMatch,
     Effect,
+    KeepLiveBuffer,
     Notify,
     OpenOrJoinCase,
     PreserveEvidence,
@@ -26,7 +29,7 @@ from safestream.core.effects import (
     SetPriority,
 )
 from safestream.core.entities import Entity, EntityKind
-from safestream.core.reports import ReportIn
+from safestream.core.records import encode
 from safestream.store.base import utcnow
 from safestream.store.models.cases import (
     CaseDecisionRow,
@@ -140,7 +143,7 @@ class BatchLinker:
     pending rows of stored cases first. Entities, matches and report links are written in bulk.
     """
 
-    def __init__(self, s: Session, items: Sequence[tuple[OpenOrJoinCase, ReportIn]]) -> None:
+    def __init__(self, s: Session, items: Sequence[OpenOrJoinCase]) -> None:
         self.s = s
         self.items = items
         self.now = utcnow()
@@ -149,7 +152,6 @@ class BatchLinker:
         self.opened: list[dict[str, object]] = []  # rows of cases opened here; id -(index + 1)
         self.stored_id: dict[int, int] = {}  # provisional id -> id once inserted
         self.entity_rows: list[dict[str, object]] = []
-        self.match_rows: list[dict[str, object]] = []
         self.report_cases: list[dict[str, object]] = []
         self.touched: set[int] = set()
         self.shared_ips: set[str] = set()
@@ -159,7 +161,7 @@ class BatchLinker:
         """Link every item; return the case of each, in order (after any merge in the batch)."""
         self._load_holders()
         self._find_shared_ips()
-        cases = [self._link(effect, report) for effect, report in self.items]
+        cases = [self._link(effect) for effect in self.items]
         self._insert_opened()
         self._write_pending(final=True)
         touched = sorted({self._final(c) for c in self.touched if self._final(c) > 0})
@@ -168,7 +170,7 @@ class BatchLinker:
         return [self._final(c) for c in cases]
 
     def _load_holders(self) -> None:
-        pairs = {(e.kind.value, e.value) for effect, _ in self.items for e in effect.entities}
+        pairs = {(e.kind.value, e.value) for effect in self.items for e in effect.entities}
         kinds = sorted({k for k, _ in pairs})
         values = sorted({v for _, v in pairs})
         for start in range(0, len(values), 1000):
@@ -190,12 +192,7 @@ class BatchLinker:
         """IPs of the batch that many unrelated users share: they are kept on cases but never
         join or merge them (`linkable_ip`, `MAX_ACCOUNTS_PER_LINKING_IP`)."""
         ips = sorted(
-            {
-                e.value
-                for effect, _ in self.items
-                for e in effect.entities
-                if e.kind is EntityKind.IP
-            }
+            {e.value for effect in self.items for e in effect.entities if e.kind is EntityKind.IP}
         )
         self.shared_ips = {ip for ip in ips if not linkable_ip(ip)}
         candidates = sorted(set(ips) - self.shared_ips)
@@ -229,7 +226,7 @@ class BatchLinker:
         current = self._current(case_id)
         return self.stored_id.get(current, current)
 
-    def _link(self, effect: OpenOrJoinCase, report: ReportIn) -> int:
+    def _link(self, effect: OpenOrJoinCase) -> int:
         keys = [(e.kind.value, e.value) for e in effect.entities]
         joining = [k for k in keys if not (k[0] == EntityKind.IP.value and k[1] in self.shared_ips)]
         found = sorted(
@@ -266,20 +263,6 @@ class BatchLinker:
                     }
                 )
             holders.add(case_id)
-        self.match_rows += [
-            {
-                "case_id": case_id,
-                "report_id": effect.report_id,
-                "bank": m.bank,
-                "entry_id": m.entry_id,
-                "signal_type": m.signal_type.value,
-                "value": m.value,
-                "distance": m.distance,
-                "label": m.label,
-                "verified": m.verified,
-            }
-            for m in report.matches
-        ]
         self.report_cases.append({"id": effect.report_id, "case_id": case_id})
         self.touched.add(case_id)
         return case_id
@@ -298,13 +281,9 @@ class BatchLinker:
     def _write_pending(self, *, final: bool) -> None:
         """Write pending rows of stored cases (all of them when `final`), with merged and
         provisional ids resolved; a merge may make two entity rows the same, so keep one."""
-        rows: dict[str, list[dict[str, object]]] = {"entity": [], "match": [], "report": []}
-        waiting: dict[str, list[dict[str, object]]] = {"entity": [], "match": [], "report": []}
-        pending = {
-            "entity": self.entity_rows,
-            "match": self.match_rows,
-            "report": self.report_cases,
-        }
+        rows: dict[str, list[dict[str, object]]] = {"entity": [], "report": []}
+        waiting: dict[str, list[dict[str, object]]] = {"entity": [], "report": []}
+        pending = {"entity": self.entity_rows, "report": self.report_cases}
         for name, items in pending.items():
             for row in items:
                 case_id = self._final(int(str(row["case_id"])))
@@ -318,35 +297,103 @@ class BatchLinker:
                         continue
                     self.written.add(key)
                 rows[name].append(resolved)
-        self.entity_rows, self.match_rows, self.report_cases = (
-            waiting["entity"],
-            waiting["match"],
-            waiting["report"],
-        )
+        self.entity_rows, self.report_cases = waiting["entity"], waiting["report"]
         if rows["entity"]:
             self.s.execute(insert(CaseEntityRow), rows["entity"])
-        if rows["match"]:
-            self.s.execute(insert(CaseMatchRow), rows["match"])
         if rows["report"]:
             self.s.execute(update(ReportRow), rows["report"])
 
 
-def apply_all(s: Session, effects: Sequence[Effect]) -> None:
-    """Apply many case-level effects: priorities and routes of many cases in one bulk update."""
-    by_case: dict[int, dict[str, object]] = {}
-    for effect in effects:
-        if isinstance(effect, SetPriority):
-            by_case.setdefault(effect.case_id, {"id": effect.case_id}).update(_priority(effect))
-        elif isinstance(effect, Route):
-            by_case.setdefault(effect.case_id, {"id": effect.case_id}).update(_routing(effect))
-        else:
-            apply(s, effect)
-    # Bulk updates by primary key need the same columns in every row.
-    groups: dict[frozenset[str], list[dict[str, object]]] = defaultdict(list)
-    for row in by_case.values():
-        groups[frozenset(row)].append(row)
-    for rows in groups.values():
-        s.execute(update(CaseRow), rows)
+def _report_rows(
+    effects: Sequence[AttachMatch | PreserveEvidence | KeepLiveBuffer], case_of: Mapping[str, int]
+) -> list[tuple[int, AttachMatch | PreserveEvidence | KeepLiveBuffer]]:
+    """Effects with the case of their report; those of reports left unlinked are dropped."""
+    return [(case_of[e.report_id], e) for e in effects if e.report_id in case_of]
+
+
+def attach_matches(s: Session, effects: Sequence[AttachMatch], case_of: Mapping[str, int]) -> None:
+    """Sink of `AttachMatch`: one bulk insert of match rows on the reports' cases."""
+    rows = [
+        {
+            "case_id": case_id,
+            "report_id": e.report_id,
+            "bank": e.bank,
+            "entry_id": e.entry_id,
+            "signal_type": e.signal_type.value,
+            "value": e.entry_hash,
+            "distance": e.distance,
+            "label": e.label.value,
+            "verified": e.verified,
+        }
+        for case_id, e in _report_rows(effects, case_of)
+        if isinstance(e, AttachMatch)
+    ]
+    if rows:
+        s.execute(insert(CaseMatchRow), rows)
+
+
+def hold_evidence(
+    s: Session, effects: Sequence[PreserveEvidence], case_of: Mapping[str, int]
+) -> None:
+    """Sink of `PreserveEvidence`: one hold per case and stream, for the legal period."""
+    now = utcnow()
+    for case_id, e in _report_rows(effects, case_of):
+        assert isinstance(e, PreserveEvidence)
+        already = s.scalar(
+            select(EvidenceHoldRow.id).where(
+                EvidenceHoldRow.case_id == case_id, EvidenceHoldRow.stream_id == e.stream_id
+            )
+        )
+        if already is None:
+            s.add(
+                EvidenceHoldRow(
+                    case_id=case_id,
+                    report_id=e.report_id,
+                    stream_id=e.stream_id,
+                    reason=e.reason,
+                    rule=e.rule,
+                    created_at=now,
+                    hold_until=now + HOLD_PERIOD,
+                )
+            )
+    s.flush()
+
+
+KEEP_LIVE_BUFFER_CHANNEL = "live.keep_buffer"
+
+
+def queue_keep_buffer(
+    s: Session, effects: Sequence[KeepLiveBuffer], case_of: Mapping[str, int]
+) -> None:
+    """Sink of `KeepLiveBuffer`: an outbox message for the live workers, sent after commit."""
+    for case_id, e in _report_rows(effects, case_of):
+        assert isinstance(e, KeepLiveBuffer)
+        s.add(
+            OutboxRow(
+                case_id=case_id,
+                channel=KEEP_LIVE_BUFFER_CHANNEL,
+                message=json.dumps(encode(e)),
+                rule=e.rule,
+            )
+        )
+
+
+def set_priorities(s: Session, effects: Sequence[SetPriority], case_of: Mapping[str, int]) -> None:
+    """Sink of `SetPriority`: the priorities of many cases in one bulk update."""
+    if effects:
+        s.execute(update(CaseRow), [{"id": e.case_id, **_priority(e)} for e in effects])
+
+
+def set_routes(s: Session, effects: Sequence[Route], case_of: Mapping[str, int]) -> None:
+    """Sink of `Route`: the routing of many cases in one bulk update."""
+    if effects:
+        s.execute(update(CaseRow), [{"id": e.case_id, **_routing(e)} for e in effects])
+
+
+def queue_notifications(s: Session, effects: Sequence[Notify], case_of: Mapping[str, int]) -> None:
+    """Sink of `Notify`: an outbox message per notification, sent after commit."""
+    for e in effects:
+        s.add(OutboxRow(case_id=e.case_id, channel=e.channel, message=e.message, rule=e.rule))
 
 
 def _priority(effect: SetPriority) -> dict[str, object]:
@@ -362,40 +409,26 @@ def _routing(effect: Route) -> dict[str, object]:
     return {"routing": json.dumps([asdict(a) for a in effect.authorities])}
 
 
-def apply(s: Session, effect: Effect) -> None:
-    """Apply one case-level effect (everything but linking)."""
-    if isinstance(effect, SetPriority):
-        s.execute(update(CaseRow).where(CaseRow.id == effect.case_id).values(_priority(effect)))
-    elif isinstance(effect, Route):
-        s.execute(update(CaseRow).where(CaseRow.id == effect.case_id).values(_routing(effect)))
-    elif isinstance(effect, PreserveEvidence):
-        already = s.scalar(
-            select(EvidenceHoldRow.id).where(
-                EvidenceHoldRow.case_id == effect.case_id,
-                EvidenceHoldRow.stream_id == effect.stream_id,
-            )
-        )
-        if already is None:
-            now = utcnow()
-            s.add(
-                EvidenceHoldRow(
-                    case_id=effect.case_id,
-                    report_id=effect.report_id or None,
-                    stream_id=effect.stream_id,
-                    reason=effect.reason,
-                    rule=effect.rule,
-                    created_at=now,
-                    hold_until=now + HOLD_PERIOD,
-                )
-            )
-    elif isinstance(effect, Notify):
-        s.add(
-            OutboxRow(
-                case_id=effect.case_id,
-                channel=effect.channel,
-                message=effect.message,
-                rule=effect.rule,
-            )
-        )
-    else:
-        raise TypeError(f"no sink applies {type(effect).__name__}")
+Sink = Callable[[Session, Sequence[Any], Mapping[str, int]], None]
+# One sink per effect type, applied in this order (linking, `OpenOrJoinCase`, runs before all of
+# them: the others need the case each report joined).
+SINKS: dict[type[Effect], Sink] = {
+    AttachMatch: attach_matches,
+    PreserveEvidence: hold_evidence,
+    KeepLiveBuffer: queue_keep_buffer,
+    SetPriority: set_priorities,
+    Route: set_routes,
+    Notify: queue_notifications,
+}
+
+
+def apply_all(s: Session, effects: Sequence[Effect], case_of: Mapping[str, int]) -> None:
+    """Apply effects inside the caller's transaction, each type by its own sink."""
+    by_type: dict[type[Effect], list[Effect]] = defaultdict(list)
+    for effect in effects:
+        if type(effect) not in SINKS:
+            raise TypeError(f"no sink applies {type(effect).__name__}")
+        by_type[type(effect)].append(effect)
+    for effect_type, sink in SINKS.items():
+        if by_type.get(effect_type):
+            sink(s, by_type[effect_type], case_of)

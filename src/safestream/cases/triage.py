@@ -30,6 +30,7 @@ KNOWN_FACTS = frozenset(
         "child_in_danger",
         "panic",
         "payment_flag",
+        "payment_score",
         "private_stream",
         "claimed_elsewhere",
         "report_count",

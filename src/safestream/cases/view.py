@@ -1,8 +1,9 @@
 """A read-only view of one case, and the facts triage rules test.
 
-Facts are aggregated in SQL from per-report columns filled at intake, so assessing a case costs a
-few queries however many reports it holds (a hot stream can gather thousands), and assessing a
-batch of cases costs the same few queries.
+Facts are aggregated in SQL from per-report columns filled at intake and from the case's stored
+events (a panic press, the strongest payment pattern), so assessing a case costs a few queries
+however many reports it holds (a hot stream can gather thousands), and assessing a batch of cases
+costs the same few queries.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from safestream.cases.triage import FactValue
 from safestream.core.cases import CaseStatus
 from safestream.core.entities import EntityKind
-from safestream.core.reports import ReportSource
+from safestream.store.events import CaseEventFacts, case_event_facts
 from safestream.store.models.cases import CaseEntityRow, CaseMatchRow, CaseRow
 from safestream.store.models.reports import ReportRow
 
-FINANCE_DETECTOR = "finance"
+NO_EVENT_FACTS = CaseEventFacts(panic=False, payment_flag=False, payment_score=0.0)
 
 
 @dataclass(frozen=True)
@@ -80,13 +81,13 @@ def load_views(s: Session, case_ids: Sequence[int]) -> dict[int, CaseView]:
             .group_by(ReportRow.case_id)
         )
     }
-    kinds: dict[int | None, list[tuple[str, str | None, str]]] = defaultdict(list)
-    for case_id, source, detector, incident in s.execute(
-        select(ReportRow.case_id, ReportRow.source, ReportRow.detector, ReportRow.incident_type)
+    kinds: dict[int | None, list[tuple[str, str]]] = defaultdict(list)
+    for case_id, source, incident in s.execute(
+        select(ReportRow.case_id, ReportRow.source, ReportRow.incident_type)
         .where(in_cases)
         .distinct()
     ):
-        kinds[case_id].append((source, detector, incident))
+        kinds[case_id].append((source, incident))
     places: dict[int | None, list[tuple[str, str | None]]] = defaultdict(list)
     first_seen = func.min(ReportRow.received_at)
     for case_id, countries_json, platform in s.execute(
@@ -105,8 +106,10 @@ def load_views(s: Session, case_ids: Sequence[int]) -> dict[int, CaseView]:
     matches = _counts(
         s, CaseMatchRow.case_id, CaseMatchRow.case_id.in_(ids), CaseMatchRow.verified.is_(True)
     )
+    from_events = case_event_facts(s, ids)
     views: dict[int, CaseView] = {}
     for case_id, case in cases.items():
+        events = from_events.get(case_id, NO_EVENT_FACTS)
         reports, orgs, live, danger, private, viewers, payments = agg.get(
             case_id, (0, 0, None, None, None, None, None)
         )
@@ -121,11 +124,9 @@ def load_views(s: Session, case_ids: Sequence[int]) -> dict[int, CaseView]:
             "live_now": bool(live),
             "hash_match": bool(verified),
             "child_in_danger": bool(danger),
-            "panic": any(src == ReportSource.PANIC_BUTTON.value for src, _, _ in case_kinds),
-            "payment_flag": any(
-                src == ReportSource.DETECTOR.value and det == FINANCE_DETECTOR
-                for src, det, _ in case_kinds
-            ),
+            "panic": events.panic,
+            "payment_flag": events.payment_flag,
+            "payment_score": round(events.payment_score, 4),
             "private_stream": bool(private),
             "claimed_elsewhere": case.claimed_elsewhere_by is not None,
             "report_count": int(reports),
@@ -134,8 +135,8 @@ def load_views(s: Session, case_ids: Sequence[int]) -> dict[int, CaseView]:
             "viewer_count": int(viewers or 0),
             "payment_count": int(payments or 0),
             "match_count": verified,
-            "incident_types": sorted({t for _, _, t in case_kinds}),
-            "sources": sorted({src for src, _, _ in case_kinds}),
+            "incident_types": sorted({t for _, t in case_kinds}),
+            "sources": sorted({src for src, _ in case_kinds}),
         }
         views[case_id] = CaseView(case_id, case.priority, facts, tuple(countries), platform_country)
     return views

@@ -35,39 +35,11 @@ def match_line(path: str, kind: str, m: Match) -> dict[str, Any]:
 
 def file_report(store: Store, path: str, md5: str, sha256: str, matches: list[Match]) -> None:
     """File a detector report for one matched file, so the case engine links and triages it."""
-    from safestream.core.reports import ReportIn
-    from safestream.reports.intake import submit_report
+    from safestream.media.reporting import report_matched_file
+    from safestream.reports.intake import DetectorSink
 
-    best: dict[int, Match] = {}
-    for m in matches:
-        if m.entry_id not in best or m.distance < best[m.entry_id].distance:
-            best[m.entry_id] = m
-    body = ReportIn.model_validate(
-        {
-            "description": f"safestream match: {Path(path).name} matched {len(best)} bank entries",
-            "media_hashes": [
-                {"signal_type": "md5", "value": md5},
-                {"signal_type": "sha256", "value": sha256},
-            ],
-            "matches": [
-                {
-                    "bank": m.bank,
-                    "entry_id": m.entry_id,
-                    "signal_type": "md5"
-                    if m.variant == "exact_md5"
-                    else "sha256"
-                    if m.variant == "exact_sha256"
-                    else "pdq",
-                    "value": m.entry_hash,
-                    "distance": m.distance,
-                    "label": m.label.value,
-                }
-                for m in list(best.values())[:1000]
-            ],
-            "idempotency_key": f"match:{sha256}",
-        }
-    )
-    stored = submit_report(store.db, body, source="media", settings=store.settings)
+    sink = DetectorSink(store.db, detector="media", settings=store.settings)
+    stored = report_matched_file(sink, path, md5, sha256, matches)
     emit({"path": path, "kind": "report", "report_id": stored.id, "case_id": stored.case_id})
 
 

@@ -158,16 +158,15 @@ def link(
       safestream link
       safestream link --no-idle --nice 5
     """
-    from safestream.api.linker import run_linker_process
+    from safestream.api.linker import outbox_for, run_linker_process
     from safestream.cases.engine import CaseEngine
-    from safestream.cases.outbox import OutboxSender
     from safestream.store.database import Database
 
     settings = context.settings()
     db = Database.from_settings(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    outbox = OutboxSender.for_settings(db, settings)
+    outbox = outbox_for(db, settings)
     try:
         run_linker_process(
             CaseEngine.for_settings(db, settings),

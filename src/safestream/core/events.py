@@ -1,75 +1,195 @@
-"""Events: typed facts producers emit; the case engine turns them into effects.
+"""Events: what the parts detected, as typed records; the contract between producers and cases.
 
-Producers (intake, the media matcher, the live monitor, finance scoring) emit events and never
-decide priority or open cases themselves.
+Producers build events and hand them, with the report they stand on, to an `EventSink`:
+
+    intake (every stored report)       ReportReceived
+    media matcher (`match --report`)   MatchFound
+    live monitor alerts                StreamFlagged, MatchFound
+    panic button                       PanicPressed
+    finance scoring (`--to-store`)     PaymentPatternFound
+
+The store writes each event with its report in one transaction (the reports table is the durable
+queue the case engine works through), and the case engine reads only these events: never report
+bodies, never detector names. Every field is required and keyword-only, and checked against its
+type at construction (`Record`), so a missing or misplaced field fails where the event is built.
+An event's class name and `VERSION` are its storage key: never rename a class; change a field by
+adding a class or raising its version, and teach `decode_event` the old version.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, ClassVar, Protocol
 
-from safestream.core.banks import Match
+from safestream.core.banks import Classification
 from safestream.core.entities import Entity
+from safestream.core.errors import InvalidInput
+from safestream.core.records import JsonValue, Record, decode, encode
+from safestream.core.reports import Report, ReportIn, ReportSource
+from safestream.core.signals import SignalType
 
 
-@dataclass(frozen=True)
-class Event:
-    """Base of every event: when it happened and the identifiers it concerns."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReportReceived(Record):
+    """Intake stored a report: the identifiers it names and what the reporter said."""
+
+    VERSION: ClassVar[int] = 1
 
     at: datetime
-    entities: tuple[Entity, ...] = ()
-
-    @property
-    def name(self) -> str:
-        """Stable event name, e.g. `ReportReceived`."""
-        return type(self).__name__
+    source: ReportSource
+    entities: tuple[Entity, ...]
+    live_now: bool
+    child_in_danger: bool
 
 
-@dataclass(frozen=True)
-class ReportReceived(Event):
-    """A report was durably stored by intake."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MatchFound(Record):
+    """Media in a report or a stream matched a bank entry."""
 
-    report_id: str = ""
-    live_now: bool = False
-    child_in_danger: bool = False
+    VERSION: ClassVar[int] = 1
+
+    at: datetime
+    bank: str
+    entry_id: int
+    signal_type: SignalType
+    entry_hash: str
+    distance: int
+    label: Classification
+    verified: bool
+    stream_id: str | None
+
+    def __post_init__(self) -> None:
+        Record.__post_init__(self)
+        if self.distance < 0:
+            raise ValueError(f"MatchFound.distance must be >= 0, not {self.distance}")
 
 
-@dataclass(frozen=True)
-class MatchFound(Event):
-    """Media in a report or stream matched a bank entry."""
-
-    report_id: str = ""
-    match: Match | None = None
-    verified: bool = True
-    stream_id: str | None = None
-
-
-@dataclass(frozen=True)
-class StreamFlagged(Event):
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StreamFlagged(Record):
     """The live monitor flagged a stream that is (or was) live."""
 
-    stream_id: str = ""
-    reason: str = ""
-    live_now: bool = True
-    report_id: str = ""
+    VERSION: ClassVar[int] = 1
+
+    at: datetime
+    stream_id: str
+    reason: str
+    live_now: bool
 
 
-@dataclass(frozen=True)
-class PanicPressed(Event):
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PanicPressed(Record):
     """A viewer pressed the panic button in a call or stream."""
 
-    report_id: str = ""
-    stream_id: str | None = None
-    child_in_danger: bool = False
+    VERSION: ClassVar[int] = 1
+
+    at: datetime
+    stream_id: str | None
+    child_in_danger: bool
 
 
-@dataclass(frozen=True)
-class PaymentPatternFound(Event):
-    """Finance scoring found a suspicious payment pattern for a payment account."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PaymentPatternFound(Record):
+    """Finance scoring flagged a payment account: its score against the flag threshold of the
+    scoring rules that produced it, and the flagged accounts it paid or was paid by."""
 
-    payment_account: str = ""
-    pattern: str = ""
-    score: float = 0.0
-    accounts: tuple[str, ...] = field(default_factory=tuple)
-    report_id: str = ""
+    VERSION: ClassVar[int] = 1
+
+    at: datetime
+    payment_account: str
+    role: str
+    score: float
+    flag_threshold: float
+    reasons: str
+    counterparties: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        Record.__post_init__(self)
+        if not (math.isfinite(self.score) and math.isfinite(self.flag_threshold)):
+            raise ValueError("PaymentPatternFound: score and flag_threshold must be finite")
+        if self.flag_threshold <= 0:
+            raise ValueError("PaymentPatternFound.flag_threshold must be above 0")
+
+    @property
+    def strength(self) -> float:
+        """The score in units of the flag threshold: 1.0 is just flagged, 2.0 twice as strong."""
+        return self.score / self.flag_threshold
+
+
+Event = ReportReceived | MatchFound | StreamFlagged | PanicPressed | PaymentPatternFound
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__name__: cls
+    for cls in (ReportReceived, MatchFound, StreamFlagged, PanicPressed, PaymentPatternFound)
+}
+
+
+class EventSink(Protocol):
+    """Where a producer hands what it detected: the events are stored with the report they stand
+    on, in the report's transaction, and the stored report is returned."""
+
+    def emit(self, report: ReportIn, events: Sequence[Event]) -> Report:
+        """Store the report and its events together; return the stored report."""
+        ...
+
+
+def received(report: ReportIn, at: datetime) -> ReportReceived:
+    """The event intake emits for every report it stores."""
+    return ReportReceived(
+        at=at,
+        source=report.source,
+        entities=tuple(report.entities()),
+        live_now=report.live_now,
+        child_in_danger=report.child_in_danger,
+    )
+
+
+def _label(text: str) -> Classification:
+    try:
+        return Classification(text)
+    except ValueError:
+        return Classification.UNCLASSIFIED
+
+
+def submitted(report: ReportIn, at: datetime) -> list[Event]:
+    """The events a report from outside stands for, as its submitter claims them: it was
+    received, a panic button was pressed (a platform's own widget), and the bank matches it
+    lists. SafeStream's own producers build their events instead."""
+    stream = report.live_stream.stream_id if report.live_stream else None
+    found: list[Event] = [received(report, at)]
+    if report.source is ReportSource.PANIC_BUTTON:
+        found.append(PanicPressed(at=at, stream_id=stream, child_in_danger=report.child_in_danger))
+    found += [
+        MatchFound(
+            at=at,
+            bank=m.bank,
+            entry_id=m.entry_id,
+            signal_type=m.signal_type,
+            entry_hash=m.value,
+            distance=m.distance,
+            label=_label(m.label),
+            verified=m.verified,
+            stream_id=stream,
+        )
+        for m in report.matches
+    ]
+    return found
+
+
+def encode_event(event: Event) -> tuple[str, int, dict[str, JsonValue]]:
+    """(kind, version, payload) as the store keeps an event."""
+    return type(event).__name__, type(event).VERSION, encode(event)
+
+
+def decode_event(kind: str, version: int, payload: dict[str, Any]) -> Event:
+    """The event a stored (kind, version, payload) stands for; `InvalidInput` if it is unknown."""
+    cls = EVENT_TYPES.get(kind)
+    if cls is None:
+        raise InvalidInput(f"unknown event kind {kind!r}")
+    if version != cls.VERSION:
+        raise InvalidInput(f"{kind} version {version} is not known (this is {cls.VERSION})")
+    try:
+        return decode(cls, payload)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"stored {kind} does not fit its class: {exc}") from exc

@@ -28,6 +28,7 @@ from safestream.finance.indicators.flags import event_filter
 from safestream.finance.indicators.pipeline import features_sql
 from safestream.finance.scoring import ROLES, ScoringConfig, accounts_sql, fired, strongest_first
 
+FLAG_THRESHOLD_KEY = "flag_threshold"
 ALERT_COLUMNS = ("role", "account_id", "score", "rank", "reasons", "first_flag_tx_id")
 NETWORK_REASON = "linked by payments to flagged accounts (personalised PageRank share)"
 
@@ -341,6 +342,8 @@ def alerts_table(scored: ScoredAccounts) -> pa.Table:
     After `learning.apply_learning`, a probability column follows the score, an account whose
     probability reaches one half is flagged too, and the rank follows the learned model's
     probability when one was trained (else the transparent score).
+    The flag threshold the scores were cut at travels in the schema metadata (`flag_threshold`),
+    so a score filed later can say how far above it the account was.
     """
     parts = []
     for role in ROLES:
@@ -364,7 +367,8 @@ def alerts_table(scored: ScoredAccounts) -> pa.Table:
         if learned:
             cols["probability"] = pc.round(t["probability"], 4)
         parts.append(pa.table(cols))
-    return pa.concat_tables(parts)
+    table = pa.concat_tables(parts)
+    return table.replace_schema_metadata({FLAG_THRESHOLD_KEY: str(scored.threshold)})
 
 
 def write_alerts(table: pa.Table, path: Path) -> None:

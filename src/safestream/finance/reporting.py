@@ -2,8 +2,10 @@
 
 Each report names the flagged account and the flagged accounts on the other side of its payments
 as payment accounts, so the case engine joins a payer, the facilitators it paid and the other
-payers of those facilitators into one case. Reports go through the reports intake
-(`submit_report`, source `finance`), idempotently: scoring the same ledger again files nothing new.
+payers of those facilitators into one case. Each report goes to the detectors' `EventSink` with a
+`PaymentPatternFound` event carrying the account's real score and the flag threshold it was cut at
+(triage reads how far above the threshold the strongest pattern of a case is), idempotently:
+scoring the same ledger again files nothing new.
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ from typing import Any
 import pyarrow as pa
 
 from safestream.core.config import Settings
+from safestream.core.errors import InvalidInput
+from safestream.core.events import PaymentPatternFound
 from safestream.core.reports import IncidentType, ReportIn
+from safestream.finance.alerts import FLAG_THRESHOLD_KEY
 from safestream.finance.engine import LedgerEngine
 from safestream.finance.evaluate import POSITIVE, Labels
+from safestream.store.base import utcnow
 from safestream.store.database import Database
 
 MAX_LINKED = 99  # ReportIn allows 100 payment accounts: the account itself plus 99 others
@@ -70,6 +76,31 @@ def report_for(alert: dict[str, Any], linked: list[str]) -> ReportIn:
     )
 
 
+def pattern_found(
+    alert: dict[str, Any], linked: list[str], flag_threshold: float
+) -> PaymentPatternFound:
+    """The detection event of one alert row: the account's score and what it was cut at."""
+    account = str(alert["account_id"])
+    return PaymentPatternFound(
+        at=utcnow(),
+        payment_account=account,
+        role=str(alert["role"]),
+        score=float(alert["score"]),
+        flag_threshold=flag_threshold,
+        reasons=str(alert["reasons"]),
+        counterparties=tuple(a for a in linked if a != account)[:MAX_LINKED],
+    )
+
+
+def flag_threshold_of(alerts: pa.Table) -> float:
+    """The flag threshold an alerts table (`alerts_table`) was cut at."""
+    metadata = alerts.schema.metadata or {}
+    value = metadata.get(FLAG_THRESHOLD_KEY.encode())
+    if value is None:
+        raise InvalidInput("alerts table does not say its flag threshold; score the ledger again")
+    return float(value)
+
+
 def file_alerts(
     engine: LedgerEngine,
     alerts: pa.Table,
@@ -78,17 +109,18 @@ def file_alerts(
     limit_per_role: int | None = None,
 ) -> list[FiledReport]:
     """File the alerts (the top `limit_per_role` of each role) as detector reports."""
-    from safestream.reports.intake import submit_report
+    from safestream.reports.intake import DetectorSink
 
+    threshold = flag_threshold_of(alerts)
     links = counterparties(engine, alerts)
+    sink = DetectorSink(db, detector=FINANCE_SOURCE, settings=settings)
     filed = []
     for alert in alerts.to_pylist():
         if limit_per_role is not None and int(alert["rank"]) > limit_per_role:
             continue
         key = (str(alert["role"]), str(alert["account_id"]))
-        report = submit_report(
-            db, report_for(alert, links.get(key, [])), source=FINANCE_SOURCE, settings=settings
-        )
+        linked = links.get(key, [])
+        report = sink.emit(report_for(alert, linked), [pattern_found(alert, linked, threshold)])
         filed.append(FiledReport(key[0], key[1], report.id, report.case_id))
     return filed
 

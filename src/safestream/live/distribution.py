@@ -248,11 +248,18 @@ async def request_preservation_async(
         await nc.close()
 
 
+def preserve_stream_evidence_answer(
+    stream_id: str, requested_by: str, reason: str = "panic_report", url: str | None = None
+) -> dict[str, Any] | None:
+    """Blocking form: the answer of the worker watching the stream, None if none answers."""
+    return asyncio.run(request_preservation_async(stream_id, requested_by, reason, url))
+
+
 def preserve_stream_evidence(
     stream_id: str, requested_by: str, reason: str = "panic_report", url: str | None = None
 ) -> bool:
     """Blocking form for the API process: True if a live worker accepted the request."""
-    answer = asyncio.run(request_preservation_async(stream_id, requested_by, reason, url))
+    answer = preserve_stream_evidence_answer(stream_id, requested_by, reason, url)
     return bool(answer and answer.get("accepted"))
 
 

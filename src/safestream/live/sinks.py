@@ -19,11 +19,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from safestream.core.config import Settings
+from safestream.core.events import Event
 from safestream.live.alerts import Alert
 from safestream.store.database import Database
 
@@ -168,19 +170,52 @@ def alert_report(alert: Alert) -> Any:
     )
 
 
+def alert_events(alert: Alert) -> list[Event]:
+    """What the live monitor detected: the stream flagged, and the bank match that flagged it."""
+    from safestream.core.banks import Classification
+    from safestream.core.events import MatchFound, StreamFlagged
+    from safestream.core.signals import SignalType
+
+    try:
+        label = Classification(alert.label)
+    except ValueError:
+        label = Classification.UNCLASSIFIED
+    now = datetime.now(UTC)
+    stream = alert.stream[:256]
+    return [
+        StreamFlagged(
+            at=now,
+            stream_id=stream,
+            reason=f"matched bank {alert.bank} entry {alert.entry_id} at {alert.t:.1f} s",
+            live_now=True,
+        ),
+        MatchFound(
+            at=now,
+            bank=alert.bank,
+            entry_id=alert.entry_id,
+            signal_type=SignalType.PDQ,
+            entry_hash=alert.entry_hash,
+            distance=alert.distance,
+            label=label,
+            verified=True,
+            stream_id=stream,
+        ),
+    ]
+
+
 class StoreReportSink(BackgroundSink):
-    """Files each alert as a detector report through the reports intake (`submit_report`)."""
+    """Files each alert as a detector report with its events (`alert_events`), through the
+    detectors' `EventSink`, linked into a case at once."""
 
     def __init__(self, db: Database, settings: Settings | None = None) -> None:
-        self.db = db
-        self.settings = settings
+        from safestream.reports.intake import DetectorSink
+
+        self.sink = DetectorSink(db, detector="live", settings=settings)
         self.report_ids: list[str] = []
         super().__init__("store-sink")
 
     def deliver(self, alert: Alert) -> bool:
-        """Submit the alert's report and link it into a case."""
-        from safestream.reports.intake import submit_report
-
-        report = submit_report(self.db, alert_report(alert), source="live", settings=self.settings)
+        """Store the alert's report and events and link it into a case."""
+        report = self.sink.emit(alert_report(alert), alert_events(alert))
         self.report_ids.append(report.id)
         return True

@@ -1,24 +1,38 @@
 """Intake: store a validated report durably (idempotently), then let the case engine link it.
 
-Platforms reach `IntakeService.receive` through `POST /v1/reports`; SafeStream's own detectors call
-`submit_report`, which also links the report at once so the caller gets its case.
+Intake is the producer of `ReportReceived`: every report it stores goes in with that event, and
+with the events its producer detected (a panic press, a bank match, a flagged stream, a payment
+pattern), all in one transaction. Platforms reach `IntakeService.receive` through
+`POST /v1/reports`; SafeStream's own detectors hand their events to a `DetectorSink`, which also
+links the report at once so the caller gets its case.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from starlette.concurrency import run_in_threadpool
 
 from safestream.cases.engine import CaseEngine
 from safestream.core.config import Settings
 from safestream.core.errors import InvalidInput
+from safestream.core.events import Event, received, submitted
 from safestream.core.reports import Report, ReportIn, ReportSource
 from safestream.reports.group_commit import GroupCommitWriter
 from safestream.store.access import Organisation, ensure_org
+from safestream.store.base import utcnow
 from safestream.store.database import Database
 from safestream.store.reports import NewReport, ReportRepository, StoredReport, prepared_json
 from safestream.store.vault import EvidenceVault
 
 DETECTOR_ORG = "SafeStream detectors"
+
+
+def _with_received(report: ReportIn, events: Sequence[Event] | None) -> tuple[Event, ...]:
+    at = utcnow()
+    if events is None:
+        return tuple(submitted(report, at))
+    return (received(report, at), *events)
 
 
 class IntakeService:
@@ -31,22 +45,41 @@ class IntakeService:
         self.writer = GroupCommitWriter(self.reports)
 
     async def receive_async(
-        self, org: Organisation, report: ReportIn, *, idempotency_key: str | None = None
+        self,
+        org: Organisation,
+        report: ReportIn,
+        *,
+        idempotency_key: str | None = None,
+        events: Sequence[Event] | None = None,
     ) -> StoredReport:
         """`receive` for the event loop: reports without media go through the group commit."""
         if report.media:
             # Sealing evidence is file I/O and encryption: keep it off the event loop.
             return await run_in_threadpool(
-                self.receive, org, report, idempotency_key=idempotency_key
+                lambda: self.receive(org, report, idempotency_key=idempotency_key, events=events)
             )
         key = report.idempotency_key or idempotency_key
-        item = NewReport(org.id, org.name, report, key, prepared=prepared_json(report))
+        item = NewReport(
+            org.id,
+            org.name,
+            report,
+            key,
+            prepared=prepared_json(report),
+            events=_with_received(report, events),
+        )
         return await self.writer.store(item)
 
     def receive(
-        self, org: Organisation, report: ReportIn, *, idempotency_key: str | None = None
+        self,
+        org: Organisation,
+        report: ReportIn,
+        *,
+        idempotency_key: str | None = None,
+        events: Sequence[Event] | None = None,
     ) -> StoredReport:
-        """Store one report; a repeat with the same idempotency key returns the first one."""
+        """Store one report with `ReportReceived` and the producer's `events` (without them, the
+        events its submitter claims: `core.events.submitted`); a repeat with the same idempotency
+        key returns the first one and stores no events again."""
         key = report.idempotency_key or idempotency_key
         prepared = prepared_json(report)
         if report.media and not report.evidence_hold:
@@ -57,9 +90,16 @@ class IntakeService:
                 raise InvalidInput("media: this server keeps no evidence (no vault configured)")
             evidence = self.vault.seal(list(report.media))
         try:
-            (stored,) = self.reports.add_many(
-                [NewReport(org.id, org.name, report, key, evidence, prepared)]
+            item = NewReport(
+                org.id,
+                org.name,
+                report,
+                key,
+                evidence,
+                prepared,
+                events=_with_received(report, events),
             )
+            (stored,) = self.reports.add_many([item])
             if isinstance(stored, Exception):
                 raise stored
         except BaseException:
@@ -71,24 +111,35 @@ class IntakeService:
         return stored
 
 
-def submit_report(
-    db: Database,
-    report: ReportIn,
-    *,
-    source: str,
-    settings: Settings | None = None,
-    link: bool = True,
-) -> Report:
-    """Store a report from one of SafeStream's detectors and link it into a case.
+class DetectorSink:
+    """The `EventSink` of SafeStream's own detectors: stores each report with its events under
+    the built-in organisation "SafeStream detectors", then links it at once (with `link`), so
+    the stored report returned names its case."""
 
-    `source` names the detector (`media`, `live`, `finance`, ...); the report is stored under the
-    built-in organisation "SafeStream detectors". With `link`, the returned report has its case.
-    """
-    body = report.model_copy(update={"source": ReportSource.DETECTOR, "detector": source})
-    vault = EvidenceVault.for_settings(settings) if settings is not None else None
-    service = IntakeService(db, vault)
-    stored = service.receive(ensure_org(db, DETECTOR_ORG), body)
-    if link:
-        CaseEngine.for_settings(db, settings).process([stored.report.id])
-        return service.reports.get(stored.report.id)
-    return stored.report
+    def __init__(
+        self,
+        db: Database,
+        *,
+        detector: str,
+        settings: Settings | None = None,
+        link: bool = True,
+    ) -> None:
+        self.db = db
+        self.detector = detector
+        self.link = link
+        self.engine = CaseEngine.for_settings(db, settings)
+        vault = EvidenceVault.for_settings(settings) if settings is not None else None
+        self.intake = IntakeService(db, vault)
+        self._org: Organisation | None = None
+
+    def emit(self, report: ReportIn, events: Sequence[Event]) -> Report:
+        """Store the report (as this detector's) with its events; link it when asked."""
+        detector = {"source": ReportSource.DETECTOR, "detector": self.detector}
+        body = report.model_copy(update=detector)
+        if self._org is None:
+            self._org = ensure_org(self.db, DETECTOR_ORG)
+        stored = self.intake.receive(self._org, body, events=events)
+        if not self.link:
+            return stored.report
+        self.engine.process([stored.report.id])
+        return self.intake.reports.get(stored.report.id)

@@ -20,11 +20,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from safestream.core.errors import Conflict, InvalidInput, NotFound
+from safestream.core.events import Event
 from safestream.core.reports import Report, ReportIn, ReportStatus
 from safestream.store.base import utcnow
 from safestream.store.database import Database
+from safestream.store.events import event_rows
 from safestream.store.models.access import OrganisationRow
-from safestream.store.models.reports import EvidenceRow, ReportEntityRow, ReportRow
+from safestream.store.models.reports import EventRow, EvidenceRow, ReportEntityRow, ReportRow
 from safestream.store.times import aware
 
 
@@ -92,6 +94,12 @@ _POSTGRES_BATCH = text(
         select e.report_id, e.kind, e.value
         from json_to_recordset(cast(:entities as json)) as e(report_id text, kind text, value text)
         where e.report_id in (select id from ins)
+    ), evs as (
+        insert into events (report_id, kind, version, payload)
+        select v.report_id, v.kind, v.version, v.payload
+        from json_to_recordset(cast(:events as json))
+            as v(report_id text, kind text, version int, payload text)
+        where v.report_id in (select id from ins)
     )
     select id from ins
     """
@@ -99,10 +107,17 @@ _POSTGRES_BATCH = text(
 
 
 def _insert_postgres(
-    s: Session, rows: list[dict[str, Any]], entity_rows: list[dict[str, str]]
+    s: Session,
+    rows: list[dict[str, Any]],
+    entity_rows: list[dict[str, str]],
+    events: list[dict[str, object]],
 ) -> set[str]:
     reports = json.dumps(rows, default=lambda t: t.isoformat())
-    params = {"reports": reports, "entities": json.dumps(entity_rows)}
+    params = {
+        "reports": reports,
+        "entities": json.dumps(entity_rows),
+        "events": json.dumps(events),
+    }
     return set(s.execute(_POSTGRES_BATCH, params).scalars())
 
 
@@ -130,6 +145,8 @@ class NewReport:
     idempotency_key: str | None
     evidence: Sequence[EvidenceRow] = ()
     prepared: tuple[str, str] | None = None  # from `prepared_json`, when already computed
+    # What the report stands for (`core.events`), stored in the report's transaction.
+    events: Sequence[Event] = ()
 
 
 class ReportRepository:
@@ -173,12 +190,13 @@ class ReportRepository:
             for rid, item, _ in prepared
             for e in item.report.entities()
         ]
+        events = [row for rid, item, _ in prepared for row in event_rows(rid, item.events)]
         results: list[StoredReport | Exception] = []
         with self._transaction(connection) as s:
             if self.db.engine.dialect.name == "postgresql":
-                inserted = _insert_postgres(s, rows, entity_rows)
+                inserted = _insert_postgres(s, rows, entity_rows, events)
             else:
-                inserted = self._insert_generic(s, rows, entity_rows)
+                inserted = self._insert_generic(s, rows, entity_rows, events)
             for rid, item, (digest, _) in prepared:
                 if rid not in inserted:
                     try:
@@ -215,7 +233,11 @@ class ReportRepository:
             yield s
 
     def _insert_generic(
-        self, s: Session, rows: list[dict[str, Any]], entity_rows: list[dict[str, str]]
+        self,
+        s: Session,
+        rows: list[dict[str, Any]],
+        entity_rows: list[dict[str, str]],
+        events: list[dict[str, object]],
     ) -> set[str]:
         conn = s.connection()
         conn.execute(
@@ -232,6 +254,9 @@ class ReportRepository:
         fresh = [e for e in entity_rows if e["report_id"] in inserted]
         if fresh:
             conn.execute(insert(ReportEntityRow), fresh)
+        fresh_events = [e for e in events if e["report_id"] in inserted]
+        if fresh_events:
+            conn.execute(insert(EventRow), fresh_events)
         return inserted
 
     def _repeat(

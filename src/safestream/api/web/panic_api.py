@@ -21,8 +21,10 @@ from safestream.api.web.panic_keys import PanicKeyRejected
 from safestream.api.web.panic_report import PanicReportIn, to_report
 from safestream.api.web.rate_limit import RateLimiter
 from safestream.core.errors import SafeStreamError
+from safestream.core.events import PanicPressed
 from safestream.core.reports import ReportIn
 from safestream.store.access import Organisation
+from safestream.store.base import utcnow
 from safestream.store.models.access import OrganisationRow
 
 router = APIRouter(tags=["panic button"])
@@ -78,7 +80,9 @@ def _file(env: ConsoleEnvironment, org_id: int, report: ReportIn) -> dict[str, A
     Linking now (not in the background) puts a child-in-danger press in front of a reviewer
     without waiting for the next engine run.
     """
-    stored = env.intake.receive(_organisation(env, org_id), report)
+    stream_id = report.live_stream.stream_id if report.live_stream else None
+    pressed = PanicPressed(at=utcnow(), stream_id=stream_id, child_in_danger=report.child_in_danger)
+    stored = env.intake.receive(_organisation(env, org_id), report, events=[pressed])
     case_id = stored.report.case_id
     if stored.created:
         case_id = env.engine.process([stored.report.id]).get(stored.report.id)
@@ -140,26 +144,28 @@ async def panic(request: Request) -> JSONResponse:
     metrics = getattr(request.app.state, "metrics", None)
     if result["created"] and metrics is not None:
         metrics.reports.labels("panic_button").inc()
-    nats = env.settings.nats_url
-    if result["created"] and report.live_stream is not None and nats:
-        result["live_buffer"] = await _keep_live_buffer(report.live_stream.stream_id, org_id, nats)
+    stream, case_id, nats = report.live_stream, result["case_id"], env.settings.nats_url
+    if result["created"] and stream is not None and case_id is not None and nats:
+        sent = await run_in_threadpool(_keep_live_buffer, env, int(case_id), stream.stream_id, nats)
+        result["live_buffer"] = sent
     return _answer(201 if result["created"] else 200, result)
 
 
-async def _keep_live_buffer(stream_id: str, org_id: int, nats: str) -> str:
-    """Ask the live worker watching the stream to keep its evidence buffer (issue: panic press).
+def _keep_live_buffer(env: ConsoleEnvironment, case_id: int, stream_id: str, nats: str) -> str:
+    """Send the case's keep-the-buffer requests now rather than at the linker's next round:
+    the buffer before the press is the evidence, and it rolls over within minutes.
 
-    The report is already stored: whatever NATS answers, the press is never lost or failed.
+    Linking the press left the request in the outbox (rule `keep_buffer_on_panic`), so it is
+    sent only after the report and its case were committed, and is retried from the outbox if
+    NATS cannot be reached now; whatever NATS answers, the press is never lost or failed.
     """
-    from nats.errors import Error as NatsError
+    from safestream.cases.outbox import OutboxSender
+    from safestream.live.buffer_requests import UNAVAILABLE, LiveBufferPublisher
 
-    from safestream.live.distribution import request_preservation_async
-
+    publisher = LiveBufferPublisher(url=nats)
+    sender = OutboxSender(env.db, {}, publishers=[publisher])
     try:
-        answer = await request_preservation_async(
-            stream_id, f"panic_button:org:{org_id}", "panic_report", url=nats
-        )
-    except (OSError, NatsError) as error:
-        logger.warning("panic press on %s: live workers unreachable: %s", stream_id, error)
-        return "unavailable"
-    return "kept" if answer and answer.get("accepted") else "no live worker"
+        sender.send_pending(case_id=case_id)
+    finally:
+        sender.close()
+    return publisher.outcomes.get(stream_id, UNAVAILABLE)

@@ -83,3 +83,19 @@ class EvidenceHoldRow(Base):
     rule: Mapped[str] = mapped_column(String(128), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     hold_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EventRow(Base):
+    """A detection event, stored with the report it stands on (`core.events`): the case engine
+    reads these, never report bodies. `kind` and `version` name the event class that decodes
+    `payload` (JSON)."""
+
+    __tablename__ = "events"
+    # Triage reads the few events of some kinds (panic presses, payment patterns) per case.
+    __table_args__ = (Index("ix_events_kind_report", "kind", "report_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[str] = mapped_column(Text)

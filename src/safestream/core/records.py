@@ -1,0 +1,137 @@
+"""Typed records: dataclasses whose fields are checked at construction and kept as JSON.
+
+Events and effects are records. A record is built with keywords only and has no defaults, so a
+missing field is a `TypeError` at construction; `Record.__post_init__` checks every value against
+its declared type, so a value given to the wrong field (a stream id where a score belongs) is one
+too. `encode` and `decode` turn a record into plain JSON data and back, driven by the same type
+hints, so the stored form cannot drift from the class.
+
+Supported field types: `str`, `int`, `float`, `bool`, `datetime` (timezone-aware), enums, frozen
+dataclasses of these (such as `Entity`), `tuple[T, ...]` and `T | None`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from datetime import datetime
+from enum import Enum
+from typing import Any, TypeVar
+
+R = TypeVar("R")
+JsonValue = None | bool | int | float | str | list[Any] | dict[str, Any]
+
+
+_FIELD_TYPES: dict[type, tuple[tuple[str, Any], ...]] = {}
+
+
+def field_types(cls: type) -> tuple[tuple[str, Any], ...]:
+    """(name, resolved type) of each dataclass field, in declaration order (resolved once)."""
+    found = _FIELD_TYPES.get(cls)
+    if found is None:
+        hints = typing.get_type_hints(cls)
+        found = tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
+        _FIELD_TYPES[cls] = found
+    return found
+
+
+def conforms(value: object, hint: Any) -> bool:
+    """Whether `value` is of the declared type `hint` (see the module docstring)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(conforms(value, arg) for arg in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if not isinstance(value, tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(conforms(v, args[0]) for v in value)
+        return len(args) == len(value) and all(map(conforms, value, args))
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is datetime:
+        return isinstance(value, datetime) and value.tzinfo is not None
+    return isinstance(value, hint)
+
+
+class Record:
+    """Base of events and effects: checks each field against its declared type."""
+
+    __slots__ = ()
+
+    def __post_init__(self) -> None:
+        for name, hint in field_types(type(self)):
+            value = getattr(self, name)
+            if not conforms(value, hint):
+                raise TypeError(
+                    f"{type(self).__name__}.{name} must be {_describe(hint)}, not {value!r}"
+                )
+
+
+def _describe(hint: Any) -> str:
+    if hint is datetime:
+        return "a timezone-aware datetime"
+    return getattr(hint, "__name__", None) or str(hint)
+
+
+def encode(record: object) -> dict[str, JsonValue]:
+    """The record as JSON data (field name -> value)."""
+    return {name: _encode(getattr(record, name)) for name, _ in field_types(type(record))}
+
+
+def _encode(value: object) -> JsonValue:
+    if value is None or (isinstance(value, bool | str) and not isinstance(value, Enum)):
+        return value  # type: ignore[return-value]
+    if isinstance(value, Enum):
+        return value.value  # type: ignore[no-any-return]
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_encode(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return encode(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def decode(cls: type[R], data: dict[str, Any]) -> R:
+    """Build a `cls` from JSON data made by `encode`; raise `TypeError` or `ValueError` if the
+    data does not fit the class (a missing or unknown field, a value of the wrong type)."""
+    known = field_types(cls)
+    unknown = set(data) - {name for name, _ in known}
+    if unknown:
+        raise TypeError(f"{cls.__name__}: unknown fields {sorted(unknown)}")
+    return cls(**{name: _decode(data[name], hint) for name, hint in known if name in data})
+
+
+def _decode(value: Any, hint: Any) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(options) != 1:
+            raise TypeError(f"cannot decode a union of {options}")
+        return _decode(value, options[0])
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise TypeError(f"expected a list, not {value!r}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decode(v, args[0]) for v in value)
+        return tuple(_decode(v, a) for v, a in zip(value, args, strict=True))
+    if hint is datetime:
+        return datetime.fromisoformat(value)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return hint(value)
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return decode(hint, value)
+    return value

@@ -1,0 +1,79 @@
+"""Matched media to the store: a detector report and one `MatchFound` event per bank entry hit.
+
+`safestream match --report` files each matched file this way, so the case engine links it and
+triages it from the events (never from the report's text).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from safestream.core.banks import Match
+from safestream.core.events import EventSink, MatchFound
+from safestream.core.reports import IncidentType, MatchedEntry, MediaHash, Report, ReportIn
+from safestream.core.signals import SignalType
+from safestream.store.base import utcnow
+
+MAX_MATCHES = 1000  # what a report holds
+_SIGNAL_OF_VARIANT = {"exact_md5": SignalType.MD5, "exact_sha256": SignalType.SHA256}
+
+
+def best_per_entry(matches: list[Match]) -> list[Match]:
+    """The closest match of each bank entry, in the order entries were first met."""
+    best: dict[tuple[str, int], Match] = {}
+    for m in matches:
+        key = (m.bank, m.entry_id)
+        if key not in best or m.distance < best[key].distance:
+            best[key] = m
+    return list(best.values())[:MAX_MATCHES]
+
+
+def match_report(path: str, md5: str, sha256: str, matches: list[Match]) -> ReportIn:
+    """The detector report of one matched file: its exact hashes and the entries it matched."""
+    return ReportIn(
+        description=f"safestream match: {Path(path).name} matched {len(matches)} bank entries",
+        incident_type=IncidentType.CHILD_PORNOGRAPHY,
+        media_hashes=[
+            MediaHash(signal_type=SignalType.MD5, value=md5),
+            MediaHash(signal_type=SignalType.SHA256, value=sha256),
+        ],
+        matches=[
+            MatchedEntry(
+                bank=m.bank,
+                entry_id=m.entry_id,
+                signal_type=_SIGNAL_OF_VARIANT.get(m.variant, SignalType.PDQ),
+                value=m.entry_hash,
+                distance=m.distance,
+                label=m.label.value,
+            )
+            for m in matches
+        ],
+        idempotency_key=f"match:{sha256}",
+    )
+
+
+def match_events(matches: list[Match]) -> list[MatchFound]:
+    """One `MatchFound` per matched entry (the store's banks are verified lists)."""
+    now = utcnow()
+    return [
+        MatchFound(
+            at=now,
+            bank=m.bank,
+            entry_id=m.entry_id,
+            signal_type=_SIGNAL_OF_VARIANT.get(m.variant, SignalType.PDQ),
+            entry_hash=m.entry_hash,
+            distance=m.distance,
+            label=m.label,
+            verified=True,
+            stream_id=None,
+        )
+        for m in matches
+    ]
+
+
+def report_matched_file(
+    sink: EventSink, path: str, md5: str, sha256: str, matches: list[Match]
+) -> Report:
+    """Hand one matched file's report and events to `sink`; return the stored report."""
+    best = best_per_entry(matches)
+    return sink.emit(match_report(path, md5, sha256, best), match_events(best))

@@ -1,0 +1,118 @@
+"""Stored detection events: written with their report, read back typed by the case engine.
+
+`event_rows` serialises a report's events (kind, version, JSON payload) for the report's own
+transaction (`ReportRepository.add_many`). `claim_reports` is how the case engine takes work from
+the reports table, which is the durable queue: it marks reports linked and returns their events,
+decoded. `case_event_facts` gives the per-case facts that come from events (a panic press, the
+strongest payment pattern) for triage.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from safestream.core.events import (
+    Event,
+    PanicPressed,
+    PaymentPatternFound,
+    decode_event,
+    encode_event,
+)
+from safestream.core.reports import ReportStatus
+from safestream.store.models.reports import EventRow, ReportRow
+
+
+def event_rows(report_id: str, events: Sequence[Event]) -> list[dict[str, object]]:
+    """Rows of the events table for one report's events, in order."""
+    rows: list[dict[str, object]] = []
+    for event in events:
+        kind, version, payload = encode_event(event)
+        rows.append(
+            {
+                "report_id": report_id,
+                "kind": kind,
+                "version": version,
+                "payload": json.dumps(payload),
+            }
+        )
+    return rows
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ClaimedReport:
+    """A report the case engine took from the queue, with its events in the order stored."""
+
+    report_id: str
+    org_id: int
+    events: tuple[Event, ...]
+
+
+def claim_reports(s: Session, report_ids: Sequence[str]) -> list[ClaimedReport]:
+    """Mark stored reports as linked and return their events, in input order, in the caller's
+    transaction; reports another linker took first are left out."""
+    claimed = dict(
+        s.execute(
+            update(ReportRow)
+            .where(ReportRow.id.in_(report_ids), ReportRow.status == ReportStatus.RECEIVED.value)
+            .values(status=ReportStatus.LINKED.value)
+            .returning(ReportRow.id, ReportRow.org_id)
+            .execution_options(synchronize_session=False)
+        ).all()
+    )
+    events: dict[str, list[Event]] = defaultdict(list)
+    ids = list(claimed)
+    for start in range(0, len(ids), 1000):
+        for report_id, kind, version, payload in s.execute(
+            select(EventRow.report_id, EventRow.kind, EventRow.version, EventRow.payload)
+            .where(EventRow.report_id.in_(ids[start : start + 1000]))
+            .order_by(EventRow.id)
+        ):
+            events[report_id].append(decode_event(kind, version, json.loads(payload)))
+    return [
+        ClaimedReport(report_id=r, org_id=claimed[r], events=tuple(events[r]))
+        for r in report_ids
+        if r in claimed
+    ]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CaseEventFacts:
+    """What a case's events say beyond its reports' columns."""
+
+    panic: bool
+    payment_flag: bool
+    payment_score: float  # the strongest pattern, in units of its flag threshold; 0 when none
+
+
+def case_event_facts(s: Session, case_ids: Sequence[int]) -> dict[int, CaseEventFacts]:
+    """Per case (of those that have any): a panic press, and the strongest payment pattern.
+
+    Only the events these facts need are read (panic presses and payment patterns are a small
+    share of all events), each decoded by its class."""
+    kinds = [PanicPressed.__name__, PaymentPatternFound.__name__]
+    panic: set[int] = set()
+    strongest: dict[int, float] = {}
+    for case_id, kind, version, payload in s.execute(
+        select(ReportRow.case_id, EventRow.kind, EventRow.version, EventRow.payload)
+        .join(ReportRow, ReportRow.id == EventRow.report_id)
+        .where(ReportRow.case_id.in_(list(case_ids)), EventRow.kind.in_(kinds))
+    ):
+        if case_id is None:
+            continue
+        event = decode_event(kind, version, json.loads(payload))
+        if isinstance(event, PanicPressed):
+            panic.add(case_id)
+        elif isinstance(event, PaymentPatternFound):
+            strongest[case_id] = max(strongest.get(case_id, 0.0), event.strength)
+    return {
+        c: CaseEventFacts(
+            panic=c in panic, payment_flag=c in strongest, payment_score=strongest.get(c, 0.0)
+        )
+        for c in panic | set(strongest)
+    }

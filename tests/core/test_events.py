@@ -1,0 +1,165 @@
+"""Events and effects are typed records: built by keyword, every field required and checked."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from safestream.core.banks import Classification
+from safestream.core.effects import KeepLiveBuffer, PreserveEvidence
+from safestream.core.entities import Entity, EntityKind
+from safestream.core.errors import InvalidInput
+from safestream.core.events import (
+    EVENT_TYPES,
+    Event,
+    MatchFound,
+    PanicPressed,
+    PaymentPatternFound,
+    ReportReceived,
+    StreamFlagged,
+    decode_event,
+    encode_event,
+    submitted,
+)
+from safestream.core.records import decode, encode
+from safestream.core.reports import ReportIn, ReportSource
+from safestream.core.signals import SignalType
+
+AT = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+
+
+def _pattern(**changes: Any) -> PaymentPatternFound:
+    fields: dict[str, Any] = {
+        "at": AT,
+        "payment_account": "wallet-1",
+        "role": "payee",
+        "score": 9.0,
+        "flag_threshold": 4.0,
+        "reasons": "many small transfers",
+        "counterparties": ("payer-1", "payer-2"),
+    }
+    return PaymentPatternFound(**{**fields, **changes})
+
+
+ONE_OF_EACH: list[Event] = [
+    ReportReceived(
+        at=AT,
+        source=ReportSource.PLATFORM,
+        entities=(
+            Entity.of(EntityKind.ACCOUNT, "acme:u1"),
+            Entity.of(EntityKind.IP, "2001:db8::1"),
+        ),
+        live_now=True,
+        child_in_danger=False,
+    ),
+    MatchFound(
+        at=AT,
+        bank="known",
+        entry_id=7,
+        signal_type=SignalType.PDQ,
+        entry_hash="f" * 64,
+        distance=3,
+        label=Classification.A1,
+        verified=True,
+        stream_id="call-1",
+    ),
+    StreamFlagged(at=AT, stream_id="call-1", reason="matched bank known", live_now=True),
+    PanicPressed(at=AT, stream_id=None, child_in_danger=True),
+    _pattern(),
+]
+
+
+def test_every_event_type_has_an_example_here() -> None:
+    assert {type(e).__name__ for e in ONE_OF_EACH} == set(EVENT_TYPES)
+
+
+def test_a_missing_field_fails_at_construction() -> None:
+    with pytest.raises(TypeError, match="reason"):
+        StreamFlagged(at=AT, stream_id="call-1", live_now=True)  # type: ignore[call-arg]
+
+
+def test_fields_cannot_be_given_by_position() -> None:
+    with pytest.raises(TypeError):
+        PanicPressed(AT, "call-1", True)  # type: ignore[misc]
+
+
+def test_a_value_given_to_the_wrong_field_fails_at_construction() -> None:
+    # The account and the score swapped: the first field checked names the misfit.
+    with pytest.raises(TypeError, match="payment_account must be str"):
+        _pattern(score="wallet-1", payment_account=9.0)
+
+
+def test_a_naive_time_is_refused() -> None:
+    with pytest.raises(TypeError, match="timezone-aware"):
+        PanicPressed(at=datetime(2026, 12, 4), stream_id=None, child_in_danger=False)
+
+
+def test_a_bool_is_not_taken_for_a_number() -> None:
+    with pytest.raises(TypeError, match="distance"):
+        dataclasses.replace(ONE_OF_EACH[1], distance=True)  # type: ignore[type-var]
+
+
+def test_no_field_of_any_event_or_effect_has_a_default() -> None:
+    for cls in [*EVENT_TYPES.values(), PreserveEvidence, KeepLiveBuffer]:
+        for f in dataclasses.fields(cls):
+            assert f.default is dataclasses.MISSING, (cls.__name__, f.name)
+            assert f.default_factory is dataclasses.MISSING, (cls.__name__, f.name)
+
+
+def test_events_are_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ONE_OF_EACH[3].stream_id = "other"  # type: ignore[misc]
+
+
+def test_payment_pattern_keeps_its_score_and_says_how_far_above_the_threshold() -> None:
+    assert _pattern(score=10.0, flag_threshold=4.0).strength == 2.5
+    with pytest.raises(ValueError, match="finite"):
+        _pattern(score=float("nan"))
+    with pytest.raises(ValueError, match="above 0"):
+        _pattern(flag_threshold=0.0)
+
+
+@pytest.mark.parametrize("event", ONE_OF_EACH, ids=lambda e: type(e).__name__)
+def test_each_event_survives_the_store_round_trip(event: Any) -> None:
+    kind, version, payload = encode_event(event)
+    assert (kind, version) == (type(event).__name__, 1)
+    assert decode_event(kind, version, payload) == event
+
+
+def test_an_unknown_kind_or_version_is_refused_by_name() -> None:
+    kind, version, payload = encode_event(ONE_OF_EACH[3])
+    with pytest.raises(InvalidInput, match="unknown event kind"):
+        decode_event("PanicPresed", version, payload)
+    with pytest.raises(InvalidInput, match="version 2"):
+        decode_event(kind, 2, payload)
+    with pytest.raises(InvalidInput, match="does not fit"):
+        decode_event(kind, version, {**payload, "child_in_danger": "yes"})
+
+
+def test_an_effect_survives_the_outbox_round_trip() -> None:
+    effect = KeepLiveBuffer(
+        rule="keep_buffer_on_panic",
+        report_id="r-1",
+        stream_id="call-1",
+        requested_by="panic_button:org:1",
+        reason="panic_report",
+    )
+    assert decode(KeepLiveBuffer, encode(effect)) == effect
+
+
+def test_a_submitted_panic_report_stands_for_a_press_and_its_matches() -> None:
+    body = ReportIn.model_validate(
+        {
+            "source": "panic_button",
+            "live_stream": {"stream_id": "call-9"},
+            "child_in_danger": True,
+            "matches": [
+                {"bank": "b", "entry_id": 1, "signal_type": "pdq", "value": "0" * 64, "distance": 2}
+            ],
+        }
+    )
+    kinds = [type(e).__name__ for e in submitted(body, AT)]
+    assert kinds == ["ReportReceived", "PanicPressed", "MatchFound"]
