@@ -84,11 +84,10 @@ def link_pending(engine: CaseEngine, limit: int = 10_000) -> int:
 
 def outbox_for(db: Database, settings: Settings) -> OutboxSender:
     """The linker's outbox sender: the home's webhooks, and the live workers' buffer requests
-    over NATS when the live monitor is distributed (`SAFESTREAM_NATS_URL` is set)."""
+    over NATS when the live monitor is distributed (the settings name a NATS server)."""
     from safestream.live.buffer_requests import LiveBufferPublisher
-    from safestream.live.distribution import NATS_URL_ENV
 
-    live = [LiveBufferPublisher()] if os.environ.get(NATS_URL_ENV) else []
+    live = [LiveBufferPublisher(url=settings.nats_url)] if settings.nats_url else []
     return OutboxSender.for_settings(db, settings, publishers=live)
 
 
