@@ -17,6 +17,7 @@ import argparse
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import numpy as np
@@ -192,16 +193,55 @@ DEMO_PASSWORD = "demo-reviewer-password"
 DEMO_ORG = "Demo Video Calls"
 
 
+def _file_live_match(
+    db: Database,
+    settings: Settings,
+    account: dict[str, Any],
+    stream: dict[str, Any],
+    found: list[tuple[str, Match]],
+) -> None:
+    """File what the live monitor would: the stream flagged and its clip's bank matches."""
+    from safestream.core.events import Event, MatchFound, StreamFlagged
+    from safestream.core.reports import ReportIn
+    from safestream.core.signals import SignalType
+    from safestream.reports.intake import DetectorSink
+    from safestream.store.base import utcnow
+
+    clips = [m for name, m in found if name.endswith(".mp4")][:3]
+    now = utcnow()
+    detected: list[Event] = [
+        StreamFlagged(at=now, stream_id="call-4821", reason="frames matched a known bank",
+                      live_now=True)
+    ]  # fmt: skip
+    detected += [
+        MatchFound(at=now, bank=m.bank, entry_id=m.entry_id, signal_type=SignalType.PDQ,
+                   entry_hash=m.entry_hash, distance=m.distance, label=m.label, verified=True,
+                   stream_id="call-4821")
+        for m in clips
+    ]  # fmt: skip
+    clip_matches = [
+        {"bank": m.bank, "entry_id": m.entry_id, "signal_type": "pdq", "value": m.entry_hash,
+         "distance": m.distance, "label": m.label.value}
+        for m in clips
+    ]  # fmt: skip
+    DetectorSink(db, detector="live", settings=settings).emit(
+        ReportIn.model_validate({
+            "reported_accounts": [account], "live_stream": stream, "matches": clip_matches,
+            "description": "Live monitor: frames of a private call matched the known-demo bank.",
+            "location_hints": [{"country": "PH", "source": "ip"}],
+            "idempotency_key": "demo-live-match",
+        }),
+        detected,
+    )  # fmt: skip
+
+
 def seed_console(settings: Settings, db: Database, found: list[tuple[str, Match]]) -> str:
     """Seed a reviewer and four reports (live-stream match, panic button, payment flag, tip)."""
     from safestream.cases.engine import CaseEngine
     from safestream.core.errors import Conflict
-    from safestream.core.events import Event, MatchFound, StreamFlagged
     from safestream.core.reports import ReportIn, ReportSource
-    from safestream.core.signals import SignalType
-    from safestream.reports.intake import DetectorSink, IntakeService
+    from safestream.reports.intake import IntakeService
     from safestream.store.access import add_user, ensure_org
-    from safestream.store.base import utcnow
     from safestream.store.reports import ReportRepository
 
     org = ensure_org(db, DEMO_ORG)
@@ -218,40 +258,7 @@ def seed_console(settings: Settings, db: Database, found: list[tuple[str, Match]
         "payments": [{"payer_account": "viewer-3", "payment_account": "wallet-PH-0192",
                       "amount": 25.0, "currency": "USD"}],
     }  # fmt: skip
-    clip_matches = [
-        {"bank": m.bank, "entry_id": m.entry_id, "signal_type": "pdq", "value": m.entry_hash,
-         "distance": m.distance, "label": m.label.value}
-        for name, m in found if name.endswith(".mp4")
-    ][:3]  # fmt: skip
-    now = utcnow()
-    detected: list[Event] = [
-        StreamFlagged(at=now, stream_id="call-4821", reason="frames matched a known bank",
-                      live_now=True)
-    ]  # fmt: skip
-    detected += [
-        MatchFound(
-            at=now,
-            bank=m.bank,
-            entry_id=m.entry_id,
-            signal_type=SignalType.PDQ,
-            entry_hash=m.entry_hash,
-            distance=m.distance,
-            label=m.label,
-            verified=True,
-            stream_id="call-4821",
-        )
-        for name, m in found
-        if name.endswith(".mp4")
-    ][:3]
-    DetectorSink(db, detector="live", settings=settings).emit(
-        ReportIn.model_validate({
-            "reported_accounts": [account], "live_stream": stream, "matches": clip_matches,
-            "description": "Live monitor: frames of a private call matched the known-demo bank.",
-            "location_hints": [{"country": "PH", "source": "ip"}],
-            "idempotency_key": "demo-live-match",
-        }),
-        detected,
-    )  # fmt: skip
+    _file_live_match(db, settings, account, stream, found)
     intake = IntakeService(db)
     ids = []
     for body in (
