@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -24,7 +26,7 @@ def db(settings: Settings) -> Database:
 def test_apikey_is_printed_once_and_stored_hashed(db: Database) -> None:
     result = runner.invoke(app, ["apikey", "create", "Hotline"])
     assert result.exit_code == 0
-    key = result.stdout.strip()
+    key = json.loads(result.stdout)["api_key"]
     org = org_for_api_key(db, key)
     assert org is not None and org.name == "Hotline"
     with db.session() as s:

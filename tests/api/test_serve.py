@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -27,7 +28,7 @@ def _free_port() -> int:
 def test_serve_answers_health_and_takes_a_report(home: Path) -> None:
     runner = CliRunner()
     assert runner.invoke(app, ["org", "create", "Acme"]).exit_code == 0
-    key = runner.invoke(app, ["apikey", "create", "Acme"]).stdout.strip()
+    key = json.loads(runner.invoke(app, ["apikey", "create", "Acme"]).stdout)["api_key"]
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "safestream.cli", "serve", "--port", str(port)],

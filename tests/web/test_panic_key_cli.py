@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -23,7 +24,7 @@ def test_panic_key_names_the_organisation_and_prints_the_script_tag(home: Path) 
         app, ["panic-key", "Example Call Co", "--base-url", "https://safety.example"]
     )
     assert result.exit_code == 0, result.output
-    key = result.stdout.strip().splitlines()[0]
+    key = json.loads(result.stdout)["panic_key"]
     assert PanicKeys(load_or_create_secret(home)).org_of(key) == org.id
     assert 'src="https://safety.example/static/panic-button.js"' in result.output
 

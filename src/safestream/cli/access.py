@@ -6,7 +6,7 @@ import typer
 
 from safestream.cli.context import open_database
 from safestream.cli.exit_codes import EXIT_SOME_FAILED
-from safestream.cli.output import note
+from safestream.cli.output import emit, note
 
 org_app = typer.Typer(
     help='Organisations.\n\n\b\nExample:\n  safestream org create "Example Hotline"',
@@ -42,7 +42,7 @@ def org_create(name: str = typer.Argument(..., help="Name of the organisation.")
     db = open_database()
     org = access.create_org(db, name)
     audit.record(db, actor="cli", action="org.create", subject=f"org:{org.id}")
-    typer.echo(f"created organisation {org.name} (id {org.id})")
+    emit({"org": org.name, "id": org.id})
 
 
 @apikey_app.command("create")
@@ -51,14 +51,14 @@ def apikey_create(org: str = typer.Argument(..., help="The organisation's name."
 
     \b
     Example:
-      safestream apikey create "Example Hotline" > hotline.key
+      safestream apikey create "Example Hotline" | jq -r .api_key > hotline.key
     """
     from safestream.store import access, audit
 
     db = open_database()
     issued = access.create_api_key(db, org)
     audit.record(db, actor="cli", action="apikey.create", subject=f"apikey:{issued.id}")
-    typer.echo(issued.key)
+    emit({"api_key": issued.key, "id": issued.id, "org": issued.org})
     note(
         f"API key {issued.id} for {issued.org}; it is shown only now. "
         "Send it as 'Authorization: Bearer KEY'."
@@ -96,7 +96,7 @@ def user_add(
     audit.record(
         db, actor="cli", action="user.add", subject=f"user:{user.id}", details={"role": role}
     )
-    typer.echo(f"added {user.email} to {user.org} as {user.role.value}")
+    emit({"user": user.email, "id": user.id, "org": user.org, "role": user.role.value})
 
 
 @audit_app.command("verify")
@@ -115,7 +115,7 @@ def audit_verify() -> None:
             note(f"entry {p.seq}: {p.problem}")
         note(f"audit log is NOT intact: {len(problems)} problem(s)")
         raise typer.Exit(EXIT_SOME_FAILED)
-    typer.echo("audit log intact")
+    emit({"audit_log": "intact"})
 
 
 def register(app: typer.Typer) -> None:

@@ -31,7 +31,11 @@ if TYPE_CHECKING:
     from safestream.store.database import Database
 
 cybertip_app = typer.Typer(
-    help="NCMEC CyberTipline reports: export, submit, status.", no_args_is_help=True
+    help="NCMEC CyberTipline reports: export, submit, status."
+    "\n\n\b\nExamples:\n"
+    "  safestream cybertip export 12 --out reports/\n"
+    "  safestream cybertip status\n",
+    no_args_is_help=True,
 )
 
 COMPANY_OPTION = typer.Option("", envvar="SAFESTREAM_NCMEC_COMPANY", help="Reporting company.")
@@ -103,7 +107,12 @@ def export(
     company: str = COMPANY_OPTION,
     contact_email: str = EMAIL_OPTION,
 ) -> None:
-    """Write a case's CyberTipline reports as XML files validated against NCMEC's XSD."""
+    """Write a case's CyberTipline reports as XML files validated against NCMEC's XSD.
+
+    \b
+    Example:
+      safestream cybertip export 12 --out reports/ --company Acme --contact-email t@acme.example
+    """
     from safestream.reports.cybertip_case import case_cybertips
     from safestream.reports.cybertip_schema import require_valid
 
@@ -127,7 +136,13 @@ def submit(
     company: str = COMPANY_OPTION,
     contact_email: str = EMAIL_OPTION,
 ) -> None:
-    """Build a case's reports and send them through open, upload, file details and finish."""
+    """Build a case's reports and send them through open, upload, file details and finish.
+
+    \b
+    Examples:
+      safestream cybertip submit 12
+      safestream cybertip submit 12 --production
+    """
     from safestream.reports.cybertip_case import case_cybertips
 
     reporting = _company(company, contact_email)
@@ -146,7 +161,12 @@ def resume(
     submission_id: int = typer.Argument(..., help="Submission id (from `status`)."),
     production: bool = PRODUCTION_OPTION,
 ) -> None:
-    """Continue a submission that stopped (server errors): it keeps its NCMEC report id."""
+    """Continue a submission that stopped (server errors): it keeps its NCMEC report id.
+
+    \b
+    Example:
+      safestream cybertip resume 7
+    """
     with _opened() as opened:
         sub = _worker(opened, production).submit(submission_id)
         _show(sub)
@@ -159,7 +179,12 @@ def cancel(
     submission_id: int = typer.Argument(..., help="Submission id (from `status`)."),
     production: bool = PRODUCTION_OPTION,
 ) -> None:
-    """Withdraw a submission that is not finished (retracting its open report at NCMEC)."""
+    """Withdraw a submission that is not finished (retracting its open report at NCMEC).
+
+    \b
+    Example:
+      safestream cybertip cancel 7
+    """
     with _opened() as opened:
         _show(_worker(opened, production).cancel(submission_id))
 
@@ -170,7 +195,13 @@ def status(
     check: bool = typer.Option(False, help="Also check NCMEC answers and accepts credentials."),
     production: bool = PRODUCTION_OPTION,
 ) -> None:
-    """List CyberTipline submissions with their NCMEC report ids."""
+    """List CyberTipline submissions with their NCMEC report ids.
+
+    \b
+    Examples:
+      safestream cybertip status
+      safestream cybertip status 12 --check
+    """
     with _opened() as opened:
         if check:
             answer = _worker(opened, production).client.status()
@@ -189,7 +220,12 @@ def test_server(
     username: str = typer.Option("esp", envvar="SAFESTREAM_NCMEC_TEST_USERNAME"),
     password: str = typer.Option("test", envvar="SAFESTREAM_NCMEC_TEST_PASSWORD"),
 ) -> None:
-    """Serve the local CyberTipline test server (same protocol as NCMEC's, reports in memory)."""
+    """Serve the local CyberTipline test server (same protocol as NCMEC's, reports in memory).
+
+    \b
+    Example:
+      safestream cybertip test-server --port 8765
+    """
     import uvicorn
 
     from safestream.reports.ncmec_test_server import TestServerState, cybertip_test_app

@@ -29,7 +29,10 @@ if TYPE_CHECKING:
     from safestream.exchange.identity import Identity
 
 exchange_app = typer.Typer(
-    help="Share hashes, accounts, URLs and keywords with other installations.",
+    help="Share hashes, accounts, URLs and keywords with other installations."
+    "\n\n\b\nExamples:\n"
+    "  safestream exchange identity\n"
+    "  safestream exchange pull hotline-b\n",
     no_args_is_help=True,
 )
 
@@ -50,7 +53,12 @@ def _identity() -> Identity:
 
 @exchange_app.command("identity")
 def identity() -> None:
-    """Print this installation's key id and public key (give both to peers)."""
+    """Print this installation's key id and public key (give both to peers).
+
+    \b
+    Example:
+      safestream exchange identity
+    """
     me = _identity()
     typer.echo(f"key id      {me.key_id}")
     typer.echo(f"public key  {me.public_text}")
@@ -63,7 +71,12 @@ def peer_add(
     public_key: str = typer.Argument(..., help="The peer's public key (base64)."),
     flood_limit: int = typer.Option(50, min=1, help="Distinct items per hour before quarantine."),
 ) -> None:
-    """Register another installation by its public key."""
+    """Register another installation by its public key.
+
+    \b
+    Example:
+      safestream exchange identity
+    """
     from safestream.exchange.peers import PeerRegistry
 
     peer = PeerRegistry(context.open_database()).add(name, url, public_key, flood_limit=flood_limit)
@@ -75,7 +88,12 @@ def grant(
     collection: str = typer.Argument(..., help="One of our collections."),
     peer: str = typer.Argument(..., help="Peer name."),
 ) -> None:
-    """Let a peer pull one of our collections."""
+    """Let a peer pull one of our collections.
+
+    \b
+    Example:
+      safestream exchange grant known-csam hotline-b
+    """
     from safestream.exchange.peers import PeerRegistry
 
     PeerRegistry(context.open_database()).grant(collection, peer)
@@ -92,7 +110,12 @@ def publish(
     source: str = typer.Option("", help="Provenance: who found these and how."),
     negative: bool = typer.Option(False, help="Known-benign entries (they suppress matches)."),
 ) -> None:
-    """Add entries to one of our collections (pytx `local_file` lines are accepted)."""
+    """Add entries to one of our collections (pytx `local_file` lines are accepted).
+
+    \b
+    Example:
+      safestream exchange publish known-csam hashes.txt --source "hotline review"
+    """
     from safestream.exchange.store import NewSignal, SignalStore
 
     rows = []
@@ -110,7 +133,12 @@ def withdraw(
     kind: str = typer.Argument(...),
     value: str = typer.Argument(...),
 ) -> None:
-    """Withdraw one of our entries (peers receive a tombstone)."""
+    """Withdraw one of our entries (peers receive a tombstone).
+
+    \b
+    Example:
+      safestream exchange withdraw known-csam pdq f8f8f0cee0f4...9c9b22
+    """
     from safestream.exchange.store import SignalStore
 
     SignalStore(context.open_database()).withdraw(collection, kind, value)
@@ -122,7 +150,12 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8100, help="Port to listen on."),
 ) -> None:
-    """Serve only the exchange API (`safestream serve` serves it too, under /exchange/v1)."""
+    """Serve only the exchange API (`safestream serve` serves it too, under /exchange/v1).
+
+    \b
+    Example:
+      safestream exchange serve --port 8100
+    """
     import uvicorn
 
     from safestream.exchange.api import exchange_app as build
@@ -138,7 +171,13 @@ def pull(
     every: float = typer.Option(0, min=0, help="Repeat every N seconds (0: once)."),
     page: int = typer.Option(50_000, min=1, max=100_000, help="Entries per request."),
 ) -> None:
-    """Fetch and apply a peer's changes since the last checkpoint."""
+    """Fetch and apply a peer's changes since the last checkpoint.
+
+    \b
+    Examples:
+      safestream exchange pull hotline-b
+      safestream exchange pull hotline-b --every 300
+    """
     from safestream.core.errors import ExchangeError
     from safestream.exchange.pull import pull as run
 
@@ -167,7 +206,12 @@ def export(
     format: Format = typer.Option(Format.BUNDLE, "--format", help="File format."),
     member_id: int = typer.Option(0, help="NCMEC member id (ncmec-xml)."),
 ) -> None:
-    """Write one of our collections as a signed bundle, NCMEC entries XML or VICS JSON."""
+    """Write one of our collections as a signed bundle, NCMEC entries XML or VICS JSON.
+
+    \b
+    Example:
+      safestream exchange export known-csam --format vics-json --out case.json
+    """
     from safestream.exchange.bundle import write_bundle
     from safestream.exchange.ncmec_entries import write_ncmec_entries
     from safestream.exchange.store import SignalStore
@@ -197,7 +241,12 @@ def import_(
     format: Format = typer.Option(..., "--format", help="File format."),
     collection: str = typer.Option(..., help="Our collection to publish the entries in."),
 ) -> None:
-    """Publish the hashes of an NCMEC entries document or a VICS case in one of our collections."""
+    """Publish the hashes of an NCMEC entries document or a VICS case in one of our collections.
+
+    \b
+    Example:
+      safestream exchange import entries.xml --format ncmec-xml --collection ncmec
+    """
     from safestream.core.errors import NotFound
     from safestream.exchange.ncmec_entries import read_ncmec_entries
     from safestream.exchange.store import NewSignal, SignalStore
@@ -223,7 +272,12 @@ def feedback(
     peer: str = typer.Argument(..., help="Peer whose entries the feedback is about."),
     out: Path = typer.Option(..., help="JSON lines file to send to the list owner."),
 ) -> None:
-    """Export confirm / de-confirm feedback on a peer's entries."""
+    """Export confirm / de-confirm feedback on a peer's entries.
+
+    \b
+    Example:
+      safestream exchange feedback hotline-b --out feedback.jsonl
+    """
     from safestream.exchange.peers import PeerRegistry
     from safestream.exchange.safety import SignalScreen
 

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 finance_app = typer.Typer(
     name="finance",
-    help="Find payers and payees of live-streamed abuse in transaction records.",
+    help="Find payers and payees of live-streamed abuse in transaction records."
+    "\n\n\b\nExamples:\n"
+    "  safestream finance score ledger.parquet --out alerts.parquet\n",
     no_args_is_help=True,
 )
 
@@ -74,7 +76,12 @@ def generate(
         None, "--offender-share", help="Share of payers who are offenders."
     ),
 ) -> None:
-    """Write a synthetic ledger and its labels."""
+    """Write a synthetic ledger and its labels.
+
+    \b
+    Example:
+      safestream finance generate --out ledger.parquet --labels labels.csv --payers 20000
+    """
     from safestream.finance.generator import generate as run
     from safestream.finance.generator import load_config
 
@@ -121,7 +128,13 @@ def score(
         False, "--case-decisions", help="Also learn from decisions on filed finance alerts."
     ),
 ) -> None:
-    """Score a ledger and write one row per flagged payer and payee."""
+    """Score a ledger and write one row per flagged payer and payee.
+
+    \b
+    Examples:
+      safestream finance score ledger.parquet --out alerts.parquet
+      safestream finance score ledger.csv --out alerts.csv --known known.txt --to-store
+    """
     from safestream.finance.alerts import (
         alerts_table,
         relevant_rows,
@@ -203,7 +216,12 @@ def evaluate(
         False, "--model", help="Also train and test the learned model (out-of-time, by payer)."
     ),
 ) -> None:
-    """Print precision@k, PR-AUC, recall and transactions before the first flag vs the baseline."""
+    """Print precision@k, PR-AUC, recall and transactions before the first flag vs the baseline.
+
+    \b
+    Example:
+      safestream finance evaluate ledger.parquet labels.csv --model
+    """
     from safestream.finance.alerts import relevant_rows, score_accounts
     from safestream.finance.currency import Rates
     from safestream.finance.engine import DuckDBEngine

@@ -16,7 +16,12 @@ from safestream.cli.exit_codes import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
 from safestream.cli.output import emit, error_line
 from safestream.core.errors import InvalidInput
 
-live_app = typer.Typer(help="Watch live streams across workers (NATS JetStream).")
+live_app = typer.Typer(
+    help="Watch live streams across workers (NATS JetStream)."
+    "\n\n\b\nExamples:\n"
+    "  safestream live serve --bank known\n"
+    "  safestream live add rtmp://media.example.org/live/call-42\n"
+)
 
 WEBHOOK_SECRET_ENV = "SAFESTREAM_WEBHOOK_SECRET"
 
@@ -210,7 +215,12 @@ def serve(
         None, help="Also serve the snapshot, event and preserve routes on HOST:PORT."
     ),
 ) -> None:
-    """Run a live worker: take streams from the JetStream queue and watch them until stopped."""
+    """Run a live worker: take streams from the JetStream queue and watch them until stopped.
+
+    \b
+    Example:
+      safestream live serve --nats nats://127.0.0.1:4222 --bank known --http 127.0.0.1:8300
+    """
     import asyncio
 
     from safestream.live.distribution import LiveSubjects, LiveWorker, nats_url
@@ -280,7 +290,12 @@ def add(
     nats_server: str | None = typer.Option(None, "--nats", help="NATS URL."),
     prefix: str = typer.Option("safestream", help="Subject prefix."),
 ) -> None:
-    """Queue a stream for the live workers."""
+    """Queue a stream for the live workers.
+
+    \b
+    Example:
+      safestream live add rtmp://media.example.org/live/call-42 --id call-42
+    """
     import asyncio
 
     from safestream.live.distribution import LiveSubjects, WorkItem, queue_stream_async
@@ -313,7 +328,12 @@ def event(
     nats_server: str | None = typer.Option(None, "--nats", help="NATS URL."),
     prefix: str = typer.Option("safestream", help="Subject prefix."),
 ) -> None:
-    """Feed a stream context event to whichever worker watches (or will watch) the stream."""
+    """Feed a stream context event to whichever worker watches (or will watch) the stream.
+
+    \b
+    Example:
+      safestream live event call-42 payment --viewer v-3 --amount 25 --currency USD
+    """
     import asyncio
 
     from safestream.live.distribution import LiveSubjects, publish_event_async
@@ -343,7 +363,12 @@ def preserve(
     nats_server: str | None = typer.Option(None, "--nats", help="NATS URL."),
     prefix: str = typer.Option("safestream", help="Subject prefix."),
 ) -> None:
-    """Ask the worker watching a stream to keep its evidence buffer and the next seconds."""
+    """Ask the worker watching a stream to keep its evidence buffer and the next seconds.
+
+    \b
+    Example:
+      safestream live preserve call-42 --by report:981
+    """
     import asyncio
 
     from safestream.live.distribution import LiveSubjects, request_preservation_async

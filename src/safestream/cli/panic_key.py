@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from safestream.cli import context
-from safestream.cli.output import note
+from safestream.cli.output import emit, note
 
 SCRIPT_TAG = (
     '<script src="{base}/static/panic-button.js" data-stream-id="CALL-ID" data-key="{key}" '
@@ -35,7 +35,7 @@ def panic_key(
     finally:
         db.dispose()
     key = PanicKeys(load_or_create_secret(context.settings().home)).issue(org_id)
-    typer.echo(key)
+    emit({"panic_key": key, "org": org})
     note("Embed in the call page (replace CALL-ID with the call's stream id):")
     note(SCRIPT_TAG.format(base=base_url.rstrip("/"), key=key))
 
