@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
 
@@ -25,6 +26,7 @@ class MediaApi:
     """A client and the headers of the curator (a hotline) and of a platform."""
 
     client: TestClient
+    app: FastAPI
     curator: dict[str, str]
     platform: dict[str, str]
     image_host: str
@@ -68,5 +70,5 @@ def media_api(tmp_path: Path, image_host: str) -> Iterator[MediaApi]:
         create_org(db, "Acme Video")
         curator = {"Authorization": f"Bearer {create_api_key(db, 'Hotline').key}"}
         platform = {"Authorization": f"Bearer {create_api_key(db, 'Acme Video').key}"}
-        yield MediaApi(client, curator, platform, image_host)
+        yield MediaApi(client, app, curator, platform, image_host)
     app.state.db.dispose()

@@ -22,6 +22,7 @@ from sqlalchemy import text
 
 from safestream import __version__
 from safestream.api import bank_routes, hma_curation, hma_routes, media_routes, v1
+from safestream.api.attachment_matching import AttachmentMatcher
 from safestream.api.auth import ApiKeyCache
 from safestream.api.intake_endpoint import IntakeFastPath, IntakeHandler
 from safestream.api.limits import BodySizeLimit, invalid_fields_body
@@ -132,7 +133,12 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(MeasureRequests, metrics=metrics)
     app.state.intake_handler = IntakeHandler(
-        intake, app.state.api_keys, linker, metrics, max_body_bytes
+        intake,
+        app.state.api_keys,
+        linker,
+        metrics,
+        max_body_bytes,
+        attachment_matcher=AttachmentMatcher(app.state.media),
     )
     app.add_middleware(IntakeFastPath, handler=app.state.intake_handler)
     app.add_middleware(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -106,12 +107,15 @@ class IntakeHandler:
         linker: BackgroundLinker,
         metrics: Metrics,
         max_body_bytes: int,
+        attachment_matcher: Callable[[ReportIn], ReportIn] | None = None,
     ) -> None:
         self.intake = intake
         self.api_keys = api_keys
         self.linker = linker
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        # Adds SafeStream's own bank matches of attached media (see api.attachment_matching).
+        self.attachment_matcher = attachment_matcher
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> int:
         """Answer the request; return the HTTP status sent."""
@@ -141,6 +145,8 @@ class IntakeHandler:
             report = ReportIn.model_validate_json(body)
         except ValidationError as exc:
             raise await _error(send, 422, invalid_fields_body(exc.errors())) from None
+        if report.media and self.attachment_matcher is not None:
+            report = await run_in_threadpool(self.attachment_matcher, report)
         try:
             stored = await self.intake.receive_async(org, report, idempotency_key=key)
         except SafeStreamError as exc:
