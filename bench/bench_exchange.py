@@ -148,9 +148,9 @@ def run_once(rows: int) -> dict[str, float]:
         )  # fmt: skip
         try:
             _wait(port)
-            full = _cli(platform, "exchange", "pull", "hotline")
+            full = _cli(platform, "exchange", "pull", "hotline", "--no-banks")
             changed = _changes(hotline, lines)
-            incremental = _cli(platform, "exchange", "pull", "hotline")
+            incremental = _cli(platform, "exchange", "pull", "hotline", "--no-banks")
             _changes(hotline, changed)
             running = _pull_in_process(platform)
         finally:

@@ -168,3 +168,44 @@ def test_an_unregistered_installation_is_refused(
     with pytest.raises(ExchangeError, match="403"):
         pull(stranger, Identity.generate(), "hotline")
     stranger.dispose()
+
+
+def _photo(mirror: bool = False) -> bytes:
+    import io
+
+    from PIL import Image, ImageOps
+    from skimage import data
+
+    image = Image.fromarray(data.astronaut())
+    if mirror:
+        image = ImageOps.mirror(image)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=80 if mirror else 95)
+    return out.getvalue()
+
+
+def test_a_peers_hash_finds_near_copies_through_the_media_matcher(
+    pair: tuple[Installation, Installation], tmp_path: Path
+) -> None:
+    from safestream.exchange.bank_sync import sync_peer_banks
+    from safestream.media.bank_index import BankIndex
+    from safestream.media.hashing import hash_image
+    from safestream.media.matching import Matcher
+    from safestream.store.banks import BankRepository
+
+    hotline, platform = pair
+    known = hash_image(_photo()).pdq
+    hotline.signals.publish("ph-hotline", [NewSignal("pdq", known, label="a2")])
+    pull(platform.db, platform.identity, "hotline")
+    synced = sync_peer_banks(platform.db, "hotline", hotline.identity.key_id)
+    assert synced.banks == ("x.hotline.ph-hotline",) and synced.added == 1
+    banks = BankRepository(platform.db)
+    matcher = Matcher(banks, BankIndex.open(banks, tmp_path / "index"))
+    _, found = matcher.match_image(_photo(mirror=True))
+    assert [m.bank for m in found] == ["x.hotline.ph-hotline"]
+
+    hotline.signals.withdraw("ph-hotline", "pdq", known)
+    pull(platform.db, platform.identity, "hotline")
+    assert sync_peer_banks(platform.db, "hotline", hotline.identity.key_id).removed == 1
+    matcher = Matcher(banks, BankIndex.open(banks, tmp_path / "index"))
+    assert matcher.match_image(_photo(mirror=True))[1] == []

@@ -170,6 +170,7 @@ def pull(
     peer: str = typer.Argument(..., help="Peer name."),
     every: float = typer.Option(0, min=0, help="Repeat every N seconds (0: once)."),
     page: int = typer.Option(50_000, min=1, max=100_000, help="Entries per request."),
+    banks: bool = typer.Option(True, help="Load the peer's hashes into match banks."),
 ) -> None:
     """Fetch and apply a peer's changes since the last checkpoint.
 
@@ -179,6 +180,8 @@ def pull(
       safestream exchange pull hotline-b --every 300
     """
     from safestream.core.errors import ExchangeError
+    from safestream.exchange.bank_sync import sync_peer_banks
+    from safestream.exchange.peers import PeerRegistry
     from safestream.exchange.pull import pull as run
 
     db, me = context.open_database(), _identity()
@@ -190,6 +193,10 @@ def pull(
                 f"{peer}: {result.entries} entries in {result.pages} pages, checkpoint "
                 f"{result.checkpoint} ({time.perf_counter() - started:.2f} s)"
             )
+            if banks and result.entries:
+                synced = sync_peer_banks(db, peer, PeerRegistry(db).get(peer).key_id)
+                typer.echo(f"{peer}: banks {', '.join(synced.banks) or '-'} "
+                           f"(+{synced.added} -{synced.removed})")  # fmt: skip
         except ExchangeError:
             if not every:
                 raise
@@ -285,6 +292,60 @@ def feedback(
     text = SignalScreen(db).feedback_export(PeerRegistry(db).get(peer).key_id)
     out.write_text(text, encoding="utf-8")
     typer.echo(f"{len(text.splitlines())} feedback lines to {out}")
+
+
+@exchange_app.command("entries")
+def entries(
+    peer: str = typer.Argument(..., help="Peer name."),
+    state: str = typer.Option(
+        "", help="Only entries in this state (active, quarantined, disabled)."
+    ),
+) -> None:
+    """List a peer's entries with their ids and states (to review quarantined ones)."""
+    from sqlalchemy import select
+
+    from safestream.exchange.peers import PeerRegistry
+    from safestream.store.models.exchange import SharedSignalRow
+
+    db = context.open_database()
+    query = select(SharedSignalRow).where(
+        SharedSignalRow.publisher == PeerRegistry(db).get(peer).key_id
+    )
+    if state:
+        query = query.where(SharedSignalRow.state == state)
+    with db.session() as s:
+        for row in s.scalars(query.order_by(SharedSignalRow.id).limit(10_000)):
+            gone = " (withdrawn)" if row.deleted else ""
+            reason = f"  {row.state_reason}" if row.state_reason else ""
+            typer.echo(f"{row.id}\t{row.state}{gone}\t{row.kind}:{row.value}\t{row.label}{reason}")
+
+
+@exchange_app.command("review")
+def review(
+    entry_id: int = typer.Argument(..., help="Entry id (from `entries`)."),
+    action: str = typer.Argument(..., help="confirm, deconfirm, disable or enable."),
+    reason: str = typer.Option("", help="Why (required to disable)."),
+) -> None:
+    """Confirm, de-confirm, disable (with a reason) or enable one of a peer's entries."""
+    from safestream.exchange.bank_sync import sync_peer_banks
+    from safestream.exchange.peers import PeerRegistry
+    from safestream.exchange.safety import SignalScreen
+    from safestream.store.models.exchange import SharedSignalRow
+
+    db = context.open_database()
+    screen = SignalScreen(db)
+    if action in ("confirm", "deconfirm"):
+        screen.give_feedback(entry_id, action, actor="cli", reason=reason)
+    else:
+        screen.set_state(entry_id, "disabled" if action == "disable" else "active",
+                         actor="cli", reason=reason)  # fmt: skip
+        with db.session() as s:
+            row = s.get(SharedSignalRow, entry_id)
+            publisher = row.publisher if row else ""
+        peer = PeerRegistry(db).by_key(publisher)
+        if peer is not None:
+            sync_peer_banks(db, peer.name, peer.key_id)
+    typer.echo(f"entry {entry_id}: {action}")
 
 
 def register(app: typer.Typer) -> None:
