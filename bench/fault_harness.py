@@ -7,6 +7,7 @@ stopping it never disturbs the shared services other jobs use.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -83,12 +85,14 @@ class PrivateNats:
 
 
 class PrivatePostgres:
-    """A PostgreSQL cluster of our own (initdb in `folder`), on a free port, trust auth."""
+    """A PostgreSQL cluster of our own (initdb in a fresh temporary folder), on a free port,
+    trust auth. The folder is outside pytest's private tmp tree so the `postgres` user (which
+    the server runs as when we are root) can reach it; `remove` deletes it."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="safestream-pg-"))
         self.port = free_port()
-        self.data = folder / "pgdata"
+        self.data = self.folder / "pgdata"
 
     @staticmethod
     def bin_dir() -> Path | None:
@@ -117,11 +121,20 @@ class PrivatePostgres:
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""
         options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-w", "-t", "30", "start")
+        log = str(self.folder / "server.log")  # not our pipes: the server outlives pg_ctl
+        data = str(self.data)
+        self._run("pg_ctl", "-D", data, "-l", log, "-o", options, "-w", "-t", "30", "start")
 
     def stop(self, mode: str = "fast") -> None:
         """Stop the server (`fast`: as a restart by an operator; `immediate`: a crash)."""
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def remove(self) -> None:
+        """Stop the server if it runs, and delete its folder."""
+        if (self.data / "postmaster.pid").exists():
+            with contextlib.suppress(subprocess.CalledProcessError):
+                self.stop("immediate")
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _as_postgres_user() -> dict[str, Any]:

@@ -123,7 +123,8 @@ def test_another_organisation_cannot_read_a_report(api: Api) -> None:
 def test_health_readiness_and_metrics_answer(api: Api) -> None:
     api.client.post("/v1/reports", json=REPORT, headers=api.headers)
     assert api.client.get("/healthz").json() == {"status": "ok"}
-    assert api.client.get("/readyz").json() == {"status": "ready"}
+    ready = api.client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["database"] == "ok" and ready["disk"]["ok"]
     metrics = api.client.get("/metrics").text
     assert 'safestream_reports_received_total{source="platform"} 1.0' in metrics
 

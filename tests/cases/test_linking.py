@@ -298,3 +298,19 @@ def test_a_held_back_report_is_linked_once_its_retry_comes_and_the_fault_is_gone
     assert engine.process_pending() == 1
     assert ReportRepository(database).get(bad).case_id is not None
     assert engine.held_back() == []
+
+
+def test_a_report_that_failed_once_is_tried_again_within_seconds_not_minutes(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    acme = org(database)
+    bad = store(database, acme, report(reported_accounts=[account("acme", "u0")]))
+    engine = CaseEngine.for_settings(database)
+    with monkeypatch.context() as patch:
+        _failing_for(bad, patch)
+        assert engine.process_pending() == 0
+    assert engine.held_back() == [bad]
+    now = engine_module.time.monotonic()
+    monkeypatch.setattr(engine_module.time, "monotonic", lambda: now + 2.5)
+    assert engine.held_back() == []
+    assert engine.process_pending() == 1

@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic.json_schema import models_json_schema
-from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from safestream import __version__
 from safestream.api import bank_routes, hma_curation, hma_routes, media_routes, v1
@@ -30,6 +30,7 @@ from safestream.api.linker import BackgroundLinker, LinkerLag
 from safestream.api.lookup_fast_path import RawLookupFastPath
 from safestream.api.media_service import MediaService
 from safestream.api.metrics import MeasureRequests, Metrics
+from safestream.api.readiness import domain_error, readiness, store_error
 from safestream.api.web import router as web_router
 from safestream.cases.engine import CaseEngine
 from safestream.core.config import Settings
@@ -48,11 +49,6 @@ DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 def _validation_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     return JSONResponse(invalid_fields_body(exc.errors()), status_code=422)
-
-
-def _domain_error(_: Request, exc: Exception) -> Response:
-    assert isinstance(exc, SafeStreamError)
-    return JSONResponse({"error": str(exc)}, status_code=exc.http_status)
 
 
 def _publish_request_schemas(app: FastAPI) -> None:
@@ -119,9 +115,11 @@ def create_app(
     app.state.media = MediaService(settings, db)
     metrics.registry.register(LinkerLag(intake.reports))
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(SafeStreamError, _domain_error)
+    app.add_exception_handler(SafeStreamError, domain_error)
+    app.add_exception_handler(DBAPIError, store_error)
+    app.add_exception_handler(OSError, store_error)
 
-    _add_health_routes(app, db, metrics)
+    _add_health_routes(app, db, settings, metrics)
     app.include_router(v1.router)
     app.include_router(media_routes.router)
     app.include_router(bank_routes.router)
@@ -147,8 +145,8 @@ def create_app(
     return app
 
 
-def _add_health_routes(app: FastAPI, db: Database, metrics: Metrics) -> None:
-    """Liveness, readiness (the store answers) and Prometheus metrics."""
+def _add_health_routes(app: FastAPI, db: Database, settings: Settings, metrics: Metrics) -> None:
+    """Liveness, readiness (the store answers and has room) and Prometheus metrics."""
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -156,12 +154,10 @@ def _add_health_routes(app: FastAPI, db: Database, metrics: Metrics) -> None:
 
     @app.get("/readyz", include_in_schema=False)
     def readyz() -> Response:
-        try:
-            with db.session() as s:
-                s.execute(text("select 1"))
-        except Exception as exc:  # readiness answers, it never raises
-            return JSONResponse({"status": "unavailable", "error": str(exc)}, status_code=503)
-        return JSONResponse({"status": "ready"})
+        status, body = readiness(db, settings)
+        return JSONResponse(
+            body, status_code=status, headers={"Retry-After": "5"} if status != 200 else None
+        )
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus() -> Response:

@@ -26,10 +26,12 @@ from safestream.api.auth import MISS, ApiKeyCache
 from safestream.api.limits import invalid_fields_body, send_413
 from safestream.api.linker import BackgroundLinker
 from safestream.api.metrics import Metrics
+from safestream.api.readiness import retry_headers
 from safestream.core.errors import SafeStreamError
 from safestream.core.reports import Report, ReportIn
 from safestream.reports.intake import IntakeService
 from safestream.store.access import Organisation
+from safestream.store.faults import store_failure
 
 INTAKE_PATH = "/v1/reports"
 IDEMPOTENCY_KEY_MAX = 128
@@ -56,8 +58,10 @@ async def _send_json(send: Send, status: int, body: bytes, *headers: tuple[bytes
     await send({"type": "http.response.body", "body": body})
 
 
-async def _error(send: Send, status: int, body: dict[str, Any]) -> _Answered:
-    await _send_json(send, status, json.dumps(body).encode())
+async def _error(
+    send: Send, status: int, body: dict[str, Any], *headers: tuple[bytes, bytes]
+) -> _Answered:
+    await _send_json(send, status, json.dumps(body).encode(), *headers)
     return _Answered(status)
 
 
@@ -149,8 +153,11 @@ class IntakeHandler:
             report = await run_in_threadpool(self.attachment_matcher, report)
         try:
             stored = await self.intake.receive_async(org, report, idempotency_key=key)
-        except SafeStreamError as exc:
-            raise await _error(send, exc.http_status, {"error": str(exc)}) from None
+        except Exception as exc:
+            # 503/507 carry Retry-After: the report was not stored, the same key may be resent.
+            error = exc if isinstance(exc, SafeStreamError) else store_failure(exc)
+            retry = [(k.lower().encode(), v.encode()) for k, v in retry_headers(error).items()]
+            raise await _error(send, error.http_status, {"error": str(error)}, *retry) from None
         if stored.created:
             self.metrics.reports.labels(report.source.value).inc()
             self.linker.wake()

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from safestream.cases import rules, sinks
+from safestream.cases.retry_backoff import MAX_RETRY_SECONDS, RetryBackoff
 from safestream.cases.routing import RoutingTable, load_table, table_for
 from safestream.cases.rules import EventRules, ReportView, default_rules
 from safestream.cases.triage import TriageRules, load_rules, rules_for
@@ -36,9 +37,9 @@ log = logging.getLogger(__name__)
 
 LINKER_LOCK = 0x5AFE_0003
 BATCH = 200
-# A report that fails to link on its own is held back this long before the next try, so the
-# reports stored after it are linked meanwhile instead of waiting behind it.
-RETRY_FAILED_SECONDS = 300.0
+# A report that fails to link on its own is held back before the next try (2 s, doubling, at
+# most this long; see retry_backoff), so the reports stored after it are linked meanwhile.
+RETRY_FAILED_SECONDS = MAX_RETRY_SECONDS
 
 
 def report_effects(claimed: Sequence[ClaimedReport], event_rules: EventRules) -> list[Effect]:
@@ -64,6 +65,7 @@ class CaseEngine:
     event_rules: EventRules = field(default_factory=default_rules)
     # Report id -> monotonic time before which it is not tried again.
     _held_back: dict[str, float] = field(default_factory=dict, repr=False)
+    _retry: RetryBackoff = field(default_factory=RetryBackoff, repr=False)
 
     @classmethod
     def for_settings(cls, db: Database, settings: Settings | None = None) -> CaseEngine:
@@ -118,10 +120,12 @@ class CaseEngine:
         if len(report_ids) != 1:
             return self.process(report_ids)
         try:
-            return self.process(report_ids)
+            linked = self.process(report_ids)
         except Exception:
             self._hold_back(report_ids[0])
             return {}
+        self._retry.forget(report_ids[0])
+        return linked
 
     def process_pending(self, limit: int = 10_000) -> int:
         """Link every stored report not yet in a case (up to `limit`); return how many.
@@ -149,12 +153,13 @@ class CaseEngine:
         return sorted(self._held_back)
 
     def _hold_back(self, report_id: str) -> None:
+        delay = self._retry.next_delay(report_id, cap=self.retry_failed_seconds)
         log.exception(
             "linking report %s failed; it stays stored and pending, next try in %.0f s",
             report_id,
-            self.retry_failed_seconds,
+            delay,
         )
-        self._held_back[report_id] = time.monotonic() + self.retry_failed_seconds
+        self._held_back[report_id] = time.monotonic() + delay
 
     def case_of(self, entity: Entity) -> int | None:
         """The open case holding an identifier, if any."""

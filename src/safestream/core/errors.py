@@ -12,6 +12,8 @@ SafeStreamError
 ├── PermissionDenied      (403)
 ├── ExchangeError         a hash-list or signal exchange failed
 └── StoreError            the database or index files failed (500 / exit 1)
+    ├── StoreUnavailable  the database cannot take a write now (503, Retry-After)
+    └── StorageFull       no space left for the write (507, Retry-After)
 """
 
 from __future__ import annotations
@@ -78,6 +80,20 @@ class ExchangeError(SafeStreamError):
 
 class StoreError(SafeStreamError):
     """The store (database or index files) failed."""
+
+
+class StoreUnavailable(StoreError):
+    """The database is unreachable or restarting: nothing was stored, try again shortly."""
+
+    http_status = 503
+    retry_after = 2
+
+
+class StorageFull(StoreError):
+    """The disk (or the database's) is full: nothing was stored until space is freed."""
+
+    http_status = 507
+    retry_after = 30
 
 
 USAGE_EXIT_CODE = 2

@@ -21,7 +21,8 @@ from concurrent.futures import Future
 
 from sqlalchemy import Connection
 
-from safestream.core.errors import StoreError
+from safestream.core.errors import StorageFull, StoreUnavailable
+from safestream.store.faults import store_failure
 from safestream.store.reports import NewReport, ReportRepository, StoredReport
 
 log = logging.getLogger(__name__)
@@ -136,14 +137,14 @@ class GroupCommitWriter:
             results = self.repository.add_many(
                 [item for item, _ in batch], connection=self._connect()
             )
-        except Exception:
+        except Exception as exc:
             self._drop_connection()
-            if len(batch) == 1:
-                log.exception("storing a report failed")
-                error = StoreError(
-                    "the report could not be stored; retry with the same idempotency key"
-                )
-                return [(batch[0][1], error)]
+            error = store_failure(exc)
+            if len(batch) == 1 or isinstance(error, (StoreUnavailable, StorageFull)):
+                # A database that is down or a disk that is full fails every report alike:
+                # answer them all now (503/507) rather than retry each against it.
+                log.warning("storing %d report(s) failed: %s", len(batch), exc)
+                return [(waiter, error) for _, waiter in batch]
             # One bad report must not fail the others: store them one by one.
             return [answer for one in batch for answer in self._write([one])]
         return [(waiter, result) for (_, waiter), result in zip(batch, results, strict=True)]

@@ -15,13 +15,14 @@ from starlette.concurrency import run_in_threadpool
 
 from safestream.cases.engine import CaseEngine
 from safestream.core.config import Settings
-from safestream.core.errors import InvalidInput
+from safestream.core.errors import InvalidInput, SafeStreamError
 from safestream.core.events import Event, received, submitted
 from safestream.core.reports import Report, ReportIn, ReportSource
 from safestream.reports.group_commit import GroupCommitWriter
 from safestream.store.access import Organisation, ensure_org
 from safestream.store.base import utcnow
 from safestream.store.database import Database
+from safestream.store.faults import store_failure
 from safestream.store.reports import NewReport, ReportRepository, StoredReport, prepared_json
 from safestream.store.vault import EvidenceVault
 
@@ -88,7 +89,10 @@ class IntakeService:
         if report.media:
             if self.vault is None:
                 raise InvalidInput("media: this server keeps no evidence (no vault configured)")
-            evidence = self.vault.seal(list(report.media))
+            try:
+                evidence = self.vault.seal(list(report.media))
+            except OSError as exc:  # a full disk: 507, nothing kept
+                raise store_failure(exc) from exc
         try:
             item = NewReport(
                 org.id,
@@ -102,10 +106,12 @@ class IntakeService:
             (stored,) = self.reports.add_many([item])
             if isinstance(stored, Exception):
                 raise stored
-        except BaseException:
+        except BaseException as exc:
             if self.vault is not None:
                 self.vault.discard(evidence)
-            raise
+            if isinstance(exc, SafeStreamError) or not isinstance(exc, Exception):
+                raise
+            raise store_failure(exc) from exc
         if not stored.created and self.vault is not None:
             self.vault.discard(evidence)  # the first submission's files are the evidence
         return stored

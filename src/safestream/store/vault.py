@@ -169,7 +169,11 @@ class EvidenceVault:
         for m, data in zip(media, decoded, strict=True):
             eid = str(uuid.uuid4())
             path = self.directory / f"{eid}.bin"
-            write_private(path, self.seal_bytes(data, eid.encode()))
+            try:
+                write_private(path, self.seal_bytes(data, eid.encode()))
+            except BaseException:
+                self.discard(rows)  # all of a report's evidence is kept, or none of it
+                raise
             rows.append(
                 EvidenceRow(
                     id=eid,
