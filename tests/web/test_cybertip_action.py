@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from safestream.core.config import Settings
 from tests.reports.ncmec_server import running_test_server
 from tests.web.conftest import Console, photo_report
 
@@ -23,6 +24,10 @@ def test_a_case_is_reported_from_the_console_and_its_ncmec_id_appears_on_it(
     _, case_id = console.file(photo_report("call-31", matched=True))
     console.login("child_safety_reviewer")
     with running_test_server(monkeypatch) as server:
+        # The console reads its settings once, when it starts: start it again with these.
+        state = console.client.app.state  # type: ignore[attr-defined]
+        monkeypatch.setattr(state, "settings", Settings.load())
+        monkeypatch.setattr(state, "console_environment", None, raising=False)
         _report_case(console, case_id)
         page = console.client.get(f"/console/cases/{case_id}").text
     (report_id,) = server.reports

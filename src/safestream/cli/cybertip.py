@@ -38,9 +38,9 @@ cybertip_app = typer.Typer(
     no_args_is_help=True,
 )
 
-COMPANY_OPTION = typer.Option("", envvar="SAFESTREAM_NCMEC_COMPANY", help="Reporting company.")
+COMPANY_OPTION = typer.Option("", help="Reporting company (default: the ncmec_company setting).")
 EMAIL_OPTION = typer.Option(
-    "", envvar="SAFESTREAM_NCMEC_CONTACT_EMAIL", help="Contact email of the reporting company."
+    "", help="Contact email of the reporting company (default: the ncmec_contact_email setting)."
 )
 PRODUCTION_OPTION = typer.Option(
     False, "--production", help="Report to NCMEC's production service (default: its test one)."
@@ -68,6 +68,8 @@ def _opened() -> Iterator[_Opened]:
 def _company(company: str, email: str) -> ReportingCompany:
     from safestream.reports.cybertip import ReportingCompany
 
+    company = company or context.settings().ncmec_company
+    email = email or context.settings().ncmec_contact_email
     if not company or not email:
         raise typer.BadParameter(
             "give --company and --contact-email (or SAFESTREAM_NCMEC_COMPANY and "
@@ -82,7 +84,7 @@ def _worker(opened: _Opened, production: bool) -> SubmissionWorker:
     from safestream.store.vault import EvidenceVault
 
     env = NcmecEnvironment.PRODUCTION if production else NcmecEnvironment.TEST
-    client = CybertipClient(NcmecCredentials.from_env(env))
+    client = CybertipClient(NcmecCredentials.from_settings(env, opened.settings))
     return SubmissionWorker(
         opened.store, client, EvidenceVault.for_settings(opened.settings), actor="cli"
     )

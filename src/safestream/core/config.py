@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
@@ -49,6 +49,11 @@ class Settings(BaseModel):
         description="Evidence encryption key (32 bytes as 64 hex digits or base64); "
         "empty means the key file in home, made on first use with mode 0600.",
     )
+    evidence_old_keys: SecretStr | None = Field(
+        None,
+        description="Comma-separated earlier evidence keys, kept for reading after a rotation "
+        "made in the environment.",
+    )
     nats_url: str | None = Field(
         None,
         description="NATS JetStream server of the live workers; when set, a panic press asks "
@@ -78,6 +83,29 @@ class Settings(BaseModel):
         "",
         description="Comma-separated organisations whose API keys may create, fill and delete "
         "banks over HTTP; every key may hash and look up.",
+    )
+    ncmec_environment: Literal["test", "production"] = Field(
+        "test", description="The CyberTipline service the console reports to."
+    )
+    ncmec_company: str = Field(
+        "", description="Reporting company named in CyberTipline reports (default: the org)."
+    )
+    ncmec_contact_email: str = Field(
+        "", description="Contact e-mail in CyberTipline reports (default: the reviewer's)."
+    )
+    ncmec_test_username: str = Field("", description="CyberTipline test service user.")
+    ncmec_test_password: SecretStr | None = Field(
+        None, description="CyberTipline test service password."
+    )
+    ncmec_test_url: str = Field(
+        "", description="CyberTipline test service address (default: NCMEC's; or a local one)."
+    )
+    ncmec_production_username: str = Field("", description="CyberTipline production user.")
+    ncmec_production_password: SecretStr | None = Field(
+        None, description="CyberTipline production password."
+    )
+    ncmec_production_url: str = Field(
+        "", description="CyberTipline production address (only NCMEC's own is accepted)."
     )
 
     @model_validator(mode="after")
@@ -123,10 +151,15 @@ class Settings(BaseModel):
 
     def _raw(self) -> dict[str, Any]:
         raw = self.model_dump()
-        for name in ("evidence_key", "webhook_secret"):
-            secret = getattr(self, name)
-            raw[name] = None if secret is None else secret.get_secret_value()
+        for name, value in raw.items():
+            if isinstance(value, SecretStr):
+                raw[name] = value.get_secret_value()
         return raw
+
+    def secret(self, name: str) -> str:
+        """The value of a secret setting, or "" when it is not set."""
+        value = getattr(self, name)
+        return value.get_secret_value() if isinstance(value, SecretStr) else ""
 
     @classmethod
     def load(

@@ -18,13 +18,13 @@ the worker treats as success.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from enum import StrEnum
 
 import httpx
 from lxml import etree
 
+from safestream.core.config import Settings
 from safestream.core.errors import ExchangeError, InvalidInput
 
 SUCCESS = 0
@@ -79,14 +79,26 @@ class NcmecCredentials:
     base_url: str
 
     @classmethod
-    def from_env(
-        cls, environment: NcmecEnvironment, environ: dict[str, str] | None = None
-    ) -> NcmecCredentials:
+    def from_settings(cls, environment: NcmecEnvironment, settings: Settings) -> NcmecCredentials:
+        """The credentials of one environment from the `ncmec_<env>_*` settings."""
+        name = environment.value.lower()
+        prefix = f"SAFESTREAM_NCMEC_{environment.value.upper()}_"
+        return cls.from_env(
+            environment,
+            {
+                prefix + "USERNAME": getattr(settings, f"ncmec_{name}_username"),
+                prefix + "PASSWORD": settings.secret(f"ncmec_{name}_password"),
+                prefix + "URL": getattr(settings, f"ncmec_{name}_url"),
+            },
+        )
+
+    @classmethod
+    def from_env(cls, environment: NcmecEnvironment, environ: dict[str, str]) -> NcmecCredentials:
         """Read `SAFESTREAM_NCMEC_<ENV>_USERNAME`, `_PASSWORD` and `_URL` for one environment.
 
         Test and production read different variables, so test credentials can never be sent to
         production by mistake, and production needs its own variables set on purpose."""
-        env = dict(os.environ) if environ is None else environ
+        env = environ
         prefix = f"SAFESTREAM_NCMEC_{environment.value.upper()}_"
         username = env.get(prefix + "USERNAME", "")
         password = env.get(prefix + "PASSWORD", "")

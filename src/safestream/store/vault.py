@@ -37,7 +37,13 @@ from safestream.core.errors import InvalidInput, StoreError
 from safestream.core.reports import MediaFile
 from safestream.store.base import utcnow
 from safestream.store.models.reports import EvidenceRow
-from safestream.store.vault_keys import KEY_ID_BYTES, KeyRing, load_key_ring
+from safestream.store.vault_keys import (
+    KEY_ENV,
+    KEY_ID_BYTES,
+    OLD_KEYS_ENV,
+    KeyRing,
+    load_key_ring,
+)
 
 MAGIC = b"SSEV2"
 LEGACY_MAGIC = b"SSEV1"
@@ -112,6 +118,11 @@ class EvidenceVault:
         settings.ensure_home()
         directory = settings.evidence_dir
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if environ is None:
+            environ = {
+                KEY_ENV: settings.secret("evidence_key"),
+                OLD_KEYS_ENV: settings.secret("evidence_old_keys"),
+            }
         return cls(directory, load_key_ring(settings.home, environ))
 
     # -- bytes -------------------------------------------------------------------------------

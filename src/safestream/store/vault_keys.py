@@ -158,9 +158,12 @@ def ensure_ring_file(home: Path) -> Path:
     return path
 
 
-def load_key_ring(home: Path, environ: Mapping[str, str] | None = None) -> KeyRing:
-    """The evidence keys of a SafeStream home (see the module docstring for the order)."""
-    env = os.environ if environ is None else environ
+def load_key_ring(home: Path, environ: Mapping[str, str]) -> KeyRing:
+    """The evidence keys of a SafeStream home (see the module docstring for the order).
+
+    `environ` holds `SAFESTREAM_EVIDENCE_KEY` and `_OLD_KEYS` when the keys come from outside
+    the home; `EvidenceVault.for_settings` passes them from the settings."""
+    env = environ
     from_env = env.get(KEY_ENV, "").strip()
     if from_env:
         current = parse_key(from_env, KEY_ENV)

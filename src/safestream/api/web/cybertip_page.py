@@ -11,7 +11,6 @@ is SAFESTREAM_NCMEC_COMPANY and _CONTACT_EMAIL, else the reviewer's organisation
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
@@ -20,6 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from safestream.api.web.environment import ConsoleEnvironment, console_environment
 from safestream.api.web.pages import Viewer, current_viewer, html_errors
 from safestream.api.web.session import CSRF_FIELD, check_csrf
+from safestream.core.config import Settings
 from safestream.reports.cybertip import ReportingCompany
 from safestream.reports.cybertip_case import case_cybertips
 from safestream.reports.ncmec_client import CybertipClient, NcmecCredentials, NcmecEnvironment
@@ -28,13 +28,12 @@ from safestream.reports.ncmec_worker import SubmissionWorker
 from safestream.store.access import Permission
 
 router = APIRouter(include_in_schema=False)
-ENVIRONMENT_VARIABLE = "SAFESTREAM_NCMEC_ENVIRONMENT"
 
 
-def configured_environment() -> NcmecEnvironment:
+def configured_environment(settings: Settings) -> NcmecEnvironment:
     """The CyberTipline environment this server reports to (test unless set to production)."""
-    value = os.environ.get(ENVIRONMENT_VARIABLE, "test").strip().lower()
-    return NcmecEnvironment.PRODUCTION if value == "production" else NcmecEnvironment.TEST
+    production = settings.ncmec_environment == "production"
+    return NcmecEnvironment.PRODUCTION if production else NcmecEnvironment.TEST
 
 
 def case_submissions(env: ConsoleEnvironment, case_id: int) -> list[Submission]:
@@ -43,7 +42,8 @@ def case_submissions(env: ConsoleEnvironment, case_id: int) -> list[Submission]:
 
 
 def _worker(env: ConsoleEnvironment, actor: str) -> SubmissionWorker:
-    client = CybertipClient(NcmecCredentials.from_env(configured_environment()))
+    environment = configured_environment(env.settings)
+    client = CybertipClient(NcmecCredentials.from_settings(environment, env.settings))
     return SubmissionWorker(SubmissionStore(env.db), client, env.vault, actor=actor)
 
 
@@ -70,8 +70,8 @@ def post_cybertip(
     env = console_environment(request)
     worker = _worker(env, viewer.actor)
     company = ReportingCompany(
-        company=os.environ.get("SAFESTREAM_NCMEC_COMPANY") or viewer.user.org,
-        contact_email=os.environ.get("SAFESTREAM_NCMEC_CONTACT_EMAIL") or viewer.user.email,
+        company=env.settings.ncmec_company or viewer.user.org,
+        contact_email=env.settings.ncmec_contact_email or viewer.user.email,
     )
     ids = worker.prepare(case_id, case_cybertips(env.db, case_id, company))
     background.add_task(_run, worker, ids)
