@@ -301,7 +301,12 @@ def entries(
         "", help="Only entries in this state (active, quarantined, disabled)."
     ),
 ) -> None:
-    """List a peer's entries with their ids and states (to review quarantined ones)."""
+    """List a peer's entries with their ids and states (to review quarantined ones).
+
+    \b
+    Example:
+      safestream exchange entries hotline-b --state quarantined
+    """
     from sqlalchemy import select
 
     from safestream.exchange.peers import PeerRegistry
@@ -326,7 +331,13 @@ def review(
     action: str = typer.Argument(..., help="confirm, deconfirm, disable or enable."),
     reason: str = typer.Option("", help="Why (required to disable)."),
 ) -> None:
-    """Confirm, de-confirm, disable (with a reason) or enable one of a peer's entries."""
+    """Confirm, de-confirm, disable (with a reason) or enable one of a peer's entries.
+
+    \b
+    Examples:
+      safestream exchange review 4711 confirm
+      safestream exchange review 4712 disable --reason "benign: stock photo"
+    """
     from safestream.exchange.bank_sync import sync_peer_banks
     from safestream.exchange.peers import PeerRegistry
     from safestream.exchange.safety import SignalScreen
