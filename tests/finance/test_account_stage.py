@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from safestream.finance.alerts import ScoredAccounts, score_accounts
+from safestream.finance.alerts import ScoredAccounts, compute_features, score_accounts
 from safestream.finance.engine import DuckDBEngine
 from safestream.finance.scoring import load_scoring
 from tests.finance.ledgers import tx, write
@@ -108,3 +108,17 @@ def test_amounts_are_compared_with_peers_in_the_same_corridor(tmp_path: Path) ->
     ]
     low = _row(_score(tmp_path, rows), "payer", "LOW")
     assert "low_vs_peers=0.1" in low["reasons"]
+
+
+def test_invoice_memos_are_recognised_in_their_usual_spellings(tmp_path: Path) -> None:
+    memos = ["INV1234", "inv-22", "Invoice #3", "VA services May", "Payroll", "PO 991"]
+    others = ["school fees", "gift", "inventory", "for the kids", "@angel7", ""]
+    rows = [tx(str(i), i, memo=m) for i, m in enumerate(memos + others)]
+    engine = DuckDBEngine()
+    engine.load(write(tmp_path / "l.csv", rows))
+    config = load_scoring()
+    compute_features(engine, config, ["tx_id", "is_invoice"])
+    rows_out = engine.query("SELECT tx_id, is_invoice FROM features").to_pylist()
+    flags = {r["tx_id"]: r["is_invoice"] for r in rows_out}
+    assert [flags[str(i)] for i in range(len(memos))] == [1] * len(memos)
+    assert [flags[str(len(memos) + i)] for i in range(len(others))] == [0] * len(others)

@@ -5,7 +5,8 @@ peers and what else explains it. Three tables, all from `features` (transfers in
 countries only):
 - `edges`: one row per payer-payee relationship (count, span, amount spread, regularity, the
   share of night, office-hours, invoice and cover-memo payments). A *stable* relationship is a
-  long, regular one at steady amounts: family support or a salary.
+  long, regular one at steady amounts: family support or a salary; a *regular* one keeps a
+  steady cadence whatever the amounts (payroll, invoices on a schedule).
 - payer accounts: the payer's shares of office-hours, invoice and stable payments, and its
   amounts and night share against its **peer group**, the segment payer country x payee
   country x channel (each transfer compared with its own segment, then averaged), so a corridor
@@ -29,6 +30,7 @@ EDGE_COLUMNS = (
     "invoice",
     "cover",
     "stable",
+    "regular",
 )
 
 
@@ -44,7 +46,9 @@ SELECT payer_id, payee_id, COUNT(*) AS n, MIN(t) AS first_t, MAX(t) AS last_t,
   SUM(is_memo) AS cover,
   CASE WHEN COUNT(*) >= {p.stable_min_tx} AND {span_days} >= {num(p.stable_min_days)}
         AND {gap_cv} <= {num(p.stable_max_gap_cv)} AND {amount_cv} <= {num(p.stable_max_amount_cv)}
-       THEN 1 ELSE 0 END AS stable
+       THEN 1 ELSE 0 END AS stable,
+  CASE WHEN COUNT(*) >= {p.regular_min_tx} AND {gap_cv} <= {num(p.regular_max_gap_cv)}
+       THEN 1 ELSE 0 END AS regular
 FROM (
   SELECT payer_id, payee_id, t, amount_usd, is_night, is_business, is_invoice, is_memo,
     CAST(t - LAG(t) OVER (PARTITION BY payer_id, payee_id ORDER BY t, tx_id) AS DOUBLE) AS gap
@@ -85,12 +89,14 @@ per AS (
 ),
 rels AS (
   SELECT payer_id, COUNT(*) AS acct_payees, SUM(stable * n) AS stable_tx,
+    SUM(regular) AS regular_payees,
     MAX(CASE WHEN stable = 1 THEN (last_t - first_t) / {num(DAY_SECONDS)} END) AS stable_days
   FROM edges GROUP BY payer_id
 )
 SELECT per.payer_id AS account_id, per.acct_transfers, rels.acct_payees,
   per.business_share, per.invoice_share, per.amount_vs_peers, per.night_vs_peers,
-  rels.stable_tx / CAST(per.acct_transfers AS DOUBLE) AS stable_share, rels.stable_days
+  rels.stable_tx / CAST(per.acct_transfers AS DOUBLE) AS stable_share, rels.stable_days,
+  rels.regular_payees
 FROM per JOIN rels ON per.payer_id = rels.payer_id"""
 
 

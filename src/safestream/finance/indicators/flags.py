@@ -19,15 +19,15 @@ def _regex_literal(word: str) -> str:
     return "".join("\\" + c if c in ".^$*+?()[]{}|\\" else c for c in word)
 
 
-def _memo_test(words: tuple[str, ...]) -> str:
+def _memo_test(pattern: str) -> str:
     # One regular expression over the lower-cased memo (RE2 in DuckDB, Java regex in Spark).
-    pattern = "|".join(_regex_literal(w) for w in words).replace("'", "''")
-    return f"REGEXP_MATCHES(LOWER(COALESCE(memo, '')), '{pattern}')"
+    escaped = pattern.replace("'", "''")
+    return f"REGEXP_MATCHES(LOWER(COALESCE(memo, '')), '{escaped}')"
 
 
 def columns(p: IndicatorParams) -> list[str]:
     """Flag columns (0 or 1) computed per row."""
-    memo_test = _memo_test(p.cover_memo_words)
+    memo_test = _memo_test("|".join(_regex_literal(w) for w in p.cover_memo_words))
     local = "(t + payer_utc_offset_minutes * 60)"
     local_hour = f"CAST(FLOOR(({local} % 86400) / 3600) AS INTEGER)"
     # 1970-01-01 was a Thursday: (days + 3) % 7 counts from Monday = 0.
@@ -41,7 +41,7 @@ def columns(p: IndicatorParams) -> list[str]:
         f"CASE WHEN {local_hour} >= {p.night_start_hour} OR {local_hour} < {p.night_end_hour}"
         " THEN 1 ELSE 0 END AS is_night",
         f"CASE WHEN {memo_test} THEN 1 ELSE 0 END AS is_memo",
-        f"CASE WHEN {_memo_test(p.invoice_memo_words)} THEN 1 ELSE 0 END AS is_invoice",
+        f"CASE WHEN {_memo_test(p.invoice_memo_pattern)} THEN 1 ELSE 0 END AS is_invoice",
         f"CASE WHEN {weekday} < 5 AND {local_hour} >= {p.business_start_hour}"
         f" AND {local_hour} < {p.business_end_hour} THEN 1 ELSE 0 END AS is_business",
         "CASE WHEN amount % 10 = 0 THEN 1 ELSE 0 END AS is_even",

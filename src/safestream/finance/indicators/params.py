@@ -46,30 +46,22 @@ class IndicatorParams:
         )
     )
     # Memos of pay for work: the benign explanation of many small transfers to many payees.
-    invoice_memo_words: tuple[str, ...] = field(
-        default=(
-            "invoice",
-            "inv-",
-            "inv #",
-            "inv#",
-            "salary",
-            "payroll",
-            "wage",
-            "contract",
-            "retainer",
-            "services",
-            "consult",
-            "freelance",
-            "hours",
-            "project",
-            "commission",
-        )
+    # A regular expression over the lower-cased memo. No backslashes: Spark SQL would read
+    # them as string escapes, so word edges are spelled out as `(^|[^a-z])`.
+    invoice_memo_pattern: str = (
+        "invoice|(^|[^a-z])inv([^a-z]|$)|(^|[^a-z])inv[0-9]|salary|payroll|wage|contract"
+        "|retainer|services|consult|freelanc|(^|[^a-z])hours([^a-z]|$)|project|commission"
+        "|timesheet|milestone|(^|[^a-z])va([^a-z]|$)|virtual assist|(^|[^a-z])po[-#: ]?[0-9]"
+        "|purchase order|remuneration|stipend"
     )
     # A stable relationship: long, regular, steady amounts (family support, a salary).
     stable_min_tx: int = 4
     stable_min_days: float = 90.0
     stable_max_gap_cv: float = 0.6
     stable_max_amount_cv: float = 0.35
+    # A regular relationship: a steady cadence (payroll), amounts free.
+    regular_min_tx: int = 3
+    regular_max_gap_cv: float = 0.35
     # A peer segment (payer country x payee country x channel) needs this many payers to count.
     peer_min_payers: int = 20
     business_start_hour: int = 8
@@ -92,8 +84,7 @@ class IndicatorParams:
         unknown = sorted(set(raw) - known)
         if unknown:
             raise InvalidInput(f"unknown indicator parameter(s): {', '.join(unknown)}")
-        words = ("cover_memo_words", "invoice_memo_words")
-        for key in (*words, "travel_categories", "purchase_categories"):
+        for key in ("cover_memo_words", "travel_categories", "purchase_categories"):
             if key in raw:
                 raw[key] = tuple(str(v).lower() for v in raw[key])
         return cls(**raw)
