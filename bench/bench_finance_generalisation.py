@@ -166,3 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         with open(RESULTS / "finance_generalisation.md", "a") as fh:
             fh.write(f"\n### Run {stamp}, {payers:,} payers per ledger\n\n{table}\n")
     return 0 if all(r.passes() for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -82,6 +82,11 @@ def load_scenario(path: Path | None) -> dict[str, Any]:
         raw = yaml.safe_load(Path(path).read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise InvalidInput(f"cannot read scenario {path}: {exc}") from exc
+    if not isinstance(raw.get("sources", {}), dict) or not all(
+        isinstance(k, str) for k in raw.get("sources", {})
+    ):
+        # YAML reads a bare NO (Norway) as false: country codes must be quoted there.
+        raise InvalidInput(f"{path}: country codes in sources must be strings (quote NO)")
     for key, value in raw.items():
         if key in ("name", "held_out", "about", "seed"):
             continue
