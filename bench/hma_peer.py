@@ -3,8 +3,9 @@
 HMA's indexer builds pytx's `PDQIndex` (faiss multi-index hashing) from every (hash, content id)
 pair, pickles it into the database, and every matcher process unpickles its own copy and answers
 `GET /m/raw_lookup?signal_type=pdq&signal=HEX` with `{"matches": [ids]}` after validating the
-signal. Here the pickle is a file (no database in the way) and gunicorn serves the Flask app, as
-HMA's container does. Run by the benchmark:
+signal; `POST /m/lookup` hashes an uploaded `photo` with pytx (Pillow decode, pdqhash) first.
+Here the pickle is a file (no database in the way) and gunicorn serves the Flask app, as HMA's
+container does. Run by the benchmark:
 `gunicorn -w 2 --threads 4 'bench.hma_peer:create_app()'` with `HMA_PEER_INDEX=path.pickle`.
 """
 
@@ -33,6 +34,16 @@ def create_app() -> Flask:
         except Exception as exc:
             abort(400, f"invalid signal: {exc}")
         return {"matches": [m.metadata for m in index.query(signal)]}
+
+    @app.post("/m/lookup")
+    def lookup_file() -> dict[str, Any]:
+        # HMA hashes the multipart `photo` with pytx, then looks the hash up.
+        upload = request.files.get("photo")
+        if upload is None:
+            abort(400, "Missing multipart/form-data file upload")
+        signal = PdqSignal.hash_from_bytes(upload.stream.read())
+        ids = [m.metadata for m in index.query(signal)] if signal else []
+        return {"pdq": {"BANK": [{"bank_content_id": i, "distance": "0"} for i in ids]}}
 
     @app.get("/status")
     def status() -> str:

@@ -1,0 +1,173 @@
+"""Image upload, hash and match over HTTP: SafeStream `POST /v1/match` against an HMA-style peer.
+
+Each request uploads one 1080p JPEG (benign scikit-image photos, resized and shifted so no two
+files are alike) as multipart form data; the server hashes it and matches it against a bank
+holding 20 of them plus 100,000 random hashes. SafeStream (`safestream serve --workers 2`)
+hashes in fast mode with the 8 rotations/mirrors and border trim, and also checks MD5/SHA-256;
+the peer (Flask + pytx under gunicorn, 2 workers x 4 threads, as HMA) decodes with Pillow and
+hashes with pdqhash, then queries its PDQIndex. Same closed-loop client as `bench_http_lookup`.
+
+Run: `.venv/bin/python -m bench.bench_http_upload [--quick]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from skimage import data as samples
+
+from bench.bench_http_lookup import (
+    LoadResult,
+    _closed_loop,
+    _stop,
+    free_port,
+    memory,
+    prepare_peer,
+    random_codes,
+    start_peer,
+    start_safestream,
+    wait_ready,
+)
+from bench.tables import markdown_table
+
+PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "hubble_deep_field")
+BANKED = 20
+RANDOM_HASHES = 100_000
+
+
+def photos(count: int) -> list[bytes]:
+    """`count` distinct 1080p JPEGs (quality 90) made from the sample photos."""
+    out = []
+    for i in range(count):
+        base = Image.fromarray(getattr(samples, PHOTOS[i % len(PHOTOS)])()).convert("RGB")
+        shift = 1 + i // len(PHOTOS)
+        box = (shift, shift, base.width - shift, base.height - shift)
+        buffer = io.BytesIO()
+        base.crop(box).resize((1920, 1080)).save(buffer, format="JPEG", quality=90)
+        out.append(buffer.getvalue())
+    return out
+
+
+def multipart(path: str, field: str, data: bytes, headers: dict[str, str]) -> bytes:
+    """A raw HTTP/1.1 POST of one file as multipart form data."""
+    boundary = uuid.uuid4().hex
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; "
+        f"filename=\"u.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+    ).encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def prepare_safestream(home: Path, files: list[bytes], codes: np.ndarray) -> str:
+    """A store whose bank holds the reference hashes of the first files, and random hashes."""
+    from safestream.core.config import Settings
+    from safestream.media.hashing import hash_image
+    from safestream.store.access import create_api_key, create_org
+    from safestream.store.banks import BankRepository, NewEntry
+    from safestream.store.database import Database
+
+    settings = Settings(home=home)
+    settings.ensure_home()
+    db = Database.from_settings(settings)
+    db.migrate()
+    create_org(db, "Bench")
+    key = create_api_key(db, "Bench").key
+    banks = BankRepository(db)
+    banks.create("KNOWN")
+    entries = [NewEntry("pdq", hash_image(f, mode="exact").pdq) for f in files[:BANKED]]
+    entries += [NewEntry("pdq", c.tobytes().hex()) for c in codes]
+    banks.add_entries("KNOWN", entries)
+    db.dispose()
+    return key
+
+
+def run(name: str, port: int, requests: list[bytes], args: argparse.Namespace) -> list[LoadResult]:
+    """Warm up, then closed-loop runs."""
+    asyncio.run(_closed_loop(port, requests, args.connections, 2.0))
+    return [
+        asyncio.run(_closed_loop(port, requests, args.connections, args.seconds))
+        for _ in range(args.runs)
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Both servers, one table; exit 1 if SafeStream stays under 200 images per second."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--files", type=int, default=60)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.files, args.seconds, args.runs = 24, 3.0, 1
+    files = photos(args.files)
+    codes = random_codes(RANDOM_HASHES, seed=5)
+    rows = []
+    rates = {}
+    with tempfile.TemporaryDirectory(prefix="bench-http-upload-") as tmp:
+        key = prepare_safestream(Path(tmp) / "home", files, codes)
+        port = free_port()
+        server = start_safestream(Path(tmp) / "home", port)
+        try:
+            wait_ready(port, server)
+            headers = {"Authorization": f"Bearer {key}"}
+            requests = [multipart("/v1/match", "file", f, headers) for f in files]
+            results = run("SafeStream", port, requests, args)
+            rows.append(("SafeStream", results, memory(server)))
+        finally:
+            _stop(server)
+        peer_codes = np.concatenate(
+            [np.frombuffer(bytes.fromhex(_pytx_hash(f)), dtype=np.uint8).reshape(1, 32)
+             for f in files[:BANKED]] + [codes]
+        )  # fmt: skip
+        pickled = prepare_peer(Path(tmp), peer_codes)
+        port = free_port()
+        peer = start_peer(pickled, port)
+        try:
+            wait_ready(port, peer)
+            requests = [multipart("/m/lookup", "photo", f, {}) for f in files]
+            rows.append(("HMA-style peer", run("peer", port, requests, args), memory(peer)))
+        finally:
+            _stop(peer)
+    table = []
+    for name, results, workers in rows:
+        rate = statistics.median(r.per_second for r in results)
+        rates[name] = rate
+        table.append([
+            name, f"{rate:,.0f}", f"{statistics.median(r.p50_ms for r in results):.1f}",
+            f"{statistics.median(r.p99_ms for r in results):.1f}",
+            " / ".join(f"{w[0]:.0f}" for w in workers), str(sum(r.errors for r in results)),
+        ])  # fmt: skip
+    columns = ["server", "1080p JPEGs/s", "p50 ms", "p99 ms", "RSS MiB per worker", "errors"]
+    print("\n".join(markdown_table(columns, table)), flush=True)
+    print(f"ratio SafeStream / peer: {rates['SafeStream'] / rates['HMA-style peer']:.2f}")
+    return 0 if rates["SafeStream"] >= 200 else 1
+
+
+def _pytx_hash(data: bytes) -> str:
+    from threatexchange.signal_type.pdq.signal import PdqSignal
+
+    return str(PdqSignal.hash_from_bytes(data))
+
+
+if __name__ == "__main__":
+    started = time.monotonic()
+    code = main()
+    print(f"({time.monotonic() - started:.0f} s)")
+    raise SystemExit(code)
