@@ -43,8 +43,9 @@ class TakeoverResult:
 
     takeover_s: float | None  # kill -> the other worker reports stream_taken
     delivery: int | None
-    resumed_at_s: float | None  # stream time of the first sample the taker hashed
-    expected_at_s: float  # stream time the clip had reached when it was taken over
+    resumed_at_s: float | None  # where the taker started the paced file (seconds in)
+    expected_at_s: float  # how far the stream had played when its worker was killed
+    first_sample_t: float  # stream time of the taker's first samples
 
 
 def home_with_bank(home: Path) -> None:
@@ -152,7 +153,13 @@ def worker_kill(folder: Path, run_for_s: float = 8.0) -> TakeoverResult:
         record = other.saw("stream_taken")[0] if took is not None else {}
         resumed = wait_until(lambda: bool(other.saw("stream_resumed")), 10)
         at = other.saw("stream_resumed")[0].get("at") if resumed is not None else None
-        return TakeoverResult(took, record.get("delivery"), at, killed_at - started)
+
+        def stream_time() -> float:
+            room = ((other.health() or {}).get("streams") or {}).get("room-1") or {}
+            return float(room.get("t") or 0.0)
+
+        wait_until(lambda: stream_time() > 0, 10, 0.2)
+        return TakeoverResult(took, record.get("delivery"), at, killed_at - started, stream_time())
     finally:
         for worker in workers:
             worker.stop()

@@ -31,6 +31,7 @@ import json
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,17 @@ from safestream.live.sources import SourceOptions
 from safestream.media.frames import prepare_frame_hashing
 
 log = logging.getLogger(__name__)
+
+
+def _resume_point(item: WorkItem, msg: Msg, delivered: int) -> float:
+    """Where a taken-over paced file resumes: as far in as a live source would be by now.
+
+    Network sources are live and always resume where they are. A paced file stands in for a
+    live source that started when it was queued (the JetStream timestamp of the item)."""
+    if not item.realtime or delivered <= 1 or msg.metadata is None:
+        return 0.0
+    queued = msg.metadata.timestamp
+    return max(0.0, time.time() - queued.timestamp()) if queued is not None else 0.0
 
 
 class DistributionError(SafeStreamError):
@@ -137,14 +149,15 @@ class WorkItem:
             raise InvalidInput(f"bad work item baseline {item.baseline!r}")
         return item
 
-    def spec(self, source: SourceOptions) -> StreamSpec:
-        """The monitor's spec for this item."""
+    def spec(self, source: SourceOptions, start_at: float = 0.0) -> StreamSpec:
+        """The monitor's spec for this item (a paced file starting `start_at` seconds in)."""
         options = SourceOptions(
             open_timeout=source.open_timeout,
             read_timeout=source.read_timeout,
             analyze_seconds=source.analyze_seconds,
             realtime=self.realtime,
             reconnect=source.reconnect,
+            start_at=start_at,
         )
         # "full" means the worker's own sampling (its --fps); "keyframes" the cheap baseline.
         baseline = SamplingPolicy(SamplingMode.KEYFRAMES) if self.baseline == "keyframes" else None
@@ -386,8 +399,10 @@ class LiveWorker:
             held.msg = msg
             await msg.in_progress()
             return
+        delivered = msg.metadata.num_delivered if msg.metadata else 1
+        resume = _resume_point(item, msg, delivered)
         try:
-            self.monitor.add(item.spec(self.source))
+            self.monitor.add(item.spec(self.source, start_at=resume))
         except (InvalidInput, ValueError) as exc:
             log.warning("cannot watch %s: %s", item.stream_id, exc)
             await msg.term()
@@ -410,8 +425,11 @@ class LiveWorker:
             ordered_consumer=True,
             deliver_policy=DeliverPolicy.ALL,
         )
-        delivered = msg.metadata.num_delivered if msg.metadata else 1
         self._emit({"event": "stream_taken", "stream": item.stream_id, "delivery": delivered})
+        if resume:
+            self._emit(
+                {"event": "stream_resumed", "stream": item.stream_id, "at": round(resume, 2)}
+            )
 
     async def _reap(self, ended: asyncio.Queue[tuple[str, str]]) -> None:
         while not ended.empty():

@@ -69,6 +69,9 @@ class SourceOptions:
     realtime: bool = False
     reconnect: ReconnectPolicy = field(default_factory=ReconnectPolicy)
     live_start_index: int | None = None
+    # Paced files only: start this many seconds in, as a live source joined late would (a
+    # worker taking over a stream resumes where it is, not from the beginning).
+    start_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,10 @@ class Connection:
         first_t: float | None = None
         start = time.monotonic()
         time_base = float(self.time_base) if self.time_base is not None else 0.0
+        if self.options.realtime and self.options.start_at > 0 and time_base > 0:
+            # To the keyframe before `start_at`; packets before it are released at once.
+            self.container.seek(int(self.options.start_at / time_base), stream=self.stream)
+            first_t = self.options.start_at
         demuxed = self.container.demux(self.stream)
         while not stop.is_set():
             try:

@@ -3,8 +3,9 @@
 A hostile file can make FFmpeg or Pillow loop for minutes inside C code or allocate gigabytes
 before any Python check runs, so the limits are rlimits of the worker process, not timers:
 
-* memory: `RLIMIT_DATA` (heap and private anonymous mappings) is capped at the worker's
-  footprint when it starts plus `memory_bytes`; an allocation past it fails, which surfaces as
+* memory: `RLIMIT_DATA` (heap and private anonymous mappings) is capped so that what the
+  worker holds resident when it starts plus what it may still allocate stays within
+  `memory_bytes` (at least `MIN_HEADROOM` more); an allocation past it fails, which surfaces as
   `MemoryError` or a decoder error for that file, and the worker lives on;
 * CPU: before each file the soft `RLIMIT_CPU` is set `cpu_seconds` past the CPU time used so far,
   and every second of video decoded earns `cpu_seconds_per_media_second` more, so a long
@@ -22,6 +23,7 @@ import resource
 from dataclasses import dataclass
 
 MIB = 1024 * 1024
+MIN_HEADROOM = 256 * MIB
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class FileBudget:
 
     cpu_seconds: float = 10.0
     cpu_seconds_per_media_second: float = 1.0
-    memory_bytes: int = 768 * MIB
+    memory_bytes: int = 1024 * MIB
 
     def describe_cpu(self) -> str:
         """The CPU budget in words, for error lines."""
@@ -50,9 +52,9 @@ def enter_worker(budget: FileBudget) -> None:
     """Make this process a budgeted decoder: cap its memory and remember the CPU budget."""
     global _active
     _active = budget
-    data_now = _data_segment_bytes()
+    data_now, resident_now = _status_bytes("VmData:"), _status_bytes("VmRSS:")
     _, hard = resource.getrlimit(resource.RLIMIT_DATA)
-    limit = data_now + budget.memory_bytes
+    limit = data_now + max(MIN_HEADROOM, budget.memory_bytes - resident_now)
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
     resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
@@ -94,10 +96,10 @@ def _cpu_used() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _data_segment_bytes() -> int:
-    # VmData is what RLIMIT_DATA is compared against (Linux >= 4.7).
+def _status_bytes(field: str) -> int:
+    # VmData is what RLIMIT_DATA is compared against (Linux >= 4.7); VmRSS what is resident.
     with open("/proc/self/status", encoding="ascii") as status:
         for line in status:
-            if line.startswith("VmData:"):
+            if line.startswith(field):
                 return int(line.split()[1]) * 1024
     return 0
