@@ -187,18 +187,27 @@ def _photo(mirror: bool = False) -> bytes:
 def test_a_peers_hash_finds_near_copies_through_the_media_matcher(
     pair: tuple[Installation, Installation], tmp_path: Path
 ) -> None:
+    from datetime import timedelta
+
     from safestream.exchange.bank_sync import sync_peer_banks
     from safestream.media.bank_index import BankIndex
     from safestream.media.hashing import hash_image
     from safestream.media.matching import Matcher
+    from safestream.media.recent_seen import RecentlySeen
     from safestream.store.banks import BankRepository
 
     hotline, platform = pair
+    # The platform saw a recompressed copy before anyone listed the photo.
+    seen = RecentlySeen(timedelta(days=30))
+    copy = hash_image(_photo(mirror=True), dihedral=True)
+    seen.observe("upload:77", list((copy.dihedral or {}).values()))
     known = hash_image(_photo()).pdq
     hotline.signals.publish("ph-hotline", [NewSignal("pdq", known, label="a2")])
     pull(platform.db, platform.identity, "hotline")
     synced = sync_peer_banks(platform.db, "hotline", hotline.identity.key_id)
     assert synced.banks == ("x.hotline.ph-hotline",) and synced.added == 1
+    retro = seen.match_new_entries(list(synced.new_pdq))
+    assert {m.item for m in retro} == {"upload:77"}
     banks = BankRepository(platform.db)
     matcher = Matcher(banks, BankIndex.open(banks, tmp_path / "index"))
     _, found = matcher.match_image(_photo(mirror=True))

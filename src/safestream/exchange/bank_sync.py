@@ -33,6 +33,9 @@ class BankSync:
     banks: tuple[str, ...]
     added: int
     removed: int
+    # (bank entry id, PDQ hex) of every PDQ entry added: what retroactive matching searches for
+    # (`media.recent_seen.RecentlySeen.match_new_entries`).
+    new_pdq: tuple[tuple[int, str], ...] = ()
 
 
 def bank_name(peer: str, collection: str, *, negative: bool = False) -> str:
@@ -74,6 +77,7 @@ def sync_peer_banks(db: Database, peer_name: str, peer_key_id: str) -> BankSync:
     prefix = _UNSAFE.sub("-", f"x.{peer_name}.")
     existing = {b.name: b for b in banks.list_banks() if b.name.startswith(prefix)}
     added = removed = 0
+    new_pdq: list[tuple[int, str]] = []
     for name in sorted(set(wanted) | set(existing)):
         want = wanted.get(name, {})
         if name not in existing:
@@ -82,7 +86,13 @@ def sync_peer_banks(db: Database, peer_name: str, peer_key_id: str) -> BankSync:
             )
         have = {(e.signal_type, e.value): e.id for e in banks.iter_entries(name)}
         fresh = [e for key, e in want.items() if key not in have]
-        if fresh:
+        if fresh and not name.endswith(".negative"):
+            ids = banks.add_entries(name, fresh)
+            new_pdq += [
+                (i, e.value) for i, e in zip(ids, fresh, strict=True) if e.signal_type == "pdq"
+            ]
+            added += len(fresh)
+        elif fresh:
             banks.add_entries(name, fresh)
             added += len(fresh)
         for key, entry_id in have.items():
@@ -92,4 +102,4 @@ def sync_peer_banks(db: Database, peer_name: str, peer_key_id: str) -> BankSync:
                     removed += 1
                 except BankNotFound:  # pragma: no cover - deleted meanwhile
                     pass
-    return BankSync(tuple(sorted(set(wanted) | set(existing))), added, removed)
+    return BankSync(tuple(sorted(set(wanted) | set(existing))), added, removed, tuple(new_pdq))
