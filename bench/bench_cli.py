@@ -141,6 +141,7 @@ def watch_connect_seconds(env: dict[str, str], repeats: int) -> float:
 
 
 def _row(task: str, peer: float | None, ours: float, target: str) -> list[str]:
+    # CPU rows (user + system seconds) show what each process costs alone on a busy machine.
     ratio = f"{peer / ours:.1f}x" if peer else "-"
     shown = f"{peer:.3f}" if peer else "-"
     return [task, shown, f"{ours:.3f}", ratio, target]
@@ -168,9 +169,15 @@ def measure(folder: Path, repeats: int, env: dict[str, str]) -> list[list[str]]:
         ("watch: start to first request", lambda: None,
          lambda: watch_connect_seconds(env, max(1, repeats // 2)), "well under 2 s"),
     ]  # fmt: skip
-    return [
-        _row(task, peer_time(), ours_time(), target) for task, peer_time, ours_time, target in timed
-    ]
+    rows = [_row(task, peer_t(), ours_t(), target) for task, peer_t, ours_t, target in timed]
+    one, batch = [str(photos[0])], [str(p) for p in photos]
+    cpu_rows = [
+        ("CPU: safestream --help", None, cpu_of([*SAFESTREAM, "--help"]), "< 0.3 s"),
+        ("CPU: hash 1 JPEG 1080p", cpu_of([*peer, *one]), cpu_of([*ours_hash, *one]), "< 0.6 s"),
+        (f"CPU: hash {BATCH} JPEGs 1080p", cpu_of([*peer, *batch]), cpu_of([*ours_hash, *batch]),
+         ">= 5x peer"),
+    ]  # fmt: skip
+    return rows + [_row(*row) for row in cpu_rows]
 
 
 def main(argv: list[str] | None = None) -> int:

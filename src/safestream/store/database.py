@@ -6,15 +6,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from safestream.core.config import Settings
 from safestream.core.errors import StoreError
+from safestream.store.schema_heads import schema_is_current
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -43,6 +45,8 @@ def create_store_engine(url: str) -> Engine:
 
 def alembic_config(engine: Engine) -> Config:
     """An Alembic configuration pointing at the packaged migrations and this engine."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("safestream.store") / "migrations"))
     cfg.attributes["connection_engine"] = engine
@@ -65,6 +69,10 @@ class Database:
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision of every part (`alembic upgrade heads`)."""
+        if schema_is_current(self.engine):
+            return
+        from alembic import command
+
         try:
             command.upgrade(alembic_config(self.engine), "heads")
         except Exception as exc:  # Alembic raises many unrelated types; surface one.
