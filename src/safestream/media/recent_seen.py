@@ -56,10 +56,12 @@ class RecentlySeen:
 
     def observe_many(self, items: Sequence[str], pdqs: Sequence[str], seen: np.ndarray) -> None:
         """Bulk `observe`: hash i was carried by items[i] at unix time seen[i]."""
-        n = len(pdqs)
-        if n == 0:
-            return
-        codes = hex_to_codes(list(pdqs))
+        if pdqs:
+            self.observe_codes(items, hex_to_codes(list(pdqs)), seen)
+
+    def observe_codes(self, items: Sequence[str], codes: np.ndarray, seen: np.ndarray) -> None:
+        """`observe_many` with the hashes as a `(n, 32)` uint8 array."""
+        n = codes.shape[0]
         item_ids = np.empty(n, dtype=np.int64)
         for row, name in enumerate(items):
             found = self._item_ids.get(name)
