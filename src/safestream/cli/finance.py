@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from safestream.cli import context
+from safestream.cli.output import emit, note
 from safestream.core.errors import InvalidInput
 
 # DuckDB, Arrow and the scoring code load inside the commands: every `safestream` command
@@ -93,7 +94,12 @@ def generate(
     if offender_share is not None:
         cfg["population"]["offender"] = offender_share
     summary = run(out, labels, seed, cfg)
-    typer.echo(
+    emit(
+        {"ledger": str(out), "labels": str(labels), "rows": summary.rows,
+         "payers": summary.payers, "offenders": summary.offenders,
+         "facilitators": summary.facilitators, "seconds": round(summary.seconds, 3)}
+    )  # fmt: skip
+    note(
         f"wrote {summary.rows} rows for {summary.payers} payers ({summary.offenders} offenders,"
         f" {summary.facilitators} facilitators) in {summary.seconds:.1f} s"
     )
@@ -158,7 +164,9 @@ def score(
     finally:
         eng.close()
     roles = table["role"].to_pylist()
-    typer.echo(f"flagged {roles.count('payer')} payers and {roles.count('payee')} payees -> {out}")
+    payers, payees = roles.count("payer"), roles.count("payee")
+    emit({"alerts": str(out), "payers": payers, "payees": payees})
+    note(f"flagged {payers} payers and {payees} payees -> {out}")
 
 
 def _learn(
@@ -203,7 +211,8 @@ def _file_to_store(engine: LedgerEngine, table: pa.Table, limit: int) -> None:
     finally:
         db.dispose()
     cases = {f.case_id for f in filed if f.case_id is not None}
-    typer.echo(f"filed {len(filed)} reports into {len(cases)} cases")
+    emit({"filed_reports": len(filed), "cases": len(cases)})
+    note(f"filed {len(filed)} reports into {len(cases)} cases")
 
 
 @finance_app.command()
