@@ -15,7 +15,7 @@ from typer._click import Command, Context, Parameter
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from safestream.cli.exit_codes import exit_code_for
-from safestream.core.errors import SafeStreamError
+from safestream.cli.store_errors import as_command_error, one_line
 
 
 class SafeStreamGroup(TyperGroup):
@@ -28,10 +28,13 @@ class SafeStreamGroup(TyperGroup):
     def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
-        except SafeStreamError as error:
+        except Exception as error:  # database drivers raise their own trees too
+            report = as_command_error(error)
+            if report is None:
+                raise
             sys.stdout.flush()
-            sys.stderr.write(f"error: {error}\n")
-            raise typer.Exit(exit_code_for(error)) from error
+            sys.stderr.write(f"error: {one_line(report)}\n")
+            raise typer.Exit(exit_code_for(report)) from error
 
 
 class _PlainArgument(TyperArgument):

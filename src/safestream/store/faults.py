@@ -48,17 +48,17 @@ def is_unavailable(exc: BaseException) -> bool:
     return False
 
 
-def store_failure(exc: BaseException, what: str = "the report") -> StoreError:
-    """The error to answer for a failed write of `what`."""
+def store_failure(
+    exc: BaseException, what: str = "the report", advice: str = RETRY_WITH_SAME_KEY
+) -> StoreError:
+    """The error to answer for a failed write of `what` (`advice` says what the caller may do)."""
+    if is_disk_full(exc):
+        return StorageFull(f"the disk is full: {what} was not stored; {advice}")
+    if is_unavailable(exc):
+        return StoreUnavailable(f"the database is unavailable: {what} was not stored; {advice}")
     if isinstance(exc, StoreError):
         return exc
-    if is_disk_full(exc):
-        return StorageFull(f"the disk is full: {what} was not stored; {RETRY_WITH_SAME_KEY}")
-    if is_unavailable(exc):
-        return StoreUnavailable(
-            f"the database is unavailable: {what} was not stored; {RETRY_WITH_SAME_KEY}"
-        )
-    return StoreError(f"{what} could not be stored; {RETRY_WITH_SAME_KEY}")
+    return StoreError(f"{what} could not be stored; {advice}")
 
 
 @dataclass(frozen=True)
