@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from bench.fault_store import can_mount, fill, small_disk
 
 pytestmark = [
