@@ -290,8 +290,36 @@ def _serve(settings: Settings, host: str, port: int) -> int:
     from safestream.api.app import create_app
 
     console.print(f"  serving the console on [bold]http://{host}:{port}/[/bold] (Ctrl-C stops)")
+    settings = _local_cybertipline(settings, host)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
     return 0
+
+
+def _local_cybertipline(settings: Settings, host: str) -> Settings:
+    """Start the local CyberTipline test server, so "Report to NCMEC" works in the demo."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    from safestream.reports.ncmec_test_server import TestServerState, cybertip_test_app
+
+    if settings.ncmec_test_url or settings.ncmec_environment != "test":
+        return settings  # the operator chose a CyberTipline service of their own
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        port = int(sock.getsockname()[1])
+    state = TestServerState(username="demo-esp", password="demo-password")
+    server = uvicorn.Server(
+        uvicorn.Config(cybertip_test_app(state), host=host, port=port, log_level="warning")
+    )
+    threading.Thread(target=server.run, name="cybertipline-test", daemon=True).start()
+    console.print(f"  local CyberTipline test server: http://{host}:{port}/ispws")
+    return settings.with_changes(
+        ncmec_test_url=f"http://{host}:{port}/ispws",
+        ncmec_test_username=state.username,
+        ncmec_test_password=state.password,
+    )
 
 
 if __name__ == "__main__":
