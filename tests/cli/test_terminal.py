@@ -12,17 +12,12 @@ import time
 from pathlib import Path
 
 from PIL import Image, ImageOps
+from typer.testing import CliRunner
 
+from safestream.cli import app
 from tests.media.hash_samples import photo
 
 PHOTOS = ("chelsea", "coffee", "rocket", "astronaut")
-
-
-def _safestream(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "safestream.cli", *args],
-        capture_output=True, text=True, timeout=300, check=False, env=env,
-    )  # fmt: skip
 
 
 def _read_terminal(master: int, process: subprocess.Popen[bytes]) -> bytes:
@@ -44,18 +39,17 @@ def _read_terminal(master: int, process: subprocess.Popen[bytes]) -> bytes:
 
 
 def test_match_redirected_to_a_file_keeps_every_hit_with_the_bar_on_the_terminal(
-    tmp_path: Path,
+    tmp_path: Path, home: Path
 ) -> None:
-    env = {**os.environ, "SAFESTREAM_HOME": str(tmp_path / "home"), "COLUMNS": "100"}
-    env.pop("SAFESTREAM_DATABASE_URL", None)
+    env = {**os.environ, "SAFESTREAM_HOME": str(home), "COLUMNS": "100"}
     known, uploads = tmp_path / "known", tmp_path / "uploads"
     known.mkdir()
     uploads.mkdir()
     for name in PHOTOS:
         Image.fromarray(photo(name)).save(known / f"{name}.png")
         ImageOps.mirror(Image.fromarray(photo(name))).save(uploads / f"{name}.jpg", quality=80)
-    assert _safestream("bank", "create", "B", env=env).returncode == 0
-    assert _safestream("bank", "add", "B", str(known), env=env).returncode == 0
+    assert CliRunner().invoke(app, ["bank", "create", "B"]).exit_code == 0
+    assert CliRunner().invoke(app, ["bank", "add", "B", str(known)]).exit_code == 0
 
     master, terminal = pty.openpty()
     hits = tmp_path / "hits.jsonl"
