@@ -89,7 +89,9 @@ class MediaService:
         with self._lock:
             if self._index is None:
                 with self._directory_lock(wait=True):
-                    self._index = BankIndex.open(self.banks, self.directory)
+                    opened = BankIndex.open(self.banks, self.directory)
+                # Map the saved files rather than keep the copy a first build made in memory.
+                self._index = BankIndex.load_saved(self.banks, self.directory) or opened
                 self._reload_banks()
             elif time.monotonic() - self._refreshed >= REFRESH_SECONDS:
                 self._refresh()
@@ -108,13 +110,19 @@ class MediaService:
     def _refresh(self) -> None:
         assert self._index is not None
         with self._directory_lock(wait=False) as owner:
-            if not owner and self._index.base_on_disk() != self._index.index.saved_base:
-                # The owner saved a rebuilt index: map it rather than keep a private rebuild.
-                fresh = BankIndex.load_saved(self.banks, self.directory)
-                if fresh is not None:
-                    self._index = fresh
+            before = self._index.index.saved_base
+            if not owner and self._index.base_on_disk() != before:
+                self._map_saved()  # the owner saved a rebuilt index
+            self._index.index.defer_rebuilds = not owner
             self._index.refresh(persist=owner)
+            if owner and self._index.index.saved_base != before:
+                self._map_saved()  # this worker rebuilt and saved: share the files, not a copy
         self._reload_banks()
+
+    def _map_saved(self) -> None:
+        fresh = BankIndex.load_saved(self.banks, self.directory)
+        if fresh is not None:
+            self._index = fresh
 
     def _reload_banks(self) -> None:
         self._bank_list = self.banks.list_banks()

@@ -267,3 +267,24 @@ def test_two_loads_of_one_directory_share_the_mapped_file(
     first.remove(ids[:1])  # tombstones are each process's own
     assert len(first) == len(second) - 1
     assert _same_results(index, second, codes[:20])
+
+
+def test_deferred_rebuilds_keep_bulk_changes_in_the_delta_and_stay_exact(
+    built: tuple[PdqIndex, np.ndarray, np.ndarray], tmp_path: Path
+) -> None:
+    index, ids, codes = built
+    index.save(tmp_path)
+    worker = PdqIndex.load(tmp_path)
+    worker.defer_rebuilds = True
+    rng = np.random.default_rng(5)
+    extra = random_codes(rng, 6000)  # more than a bulk load that would rebuild the main segment
+    extra_ids = np.arange(6000, dtype=np.int64) * 2 + 1
+    worker.add(extra_ids, extra)
+    worker.remove(ids[:3000])
+    assert worker.saved_base == index.saved_base  # still the mapped files, no private rebuild
+    assert not worker.rebuilding
+    everything = np.concatenate([codes[3000:], extra])
+    reference = PdqIndex()
+    reference.add(np.concatenate([ids[3000:], extra_ids]), everything)
+    queries = np.stack([flip_bits(c, 5, rng) for c in [*codes[:40], *extra[:40]]])
+    assert _same_results(reference, worker, queries)

@@ -111,6 +111,10 @@ class PdqIndex:
         self.background_rows = background_rows
         self._rebuilding: _Rebuild | None = None
         self._replaying = False
+        # A server worker that does not own the index directory keeps changes in the delta and
+        # tombstones and waits for the owner's rebuilt files, instead of building a private
+        # copy of the main segment.
+        self.defer_rebuilds = False
 
     def __len__(self) -> int:
         return len(self._main) + len(self._delta)
@@ -128,6 +132,9 @@ class PdqIndex:
         self.settle()
         self._record(storage.OP_ADD, ids, codes)
         small = self._main.size < self.background_rows
+        if self.defer_rebuilds and not self._replaying:
+            self._put(ids, codes)
+            return
         if ids.shape[0] > DELTA_MIN_ROWS or (
             small and len(self._delta) + ids.shape[0] > self._delta_limit()
         ):
@@ -153,6 +160,8 @@ class PdqIndex:
         self._drop(ids)
         if self._rebuilding is not None:
             self._rebuilding.changes.append((storage.OP_REMOVE, ids, ids))
+        elif self.defer_rebuilds:
+            return
         elif self._main.dead_count > max(DELTA_MIN_ROWS, self._main.size // DEAD_SHARE):
             self._start_rebuild()
 
