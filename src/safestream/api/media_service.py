@@ -29,7 +29,7 @@ from safestream.media.matching import FrameVariants, Matcher
 from safestream.media.upload_hashing import HashedUpload
 from safestream.store.banks import BankRepository
 from safestream.store.database import Database
-from safestream.store.models.media import BankEntryRow
+from safestream.store.models.media import BankEntryRow, BankRow
 
 REFRESH_SECONDS = 1.0
 LOCK_FILE = ".lock"
@@ -125,11 +125,16 @@ class MediaService:
             self._index = fresh
 
     def _reload_banks(self) -> None:
-        self._bank_list = self.banks.list_banks()
+        # Names and rules only: counting entries would scan every entry once a second.
+        with self.banks.db.session() as s:
+            rows = s.scalars(select(BankRow).order_by(BankRow.name)).all()
+            self._bank_list = [
+                Bank(r.id, r.name, r.negative, r.threshold, r.source, r.created_at) for r in rows
+            ]
         self._refreshed = time.monotonic()
 
     def bank_list(self) -> list[Bank]:
-        """Banks as of the last refresh (entry counts included)."""
+        """Banks as of the last refresh (without entry counts)."""
         self.index()
         return list(self._bank_list)
 
