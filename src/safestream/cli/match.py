@@ -10,7 +10,7 @@ import typer
 
 from safestream.cli.context import Store, open_store
 from safestream.cli.exit_codes import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
-from safestream.cli.output import emit, error_line
+from safestream.cli.output import emit, error_line, note
 
 if TYPE_CHECKING:
     from safestream.core.banks import Match
@@ -74,6 +74,11 @@ def match(
         raise typer.Exit(EXIT_USAGE)
     store = open_store()
     index = BankIndex.open(store.banks, store.settings.index_dir / "pdq")
+    if index.read_only_reason:
+        note(
+            f"warning: the bank index could not be saved ({index.read_only_reason}); "
+            "matching from an index built in memory, results are complete"
+        )
     matcher = Matcher(store.banks, index, bank_names=bank or None, threshold=threshold)
     failed = 0
     for value in pdq or []:

@@ -36,16 +36,34 @@ class BankIndex:
         self.index = PdqIndex()
         self.applied_seq = 0
         self._fingerprint = _store_fingerprint(banks.db.url)
+        # Why this index lives in memory only (the directory could not be written), if it does.
+        self.read_only_reason: str | None = None
 
     @classmethod
     def open(cls, banks: BankRepository, directory: Path) -> BankIndex:
-        """Load the saved index (or build it) and bring it up to date with the store."""
+        """Load the saved index (or build it) and bring it up to date with the store.
+
+        If the index cannot be saved (full disk, read-only folder), the index is built or caught
+        up in memory instead, complete and correct for this process, and `read_only_reason`
+        says why, so matching goes on with a warning rather than failing."""
         self = cls(banks, directory)
-        if not self._load():
-            self.rebuild()
-        else:
-            self.refresh()
+        try:
+            if not self._load():
+                self.rebuild()
+            else:
+                self.refresh()
+        except (StoreError, OSError) as exc:
+            self.read_only_reason = str(exc).splitlines()[0]
+            self._rebuild_in_memory()
         return self
+
+    def _rebuild_in_memory(self) -> None:
+        self.applied_seq = self.banks.last_change()
+        self.index = PdqIndex()
+        for batch in self.banks.iter_live_pdq():
+            ids, values = zip(*batch, strict=True)
+            self._add(list(ids), list(values))
+        self.refresh(persist=False)
 
     @classmethod
     def load_saved(cls, banks: BankRepository, directory: Path) -> BankIndex | None:
@@ -99,13 +117,8 @@ class BankIndex:
 
     def rebuild(self) -> None:
         """Build the index from every PDQ entry in the store and save it."""
-        self.applied_seq = self.banks.last_change()
-        self.index = PdqIndex()
-        for batch in self.banks.iter_live_pdq():
-            ids, values = zip(*batch, strict=True)
-            self._add(list(ids), list(values))
+        self._rebuild_in_memory()
         self.save()
-        self.refresh()
 
     def save(self) -> None:
         """Write the index and the change-log position it reflects."""
@@ -118,8 +131,12 @@ class BankIndex:
             "size": len(self.index),
         }
         tmp = self.directory / (STATE_FILE + ".tmp")
-        tmp.write_text(json.dumps(state))
-        os.replace(tmp, self.directory / STATE_FILE)
+        try:
+            tmp.write_text(json.dumps(state))
+            os.replace(tmp, self.directory / STATE_FILE)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
     def _load(self) -> bool:
         path = self.directory / STATE_FILE
