@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 # repeated so that `--help` need not import the API.
 LINK_NICENESS = 10
 LINK_STOP_SECONDS = 30
+WORKER_START_SECONDS = 60
 _PR_SET_PDEATHSIG = 1
 
 
@@ -98,6 +99,9 @@ def _run_server(settings: Settings, host: str, port: int, workers: int) -> None:
         workers=workers,
         log_level="warning",
         access_log=False,
+        # A worker answers the supervisor's pings only once it has imported the app; on a busy
+        # machine that takes longer than uvicorn's 5 s, and it would kill and respawn it forever.
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
     )
     if workers == 1:
         uvicorn.Server(config).run()
