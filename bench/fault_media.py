@@ -93,31 +93,40 @@ def _bad(kind: str, seed: int, clip: bytes, switch: bytes, bomb: bytes) -> bytes
 
 @dataclass
 class CommandRun:
-    """One CLI run over the folder."""
+    """One CLI run over the folder: wall and CPU seconds (its workers included), peak RSS of its
+    largest process (0 where GNU time is missing)."""
 
     command: str
     seconds: float
+    cpu_seconds: float
     max_rss_mb: float
     exit_code: int
     stdout: list[dict[str, object]]
     error_lines: list[str]
 
 
+GNU_TIME = "/usr/bin/time"
+
+
 def run_cli(args: list[str], home: Path) -> CommandRun:
-    """Run `safestream ARGS` as a user would; time it and take its peak memory (children too)."""
+    """Run `safestream ARGS` as a user would; time it and take its peak memory (workers too)."""
     env = {**os.environ, "SAFESTREAM_HOME": str(home)}
     env.pop("SAFESTREAM_DATABASE_URL", None)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = home.parent / f".rusage-{os.getpid()}"
+    timer = [GNU_TIME, "-f", "%M", "-o", str(usage)] if Path(GNU_TIME).exists() else []
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "safestream.cli", *args],
+        [*timer, sys.executable, "-m", "safestream.cli", *args],
         capture_output=True, text=True, env=env, check=False,
     )  # fmt: skip
     seconds = time.monotonic() - start
-    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    peak = float(usage.read_text().split()[-1]) / 1024 if timer else 0.0
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    return CommandRun(" ".join(args[:2]), seconds, peak, done.returncode, lines, errors)
+    return CommandRun(" ".join(args[:2]), seconds, cpu, peak, done.returncode, lines, errors)
 
 
 @dataclass
@@ -132,7 +141,8 @@ class FolderResult:
     good_matched: int
     bad_with_one_error_line: int
     other_error_lines: int
-    slowest_bad_kind: tuple[str, float, float]  # kind, seconds, peak MB (hashed alone)
+    # The costliest bad kind hashed alone by CPU: kind, CPU seconds, wall seconds, peak MB.
+    slowest_bad_kind: tuple[str, float, float, float]
 
 
 def run_folder(root: Path, total: int, home: Path, *, time_each_kind: bool = True) -> FolderResult:
@@ -157,12 +167,12 @@ def run_folder(root: Path, total: int, home: Path, *, time_each_kind: bool = Tru
     named = {str(p) for p in folder.bad}
     others = sum(1 for run in (hashed, matched) for e in run.error_lines
                  if e.split(": ")[1] not in named)  # fmt: skip
-    worst = ("", 0.0, 0.0)
+    worst = ("", 0.0, 0.0, 0.0)
     for kind in BAD_KINDS if time_each_kind else ():
         sample = next(p for p in folder.bad if p.name.startswith(f"bad-{kind}-"))
         alone = run_cli(["hash", str(sample)], home)
-        if alone.seconds > worst[1]:
-            worst = (kind, alone.seconds, alone.max_rss_mb)
+        if alone.cpu_seconds > worst[1]:
+            worst = (kind, alone.cpu_seconds, alone.seconds, alone.max_rss_mb)
     return FolderResult(
         total, len(folder.good), len(folder.bad), [hashed, added, matched],
         sum(1 for p in folder.good if str(p) in hashed_paths),
