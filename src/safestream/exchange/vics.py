@@ -85,7 +85,7 @@ def read_vics(data: bytes, *, collection: str = "vics") -> VicsMedia:
     if not isinstance(values, list):
         raise ExchangeError("not VICS JSON: no `value` list")
     # A case holds its media under value[].Media; a hash set lists media directly.
-    media = [m for v in values if isinstance(v, dict) for m in (v.get("Media") or [v])]
+    media = [m for v in values if isinstance(v, dict) for m in _media_of(v)]
     out = VicsMedia()
     for record in media:
         if not isinstance(record, dict):
@@ -115,6 +115,14 @@ def read_vics(data: bytes, *, collection: str = "vics") -> VicsMedia:
         if not found:
             out.skipped["no_supported_hash"] = out.skipped.get("no_supported_hash", 0) + 1
     return out
+
+
+def _media_of(value: dict[str, object]) -> list[object]:
+    """A case's media list, or the record itself when it is a hash-set entry."""
+    media = value.get("Media")
+    if isinstance(media, list):
+        return media
+    return [value] if media is None else []
 
 
 def _time(value: object) -> datetime | None:
