@@ -13,7 +13,7 @@ from safestream.finance.alerts import ScoredAccounts, alerts_table, score_accoun
 from safestream.finance.engine import DuckDBEngine
 from safestream.finance.evaluate import Labels, load_labels
 from safestream.finance.generator import GenerateSummary
-from safestream.finance.learning import apply_learning
+from safestream.finance.learning import apply_learning, calibration_report
 from safestream.finance.reporting import decisions_from_store, file_alerts
 from safestream.finance.scoring import load_scoring
 from safestream.store import Database
@@ -93,3 +93,15 @@ def test_case_decisions_on_filed_alerts_become_labels(tmp_path: Path, database: 
     labels = decisions_from_store(database)
     assert labels.positives("payer") >= {"P0", "P1"}
     assert labels.positives("payee") == {"F"}
+
+
+def test_the_calibration_report_compares_predicted_and_observed_per_band(
+    scored: tuple[ScoredAccounts, Labels],
+) -> None:
+    accounts, truth = scored
+    calibrated, _ = apply_learning(accounts, load_scoring())
+    report = calibration_report(calibrated, truth).splitlines()
+    assert report[0].split() == ["role", "probability", "accounts", "predicted", "observed"]
+    payer_bands = [line.split() for line in report[1:] if line.startswith("payer")]
+    assert sum(int(b[2]) for b in payer_bands) > 0
+    assert all(0 <= float(b[4]) <= 1 for b in payer_bands)

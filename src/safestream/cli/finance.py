@@ -245,6 +245,11 @@ def evaluate(
         _report_load(eng.load(ledger, Rates.load(rates), relevant=relevant_rows(config)))
         scored = score_accounts(eng, config)
         typer.echo(format_report(run(eng, scored, truth)))
+        from safestream.finance.learning import apply_learning, calibration_report
+
+        calibrated, _ = apply_learning(scored, config)
+        typer.echo("calibration of the transparent score on these labels:")
+        typer.echo(calibration_report(calibrated, truth))
         if model:
             from safestream.finance.model import evaluate_model, format_model_report
 

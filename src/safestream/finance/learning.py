@@ -17,6 +17,7 @@ on every ledger; an analyst checks it on their own labelled sample with `finance
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -140,3 +141,32 @@ def apply_learning(
         table = table.append_column("probability", pa.array(result.probability))
         parts.append(table.append_column("rank_key", pa.array(key)))
     return replace(scored, table=pa.concat_tables(parts)), learned
+
+
+PROBABILITY_BANDS: tuple[float, ...] = (0.0, 0.05, 0.2, 0.5, 0.8, 1.0)
+
+
+def calibration_report(scored: ScoredAccounts, labels: Labels) -> str:
+    """Per role and probability band: accounts, mean predicted probability, share confirmed.
+
+    How an analyst checks on their own labelled sample that a probability of 0.6 means about
+    six in ten (needs `apply_learning` to have run; reads the labelled accounts only).
+    """
+    lines = [f"{'role':6} {'probability':>13} {'accounts':>9} {'predicted':>10} {'observed':>9}"]
+    for role in ROLES:
+        table = scored.role(role).to_pydict()
+        decided = labels.by_role.get(role, {})
+        positives = labels.positives(role)
+        pairs = [
+            (p, a in positives)
+            for a, p in zip(table["account_id"], table["probability"], strict=True)
+            if a in decided
+        ]
+        for lo, hi in itertools.pairwise(PROBABILITY_BANDS):
+            band = [(p, y) for p, y in pairs if lo <= p < hi or (hi == 1.0 and p == 1.0)]
+            if band:
+                predicted = float(np.mean([p for p, _ in band]))
+                observed = float(np.mean([y for _, y in band]))
+                span = f"{lo:5.2f}-{hi:<7.2f}"
+                lines.append(f"{role:6} {span} {len(band):9d} {predicted:10.3f} {observed:9.3f}")
+    return "\n".join(lines)
