@@ -112,3 +112,33 @@ async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     """Wait `seconds`, or less if `stop` is set meanwhile."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
+
+
+def drop_late_deliveries(pull: Any, idle_seconds: float, ack_wait: float) -> int:
+    """Discard work items left in the pull subscription's queue if they may be stale.
+
+    nats-py's `fetch` first returns messages that arrived after an earlier fetch had timed out
+    on the client side. Normally the next fetch follows within a second and they are fresh; but
+    if this worker's loop stalled for a good part of `ack_wait` since its last fetch, JetStream
+    may already have redelivered them to another worker, and taking them too would have two
+    workers watch one stream. Dropping them is safe: unacknowledged, each comes back after
+    `ack_wait` to whichever worker fetches it. Returns how many were dropped."""
+    sub = getattr(pull, "_sub", None)
+    queue = getattr(sub, "_pending_queue", None)
+    if queue is None or idle_seconds < ack_wait / 2:
+        return 0
+    dropped = 0
+    while not queue.empty():
+        msg = queue.get_nowait()
+        sub._pending_size -= len(msg.data)  # type: ignore[union-attr]
+        dropped += 1
+    return dropped
+
+
+def resume_point(realtime: bool, msg: Any, delivered: int) -> float:
+    """Where a taken-over paced file resumes: as far in as a live source that started when the
+    item was queued (its JetStream timestamp) would be by now. Network sources are live."""
+    if not realtime or delivered <= 1 or msg.metadata is None:
+        return 0.0
+    queued = msg.metadata.timestamp
+    return max(0.0, time.time() - queued.timestamp()) if queued is not None else 0.0

@@ -44,7 +44,14 @@ from nats.js.errors import NotFoundError
 
 from safestream.core.config import DEFAULT_NATS_URL
 from safestream.core.errors import InvalidInput, SafeStreamError
-from safestream.live.bus import BUS_ERRORS, BusHealth, connect_until_stopped, sleep_or_stop
+from safestream.live.bus import (
+    BUS_ERRORS,
+    BusHealth,
+    connect_until_stopped,
+    drop_late_deliveries,
+    resume_point,
+    sleep_or_stop,
+)
 from safestream.live.monitor import StreamMonitor, StreamSpec, StreamStats
 from safestream.live.risk import StreamEvent
 from safestream.live.sampling import SamplingMode, SamplingPolicy
@@ -52,17 +59,6 @@ from safestream.live.sources import SourceOptions
 from safestream.media.frames import prepare_frame_hashing
 
 log = logging.getLogger(__name__)
-
-
-def _resume_point(item: WorkItem, msg: Msg, delivered: int) -> float:
-    """Where a taken-over paced file resumes: as far in as a live source would be by now.
-
-    Network sources are live and always resume where they are. A paced file stands in for a
-    live source that started when it was queued (the JetStream timestamp of the item)."""
-    if not item.realtime or delivered <= 1 or msg.metadata is None:
-        return 0.0
-    queued = msg.metadata.timestamp
-    return max(0.0, time.time() - queued.timestamp()) if queued is not None else 0.0
 
 
 class DistributionError(SafeStreamError):
@@ -348,11 +344,12 @@ class LiveWorker:
     async def _work(
         self, nc: Client, ended: asyncio.Queue[tuple[str, str]], stop: asyncio.Event
     ) -> None:
-        """Take items until stopped. A bus outage only pauses taking: the held streams are still
-        watched (their alerts go to the sinks, not the bus), and after a reconnect the JetStream
-        streams and consumer are checked again, since a restarted server may have lost them."""
+        """Take items until stopped. A bus outage only pauses taking: held streams are still
+        watched (alerts go to the sinks, not the bus); after a reconnect the JetStream streams
+        and consumer are checked again (a restarted server may have lost them)."""
         js = nc.jetstream()
         pull: Any = None
+        fetched_at = time.monotonic()
         while not stop.is_set():
             await self._reap(ended)
             try:
@@ -362,10 +359,16 @@ class LiveWorker:
                 if free <= 0:
                     await sleep_or_stop(stop, 0.5)
                     continue
+                if dropped := drop_late_deliveries(
+                    pull, time.monotonic() - fetched_at, self.ack_wait
+                ):
+                    self._emit({"event": "late_deliveries_dropped", "count": dropped})
                 try:
                     msgs = await pull.fetch(min(free, 8), timeout=1.0)
                 except TimeoutError:  # nats-py raises both its own and asyncio's
                     continue
+                finally:
+                    fetched_at = time.monotonic()
                 for msg in msgs:
                     await self._take(js, msg)
             except BUS_ERRORS as exc:
@@ -400,7 +403,7 @@ class LiveWorker:
             await msg.in_progress()
             return
         delivered = msg.metadata.num_delivered if msg.metadata else 1
-        resume = _resume_point(item, msg, delivered)
+        resume = resume_point(item.realtime, msg, delivered)
         try:
             self.monitor.add(item.spec(self.source, start_at=resume))
         except (InvalidInput, ValueError) as exc:
