@@ -210,3 +210,26 @@ def test_a_test_submission_is_not_run_by_a_production_worker(rig: Rig) -> None:
     )
     with pytest.raises(Conflict, match="for test"):
         worker.submit(sid)
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+def test_every_server_side_http_failure_is_retried(rig: Rig, status: int) -> None:
+    rig.server.faults.append(Fault("/submit", http_status=status))
+    done = rig.worker.submit(prepared(rig))
+    assert done.state is SubmissionState.FINISHED and len(rig.sleeps) == 1
+
+
+@pytest.mark.parametrize("status", [400, 404, 413])
+def test_a_client_side_http_failure_is_not_retried(rig: Rig, status: int) -> None:
+    rig.server.faults.append(Fault("/submit", http_status=status))
+    failed = rig.worker.submit(prepared(rig))
+    assert failed.state is SubmissionState.FAILED and rig.sleeps == []
+    assert f"HTTP {status}" in failed.last_error
+
+
+@pytest.mark.parametrize("code", [4100, 5100, 6000])
+def test_any_refusal_code_is_not_retried(rig: Rig, code: int) -> None:
+    rig.server.faults.append(Fault("/submit", code=code))
+    failed = rig.worker.submit(prepared(rig))
+    assert failed.state is SubmissionState.FAILED and rig.sleeps == []
+    assert f"code {code}" in failed.last_error and failed.ncmec_report_id is None
