@@ -12,6 +12,7 @@ import typer
 from safestream.cli.context import open_store
 from safestream.cli.exit_codes import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
 from safestream.cli.output import emit, error_line
+from safestream.core.errors import SafeStreamError
 
 # Hash-list format names, repeated here so that `--help` need not import the exchange part.
 LIST_FORMATS = ("csv", "hma", "pytx", "pytx-csv", "vpdq", "json")
@@ -38,6 +39,9 @@ def create(
     negative: bool = typer.Option(False, "--negative", help="An allowlist: its matches suppress."),
     threshold: int = typer.Option(31, help="Largest PDQ distance (bits) that counts as a match."),
     source: str = typer.Option("", help="Who supplies this list."),
+    kind: str = typer.Option(
+        "media", help="media (known images) or room (photos of a place, matched by features)."
+    ),
 ) -> None:
     """Create a bank.
 
@@ -45,9 +49,11 @@ def create(
     Examples:
       safestream bank create known --threshold 31 --source "hotline list"
       safestream bank create allowlist --negative
+      safestream bank create case-1234-room --kind room
     """
-    bank = open_store().banks.create(name, negative=negative, threshold=threshold, source=source)
-    emit({"bank": bank.name, "negative": bank.negative, "threshold": bank.threshold})
+    banks = open_store().banks
+    bank = banks.create(name, negative=negative, threshold=threshold, source=source, kind=kind)
+    emit({"bank": bank.name, "negative": bank.negative, "threshold": bank.threshold, "kind": kind})
 
 
 @bank_app.command("list")
@@ -65,6 +71,7 @@ def list_banks() -> None:
                 "entries": bank.entry_count,
                 "negative": bank.negative,
                 "threshold": bank.threshold,
+                "kind": bank.kind,
                 "source": bank.source,
                 "created_at": bank.created_at,
             }
@@ -81,11 +88,15 @@ def add(
     exact: bool = typer.Option(
         True, "--exact", hidden=True, help="Kept for old scripts: banks always hold exact hashes."
     ),
+    local: bool = typer.Option(
+        False, "--local", help="Images: also keep local features (found when cropped or framed)."
+    ),
 ) -> None:
     """Hash media (reference hashes, as pytx/HMA/vpdq compute them) and add them to a bank.
 
     A hash the bank already holds keeps its entry and label; a different --label for it is
-    reported in `label_conflicts` and on stderr.
+    reported in `label_conflicts` and on stderr. With --local (always for a room bank) an
+    image also keeps its local features (keypoints, never pixels) for the second stage.
 
     \b
     Examples:
@@ -94,10 +105,11 @@ def add(
     """
     from safestream.core.banks import classify_label
     from safestream.media.batch import iter_files, run_batch
-    from safestream.media.file_hashes import entries_from_media, label_conflicts
+    from safestream.media.file_hashes import entries_from_media, label_conflicts, local_record
 
     store = open_store()
-    store.banks.get(name)
+    if store.banks.get(name).kind == "room":
+        local = True  # a room is recognised by its features; PDQ alone never finds it
     classify_label(label)
     work = partial(entries_from_media, label=label, source=source, note=note)
     failed = 0
@@ -108,6 +120,13 @@ def add(
             continue
         ids = store.banks.add_entries(name, outcome.value.entries)
         conflicts = label_conflicts(store.banks, name, outcome.value.entries, ids)
+        if local and outcome.value.kind == "image":
+            try:
+                record = local_record(outcome.path, label=label, source=source, note=note)
+                ids = ids + store.banks.add_local_features(name, [record])
+            except SafeStreamError as exc:
+                failed += 1
+                error_line(outcome.path, f"no local features kept: {exc}")
         for c in conflicts:
             error_line(
                 outcome.path,
@@ -209,7 +228,10 @@ def export(
     _check_format(fmt, EXPORT_FORMATS)
     store = open_store()
     bank = store.banks.get(name)
-    entries = store.banks.iter_entries(name)
+    from safestream.store.banks import LOCAL_SIGNAL
+
+    # Local-feature records are not hashes a partner's list could hold.
+    entries = (e for e in store.banks.iter_entries(name) if e.signal_type != LOCAL_SIGNAL)
     list_format: ListFormat = fmt  # type: ignore[assignment]
     if out is None:
         write_hash_list(sys.stdout, bank, entries, list_format)

@@ -43,12 +43,22 @@ class MonitorOptions:
     decode_all: bool = False
 
 
+def open_local_stage(store: Any, bank_names: list[str] | None) -> Any:
+    """The second matching stage, or None while no bank holds local features."""
+    from safestream.media.features.bank import FeatureBank
+    from safestream.media.features.stage import LocalStage
+
+    features = FeatureBank.open(store.banks, store.settings.index_dir / "features")
+    stage = LocalStage(store.banks, features, bank_names=bank_names)
+    return stage if stage else None
+
+
 def build_monitor(options: MonitorOptions) -> Any:
     """Open the store and bank index and assemble a `StreamMonitor` with its sinks."""
     from safestream.live.alerts import AlertRouter, AlertSink, Confirmation, JsonLinesSink
     from safestream.live.classifiers import OnnxFrameClassifier
     from safestream.live.evidence import EvidenceStore
-    from safestream.live.monitor import MatchService, StreamMonitor
+    from safestream.live.monitor import LocalMatchService, MatchService, StreamMonitor
     from safestream.live.risk import RiskBook
     from safestream.live.sampling import SamplingMode, SamplingPolicy
     from safestream.live.sinks import StoreReportSink, WebhookSink
@@ -60,6 +70,7 @@ def build_monitor(options: MonitorOptions) -> Any:
     matcher = Matcher(
         store.banks, index, bank_names=options.banks or None, threshold=options.threshold
     )
+    local = open_local_stage(store, options.banks or None)
     sinks: list[AlertSink] = [JsonLinesSink()]
     if options.webhook:
         secret = store.settings.webhook_secret
@@ -75,6 +86,7 @@ def build_monitor(options: MonitorOptions) -> Any:
     return StreamMonitor(
         MatchService(matcher),
         AlertRouter(sinks, confirmations=confirmations),
+        local_match=LocalMatchService(local) if local is not None else None,
         risk=RiskBook(baseline),
         evidence=EvidenceStore.from_settings(store.settings) if options.evidence else None,
         evidence_seconds=options.evidence_seconds,
@@ -269,7 +281,7 @@ def _start_http(address: str, monitor: Any, health: Any = None) -> Any:
     if not host or not port.isdigit():
         raise typer.BadParameter(f"--http needs HOST:PORT, got {address!r}")
     app = FastAPI(title="SafeStream live worker")
-    ingest = SnapshotIngest(monitor.match, monitor.alerts)
+    ingest = SnapshotIngest(monitor.match, monitor.alerts, local_match=monitor.local_match)
     app.include_router(live_router(ingest, monitor.apply_event, monitor.preserve_stream_evidence))
     if health is not None:
         # Bus state and held streams; 200 while the worker runs, even with the bus away,

@@ -27,9 +27,15 @@ def match_line(path: str, kind: str, m: Match) -> dict[str, Any]:
         "distance": m.distance,
         "label": m.label.value,
         "variant": m.variant,
+        "stage": m.stage,
     }
     if m.t is not None:
         line["t"] = m.t
+    if m.region is not None:
+        x, y, w, h = m.region
+        line["region"] = {"x": x, "y": y, "width": w, "height": h}
+        line["coverage"] = m.coverage
+        line.update({k: v for k, v in m.extra.items() if k in ("inliers", "model", "transform")})
     return line
 
 
@@ -52,6 +58,9 @@ def match(
     report: bool = typer.Option(
         False, "--report", help="Also file each matched file as a report, linked into a case."
     ),
+    local: bool = typer.Option(
+        True, "--local/--no-local", help="Second stage (local features) for unmatched images."
+    ),
 ) -> None:
     """Match media or hashes against the banks; one JSON line per match.
 
@@ -63,6 +72,7 @@ def match(
     """
     from safestream.core.errors import SafeStreamError
     from safestream.core.signals import SignalType, normalize_hash
+    from safestream.cli.live import open_local_stage
     from safestream.media.bank_index import BankIndex
     from safestream.media.batch import iter_files, run_batch
     from safestream.media.exact_hashes import file_digests
@@ -80,6 +90,7 @@ def match(
             "matching from an index built in memory, results are complete"
         )
     matcher = Matcher(store.banks, index, bank_names=bank or None, threshold=threshold)
+    stage = open_local_stage(store, bank or None) if local else None
     failed = 0
     for value in pdq or []:
         try:
@@ -91,7 +102,8 @@ def match(
         for m in matcher.match_hash(hex_hash):
             emit(match_line(hex_hash, "hash", m))
     files = list(iter_files(paths or []))
-    for outcome in run_batch(partial(hash_for_matching, exact=exact), files, label="matching"):
+    work = partial(hash_for_matching, exact=exact, local=stage is not None)
+    for outcome in run_batch(work, files, label="matching"):
         hashed = outcome.value
         if hashed is None:
             failed += 1
@@ -100,6 +112,8 @@ def match(
         path = str(outcome.path)
         if hashed.image is not None:
             merged = matcher.match_image_hash(hashed.image)
+            if not merged and stage is not None and hashed.features is not None:
+                merged = stage.match_features(hashed.features)
             for m in merged:
                 emit(match_line(path, "image", m))
             if report and merged:

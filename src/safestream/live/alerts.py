@@ -49,6 +49,10 @@ class Alert:
     quality: int
     sample_reason: str = "clock"
     confirmed_by: str = "1/1"
+    # "pdq" or "local" (second stage: where the bank image or room is in the frame, how much).
+    stage: str = "pdq"
+    region: tuple[int, int, int, int] | None = None
+    coverage: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The alert as a JSON-ready dict (the line `safestream watch` prints)."""
@@ -235,6 +239,9 @@ class AlertRouter:
             quality=sample.quality,
             sample_reason=sample.reason,
             confirmed_by=confirmed,
+            stage=match.stage,
+            region=match.region,
+            coverage=match.coverage,
         )
 
     def _send(self, alert: Alert) -> None:

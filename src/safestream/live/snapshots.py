@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from fastapi import APIRouter, HTTPException, Request
 
 from safestream.core.errors import SafeStreamError
@@ -41,8 +42,12 @@ class SnapshotIngest:
         match: Callable[[FrameVariants], list[Any]],
         alerts: AlertRouter,
         limits: ImageLimits = DEFAULT_IMAGE_LIMITS,
+        local_match: Callable[[np.ndarray, float], list[Any]] | None = None,
     ) -> None:
         self.match = match
+        # Second stage (local features) for snapshots PDQ did not match: every snapshot gets it,
+        # since a platform posts snapshots at a few per minute, not at frame rate.
+        self.local_match = local_match
         self.alerts = alerts
         self.limits = limits
         self._first_seen: dict[str, float] = {}
@@ -58,6 +63,9 @@ class SnapshotIngest:
         decoded = decode_luma(data, self.limits)
         variants = hash_luma(decoded.luma, t=stream_t)
         matches = self.match(variants)
+        if not matches and self.local_match is not None:
+            grey = np.clip(np.asarray(decoded.luma), 0, 255).astype(np.uint8)
+            matches = self.local_match(grey, stream_t)
         sample = SampledMatches(
             stream_id,
             stream_t,

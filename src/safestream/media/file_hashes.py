@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from safestream.core.banks import classify_label
+from safestream.core.errors import InvalidInput
 from safestream.core.signals import PDQ_MIN_QUALITY, SignalType
+from safestream.media.features.extract import LocalFeatures, bank_features, extract_features
+from safestream.media.features.verify import MEDIA_POLICY
 from safestream.media.hashing import (
     FrameHash,
     HashMode,
@@ -27,7 +30,8 @@ from safestream.media.hashing import (
     hash_video,
     media_kind,
 )
-from safestream.store.banks import BankRepository, NewEntry
+from safestream.media.imaging import decode_rgb
+from safestream.store.banks import BankRepository, NewEntry, NewFeatures
 
 PYTX_ARRAY_NOTE = "pytx-array"
 
@@ -39,15 +43,38 @@ class HashedMedia:
     kind: str
     image: ImageHash | None = None
     frames: list[FrameHash] = field(default_factory=list)
+    features: LocalFeatures | None = None  # an image's local features, for the second stage
 
 
-def hash_for_matching(path: Path, *, exact: bool) -> HashedMedia:
-    """Hash one file with its rotated and mirrored variants, ready to match."""
+def hash_for_matching(path: Path, *, exact: bool, local: bool = False) -> HashedMedia:
+    """Hash one file with its rotated and mirrored variants, ready to match; with `local`, an
+    image also gets its local features for the second stage."""
     mode: HashMode = "exact" if exact else "fast"
     kind = media_kind(path)
     if kind == "image":
-        return HashedMedia(kind, image=hash_image(path, mode=mode, dihedral=True))
+        image = hash_image(path, mode=mode, dihedral=True)
+        features = image_features(path, query=True) if local else None
+        return HashedMedia(kind, image=image, features=features)
     return HashedMedia(kind, frames=list(hash_video(path, mode=mode, dihedral=True)))
+
+
+def image_features(path: Path, *, query: bool) -> LocalFeatures:
+    """Local features of an image file (a query keeps more keypoints than a bank entry)."""
+    rgb = decode_rgb(path.read_bytes())
+    return extract_features(rgb) if query else bank_features(rgb)
+
+
+def local_record(path: Path, *, label: str, source: str, note: str) -> NewFeatures:
+    """The second-stage bank record of one image: its features only, never its pixels."""
+    if media_kind(path) != "image":
+        raise InvalidInput("local features are taken from images (photos of a room or item)")
+    features = image_features(path, query=False)
+    if len(features) < MEDIA_POLICY.min_inliers:
+        raise InvalidInput(
+            f"only {len(features)} keypoints: too plain to recognise (a wall or a flat image)"
+        )
+    digest = file_digests(path)[1]
+    return NewFeatures(features.to_bytes(), len(features), label, source, note, digest)
 
 
 @dataclass(frozen=True)

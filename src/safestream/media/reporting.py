@@ -29,9 +29,18 @@ def best_per_entry(matches: list[Match]) -> list[Match]:
 
 
 def match_report(path: str, md5: str, sha256: str, matches: list[Match]) -> ReportIn:
-    """The detector report of one matched file: its exact hashes and the entries it matched."""
+    """The detector report of one matched file: its exact hashes and the entries it matched.
+
+    Second-stage (local-feature) matches have no hash a report or a partner could use; they are
+    named in the description with their region and coverage, not listed as hash matches."""
+    local = [m for m in matches if m.stage == "local"]
+    described = f"safestream match: {Path(path).name} matched {len(matches)} bank entries"
+    if local:
+        described += "; by local features: " + ", ".join(
+            f"{m.bank}#{m.entry_id} region {m.region} coverage {m.coverage}" for m in local[:20]
+        )
     return ReportIn(
-        description=f"safestream match: {Path(path).name} matched {len(matches)} bank entries",
+        description=described,
         incident_type=IncidentType.CHILD_PORNOGRAPHY,
         media_hashes=[
             MediaHash(signal_type=SignalType.MD5, value=md5),
@@ -47,6 +56,7 @@ def match_report(path: str, md5: str, sha256: str, matches: list[Match]) -> Repo
                 label=m.label.value,
             )
             for m in matches
+            if m.stage != "local"
         ],
         idempotency_key=f"match:{sha256}",
     )
@@ -68,6 +78,7 @@ def match_events(matches: list[Match]) -> list[MatchFound]:
             stream_id=None,
         )
         for m in matches
+        if m.stage != "local"
     ]
 
 

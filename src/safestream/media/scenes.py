@@ -29,7 +29,8 @@ def texture(rng: np.random.Generator, style: str, size: int = TEXTURE) -> Image:
         for _ in range(int(rng.integers(25, 60))):
             colour = tuple(int(c) for c in rng.integers(0, 256, size=3))
             centre = (int(rng.integers(0, size)), int(rng.integers(0, size)))
-            axes = (int(rng.integers(4, size // 5)), int(rng.integers(4, size // 5)))
+            top = max(size // 5, 6)
+            axes = (int(rng.integers(3, top)), int(rng.integers(3, top)))
             cv2.ellipse(img, centre, axes, float(rng.uniform(0, 180)), 0, 360, colour, -1)
     elif style == "stripes":
         period = rng.uniform(8, 40)
@@ -64,6 +65,7 @@ class Room:
     curtain: Image
     bed_x: float
     poster_x: float
+    curtain_x: float = 0.6
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,8 @@ def make_room(seed: int, family: str = "bedroom", generic: bool = False) -> Room
         poster = texture(rng, "blobs")
         curtain = texture(rng, str(rng.choice(["stripes", "blobs", "noise"])))
     bed_x, poster_x = float(rng.uniform(-1.2, 0.2)), float(rng.uniform(-1.0, 1.0))
-    return Room((back, left, right, floor), bed, poster, curtain, bed_x, poster_x)
+    curtain_x = float(rng.uniform(-1.8, 0.6))
+    return Room((back, left, right, floor), bed, poster, curtain, bed_x, poster_x, curtain_x)
 
 
 def _camera(view: View, width: int, height: int) -> tuple[npt.NDArray[np.float64], ...]:
@@ -145,6 +148,7 @@ def render_room(
     canvas = np.zeros((height, width, 3), np.float32) + 30
     wx, hy, d = 2.0, 2.6, 4.0
     back, left, right, floor = room.walls
+    cx = room.curtain_x
     quads = [
         (floor, [[-wx, 0, d], [wx, 0, d], [wx, 0, 0.3], [-wx, 0, 0.3]]),
         (left, [[-wx, hy, 0.3], [-wx, hy, d], [-wx, 0, d], [-wx, 0, 0.3]]),
@@ -153,10 +157,10 @@ def render_room(
         (
             room.curtain,
             [
-                [0.6, 2.3, d - 0.01],
-                [1.8, 2.3, d - 0.01],
-                [1.8, 0.3, d - 0.01],
-                [0.6, 0.3, d - 0.01],
+                [cx, 2.3, d - 0.01],
+                [cx + 1.2, 2.3, d - 0.01],
+                [cx + 1.2, 0.3, d - 0.01],
+                [cx, 0.3, d - 0.01],
             ],
         ),
         (

@@ -98,25 +98,25 @@ def analysis_grey(
     return grey, scale
 
 
-def _spread(keypoints: list[cv2.KeyPoint], width: int, height: int, limit: int) -> list[int]:
-    """Indices of at most `limit` keypoints, the strongest first in every grid cell in turn."""
-    cells: dict[tuple[int, int], list[int]] = {}
-    for i, kp in enumerate(keypoints):
-        cx = min(int(kp.pt[0] * GRID / width), GRID - 1)
-        cy = min(int(kp.pt[1] * GRID / height), GRID - 1)
-        cells.setdefault((cx, cy), []).append(i)
-    for members in cells.values():
-        members.sort(key=lambda i: -keypoints[i].response)
-    chosen: list[int] = []
-    rank = 0
-    while len(chosen) < limit:
-        taken = [m[rank] for m in cells.values() if rank < len(m)]
-        if not taken:
-            break
-        taken.sort(key=lambda i: -keypoints[i].response)
-        chosen.extend(taken[: limit - len(chosen)])
-        rank += 1
-    return chosen
+def _spread(
+    xy: npt.NDArray[np.float32],
+    response: npt.NDArray[np.float32],
+    width: int,
+    height: int,
+    limit: int,
+) -> npt.NDArray[np.int64]:
+    """Indices of at most `limit` keypoints: the strongest of every grid cell first, then the
+    second strongest of every cell, and so on (ties within a round by response)."""
+    cx = np.minimum((xy[:, 0] * GRID / width).astype(np.int64), GRID - 1)
+    cy = np.minimum((xy[:, 1] * GRID / height).astype(np.int64), GRID - 1)
+    cell = cy * GRID + cx
+    order = np.lexsort((-response, cell))  # by cell, strongest first within a cell
+    sorted_cells = cell[order]
+    first = np.searchsorted(sorted_cells, sorted_cells, side="left")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - first
+    chosen = np.lexsort((-response, rank))[:limit]
+    return chosen.astype(np.int64)
 
 
 def extract_features(
@@ -138,8 +138,10 @@ def extract_features(
     keypoints, descriptors = orb.detectAndCompute(grey, None)
     if descriptors is None or not keypoints:
         return _empty(w, h, scale)
-    keep = _spread(list(keypoints), w, h, max_keypoints)
-    points = np.array([keypoints[i].pt for i in keep], dtype=np.float32).reshape(-1, 2)
+    xy = np.array([kp.pt for kp in keypoints], dtype=np.float32).reshape(-1, 2)
+    response = np.array([kp.response for kp in keypoints], dtype=np.float32)
+    keep = _spread(xy, response, w, h, max_keypoints)
+    points = xy[keep]
     return LocalFeatures(w, h, points, descriptors[keep].astype(np.uint8), scale)
 
 

@@ -39,6 +39,7 @@ class StageStats:
     frames: int = 0
     matched: int = 0
     over_budget: int = 0
+    silenced: int = 0  # frames an allowlist (negative bank) match kept silent
     seconds: float = 0.0
 
 
@@ -89,6 +90,7 @@ class LocalStage:
         if elapsed * 1000 > self.budget_ms:
             self.stats.over_budget += 1
         if any(h.entry_id in self.features.negative for h in hits):
+            self.stats.silenced += 1
             return []
         matches = self._matches(hits, t)
         if matches:

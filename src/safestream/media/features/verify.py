@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import cv2
+import faiss
 import numpy as np
 import numpy.typing as npt
 
@@ -58,29 +59,26 @@ class Verification:
 
 
 def correspondences(
-    query: LocalFeatures, bank: LocalFeatures, matcher: cv2.BFMatcher | None = None
+    query: LocalFeatures, bank: LocalFeatures
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     """Ratio-tested matches, one per bank keypoint: (bank points, query points)."""
+    empty = np.zeros((0, 2), dtype=np.float32)
     if len(query) < 2 or len(bank) < 2:
-        empty = np.zeros((0, 2), dtype=np.float32)
         return empty, empty
-    bf = matcher or cv2.BFMatcher(cv2.NORM_HAMMING)
-    best: dict[int, tuple[float, int]] = {}
-    for pair in bf.knnMatch(query.descriptors, bank.descriptors, k=2):
-        if len(pair) < 2:
-            continue
-        first, second = pair
-        if first.distance > MAX_HAMMING or first.distance >= RATIO * second.distance:
-            continue
-        seen = best.get(first.trainIdx)
-        if seen is None or first.distance < seen[0]:
-            best[first.trainIdx] = (first.distance, first.queryIdx)
-    if not best:
-        empty = np.zeros((0, 2), dtype=np.float32)
+    index = faiss.IndexBinaryFlat(bank.descriptors.shape[1] * 8)
+    index.add(np.ascontiguousarray(bank.descriptors))
+    dist, nearest = index.search(np.ascontiguousarray(query.descriptors), 2)
+    ok = (dist[:, 0] <= MAX_HAMMING) & (dist[:, 0] < RATIO * dist[:, 1])
+    qi = np.flatnonzero(ok)
+    if len(qi) == 0:
         return empty, empty
-    bank_idx = np.fromiter(best.keys(), dtype=np.int64)
-    query_idx = np.fromiter((v[1] for v in best.values()), dtype=np.int64)
-    return bank.points[bank_idx], query.points[query_idx]
+    bi, d = nearest[qi, 0], dist[qi, 0]
+    # Keep the closest query keypoint for each bank keypoint.
+    order = np.lexsort((d, bi))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = bi[order][1:] != bi[order][:-1]
+    keep = order[first]
+    return bank.points[bi[keep]], query.points[qi[keep]]
 
 
 def verify(

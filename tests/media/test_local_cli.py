@@ -1,0 +1,95 @@
+"""`safestream bank add --local` and `safestream match`: second-stage matches and their fields."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from safestream.cli import app
+from safestream.media.scenes import View, make_room, render_room
+from tests.media.hash_samples import photo
+
+
+def run(*args: str) -> tuple[int, list[dict[str, object]], str]:
+    result = CliRunner().invoke(app, list(args))
+    lines = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
+    return result.exit_code, lines, result.stderr
+
+
+@pytest.fixture
+def media(tmp_path: Path) -> Path:
+    (tmp_path / "known").mkdir()
+    (tmp_path / "query").mkdir()
+    astronaut = photo("astronaut")
+    Image.fromarray(astronaut).save(tmp_path / "known" / "astronaut.png")
+    h, w = astronaut.shape[:2]
+    Image.fromarray(astronaut[h // 10 : h - h // 10, w // 10 : w - w // 10]).save(
+        tmp_path / "query" / "astronaut-cropped.jpg", quality=85
+    )
+    Image.fromarray(photo("coffee")).save(tmp_path / "query" / "coffee.jpg")
+    return tmp_path
+
+
+def test_cropped_copy_is_found_by_the_second_stage_with_region(home: Path, media: Path) -> None:
+    run("bank", "create", "known")
+    code, _, err = run("bank", "add", "known", str(media / "known"), "--label", "A2", "--local")
+    assert code == 0, err
+    code, lines, _ = run("match", str(media / "query"))
+    assert code == 0
+    (hit,) = lines
+    assert str(hit["path"]).endswith("astronaut-cropped.jpg")
+    assert hit["stage"] == "local" and hit["variant"] == "local" and hit["label"] == "A2"
+    region = hit["region"]
+    assert isinstance(region, dict) and set(region) == {"x", "y", "width", "height"}
+    assert 0.5 < float(hit["coverage"]) <= 1.0  # type: ignore[arg-type]
+    assert int(hit["inliers"]) >= 14  # type: ignore[call-overload]
+
+
+def test_pdq_matches_say_their_stage(home: Path, media: Path) -> None:
+    run("bank", "create", "known")
+    run("bank", "add", "known", str(media / "known"), "--local")
+    code, lines, _ = run("match", str(media / "known" / "astronaut.png"))
+    assert code == 0
+    assert lines and all(line["stage"] == "pdq" and "region" not in line for line in lines)
+
+
+def test_no_local_option_keeps_to_pdq(home: Path, media: Path) -> None:
+    run("bank", "create", "known")
+    run("bank", "add", "known", str(media / "known"), "--local")
+    code, lines, _ = run("match", "--no-local", str(media / "query"))
+    assert code == 0 and lines == []
+
+
+def test_room_bank_keeps_features_and_finds_the_room_again(home: Path, tmp_path: Path) -> None:
+    room = make_room(5)
+    Image.fromarray(render_room(room, View())).save(tmp_path / "room.png")
+    later = render_room(room, View(x=0.3, yaw=-6, gain=0.8), 1280, 720, seed=3)
+    Image.fromarray(later).save(tmp_path / "frame.jpg", quality=85)
+    code, (created,), _ = run("bank", "create", "rooms", "--kind", "room")
+    assert code == 0 and created["kind"] == "room"
+    code, _, err = run("bank", "add", "rooms", str(tmp_path / "room.png"))
+    assert code == 0, err
+    code, lines, _ = run("match", str(tmp_path / "frame.jpg"))
+    assert code == 0
+    (hit,) = lines
+    assert hit["bank"] == "rooms" and hit["stage"] == "local"
+
+
+def test_plain_wall_is_refused_as_a_room_photo(home: Path, tmp_path: Path) -> None:
+    Image.fromarray(np.full((480, 640, 3), 200, np.uint8)).save(tmp_path / "wall.png")
+    run("bank", "create", "rooms", "--kind", "room")
+    _, _, err = run("bank", "add", "rooms", str(tmp_path / "wall.png"))
+    assert "too plain" in err
+
+
+def test_export_leaves_out_local_feature_records(home: Path, media: Path) -> None:
+    run("bank", "create", "known")
+    run("bank", "add", "known", str(media / "known"), "--local")
+    result = CliRunner().invoke(app, ["bank", "export", "known", "--format", "csv"])
+    assert result.exit_code == 0
+    assert "local" not in result.stdout and "pdq" in result.stdout
