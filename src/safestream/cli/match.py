@@ -70,9 +70,9 @@ def match(
       safestream match clip.mp4 --report
       safestream match --hash f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22
     """
+    from safestream.cli.live import open_local_stage
     from safestream.core.errors import SafeStreamError
     from safestream.core.signals import SignalType, normalize_hash
-    from safestream.cli.live import open_local_stage
     from safestream.media.bank_index import BankIndex
     from safestream.media.batch import iter_files, run_batch
     from safestream.media.exact_hashes import file_digests
