@@ -177,7 +177,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = 100_000 if args.quick else args.rows
     repeats = 1 if args.quick else args.repeats
-    runs = [run_once(rows) for _ in range(repeats)]
+    runs = []
+    for i in range(repeats):
+        runs.append(run_once(rows))
+        print(
+            f"run {i + 1}: " + ", ".join(f"{k} {v:.2f} s" for k, v in runs[-1].items()), flush=True
+        )
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     print(f"exchange of {rows:,} entries, medians of {repeats} runs (whole processes)")
     print(f"{'':28}{'SafeStream':>12}{'pytx local_file':>18}{'ratio':>8}")
