@@ -103,3 +103,18 @@ def test_confirm_and_deconfirm_are_exported_for_the_list_owner(db: Database) -> 
 def test_an_expired_entry_no_longer_matches(db: Database) -> None:
     _receive(db, _entry(SignalKind.KEYWORD, "old", expires_at=NOW - timedelta(days=1)))
     assert SignalScreen(db).lookup("keyword", "old", "i", now=NOW).matches == []
+
+
+def test_published_changes_read_back_and_apply_on_each_store(db: Database) -> None:
+    store = SignalStore(db)
+    store.publish("ours", [NewSignal("keyword", f"w{i}") for i in range(5)])
+    store.withdraw("ours", "keyword", "w0")
+    signals, checkpoint, more = store.changes(0, 3, ["ours"])
+    assert [s.value for s in signals] == ["w1", "w2", "w3"] and more
+    rest, last, more = store.changes(checkpoint, 10, ["ours"])
+    # w0 was withdrawn after w4 was added: its tombstone is the newest change.
+    assert [(s.value, s.deleted) for s in rest] == [("w4", False), ("w0", True)]
+    assert not more
+    store.apply(PEER.key_id, [*signals, *rest], last)
+    assert SignalStore(db).count(PEER.key_id) == 4
+    assert PeerRegistry(db).get("peer").checkpoint == last
