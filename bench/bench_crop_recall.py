@@ -347,6 +347,12 @@ def main(argv: list[str] | None = None) -> int:
         rows = run_recall(queries, names, peer)
         timing = timing_720p(queries)
         print_recall(rows, timing)
+        stats = _STATE["stage"].stats
+        print(
+            f"second stage on recall queries: {stats.frames} frames, {stats.over_budget} over the "
+            f"{_STATE['stage'].budget_ms:.0f} ms CPU budget, "
+            f"{_STATE['stage'].features.index.cut_short} cut short"
+        )
         pool = make_pool(6_000_000, wl.POOL_SIZE, 640, 360, args.workers)
         _STATE["seed"], _STATE["sources"] = args.seed, pool + wl.distractor_sources()
         t0 = time.perf_counter()

@@ -236,7 +236,7 @@ def room_cases(family: str, count: int, first_seed: int) -> Iterator[tuple[str, 
 # are augmentations (crop, scale, flip, exposure) of pools of a few thousand generated scenes and
 # package pictures; distractor and filler pools never share a seed.
 
-POOL_SIZE = 600
+POOL_SIZE = 300
 
 
 def pool_scene(index: int, base_seed: int, width: int, height: int) -> Pixels:

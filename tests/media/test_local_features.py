@@ -153,3 +153,15 @@ def test_feature_record_over_20_kb_is_refused(banks: BankRepository) -> None:
     banks.create("known")
     with pytest.raises(InvalidInput):
         banks.add_local_features("known", [NewFeatures(b"x" * (20 * 1024 + 1), 1)])
+
+
+def test_exhausted_budget_still_verifies_the_best_candidate(
+    banks: BankRepository, tmp_path: Path
+) -> None:
+    photo = sample_photo("astronaut")
+    banks.create("known")
+    banks.add_local_features("known", [record(photo), record(sample_photo("coffee"))])
+    stage = LocalStage(banks, FeatureBank.open(banks, tmp_path / "features"), budget_ms=0.0)
+    (match,) = stage.match_pixels(crop(photo, 10))
+    assert match.stage == "local"
+    assert stage.stats.over_budget == 1

@@ -16,6 +16,7 @@ arrays and faiss's own binary index format: no pickle.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +77,7 @@ class FeatureIndex:
         self._index: faiss.IndexBinary = faiss.IndexBinaryFlat(DESCRIPTOR_BYTES * 8)
         self._trained_for = 0
         self._quantizer: faiss.IndexBinary | None = None
+        self.cut_short = 0  # lookups that hit their deadline before verifying every candidate
 
     def __len__(self) -> int:
         return len(self.entries) - len(self.removed & self.entries.keys())
@@ -206,12 +208,26 @@ class FeatureIndex:
         return KINDS[self.entries[entry_id][4]]
 
     def search(
-        self, query: LocalFeatures, policies: dict[str, VerifyPolicy] | None = None
+        self,
+        query: LocalFeatures,
+        policies: dict[str, VerifyPolicy] | None = None,
+        deadline: float | None = None,
+        always: frozenset[int] | set[int] = frozenset(),
     ) -> list[LocalHit]:
-        """Verified matches of the query frame, most inliers first."""
+        """Verified matches of the query frame, most inliers first.
+
+        Past `deadline` (a `time.thread_time()` value: CPU time, so a busy machine does not cut
+        lookups short) no further candidate is verified, except the best-voted one and those in
+        `always` (allowlist entries: skipping one could let a frame it should silence alert)."""
         rules = policies or POLICIES
         hits = []
-        for entry_id, votes in self.candidates(query):
+        late = False
+        for rank, (entry_id, votes) in enumerate(self.candidates(query)):
+            if rank and not late and deadline is not None and time.thread_time() > deadline:
+                late = True
+                self.cut_short += 1
+            if late and entry_id not in always:
+                continue
             kind = self.kind_of(entry_id)
             found = verify(query, self.features_of(entry_id), rules[kind])
             if found is not None:

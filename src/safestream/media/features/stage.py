@@ -29,6 +29,7 @@ from safestream.media.features.extract import LocalFeatures, extract_features
 from safestream.media.features.index import LocalHit
 from safestream.store.banks import BankRepository
 
+# Per-frame budget: candidates past it are not verified (the best-voted one always is).
 DEFAULT_BUDGET_MS = 40.0
 
 
@@ -40,7 +41,7 @@ class StageStats:
     matched: int = 0
     over_budget: int = 0
     silenced: int = 0  # frames an allowlist (negative bank) match kept silent
-    seconds: float = 0.0
+    seconds: float = 0.0  # CPU time
 
 
 class LocalStage:
@@ -73,18 +74,19 @@ class LocalStage:
         """Second-stage matches of one RGB or grey frame."""
         if not self:
             return []
-        started = time.perf_counter()
-        query = extract_features(pixels)
-        matches = self.match_features(query, t, started=started)
-        return matches
+        started = time.thread_time()
+        return self.match_features(extract_features(pixels), t, started=started)
 
     def match_features(
         self, query: LocalFeatures, t: float | None = None, *, started: float | None = None
     ) -> list[Match]:
-        """Second-stage matches of a frame whose features are already extracted."""
-        began = started if started is not None else time.perf_counter()
-        hits = self.features.index.search(query)
-        elapsed = time.perf_counter() - began
+        """Second-stage matches of a frame whose features are already extracted.
+
+        The budget counts this thread's CPU time from `started` (default: now)."""
+        began = started if started is not None else time.thread_time()
+        deadline = began + self.budget_ms / 1000
+        hits = self.features.index.search(query, deadline=deadline, always=self.features.negative)
+        elapsed = time.thread_time() - began
         self.stats.frames += 1
         self.stats.seconds += elapsed
         if elapsed * 1000 > self.budget_ms:
