@@ -248,6 +248,23 @@ def load(port: int, hexes: list[str], headers: dict[str, str], connections: int,
     return asyncio.run(_closed_loop(port, paths, connections, seconds))
 
 
+def batch_load(port: int, hexes: list[str], headers: dict[str, str], batch: int,
+               connections: int, seconds: float) -> LoadResult:  # fmt: skip
+    """Closed-loop `POST /v1/lookup` of `batch` hashes per request."""
+    import json
+
+    paths = []
+    for start in range(0, len(hexes) - batch + 1, batch):
+        body = json.dumps({"hashes": hexes[start : start + batch]}).encode()
+        extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        head = (
+            f"POST /v1/lookup HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        paths.append(head.encode() + body)
+    return asyncio.run(_closed_loop(port, paths, connections, seconds))
+
+
 def answers(port: int, hexes: list[str], headers: dict[str, str]) -> list[list[int]]:
     """The matched ids of each query."""
     import json
@@ -346,6 +363,14 @@ def measure(
                for ids in got]  # fmt: skip
     load(port, hexes, headers, args.connections, 2.0)  # warm-up
     runs = [load(port, hexes, headers, args.connections, args.seconds) for _ in range(args.runs)]
+    if row_of is not None and args.batch:
+        batch = batch_load(port, hexes, headers, args.batch, 4, args.seconds)
+        print(
+            f"{name} at {timings[0]:,} hashes, POST /v1/lookup of {args.batch} hashes: "
+            f"{batch.per_second * args.batch:,.0f} hashes/s, p50 {batch.p50_ms:.1f} ms, "
+            f"p99 {batch.p99_ms:.1f} ms per request, {batch.errors} errors",
+            flush=True,
+        )
     return ServerResult(name, timings[0], timings[1], ready, runs, memory(process),
                         got == expected)  # fmt: skip
 
@@ -396,6 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--verify", type=int, default=100)
+    parser.add_argument("--batch", type=int, default=100, help="hashes per batch (0: none)")
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:

@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 # repeated so that `--help` need not import the API.
 LINK_NICENESS = 10
 LINK_STOP_SECONDS = 30
-WORKER_START_SECONDS = 60
+# A worker also maps the bank index and compiles its lookup kernels before it answers: 111 s
+# were measured for that on a machine at load average 13, so 60 s is not enough.
+WORKER_START_SECONDS = 300
 _PR_SET_PDEATHSIG = 1
 
 
