@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from safestream.cases.queues import list_cases
+from safestream.core.principal import Principal
 from safestream.store.access import create_api_key, create_org
+from safestream.store.claims import ClaimRepository
 from safestream.store.reports import ReportRepository
 from tests.api.conftest import Api
 
@@ -135,23 +138,44 @@ def test_openapi_publishes_the_versioned_intake(api: Api) -> None:
     assert "ApiKey" in spec["components"]["securitySchemes"]
 
 
-def test_agency_claim_marks_the_case_without_duplicating_it(api: Api) -> None:
-    rid = api.client.post("/v1/reports", json=REPORT, headers=api.headers).json()["id"]
+def _agency_key(api: Api, name: str = "NCA", code: str = "UK-NCA") -> dict[str, str]:
+    create_org(api.db, name, kind="agency", agency_code=code)
+    return {"Authorization": f"Bearer {create_api_key(api.db, name).key}"}
+
+
+def test_agency_claim_is_recorded_as_its_word_and_the_case_stays_in_review(api: Api) -> None:
+    api.client.post("/v1/reports", json=REPORT, headers=api.headers)
     api.link()
-    create_org(api.db, "NCA")
-    nca = {"Authorization": f"Bearer {create_api_key(api.db, 'NCA').key}"}
     claim = {"kind": "account", "value": "acme:u1", "reference": "NCA-2026-17"}
-    r = api.client.post("/v1/claims", json=claim, headers=nca)
-    assert r.status_code == 200
-    case_id = r.json()["case_id"]
-    assert api.client.get(f"/v1/reports/{rid}", headers=api.headers).json()["case_id"] == case_id
-    api.client.post("/v1/reports", json={**REPORT, "description": "again"}, headers=api.headers)
+    r = api.client.post("/v1/claims", json=claim, headers=_agency_key(api))
+    assert r.status_code == 202
+    assert r.json() == {**claim, "claimed_by": "NCA"}
+    waiting = list_cases(api.db, Principal.system("test"), "review")
+    assert len(waiting) == 1 and "acme:u1" in {e.value for e in waiting[0].entities}
+    claims = ClaimRepository(api.db).on_entities(waiting[0].entities)
+    assert [(c.claimed_by, c.reference) for c in claims] == [("NCA", "NCA-2026-17")]
+
+
+def test_platform_key_cannot_claim_and_learns_nothing(api: Api) -> None:
+    api.client.post("/v1/reports", json=REPORT, headers=api.headers)
     api.link()
-    assert api.client.post("/v1/claims", json=claim, headers=nca).json()["case_id"] == case_id
-
-
-def test_claim_of_unknown_identifier_is_404(api: Api) -> None:
-    r = api.client.post(
-        "/v1/claims", json={"kind": "email", "value": "nobody@example.org"}, headers=api.headers
+    known = api.client.post(
+        "/v1/claims", json={"kind": "account", "value": "acme:u1"}, headers=api.headers
     )
-    assert r.status_code == 404
+    unknown = api.client.post(
+        "/v1/claims", json={"kind": "account", "value": "acme:nobody"}, headers=api.headers
+    )
+    assert known.status_code == unknown.status_code == 403
+    assert known.json() == unknown.json()
+
+
+def test_claim_answers_the_same_whether_or_not_an_identifier_is_known(api: Api) -> None:
+    api.client.post("/v1/reports", json=REPORT, headers=api.headers)
+    api.link()
+    nca = _agency_key(api)
+    known = api.client.post("/v1/claims", json={"kind": "account", "value": "acme:u1"}, headers=nca)
+    unknown = api.client.post(
+        "/v1/claims", json={"kind": "account", "value": "acme:u2"}, headers=nca
+    )
+    assert known.status_code == unknown.status_code == 202
+    assert set(known.json()) == set(unknown.json()) == {"kind", "value", "claimed_by", "reference"}

@@ -10,9 +10,12 @@ from typer.testing import CliRunner
 
 from safestream.cli import app
 from safestream.core.config import Settings
+from safestream.core.principal import Principal
 from safestream.store import audit
 from safestream.store.database import Database
 from safestream.store.models.audit import AuditEntryRow
+
+SYSTEM = Principal.system("test")
 
 
 def _log(db: Database, n: int = 4) -> None:
@@ -51,7 +54,7 @@ def test_removed_last_entry_is_detected(database: Database) -> None:
 
 def test_entries_are_numbered_without_gaps(database: Database) -> None:
     _log(database, 3)
-    assert [e.seq for e in audit.entries(database)] == [3, 2, 1]
+    assert [e.seq for e in audit.entries(database, SYSTEM)] == [3, 2, 1]
 
 
 @pytest.mark.usefixtures("home")

@@ -14,13 +14,20 @@ from safestream.cases.review import get_case, mark_claimed_elsewhere
 from safestream.cases.rules import EventRules
 from safestream.cases.sinks import MAX_ACCOUNTS_PER_LINKING_IP
 from safestream.core.cases import CaseStatus
+<<<<<<< HEAD
 from safestream.core.effects import Effect
+=======
+from safestream.core.events import Event
+from safestream.core.principal import Principal
+>>>>>>> f6f0be4 (Store access layer with the acting principal: Principal and org kinds in core, tenant scope in store.scope, case/queue/wellbeing/claim repositories; console and API call them; claims recorded as the claimant's word)
 from safestream.core.reports import ReportIn
 from safestream.store.database import Database
 from safestream.store.events import ClaimedReport
 from safestream.store.models.cases import CaseRow
 from safestream.store.reports import ReportRepository
 from tests.reports.builders import account, live, org, report, store
+
+SYSTEM = Principal.system("test")
 
 
 def _link(db: Database) -> None:
@@ -74,9 +81,9 @@ def test_report_bridging_two_cases_merges_them_into_the_oldest(database: Databas
     )
     _link(database)
     assert _case_of(database, a) == _case_of(database, b) == _case_of(database, bridge) == first
-    merged = get_case(database, second)
+    merged = get_case(database, SYSTEM, second)
     assert merged.status is CaseStatus.MERGED and merged.merged_into == first
-    kept = get_case(database, first)
+    kept = get_case(database, SYSTEM, first)
     assert len(kept.report_ids) == 3
     assert sorted(e.value for e in kept.entities) == ["acme:u1", "pay-1"]
 
@@ -95,7 +102,7 @@ def test_bridge_in_the_same_batch_merges_and_moves_every_report(database: Databa
     case_id = _case_of(database, a)
     assert {_case_of(database, r) for r in (a, b, bridge, later)} == {case_id}
     assert set(linked.values()) == {case_id}
-    case = get_case(database, case_id)
+    case = get_case(database, SYSTEM, case_id)
     assert case.status is CaseStatus.OPEN and len(case.report_ids) == 4
     with database.session() as s:
         statuses = list(s.scalars(select(CaseRow.status)))
@@ -113,7 +120,7 @@ def test_case_opened_in_a_batch_joins_a_stored_case_it_meets_later(database: Dat
     _link(database)
     case_id = _case_of(database, first)
     assert _case_of(database, fresh) == _case_of(database, bridge) == case_id
-    entities = {e.value for e in get_case(database, case_id).entities}
+    entities = {e.value for e in get_case(database, SYSTEM, case_id).entities}
     assert {"acme:u1", "acme:u5"} <= entities
     with database.session() as s:
         assert list(s.scalars(select(CaseRow.id))) == [case_id]
@@ -126,8 +133,8 @@ def test_cases_of_one_batch_are_each_triaged_on_their_own_reports(database: Data
     )
     calm = store(database, acme, report(reported_accounts=[account("acme", "u9")]))
     CaseEngine.for_settings(database).process([urgent, calm])
-    assert get_case(database, _case_of(database, urgent)).priority == 1
-    assert get_case(database, _case_of(database, calm)).priority > 1
+    assert get_case(database, SYSTEM, _case_of(database, urgent)).priority == 1
+    assert get_case(database, SYSTEM, _case_of(database, calm)).priority > 1
 
 
 def _with_ip(account_id: str, ip: str) -> ReportIn:
@@ -170,7 +177,7 @@ def test_ip_seen_with_many_accounts_stops_joining_cases(database: Database) -> N
     ]
     _link(database)
     assert len({_case_of(database, r) for r in ids}) == len(ids)
-    case = get_case(database, _case_of(database, ids[0]))
+    case = get_case(database, SYSTEM, _case_of(database, ids[0]))
     assert ("ip", shared) in {(e.kind.value, e.value) for e in case.entities}
 
 
@@ -188,7 +195,7 @@ def test_linked_case_is_triaged_and_routed(database: Database) -> None:
         ),
     )
     _link(database)
-    case = get_case(database, _case_of(database, rid))
+    case = get_case(database, SYSTEM, _case_of(database, rid))
     assert case.priority == 1
     assert "child_in_danger_panic" in [f.rule for f in case.fired]
     assert [a.code for a in case.routing] == ["NCMEC", "PNP-WCPC"]
@@ -200,7 +207,7 @@ def test_linking_twice_does_not_duplicate(database: Database) -> None:
     engine = CaseEngine.for_settings(database)
     assert engine.process([rid]) != {}
     assert engine.process([rid]) == {}
-    assert len(get_case(database, _case_of(database, rid)).report_ids) == 1
+    assert len(get_case(database, SYSTEM, _case_of(database, rid)).report_ids) == 1
 
 
 def test_case_claimed_by_another_agency_takes_new_reports_but_leaves_the_queue(
@@ -211,17 +218,17 @@ def test_case_claimed_by_another_agency_takes_new_reports_but_leaves_the_queue(
     _link(database)
     case_id = _case_of(database, a)
     mark_claimed_elsewhere(
-        database, "admin@hotline.org", case_id, claimed_by="NCA", reference="X-1"
+        database, SYSTEM, case_id, claimed_by="NCA", reference="X-1"
     )
     b = store(database, acme, report(reported_accounts=[account("acme", "u1")]))
     _link(database)
     assert _case_of(database, b) == case_id
-    case = get_case(database, case_id)
+    case = get_case(database, SYSTEM, case_id)
     assert case.deconfliction is not None and case.deconfliction.claimed_by == "NCA"
     assert all(
         c.id != case_id
         for q in ("review", "urgent", "deconfliction")
-        for c in list_cases(database, q)
+        for c in list_cases(database, SYSTEM, q)
     )
 
 
@@ -238,6 +245,7 @@ def test_payment_flag_on_an_account_with_reports_raises_the_case_priority(
         report(reported_accounts=[account("acme", "u1")], payment_accounts=["pay-7"]),
     )
     _link(database)
+<<<<<<< HEAD
     before = get_case(database, _case_of(database, rid))
     pattern = PaymentPatternFound(
         at=utcnow(),
@@ -250,8 +258,13 @@ def test_payment_flag_on_an_account_with_reports_raises_the_case_priority(
     )
     flagged = DetectorSink(database, detector="finance").emit(
         report(payment_accounts=["pay-7"], description="structuring"), [pattern]
+=======
+    before = get_case(database, SYSTEM, _case_of(database, rid))
+    flagged = submit_report(
+        database, report(payment_accounts=["pay-7"], description="structuring"), source="finance"
+>>>>>>> f6f0be4 (Store access layer with the acting principal: Principal and org kinds in core, tenant scope in store.scope, case/queue/wellbeing/claim repositories; console and API call them; claims recorded as the claimant's word)
     )
-    after = get_case(database, _case_of(database, rid))
+    after = get_case(database, SYSTEM, _case_of(database, rid))
     assert flagged.case_id == after.id == before.id
     assert after.priority < before.priority
     assert "payment_flag_on_reported_account" in [f.rule for f in after.fired]

@@ -9,8 +9,11 @@ import pytest
 from safestream.cases.engine import CaseEngine
 from safestream.cases.queues import claim_next, list_cases, list_queues, release
 from safestream.core.errors import Conflict, PermissionDenied
+from safestream.core.principal import Principal
 from safestream.store.database import Database
 from tests.reports.builders import account, live, match, org, report, store, user
+
+SYSTEM = Principal.system("test")
 
 
 def _cases(db: Database, n: int) -> None:
@@ -26,7 +29,7 @@ def test_queue_lists_most_urgent_first_then_oldest(database: Database) -> None:
     store(database, acme, report(reported_accounts=[account("acme", "new")]))
     store(database, acme, report(reported_accounts=[account("acme", "high")], child_in_danger=True))
     CaseEngine.for_settings(database).process_pending()
-    subjects = [c.subject.value for c in list_cases(database, "review") if c.subject]
+    subjects = [c.subject.value for c in list_cases(database, SYSTEM, "review") if c.subject]
     assert subjects == ["acme:high", "acme:old", "acme:new"]
 
 
@@ -42,7 +45,7 @@ def test_claim_gives_the_most_urgent_case(database: Database) -> None:
     )
     CaseEngine.for_settings(database).process_pending()
     reviewer = user(database, "r@hotline.org", "reviewer")
-    claimed = claim_next(database, reviewer, "urgent")
+    claimed = claim_next(database, reviewer.principal, "urgent")
     assert claimed is not None and claimed.subject is not None
     assert claimed.subject.value == "acme:live"
 
@@ -50,25 +53,28 @@ def test_claim_gives_the_most_urgent_case(database: Database) -> None:
 def test_claimed_case_leaves_the_queue_until_released(database: Database) -> None:
     _cases(database, 1)
     reviewer = user(database, "r@hotline.org", "reviewer")
-    case = claim_next(database, reviewer, "review")
+    case = claim_next(database, reviewer.principal, "review")
     assert case is not None
-    assert claim_next(database, user(database, "s@hotline.org", "reviewer"), "review") is None
-    release(database, reviewer, case.id)
-    assert [q.waiting for q in list_queues(database)] == [1]
+    assert (
+        claim_next(database, user(database, "s@hotline.org", "reviewer").principal, "review")
+        is None
+    )
+    release(database, reviewer.principal, case.id)
+    assert [q.waiting for q in list_queues(database, SYSTEM)] == [1]
 
 
 def test_release_by_someone_else_is_refused(database: Database) -> None:
     _cases(database, 1)
-    case = claim_next(database, user(database, "r@hotline.org", "reviewer"), "review")
+    case = claim_next(database, user(database, "r@hotline.org", "reviewer").principal, "review")
     assert case is not None
     with pytest.raises(Conflict):
-        release(database, user(database, "s@hotline.org", "reviewer"), case.id)
+        release(database, user(database, "s@hotline.org", "reviewer").principal, case.id)
 
 
 def test_auditor_cannot_claim_cases(database: Database) -> None:
     _cases(database, 1)
     with pytest.raises(PermissionDenied):
-        claim_next(database, user(database, "a@hotline.org", "auditor"), "review")
+        claim_next(database, user(database, "a@hotline.org", "auditor").principal, "review")
 
 
 def test_concurrent_reviewers_never_get_the_same_case(database: Database) -> None:
@@ -77,7 +83,7 @@ def test_concurrent_reviewers_never_get_the_same_case(database: Database) -> Non
 
     def claim_all(who: int) -> list[int]:
         got = []
-        while (case := claim_next(database, reviewers[who], "review")) is not None:
+        while (case := claim_next(database, reviewers[who].principal, "review")) is not None:
             got.append(case.id)
         return got
 

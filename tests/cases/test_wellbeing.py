@@ -20,11 +20,14 @@ from safestream.cases.wellbeing import (
 )
 from safestream.core.config import Settings
 from safestream.core.errors import InvalidInput, PermissionDenied
+from safestream.core.principal import Principal
 from safestream.reports.intake import IntakeService
 from safestream.store import audit
 from safestream.store.database import Database
 from safestream.store.vault import EvidenceVault
 from tests.reports.builders import account, match, org, report, user
+
+SYSTEM = Principal.system("test")
 
 DATA = base64.b64encode(b"benign generated frame").decode()
 
@@ -49,7 +52,7 @@ def vault(tmp_path: Path) -> EvidenceVault:
 
 
 def test_defaults_blur_grayscale_and_mute(database: Database) -> None:
-    prefs = get_preferences(database, user(database, "r@h.org", "child_safety_reviewer"))
+    prefs = get_preferences(database, user(database, "r@h.org", "child_safety_reviewer").principal)
     assert (prefs.blur, prefs.grayscale, prefs.muted) == (True, True, True)
 
 
@@ -57,10 +60,12 @@ def test_preferences_are_per_user(database: Database) -> None:
     a = user(database, "a@h.org", "child_safety_reviewer")
     b = user(database, "b@h.org", "child_safety_reviewer")
     set_preferences(
-        database, a, Preferences(blur=False, grayscale=True, muted=True, exposure_budget=5)
+        database,
+        a.principal,
+        Preferences(blur=False, grayscale=True, muted=True, exposure_budget=5),
     )
-    assert get_preferences(database, a).blur is False
-    assert get_preferences(database, b).blur is True
+    assert get_preferences(database, a.principal).blur is False
+    assert get_preferences(database, b.principal).blur is True
 
 
 def test_view_is_recorded_with_who_and_why_and_audited(
@@ -68,41 +73,43 @@ def test_view_is_recorded_with_who_and_why_and_audited(
 ) -> None:
     eid = _evidence(database, vault)
     reviewer = user(database, "r@h.org", "child_safety_reviewer")
-    seen = view_media(database, vault, reviewer, eid, reason="confirm age")
+    seen = view_media(database, vault, reviewer.principal, eid, reason="confirm age")
     assert seen.file.data == base64.b64decode(DATA)
-    assert [(who, why) for who, _, why in media_views(database, eid)] == [
+    assert [(who, why) for who, _, why in media_views(database, SYSTEM, eid)] == [
         ("r@h.org", "confirm age")
     ]
-    assert audit.entries(database, subject=f"evidence:{eid}")[0].action == "evidence.view"
+    assert audit.entries(database, SYSTEM, subject=f"evidence:{eid}")[0].action == "evidence.view"
 
 
 def test_plain_reviewer_cannot_open_media(database: Database, vault: EvidenceVault) -> None:
     eid = _evidence(database, vault)
     with pytest.raises(PermissionDenied):
-        view_media(database, vault, user(database, "r@h.org", "reviewer"), eid)
+        view_media(database, vault, user(database, "r@h.org", "reviewer").principal, eid)
 
 
 def test_hash_matched_media_needs_a_reason(database: Database, vault: EvidenceVault) -> None:
     eid = _evidence(database, vault, matched=True)
     with pytest.raises(InvalidInput, match="verified bank"):
-        view_media(database, vault, user(database, "r@h.org", "child_safety_reviewer"), eid)
+        view_media(
+            database, vault, user(database, "r@h.org", "child_safety_reviewer").principal, eid
+        )
 
 
 def test_spent_budget_asks_for_a_break(database: Database, vault: EvidenceVault) -> None:
     eid = _evidence(database, vault)
     reviewer = user(database, "r@h.org", "child_safety_reviewer")
-    set_preferences(database, reviewer, Preferences(exposure_budget=2))
-    start_shift(database, reviewer)
-    view_media(database, vault, reviewer, eid)
-    assert view_media(database, vault, reviewer, eid).exposure.break_needed
+    set_preferences(database, reviewer.principal, Preferences(exposure_budget=2))
+    start_shift(database, reviewer.principal)
+    view_media(database, vault, reviewer.principal, eid)
+    assert view_media(database, vault, reviewer.principal, eid).exposure.break_needed
     with pytest.raises(ExposureBudgetSpent):
-        view_media(database, vault, reviewer, eid)
+        view_media(database, vault, reviewer.principal, eid)
 
 
 def test_new_shift_resets_the_budget(database: Database, vault: EvidenceVault) -> None:
     eid = _evidence(database, vault)
     reviewer = user(database, "r@h.org", "child_safety_reviewer")
-    set_preferences(database, reviewer, Preferences(exposure_budget=1))
-    view_media(database, vault, reviewer, eid)
-    assert exposure(database, reviewer).break_needed
-    assert start_shift(database, reviewer).remaining == 1
+    set_preferences(database, reviewer.principal, Preferences(exposure_budget=1))
+    view_media(database, vault, reviewer.principal, eid)
+    assert exposure(database, reviewer.principal).break_needed
+    assert start_shift(database, reviewer.principal).remaining == 1

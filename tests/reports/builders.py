@@ -6,9 +6,10 @@ from typing import Any
 
 from argon2 import PasswordHasher
 
+from safestream.core.errors import NotFound
 from safestream.core.reports import ReportIn
 from safestream.reports.intake import IntakeService
-from safestream.store.access import Organisation, User, add_user, create_org, ensure_org
+from safestream.store.access import Organisation, User, add_user, create_org, get_org
 from safestream.store.database import Database
 
 PASSWORD = "correct horse battery"
@@ -52,8 +53,11 @@ def org(db: Database, name: str = "Acme Video") -> Organisation:
 
 
 def user(db: Database, email: str, role: str, org_name: str = "Hotline") -> User:
-    """A console user in `org_name` (created when missing)."""
-    ensure_org(db, org_name)
+    """A console user in `org_name` (created as the installation's operator when missing)."""
+    try:
+        get_org(db, org_name)
+    except NotFound:
+        create_org(db, org_name, kind="operator")
     return add_user(db, email, org=org_name, role=role, password=PASSWORD, hasher=FAST_HASHER)
 
 

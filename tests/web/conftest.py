@@ -150,7 +150,7 @@ def serving(settings: Settings, database: Database | None = None) -> Iterator[Co
     app = create_app(settings, database=database, link_in_background=False)
     with TestClient(app) as client:
         db = app.state.db
-        create_org(db, ORG)
+        create_org(db, ORG, kind="operator")  # the hotline running the installation
         yield Console(client, db, settings)
 
 

@@ -9,9 +9,12 @@ import re
 from PIL import Image
 
 from safestream.cases.wellbeing import Preferences, media_views, set_preferences
+from safestream.core.principal import Principal
 from safestream.core.reports import MediaFile
 from safestream.store.access import list_users
 from tests.web.conftest import Console, email_of, mp4_clip, photo_report
+
+SYSTEM = Principal.system("test")
 
 
 def _open(console: Console, case_id: int, evidence_id: str, reason: str = "") -> tuple[int, str]:
@@ -30,7 +33,7 @@ def _case_with_photo(console: Console, *, matched: bool = False, stream: str = "
 
 def _budget(console: Console, role: str, files: int) -> None:
     user = next(u for u in list_users(console.db) if u.email == email_of(role))
-    set_preferences(console.db, user, Preferences(exposure_budget=files))
+    set_preferences(console.db, user.principal, Preferences(exposure_budget=files))
 
 
 def test_child_safety_reviewer_sees_a_blurred_grayscale_preview_not_the_file(
@@ -52,7 +55,7 @@ def test_preview_is_not_counted_as_a_view(console: Console) -> None:
     console.login("child_safety_reviewer")
     [evidence_id] = console.evidence_ids(case_id)
     console.client.get(f"/console/media/{evidence_id}/preview")
-    assert media_views(console.db, evidence_id) == []
+    assert media_views(console.db, SYSTEM, evidence_id) == []
 
 
 def test_opening_a_file_records_who_and_when_and_shows_it_filtered(console: Console) -> None:
@@ -63,7 +66,7 @@ def test_opening_a_file_records_who_and_when_and_shows_it_filtered(console: Cons
     assert status == 200
     assert "data:image/png;base64," in page
     assert "wb-blur" in page and "wb-grayscale" in page
-    [(who, _when, _why)] = media_views(console.db, evidence_id)
+    [(who, _when, _why)] = media_views(console.db, SYSTEM, evidence_id)
     assert who == email_of("child_safety_reviewer")
 
 
@@ -89,7 +92,7 @@ def test_plain_reviewer_gets_neither_preview_nor_file(console: Console) -> None:
     assert console.client.get(f"/console/media/{evidence_id}/preview").status_code == 403
     status, _ = _open(console, case_id, evidence_id, reason="curious")
     assert status == 403
-    assert media_views(console.db, evidence_id) == []
+    assert media_views(console.db, SYSTEM, evidence_id) == []
 
 
 def test_hash_matched_file_is_shown_only_as_hash_and_label(console: Console) -> None:
@@ -108,10 +111,10 @@ def test_hash_matched_file_opens_only_with_a_reason(console: Console) -> None:
     [evidence_id] = console.evidence_ids(case_id)
     status, page = _open(console, case_id, evidence_id)
     assert status == 422 and "reason" in page
-    assert media_views(console.db, evidence_id) == []
+    assert media_views(console.db, SYSTEM, evidence_id) == []
     status, _ = _open(console, case_id, evidence_id, reason="confirm the bank label")
     assert status == 200
-    [(_who, _when, why)] = media_views(console.db, evidence_id)
+    [(_who, _when, why)] = media_views(console.db, SYSTEM, evidence_id)
     assert why == "confirm the bank label"
 
 
@@ -128,7 +131,7 @@ def test_spent_exposure_budget_asks_for_a_break_and_shows_nothing(
     assert [status for status, _ in opened] == [200, 200, 429]
     assert "Time for a break" in opened[2][1]
     assert "data:image/png;base64," not in opened[2][1]
-    assert media_views(console.db, console.evidence_ids(cases[2])[0]) == []
+    assert media_views(console.db, SYSTEM, console.evidence_ids(cases[2])[0]) == []
 
 
 def test_break_starts_a_new_shift_with_a_fresh_budget(console: Console) -> None:
@@ -164,7 +167,7 @@ def test_open_without_csrf_token_shows_nothing_and_records_nothing(console: Cons
     [evidence_id] = console.evidence_ids(case_id)
     answer = console.client.post(f"/console/cases/{case_id}/media/{evidence_id}/open", data={})
     assert answer.status_code == 403
-    assert media_views(console.db, evidence_id) == []
+    assert media_views(console.db, SYSTEM, evidence_id) == []
 
 
 def test_case_page_lists_who_opened_each_file(console: Console) -> None:
@@ -202,4 +205,4 @@ def test_unknown_evidence_is_a_404_page_and_records_nothing(console: Console) ->
     assert console.client.get(f"/console/media/{missing}/preview").status_code == 404
     status, page = _open(console, case_id, missing)
     assert status == 404 and "Not found" in page
-    assert media_views(console.db, missing) == []
+    assert media_views(console.db, SYSTEM, missing) == []

@@ -18,7 +18,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic.json_schema import models_json_schema
-from sqlalchemy.exc import DBAPIError
 
 from safestream import __version__
 from safestream.api import bank_routes, hma_curation, hma_routes, media_routes, v1
@@ -39,7 +38,7 @@ from safestream.core.reports import ReportIn
 from safestream.exchange.api import exchange_router
 from safestream.exchange.identity import Identity
 from safestream.reports.intake import IntakeService
-from safestream.store.database import Database
+from safestream.store.database import Database, DatabaseError
 from safestream.store.vault import EvidenceVault
 
 # Ten media files of up to ~10 MB each in base64, plus the report itself.
@@ -116,7 +115,7 @@ def create_app(
     metrics.registry.register(LinkerLag(intake.reports))
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(SafeStreamError, domain_error)
-    app.add_exception_handler(DBAPIError, store_error)
+    app.add_exception_handler(DatabaseError, store_error)
     app.add_exception_handler(OSError, store_error)
 
     _add_health_routes(app, db, settings, metrics)

@@ -12,7 +12,6 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from safestream.core.config import Settings
 from safestream.core.errors import SafeStreamError
@@ -43,8 +42,7 @@ def readiness(db: Database, settings: Settings) -> tuple[int, dict[str, Any]]:
     """Status code and body of `/readyz`."""
     body: dict[str, Any] = {"status": "ready"}
     try:
-        with db.session() as s:
-            s.execute(text("select 1"))
+        db.ping()
         body["database"] = "ok"
     except Exception as exc:  # readiness answers, it never raises
         body["database"] = f"unavailable: {exc}".splitlines()[0]

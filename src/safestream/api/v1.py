@@ -9,12 +9,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from safestream.api.auth import current_org
 from safestream.api.intake_endpoint import IntakeRoute, ReportReceipt, receipt
-from safestream.cases.engine import CaseEngine
-from safestream.cases.review import mark_claimed_elsewhere
 from safestream.core.entities import Entity, EntityKind
-from safestream.core.errors import InvalidInput, NotFound
+from safestream.core.errors import InvalidInput
 from safestream.core.reports import NCMEC_INCIDENT_LABELS, refuse_control_characters
 from safestream.store.access import Organisation
+from safestream.store.claims import ClaimRepository
 from safestream.store.reports import ReportRepository
 
 router = APIRouter(prefix="/v1")
@@ -113,42 +112,43 @@ class ClaimIn(BaseModel):
 
 
 class ClaimOut(BaseModel):
-    """The case now marked as held by the caller."""
+    """The claim as recorded: the same answer whether or not any case holds the identifier."""
 
-    case_id: int
+    kind: EntityKind
+    value: str
     claimed_by: str
     reference: str
 
 
 @router.post(
     "/claims",
+    status_code=202,
     response_model=ClaimOut,
-    responses={404: {"model": ErrorBody}, **ERRORS},
-    summary="Deconflict: claim the case of an identifier",
+    responses={403: {"model": ErrorBody}, **ERRORS},
+    summary="Deconflict: record that you already handle an identifier",
 )
 def claim(
     body: ClaimIn, request: Request, org: Annotated[Organisation, Depends(current_org)]
 ) -> ClaimOut:
-    """Mark the open case holding this identifier as handled by the calling organisation.
+    """Record the calling organisation's claim that it already handles this identifier.
 
-    The case is not duplicated: later reports still join it, and it leaves review queues.
+    Only the operator and agencies may claim. The claim is shown to reviewers on any case that
+    holds the identifier (now or later); it never removes a case from review, and the answer does
+    not say whether any case holds the identifier.
     """
-    engine: CaseEngine = request.app.state.engine
     try:
         entity = Entity.of(body.kind, body.value)
     except InvalidInput as exc:
         raise InvalidInput(f"value: {exc}") from exc
-    case_id = engine.case_of(entity)
-    if case_id is None:
-        raise NotFound(f"no open case holds {entity}")
-    case = mark_claimed_elsewhere(
-        request.app.state.db,
-        f"org:{org.name}",
-        case_id,
-        claimed_by=org.name,
-        reference=body.reference,
+    recorded = ClaimRepository(request.app.state.db).record(
+        org.principal, entity, body.reference.strip()
     )
-    return ClaimOut(case_id=case.id, claimed_by=org.name, reference=body.reference)
+    return ClaimOut(
+        kind=entity.kind,
+        value=entity.value,
+        claimed_by=recorded.claimed_by,
+        reference=recorded.reference,
+    )
 
 
 @router.get("/incident-types", response_model=list[IncidentTypeOut], summary="Incident types")

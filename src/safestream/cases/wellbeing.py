@@ -11,23 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
-
-from safestream.core.errors import InvalidInput, NotFound, PermissionDenied
-from safestream.store import audit
-from safestream.store.access import Permission, User
-from safestream.store.base import utcnow
+from safestream.core.errors import InvalidInput, PermissionDenied
+from safestream.core.principal import Permission, Principal
 from safestream.store.database import Database
-from safestream.store.models.access import (
-    MediaViewRow,
-    ShiftRow,
-    UserRow,
-    WellbeingPreferenceRow,
-)
-from safestream.store.models.cases import CaseMatchRow
-from safestream.store.models.reports import EvidenceRow, ReportRow
-from safestream.store.times import aware
+from safestream.store.scope import require
 from safestream.store.vault import EvidenceFile, EvidenceVault
+from safestream.store.wellbeing import StoredPreferences, WellbeingRepository
 
 DEFAULT_EXPOSURE_BUDGET = 20
 MAX_EXPOSURE_BUDGET = 500
@@ -77,149 +66,95 @@ class MediaView:
     exposure: Exposure
 
 
-def get_preferences(db: Database, user: User) -> Preferences:
+def get_preferences(db: Database, principal: Principal) -> Preferences:
     """The reviewer's preferences, or the protective defaults."""
-    with db.session() as s:
-        row = s.get(WellbeingPreferenceRow, user.id)
-        if row is None:
-            return Preferences()
-        return Preferences(row.blur, row.grayscale, row.muted, row.exposure_budget)
+    stored = WellbeingRepository(db).preferences(principal)
+    if stored is None:
+        return Preferences()
+    return Preferences(stored.blur, stored.grayscale, stored.muted, stored.exposure_budget)
 
 
-def set_preferences(db: Database, user: User, prefs: Preferences) -> Preferences:
+def set_preferences(db: Database, principal: Principal, prefs: Preferences) -> Preferences:
     """Save the reviewer's preferences."""
     if not 1 <= prefs.exposure_budget <= MAX_EXPOSURE_BUDGET:
         raise InvalidInput(f"exposure_budget: use 1..{MAX_EXPOSURE_BUDGET}")
-    with db.session() as s:
-        row = s.get(WellbeingPreferenceRow, user.id)
-        if row is None:
-            row = WellbeingPreferenceRow(user_id=user.id)
-            s.add(row)
-        row.blur, row.grayscale, row.muted = prefs.blur, prefs.grayscale, prefs.muted
-        row.exposure_budget = prefs.exposure_budget
-        audit.append(
-            s,
-            actor=user.email,
-            action="wellbeing.preferences",
-            subject=f"user:{user.id}",
-            details={"blur": prefs.blur, "grayscale": prefs.grayscale, "muted": prefs.muted},
-        )
+    stored = StoredPreferences(prefs.blur, prefs.grayscale, prefs.muted, prefs.exposure_budget)
+    WellbeingRepository(db).save_preferences(principal, stored)
     return prefs
 
 
-def _current_shift(db: Database, user: User) -> ShiftRow | None:
-    with db.session() as s:
-        return s.scalars(
-            select(ShiftRow)
-            .where(ShiftRow.user_id == user.id, ShiftRow.ended_at.is_(None))
-            .order_by(ShiftRow.started_at.desc())
-            .limit(1)
-        ).first()
-
-
-def start_shift(db: Database, user: User) -> Exposure:
+def start_shift(db: Database, principal: Principal) -> Exposure:
     """Start a shift (ending any open one) with the reviewer's budget; call at console login."""
-    budget = get_preferences(db, user).exposure_budget
-    now = utcnow()
-    with db.session() as s:
-        for open_shift in s.scalars(
-            select(ShiftRow).where(ShiftRow.user_id == user.id, ShiftRow.ended_at.is_(None))
-        ):
-            open_shift.ended_at = now
-        row = ShiftRow(user_id=user.id, started_at=now, budget=budget)
-        s.add(row)
-        s.flush()
-        return Exposure(row.id, now, 0, budget)
+    budget = get_preferences(db, principal).exposure_budget
+    shift = WellbeingRepository(db).start_shift(principal, budget)
+    return Exposure(shift.shift_id, shift.started_at, 0, budget)
 
 
-def end_shift(db: Database, user: User) -> None:
+def end_shift(db: Database, principal: Principal) -> None:
     """End the reviewer's open shift, if any."""
-    with db.session() as s:
-        for row in s.scalars(
-            select(ShiftRow).where(ShiftRow.user_id == user.id, ShiftRow.ended_at.is_(None))
-        ):
-            row.ended_at = utcnow()
+    WellbeingRepository(db).end_shift(principal)
 
 
-def exposure(db: Database, user: User) -> Exposure:
+def exposure(db: Database, principal: Principal) -> Exposure:
     """Media viewed in the current shift against its budget (no shift: nothing viewed yet)."""
-    shift = _current_shift(db, user)
+    shift = WellbeingRepository(db).current_shift(principal)
     if shift is None:
-        return Exposure(None, None, 0, get_preferences(db, user).exposure_budget)
-    with db.session() as s:
-        viewed = s.scalar(select(func.count()).where(MediaViewRow.shift_id == shift.id)) or 0
-    return Exposure(shift.id, aware(shift.started_at), int(viewed), shift.budget)
+        return Exposure(None, None, 0, get_preferences(db, principal).exposure_budget)
+    return Exposure(shift.shift_id, shift.started_at, shift.viewed, shift.budget)
 
 
-def is_hash_matched(db: Database, evidence_id: str) -> str | None:
+def is_hash_matched(db: Database, principal: Principal, evidence_id: str) -> str | None:
     """The bank label when the evidence's report matched a verified bank (show hash first)."""
-    with db.session() as s:
-        return s.scalar(
-            select(CaseMatchRow.label)
-            .join(EvidenceRow, EvidenceRow.report_id == CaseMatchRow.report_id)
-            .where(EvidenceRow.id == evidence_id, CaseMatchRow.verified)
-            .limit(1)
-        )
+    return WellbeingRepository(db).matched_label(principal, evidence_id)
+
+
+def preview_file(
+    db: Database, vault: EvidenceVault, principal: Principal, evidence_id: str
+) -> EvidenceFile:
+    """The file behind a blurred thumbnail: never for hash-matched media; audited, not counted."""
+    require(principal, Permission.VIEW_CHILD_SAFETY_MEDIA)
+    if is_hash_matched(db, principal, evidence_id) is not None:
+        raise PermissionDenied("this file matched a verified bank: it is shown by hash only")
+    return WellbeingRepository(db).open_evidence(
+        principal, vault, evidence_id, action="evidence.preview", details={"blurred": True}
+    )
 
 
 def view_media(
-    db: Database, vault: EvidenceVault, user: User, evidence_id: str, *, reason: str = ""
+    db: Database, vault: EvidenceVault, principal: Principal, evidence_id: str, *, reason: str = ""
 ) -> MediaView:
     """Open an evidence file for a reviewer: checks role, budget and reason; records the view.
 
     Media whose hash matched a verified bank needs a stated reason, since the hash and label
     already tell the reviewer what it is.
     """
-    if not user.allows(Permission.VIEW_CHILD_SAFETY_MEDIA):
-        raise PermissionDenied(f"{user.email} ({user.role}) may not view child-safety media")
-    label = is_hash_matched(db, evidence_id)
+    require(principal, Permission.VIEW_CHILD_SAFETY_MEDIA)
+    label = is_hash_matched(db, principal, evidence_id)
     if label is not None and not reason.strip():
         raise InvalidInput(
             f"reason: this file matched a verified bank ({label}); say why you need to see it"
         )
-    if exposure(db, user).break_needed:
+    if exposure(db, principal).break_needed:
         raise ExposureBudgetSpent(
-            f"{user.email} has used this shift's exposure budget; take a break"
+            f"{principal.actor} has used this shift's exposure budget; take a break"
         )
-    shift = _current_shift(db, user)
+    repo = WellbeingRepository(db)
+    shift = repo.current_shift(principal)
     if shift is None:  # a view outside a shift starts one, so it still counts
-        start_shift(db, user)
-        shift = _current_shift(db, user)
-    now = utcnow()
-    with db.session() as s:
-        row = s.get(EvidenceRow, evidence_id)
-        if row is None:
-            raise NotFound(f"no evidence {evidence_id!r}")
-        case_id = s.scalar(select(ReportRow.case_id).where(ReportRow.id == row.report_id)) or 0
-        file = vault.read(row)
-        view = MediaViewRow(
-            user_id=user.id,
-            case_id=case_id,
-            evidence_id=evidence_id,
-            shift_id=shift.id if shift else None,
-            reason=reason.strip(),
-            viewed_at=now,
-        )
-        s.add(view)
-        s.flush()
-        audit.append(
-            s,
-            actor=user.email,
-            action="evidence.view",
-            subject=f"evidence:{evidence_id}",
-            details={"case": case_id, "reason": reason.strip(), "sha256": row.sha256},
-        )
-        view_id = view.id
-    return MediaView(view_id, now, file, exposure(db, user))
+        start_shift(db, principal)
+        shift = repo.current_shift(principal)
+    view_id, now, file = repo.record_view(
+        principal,
+        vault,
+        evidence_id,
+        shift_id=shift.shift_id if shift else None,
+        reason=reason.strip(),
+    )
+    return MediaView(view_id, now, file, exposure(db, principal))
 
 
-def media_views(db: Database, evidence_id: str) -> list[tuple[str, datetime, str]]:
+def media_views(
+    db: Database, principal: Principal, evidence_id: str
+) -> list[tuple[str, datetime, str]]:
     """Who viewed an evidence file, when and why (oldest first)."""
-    with db.session() as s:
-        rows = s.execute(
-            select(UserRow.email, MediaViewRow.viewed_at, MediaViewRow.reason)
-            .join(UserRow, UserRow.id == MediaViewRow.user_id)
-            .where(MediaViewRow.evidence_id == evidence_id)
-            .order_by(MediaViewRow.id)
-        ).all()
-        return [(e, aware(t), r) for e, t, r in rows]
+    return WellbeingRepository(db).views_of(principal, evidence_id)

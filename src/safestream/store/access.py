@@ -13,7 +13,6 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,6 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safestream.core.errors import Conflict, InvalidInput, NotFound
+from safestream.core.principal import OrgKind, OrgRef, Principal
+from safestream.core.principal import Permission as Permission  # re-exported for callers
+from safestream.core.principal import Role as Role
 from safestream.store.base import utcnow
 from safestream.store.database import Database
 from safestream.store.models.access import ApiKeyRow, OrganisationRow, UserRow
@@ -31,42 +33,24 @@ MIN_PASSWORD_LENGTH = 12
 _HASHER = PasswordHasher()
 
 
-class Permission(StrEnum):
-    """Things a role may do."""
-
-    REVIEW = "review"
-    VIEW_CHILD_SAFETY_MEDIA = "view_child_safety_media"
-    READ_AUDIT = "read_audit"
-    ADMINISTER = "administer"
-
-
-class Role(StrEnum):
-    """Console roles; a child-safety reviewer may open media, a plain reviewer sees hashes only."""
-
-    ADMIN = "admin"
-    REVIEWER = "reviewer"
-    CHILD_SAFETY_REVIEWER = "child_safety_reviewer"
-    AUDITOR = "auditor"
-
-    def allows(self, permission: Permission) -> bool:
-        """Whether this role grants `permission`."""
-        return permission in ROLE_PERMISSIONS[self]
-
-
-ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.ADMIN: frozenset(Permission),
-    Role.REVIEWER: frozenset({Permission.REVIEW}),
-    Role.CHILD_SAFETY_REVIEWER: frozenset({Permission.REVIEW, Permission.VIEW_CHILD_SAFETY_MEDIA}),
-    Role.AUDITOR: frozenset({Permission.READ_AUDIT}),
-}
-
-
 @dataclass(frozen=True)
 class Organisation:
-    """A platform, hotline or agency."""
+    """A platform, the operator (hotline) or an agency."""
 
     id: int
     name: str
+    kind: OrgKind = OrgKind.PLATFORM
+    agency_code: str | None = None
+
+    @property
+    def ref(self) -> OrgRef:
+        """The organisation as a principal names it."""
+        return OrgRef(id=self.id, name=self.name, kind=self.kind, agency_code=self.agency_code)
+
+    @property
+    def principal(self) -> Principal:
+        """The principal of a request made with this organisation's API key."""
+        return Principal(org=self.ref, user=f"org:{self.name}", roles=frozenset({Role.API_CLIENT}))
 
 
 @dataclass(frozen=True)
@@ -79,10 +63,21 @@ class User:
     org: str
     role: Role
     active: bool = True
+    org_kind: OrgKind = OrgKind.PLATFORM
+    agency_code: str | None = None
 
     def allows(self, permission: Permission) -> bool:
         """Whether this user's role grants `permission`."""
         return self.active and self.role.allows(permission)
+
+    @property
+    def principal(self) -> Principal:
+        """This user as the acting principal of store calls."""
+        org = OrgRef(
+            id=self.org_id, name=self.org, kind=self.org_kind, agency_code=self.agency_code
+        )
+        roles = frozenset({self.role}) if self.active else frozenset()
+        return Principal(org=org, user=self.email, roles=roles, user_id=self.id)
 
 
 @dataclass(frozen=True)
@@ -99,11 +94,28 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+USER_ROLES = tuple(r for r in Role if r is not Role.API_CLIENT)
+
+
 def _parse_role(role: str) -> Role:
     try:
-        return Role(role.strip().lower().replace("-", "_"))
+        parsed = Role(role.strip().lower().replace("-", "_"))
+    except ValueError:
+        parsed = Role.API_CLIENT
+    if parsed is Role.API_CLIENT:
+        raise InvalidInput(f"unknown role {role!r}; use one of: {', '.join(USER_ROLES)}")
+    return parsed
+
+
+def _parse_kind(kind: OrgKind | str) -> OrgKind:
+    try:
+        return OrgKind(str(kind).strip().lower())
     except ValueError as exc:
-        raise InvalidInput(f"unknown role {role!r}; use one of: {', '.join(Role)}") from exc
+        raise InvalidInput(f"unknown kind {kind!r}; use one of: {', '.join(OrgKind)}") from exc
+
+
+def _organisation(row: OrganisationRow) -> Organisation:
+    return Organisation(row.id, row.name, OrgKind(row.kind), row.agency_code)
 
 
 def _org_row(s: Session, name: str) -> OrganisationRow:
@@ -113,29 +125,81 @@ def _org_row(s: Session, name: str) -> OrganisationRow:
     return row
 
 
-def _user(row: UserRow, org: str) -> User:
-    return User(row.id, row.email, row.org_id, org, Role(row.role), row.active)
+def _user(row: UserRow, org: OrganisationRow | None) -> User:
+    if org is None:  # cannot happen: users.org_id is a foreign key
+        raise NotFound(f"user {row.id} has no organisation")
+    return User(
+        row.id,
+        row.email,
+        row.org_id,
+        org.name,
+        Role(row.role),
+        row.active,
+        OrgKind(org.kind),
+        org.agency_code,
+    )
 
 
-def create_org(db: Database, name: str) -> Organisation:
-    """Create an organisation; raise `Conflict` if the name is taken."""
+def create_org(
+    db: Database,
+    name: str,
+    *,
+    kind: OrgKind | str = OrgKind.PLATFORM,
+    agency_code: str | None = None,
+) -> Organisation:
+    """Create an organisation; raise `Conflict` if the name is taken.
+
+    A new organisation is a platform unless told otherwise: the least it can be trusted with.
+    An agency needs its routing code, which names the cases referred to it.
+    """
     name = name.strip()
     if not ORG_NAME.match(name):
         raise InvalidInput(f"organisation name {name!r}: letters, digits, spaces, _.&'- (<=128)")
+    parsed, code = _parse_kind(kind), (agency_code or "").strip() or None
+    if (parsed is OrgKind.AGENCY) != (code is not None):
+        raise InvalidInput("agency_code: give it for an agency, and only for an agency")
     with db.session() as s:
         if s.scalar(select(OrganisationRow.id).where(OrganisationRow.name == name)) is not None:
             raise Conflict(f"organisation {name!r} already exists")
-        row = OrganisationRow(name=name)
+        row = OrganisationRow(name=name, kind=parsed.value, agency_code=code)
         s.add(row)
         s.flush()
-        return Organisation(row.id, row.name)
+        return _organisation(row)
+
+
+def set_org_kind(
+    db: Database, name: str, kind: OrgKind | str, *, agency_code: str | None = None
+) -> Organisation:
+    """Change what an organisation is (for example mark the hotline running SafeStream)."""
+    parsed, code = _parse_kind(kind), (agency_code or "").strip() or None
+    if (parsed is OrgKind.AGENCY) != (code is not None):
+        raise InvalidInput("agency_code: give it for an agency, and only for an agency")
+    with db.session() as s:
+        row = _org_row(s, name)
+        row.kind, row.agency_code = parsed.value, code
+        return _organisation(row)
+
+
+def get_org_by_id(db: Database, org_id: int) -> Organisation:
+    """An organisation by id, or raise `NotFound`."""
+    with db.session() as s:
+        row = s.get(OrganisationRow, org_id)
+        if row is None:
+            raise NotFound(f"no organisation with id {org_id}")
+        return _organisation(row)
 
 
 def get_org(db: Database, name: str) -> Organisation:
     """An organisation by name, or raise `NotFound`."""
     with db.session() as s:
-        row = _org_row(s, name)
-        return Organisation(row.id, row.name)
+        return _organisation(_org_row(s, name))
+
+
+def list_orgs(db: Database) -> list[Organisation]:
+    """Every organisation, by name."""
+    with db.session() as s:
+        rows = s.scalars(select(OrganisationRow).order_by(OrganisationRow.name))
+        return [_organisation(r) for r in rows]
 
 
 def ensure_org(db: Database, name: str) -> Organisation:
@@ -174,12 +238,12 @@ def org_for_api_key(db: Database, key: str) -> Organisation | None:
     if not key.startswith(API_KEY_PREFIX) or len(key) > 128:
         return None
     with db.session() as s:
-        row = s.execute(
-            select(OrganisationRow.id, OrganisationRow.name)
+        row = s.scalar(
+            select(OrganisationRow)
             .join(ApiKeyRow, ApiKeyRow.org_id == OrganisationRow.id)
             .where(ApiKeyRow.key_hash == hash_api_key(key), ApiKeyRow.revoked_at.is_(None))
-        ).first()
-        return Organisation(row.id, row.name) if row else None
+        )
+        return _organisation(row) if row else None
 
 
 def add_user(
@@ -208,7 +272,7 @@ def add_user(
         )
         s.add(row)
         s.flush()
-        return _user(row, org_row.name)
+        return _user(row, org_row)
 
 
 def get_user(db: Database, user_id: int) -> User:
@@ -218,7 +282,7 @@ def get_user(db: Database, user_id: int) -> User:
         if row is None:
             raise NotFound(f"no user with id {user_id}")
         org = s.get(OrganisationRow, row.org_id)
-        return _user(row, org.name if org else "")
+        return _user(row, org)
 
 
 def authenticate_user(db: Database, email: str, password: str) -> User | None:
@@ -236,15 +300,15 @@ def authenticate_user(db: Database, email: str, password: str) -> User | None:
         if _HASHER.check_needs_rehash(row.password_hash):
             row.password_hash = _HASHER.hash(password)
         org = s.get(OrganisationRow, row.org_id)
-        return _user(row, org.name if org else "")
+        return _user(row, org)
 
 
 def list_users(db: Database) -> list[User]:
     """Every user, by email."""
     with db.session() as s:
         rows = s.execute(
-            select(UserRow, OrganisationRow.name)
+            select(UserRow, OrganisationRow)
             .join(OrganisationRow, OrganisationRow.id == UserRow.org_id)
             .order_by(UserRow.email)
         ).all()
-        return [_user(u, name) for u, name in rows]
+        return [_user(u, org) for u, org in rows]

@@ -21,9 +21,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from safestream.core.errors import StoreError
+from safestream.core.principal import Permission, Principal
 from safestream.store.base import utcnow
 from safestream.store.database import Database
+from safestream.store.models.access import UserRow
 from safestream.store.models.audit import AuditEntryRow, AuditHeadRow
+from safestream.store.scope import require
 
 GENESIS = "0" * 64
 HEAD_ID = 1
@@ -150,14 +153,34 @@ def verify(db: Database) -> list[AuditProblem]:
     return problems
 
 
+def _actors_of(s: Session, principal: Principal) -> list[str]:
+    """How the audit log names the people and the API keys of the principal's organisation."""
+    if principal.org is None:
+        return []
+    emails = s.scalars(select(UserRow.email).where(UserRow.org_id == principal.org.id))
+    return [*emails, f"org:{principal.org.name}"]
+
+
 def entries(
-    db: Database, *, subject: str | None = None, limit: int = 100, before: int | None = None
+    db: Database,
+    principal: Principal,
+    *,
+    subject: str | None = None,
+    limit: int = 100,
+    before: int | None = None,
 ) -> list[AuditEntry]:
-    """Newest entries first, optionally for one subject (e.g. `case:12`)."""
+    """Newest entries first, optionally for one subject (e.g. `case:12`).
+
+    The operator's auditors (and the system) read the whole log; another organisation's
+    auditors read what its own people and keys did.
+    """
+    require(principal, Permission.READ_AUDIT)
     if limit < 1 or limit > 1000:
         raise StoreError("limit must be within 1..1000")
     with db.session() as s:
         query = select(AuditEntryRow).order_by(AuditEntryRow.seq.desc()).limit(limit)
+        if not principal.links_and_triages:
+            query = query.where(AuditEntryRow.actor.in_(_actors_of(s, principal)))
         if subject is not None:
             query = query.where(AuditEntryRow.subject == subject)
         if before is not None:

@@ -8,7 +8,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from safestream.core.config import Settings
@@ -17,6 +18,11 @@ from safestream.store.schema_heads import schema_is_current
 
 if TYPE_CHECKING:
     from alembic.config import Config
+
+
+# What the database driver raises (locked, gone, full, ...); edges map it to a status without
+# importing SQLAlchemy themselves.
+DatabaseError = DBAPIError
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -84,6 +90,11 @@ class Database:
         """A session in one transaction: committed on success, rolled back on any error."""
         with self._sessions() as session, session.begin():
             yield session
+
+    def ping(self) -> None:
+        """Run a trivial query; raise if the database does not answer."""
+        with self.session() as s:
+            s.execute(text("select 1"))
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -64,7 +64,7 @@ def agency_choices(detail: CaseDetail, request: Request) -> list[tuple[str, str]
 def case_context(request: Request, viewer: Viewer, case_id: int) -> dict[str, Any]:
     """Everything case.html shows, for this viewer."""
     env = console_environment(request)
-    detail = case_detail(env.db, viewer.user, case_id)
+    detail = case_detail(env.db, viewer.principal, case_id)
     context: dict[str, Any] = {
         "detail": detail,
         "case": detail.case,
@@ -74,10 +74,10 @@ def case_context(request: Request, viewer: Viewer, case_id: int) -> dict[str, An
         "agencies": agency_choices(detail, request),
         "claimed_by_me": detail.case.claimed_by_user == viewer.user.id,
         "claimed_by_other": detail.case.claimed_by_user not in (None, viewer.user.id),
-        "prefs": get_preferences(env.db, viewer.user),
-        "exposure": exposure(env.db, viewer.user) if viewer.can.see_media else None,
+        "prefs": get_preferences(env.db, viewer.principal),
+        "exposure": exposure(env.db, viewer.principal) if viewer.can.see_media else None,
         # Who opened each file and when: hotlines report whether a person saw it.
-        "views": {e.id: media_views(env.db, e.id) for e in detail.evidence},
+        "views": {e.id: media_views(env.db, viewer.principal, e.id) for e in detail.evidence},
         "cybertips": case_submissions(env, case_id),
     }
     return context
@@ -104,7 +104,7 @@ def post_note(
 ) -> Response:
     """Add an internal note."""
     check_csrf(viewer.session, csrf_token)
-    add_note(console_environment(request).db, viewer.user, case_id, body)
+    add_note(console_environment(request).db, viewer.principal, case_id, body)
     return RedirectResponse(f"/console/cases/{case_id}?flash=note#notes", status_code=303)
 
 
@@ -124,7 +124,7 @@ def post_decision(
     chosen_agency = agency if decision == Decision.REFER.value else ""
     record_decision(
         console_environment(request).db,
-        viewer.user,
+        viewer.principal,
         case_id,
         decision,
         reason=reason,
@@ -143,7 +143,7 @@ def post_release(
 ) -> Response:
     """Give a claimed case back to its queue."""
     check_csrf(viewer.session, csrf_token)
-    release(console_environment(request).db, viewer.user, case_id)
+    release(console_environment(request).db, viewer.principal, case_id)
     return RedirectResponse("/console/queue?flash=released", status_code=303)
 
 
@@ -162,7 +162,7 @@ def post_claimed_elsewhere(
     viewer.require(Permission.REVIEW)
     mark_claimed_elsewhere(
         console_environment(request).db,
-        viewer.user.email,
+        viewer.principal,
         case_id,
         claimed_by=claimed_by,
         reference=reference,

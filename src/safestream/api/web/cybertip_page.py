@@ -26,6 +26,7 @@ from safestream.reports.ncmec_client import CybertipClient, NcmecCredentials, Nc
 from safestream.reports.ncmec_store import Submission, SubmissionStore
 from safestream.reports.ncmec_worker import SubmissionWorker
 from safestream.store.access import Permission
+from safestream.store.cases import CaseRepository
 
 router = APIRouter(include_in_schema=False)
 
@@ -68,6 +69,7 @@ def post_cybertip(
     check_csrf(viewer.session, csrf_token)
     viewer.require(Permission.REVIEW)
     env = console_environment(request)
+    CaseRepository(env.db).require_changeable(viewer.principal, case_id)
     worker = _worker(env, viewer.actor)
     company = ReportingCompany(
         company=env.settings.ncmec_company or viewer.user.org,

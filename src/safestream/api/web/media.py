@@ -14,7 +14,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from safestream.api.web.environment import console_environment
 from safestream.api.web.pages import Viewer, current_viewer, html_errors, render
@@ -24,13 +23,9 @@ from safestream.cases.wellbeing import (
     ExposureBudgetSpent,
     exposure,
     get_preferences,
-    is_hash_matched,
+    preview_file,
     view_media,
 )
-from safestream.core.errors import NotFound, PermissionDenied
-from safestream.store import audit
-from safestream.store.access import Permission
-from safestream.store.models.reports import EvidenceRow
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,23 +36,9 @@ def preview(
     request: Request, evidence_id: str, viewer: Annotated[Viewer, Depends(current_viewer)]
 ) -> Response:
     """A blurred thumbnail of an unmatched image or video; the read is audited, not a view."""
-    viewer.require(Permission.VIEW_CHILD_SAFETY_MEDIA)
     env = console_environment(request)
-    if is_hash_matched(env.db, evidence_id) is not None:
-        raise PermissionDenied("this file matched a verified bank: it is shown by hash only")
-    with env.db.session() as s:
-        row = s.scalar(select(EvidenceRow).where(EvidenceRow.id == evidence_id))
-        if row is None:
-            raise NotFound(f"no evidence {evidence_id!r}")
-        file = env.vault.read(row)
-        audit.append(
-            s,
-            actor=viewer.user.email,
-            action="evidence.preview",
-            subject=f"evidence:{evidence_id}",
-            details={"blurred": True},
-        )
-    grayscale = get_preferences(env.db, viewer.user).grayscale
+    file = preview_file(env.db, env.vault, viewer.principal, evidence_id)
+    grayscale = get_preferences(env.db, viewer.principal).grayscale
     headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
     video = file.content_type.startswith("video/")
     png = blurred_preview(file.data, grayscale=grayscale, video=video)
@@ -78,9 +59,9 @@ def open_file(
     check_csrf(viewer.session, csrf_token)
     env = console_environment(request)
     try:
-        seen = view_media(env.db, env.vault, viewer.user, evidence_id, reason=reason)
+        seen = view_media(env.db, env.vault, viewer.principal, evidence_id, reason=reason)
     except ExposureBudgetSpent:
-        context = {"exposure": exposure(env.db, viewer.user), "case_id": case_id}
+        context = {"exposure": exposure(env.db, viewer.principal), "case_id": case_id}
         return render(request, "break.html", context, viewer=viewer, status_code=429)
     file = seen.file
     kind = file.content_type.split("/", 1)[0]
@@ -89,7 +70,7 @@ def open_file(
         "file": file,
         "kind": kind if kind in ("image", "video", "audio") else "other",
         "data_url": f"data:{file.content_type};base64,{base64.b64encode(file.data).decode()}",
-        "prefs": get_preferences(env.db, viewer.user),
+        "prefs": get_preferences(env.db, viewer.principal),
         "exposure": seen.exposure,
         "viewed_at": seen.viewed_at,
         "reason": reason.strip(),

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from safestream.api.web.environment import console_environment
 from safestream.api.web.session import ConsoleSession, read_session, write_session
 from safestream.core.errors import NotFound, PermissionDenied, SafeStreamError
+from safestream.core.principal import Principal
 from safestream.store.access import Permission, Role, User, get_user
 
 P = ParamSpec("P")
@@ -33,6 +34,7 @@ ROLE_LABELS = {
     Role.REVIEWER: "reviewer",
     Role.CHILD_SAFETY_REVIEWER: "child-safety reviewer",
     Role.AUDITOR: "auditor",
+    Role.API_CLIENT: "API client",
 }
 FLASH_MESSAGES = {
     "claimed": ("ok", "Case claimed: it is yours until you decide or release it."),
@@ -78,6 +80,11 @@ class Viewer:
     def actor(self) -> str:
         """How the audit log names this person."""
         return f"user:{self.user.id}:{self.user.email}"
+
+    @property
+    def principal(self) -> Principal:
+        """The viewer as the acting principal of store calls."""
+        return self.user.principal
 
     def require(self, permission: Permission) -> None:
         """Raise `PermissionDenied` unless the viewer's role grants `permission`."""

@@ -20,12 +20,11 @@ from safestream.api.web.environment import ConsoleEnvironment, console_environme
 from safestream.api.web.panic_keys import PanicKeyRejected
 from safestream.api.web.panic_report import PanicReportIn, to_report
 from safestream.api.web.rate_limit import RateLimiter
-from safestream.core.errors import SafeStreamError
+from safestream.core.errors import NotFound, SafeStreamError
 from safestream.core.events import PanicPressed
 from safestream.core.reports import ReportIn
-from safestream.store.access import Organisation
+from safestream.store.access import Organisation, get_org_by_id
 from safestream.store.base import utcnow
-from safestream.store.models.access import OrganisationRow
 
 router = APIRouter(tags=["panic button"])
 logger = logging.getLogger(__name__)
@@ -67,11 +66,12 @@ def _bearer(request: Request) -> str:
 
 
 def _organisation(env: ConsoleEnvironment, org_id: int) -> Organisation:
-    with env.db.session() as s:
-        row = s.get(OrganisationRow, org_id)
-        if row is None:
-            raise PanicKeyRejected("the organisation of this panic-button key no longer exists")
-        return Organisation(row.id, row.name)
+    try:
+        return get_org_by_id(env.db, org_id)
+    except NotFound:
+        raise PanicKeyRejected(
+            "the organisation of this panic-button key no longer exists"
+        ) from None
 
 
 def _file(env: ConsoleEnvironment, org_id: int, report: ReportIn) -> dict[str, Any]:

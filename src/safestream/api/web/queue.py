@@ -7,18 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
 from safestream.api.web.environment import console_environment
 from safestream.api.web.pages import Viewer, current_viewer, html_errors, render
 from safestream.api.web.session import CSRF_FIELD, check_csrf
-from safestream.cases.queues import claim_next, list_cases, list_queues
-from safestream.cases.review import case_summary
-from safestream.core.cases import Case, CaseStatus
-from safestream.store.access import Permission, User
+from safestream.cases.queues import claim_next, claimed_by, list_cases, list_queues
+from safestream.store.access import Permission
 from safestream.store.base import utcnow
-from safestream.store.database import Database
-from safestream.store.models.cases import CaseRow
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,26 +32,6 @@ def age_text(since: datetime, now: datetime | None = None) -> str:
     return f"{seconds} s"
 
 
-def claimed_by(db: Database, user: User) -> list[Case]:
-    """Open cases this reviewer holds (claimed, lease not expired), oldest claim first.
-
-    Claimed cases leave the queue listing, so without this a reviewer who navigates away from a
-    case could not find it again until its lease ran out.
-    """
-    now = utcnow()
-    with db.session() as s:
-        rows = s.scalars(
-            select(CaseRow)
-            .where(
-                CaseRow.claimed_by_user == user.id,
-                CaseRow.status == CaseStatus.OPEN.value,
-                CaseRow.claim_expires_at > now,
-            )
-            .order_by(CaseRow.priority, CaseRow.created_at)
-        ).all()
-        return [case_summary(s, row) for row in rows]
-
-
 @router.get("/console/queue")
 @html_errors
 def queue_page(
@@ -67,12 +42,12 @@ def queue_page(
     """The queues with cases waiting, and the cases of the chosen one in claim order."""
     viewer.require(Permission.REVIEW)
     env = console_environment(request)
-    queues = list_queues(env.db)
+    queues = list_queues(env.db, viewer.principal)
     chosen = q or (queues[0].name if queues else DEFAULT_QUEUE)
-    cases = list_cases(env.db, chosen)
+    cases = list_cases(env.db, viewer.principal, chosen)
     now = utcnow()
     rows = [{"case": c, "age": age_text(c.created_at, now)} for c in cases]
-    mine = claimed_by(env.db, viewer.user)
+    mine = claimed_by(env.db, viewer.principal)
     context = {"queues": queues, "chosen": chosen, "rows": rows, "mine": mine}
     return render(request, "queue.html", context, viewer=viewer)
 
@@ -88,7 +63,7 @@ def claim(
     """Claim the most urgent, oldest unclaimed case of a queue and open it."""
     check_csrf(viewer.session, csrf_token)
     env = console_environment(request)
-    case = claim_next(env.db, viewer.user, queue)
+    case = claim_next(env.db, viewer.principal, queue)
     if case is None:
         return RedirectResponse(f"/console/queue?q={queue}&flash=empty", status_code=303)
     return RedirectResponse(f"/console/cases/{case.id}?flash=claimed", status_code=303)

@@ -46,12 +46,12 @@ def ensure_shift(db: Database, user: User) -> None:
     """Start a shift at login unless one is open and recent (logging in again is no reset)."""
     if not user.allows(Permission.VIEW_CHILD_SAFETY_MEDIA):
         return
-    current = exposure(db, user)
+    current = exposure(db, user.principal)
     started = current.started_at
     if started is not None and started.tzinfo is None:
         started = started.replace(tzinfo=utcnow().tzinfo)
     if current.shift_id is None or started is None or utcnow() - started > SHIFT_MAX_LENGTH:
-        start_shift(db, user)
+        start_shift(db, user.principal)
 
 
 @router.get("/console/preferences")
@@ -62,8 +62,8 @@ def preferences_page(
     """The reviewer's display preferences and this shift's exposure."""
     env = console_environment(request)
     context = {
-        "prefs": get_preferences(env.db, viewer.user),
-        "exposure": exposure(env.db, viewer.user) if viewer.can.see_media else None,
+        "prefs": get_preferences(env.db, viewer.principal),
+        "exposure": exposure(env.db, viewer.principal) if viewer.can.see_media else None,
         "ceiling": budget_ceiling(viewer.user),
     }
     return render(request, "preferences.html", context, viewer=viewer)
@@ -88,7 +88,7 @@ def save_preferences(
     prefs = Preferences(
         blur=blur, grayscale=grayscale, muted=muted, exposure_budget=exposure_budget
     )
-    set_preferences(console_environment(request).db, viewer.user, prefs)
+    set_preferences(console_environment(request).db, viewer.principal, prefs)
     return RedirectResponse("/console/preferences?flash=prefs", status_code=303)
 
 
@@ -97,7 +97,7 @@ def save_preferences(
 def break_page(request: Request, viewer: Annotated[Viewer, Depends(current_viewer)]) -> Response:
     """The break page: how much was seen this shift, and a button to start the next one."""
     env = console_environment(request)
-    context = {"exposure": exposure(env.db, viewer.user), "case_id": None}
+    context = {"exposure": exposure(env.db, viewer.principal), "case_id": None}
     return render(request, "break.html", context, viewer=viewer)
 
 
@@ -111,6 +111,6 @@ def take_break(
     """End the shift and start a new one with a fresh budget."""
     check_csrf(viewer.session, csrf_token)
     env = console_environment(request)
-    end_shift(env.db, viewer.user)
-    start_shift(env.db, viewer.user)
+    end_shift(env.db, viewer.principal)
+    start_shift(env.db, viewer.principal)
     return RedirectResponse("/console/queue?flash=break", status_code=303)

@@ -17,6 +17,9 @@ class OrganisationRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
+    # platform, operator or agency (core.principal.OrgKind): decides what it may see.
+    kind: Mapped[str] = mapped_column(String(16), default="platform")
+    agency_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -111,3 +111,21 @@ class OutboxRow(Base):
     rule: Mapped[str] = mapped_column(String(128), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class EntityClaimRow(Base):
+    """An organisation's statement that it already handles the subject behind an identifier.
+
+    A claim is that organisation's word, recorded as such: it is shown on any case holding the
+    identifier and never takes a case out of its owner's queues.
+    """
+
+    __tablename__ = "entity_claims"
+    __table_args__ = (Index("ix_entity_claims_kind_value", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(512))
+    reference: Mapped[str] = mapped_column(String(256), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

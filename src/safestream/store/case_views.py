@@ -1,0 +1,66 @@
+"""What the case page reads: reports, matches, evidence (described), holds, notes, decisions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from safestream.core.cases import Case, DecisionRecord, Note
+from safestream.core.entities import Entity
+from safestream.core.reports import Report
+
+
+@dataclass(frozen=True)
+class CaseMatch:
+    """A bank match in a case."""
+
+    report_id: str
+    bank: str
+    entry_id: int
+    signal_type: str
+    value: str
+    distance: int
+    label: str
+    verified: bool
+
+
+@dataclass(frozen=True)
+class EvidenceRef:
+    """An evidence file, described without opening it (hash-first review)."""
+
+    id: str
+    report_id: str
+    filename: str
+    content_type: str
+    sha256: str
+    size: int
+    held_until: datetime
+    # Set when the report's media matched a verified bank: show the hash and label, not the file.
+    matched_label: str | None
+    views: int
+
+
+@dataclass(frozen=True)
+class EvidenceHold:
+    """A preservation request, e.g. for a stream's buffered segments."""
+
+    stream_id: str | None
+    report_id: str | None
+    reason: str
+    rule: str
+    hold_until: datetime
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    """Everything the case page shows."""
+
+    case: Case
+    reports: tuple[Report, ...]
+    entities: tuple[Entity, ...]
+    links: tuple[tuple[str, Entity], ...]  # (report id, entity) edges for the graph
+    matches: tuple[CaseMatch, ...]
+    evidence: tuple[EvidenceRef, ...]
+    holds: tuple[EvidenceHold, ...]
+    notes: tuple[Note, ...]
+    decisions: tuple[DecisionRecord, ...]
