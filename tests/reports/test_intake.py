@@ -25,8 +25,7 @@ MEDIA = b"\x89PNG benign stand-in bytes for a test"
 
 def _vault(tmp_path: Path) -> EvidenceVault:
     return EvidenceVault.for_settings(
-        Settings(home=tmp_path / "home", database_url="sqlite://"), environ={}
-    )
+        Settings(home=tmp_path / "home", database_url="sqlite://"))
 
 
 def test_repeat_with_same_idempotency_key_returns_same_report(database: Database) -> None:
@@ -105,7 +104,7 @@ def test_workers_starting_together_share_one_evidence_key(tmp_path: Path) -> Non
 
     def open_vault() -> EvidenceVault:
         start.wait()
-        return EvidenceVault.for_settings(settings, environ={})
+        return EvidenceVault.for_settings(settings)
 
     with ThreadPoolExecutor(8) as pool:
         vaults = list(pool.map(lambda _: open_vault(), range(8)))

@@ -58,7 +58,7 @@ class Rig:
 def rig(settings: Settings) -> Iterator[Rig]:
     db = Database.from_settings(settings)
     db.migrate()
-    vault = EvidenceVault.for_settings(settings, environ={})
+    vault = EvidenceVault.for_settings(settings)
     owner = org(db)
     media = [{"filename": "frame.png", "data_base64": base64.b64encode(png()).decode()}]
     body = report(
