@@ -74,6 +74,7 @@ def _register() -> None:
         access,
         bank,
         cybertip,
+        evidence,
         exchange,
         finance,
         hash,
@@ -92,6 +93,7 @@ def _register() -> None:
     panic_key.register(app)
     cybertip.register(app)
     exchange.register(app)
+    evidence.register(app)
     finance.register(app)
 
 

@@ -9,7 +9,11 @@ from safestream.cli.exit_codes import EXIT_SOME_FAILED
 from safestream.cli.output import emit, note
 
 org_app = typer.Typer(
-    help='Organisations.\n\n\b\nExample:\n  safestream org create "Example Hotline"',
+    help="Organisations: platforms send reports, the operator (the hotline running SafeStream) "
+    "triages every case, agencies see the cases referred to them.\n\n\b\nExamples:\n"
+    '  safestream org create "Example Hotline" --kind operator\n'
+    '  safestream org create "Acme Video"\n'
+    '  safestream org create "NCA" --kind agency --agency-code UK-NCA',
     no_args_is_help=True,
 )
 apikey_app = typer.Typer(
@@ -29,20 +33,67 @@ audit_app = typer.Typer(
 PASSWORD_ENV = "SAFESTREAM_PASSWORD"
 
 
+KIND_HELP = "platform (the default), operator (the hotline running SafeStream) or agency."
+AGENCY_CODE_HELP = "An agency's routing code (as in routing.yaml): it sees cases referred to it."
+
+
 @org_app.command("create")
-def org_create(name: str = typer.Argument(..., help="Name of the organisation.")) -> None:
-    """Create an organisation.
+def org_create(
+    name: str = typer.Argument(..., help="Name of the organisation."),
+    kind: str = typer.Option("platform", "--kind", help=KIND_HELP),
+    agency_code: str | None = typer.Option(None, "--agency-code", help=AGENCY_CODE_HELP),
+) -> None:
+    """Create an organisation (a platform unless told otherwise).
 
     \b
-    Example:
-      safestream org create "Example Hotline"
+    Examples:
+      safestream org create "Example Hotline" --kind operator
+      safestream org create "NCA" --kind agency --agency-code UK-NCA
     """
     from safestream.store import access, audit
 
     db = open_database()
-    org = access.create_org(db, name)
-    audit.record(db, actor="cli", action="org.create", subject=f"org:{org.id}")
-    emit({"org": org.name, "id": org.id})
+    org = access.create_org(db, name, kind=kind, agency_code=agency_code)
+    audit.record(
+        db, actor="cli", action="org.create", subject=f"org:{org.id}", details={"kind": kind}
+    )
+    emit({"org": org.name, "id": org.id, "kind": org.kind.value})
+
+
+@org_app.command("set-kind")
+def org_set_kind(
+    name: str = typer.Argument(..., help="Name of the organisation."),
+    kind: str = typer.Argument(..., help=KIND_HELP),
+    agency_code: str | None = typer.Option(None, "--agency-code", help=AGENCY_CODE_HELP),
+) -> None:
+    """Change what an organisation is, for example mark the hotline that runs SafeStream.
+
+    \b
+    Example:
+      safestream org set-kind "Example Hotline" operator
+    """
+    from safestream.store import access, audit
+
+    db = open_database()
+    org = access.set_org_kind(db, name, kind, agency_code=agency_code)
+    audit.record(
+        db, actor="cli", action="org.set_kind", subject=f"org:{org.id}", details={"kind": kind}
+    )
+    emit({"org": org.name, "id": org.id, "kind": org.kind.value})
+
+
+@org_app.command("list")
+def org_list() -> None:
+    """List organisations as JSON lines (name, kind, agency code).
+
+    \b
+    Example:
+      safestream org list
+    """
+    from safestream.store import access
+
+    for org in access.list_orgs(open_database()):
+        emit({"org": org.name, "id": org.id, "kind": org.kind.value, "agency_code": org.agency_code})
 
 
 @apikey_app.command("create")

@@ -20,7 +20,7 @@ from safestream.core.errors import Conflict
 from safestream.core.principal import Principal
 from safestream.store import audit
 from safestream.store.base import utcnow
-from safestream.store.cases import case_summary
+from safestream.store.cases import case_summary, visible_case_row
 from safestream.store.database import Database
 from safestream.store.models.cases import CaseRow
 from safestream.store.scope import cases_visible, may_change_cases
@@ -125,13 +125,10 @@ class QueueRepository:
     def release(self, principal: Principal, case_id: int) -> None:
         """Give a case this person claimed back to its queue."""
         with self.db.session() as s:
+            visible_case_row(s, principal, case_id)
             done = s.execute(
                 update(CaseRow)
-                .where(
-                    CaseRow.id == case_id,
-                    CaseRow.claimed_by_user == principal.user_id,
-                    cases_visible(principal),
-                )
+                .where(CaseRow.id == case_id, CaseRow.claimed_by_user == principal.user_id)
                 .values(claimed_by_user=None, claim_expires_at=None)
                 .execution_options(synchronize_session=False)
             )

@@ -1,0 +1,391 @@
+"""Route-by-role matrix: every console page and API route, for every role of three organisations
+(the operator hotline, a platform and an agency) and the anonymous caller.
+
+The installation: the hotline "Example Call Co" (operator) triages; "Acme Video" (platform) sends
+reports; "NCA" (agency, routing code UK-NCA) receives referred cases. Case X holds a third
+platform's report with a photo; case Y was referred to UK-NCA. A test fails on any outcome the
+table does not expect, and on any route the table does not list.
+
+Outcomes: `ok` (2xx, or a 303 that is not to the login page), `login` (303 to the login page),
+`hidden` (404: outside the caller's scope, indistinguishable from absent), `forbidden` (403),
+`conflict` (409), `unauthorised` (401).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from safestream.cases.review import record_decision
+from safestream.core.config import Settings
+from safestream.core.principal import Principal
+from safestream.core.reports import ReportIn
+from safestream.store.access import (
+    add_user,
+    create_api_key,
+    create_org,
+    get_org,
+    get_user,
+)
+from tests.web.conftest import (
+    LIGHT_ARGON2,
+    ORG,
+    PASSWORD,
+    Console,
+    photo_report,
+    serving,
+)
+
+ROLES = ("admin", "reviewer", "child_safety_reviewer", "auditor")
+REVIEWING = {"admin", "reviewer", "child_safety_reviewer"}
+MEDIA = {"admin", "child_safety_reviewer"}
+AUDIT = {"admin", "auditor"}
+ORGS = {"hotline": ORG, "acme": "Acme Video", "nca": "NCA"}
+CONSOLE_CALLERS = ["anonymous"] + [f"{o}:{r}" for o in ORGS for r in ROLES]
+API_CALLERS = ["anonymous", "key:hotline", "key:acme", "key:nca"]
+
+
+@dataclass
+class World:
+    """The running installation and what the probes refer to."""
+
+    console: Console
+    clients: dict[str, TestClient]
+    keys: dict[str, str]
+    case_x: int
+    case_y: int
+    evidence_x: str
+    acme_report: str
+
+
+def _user_client(console: Console, email: str) -> TestClient:
+    client = TestClient(console.client.app)
+    page = client.get("/console/login")
+    token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    answer = client.post(
+        "/console/login",
+        data={"email": email, "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    return client
+
+
+def _file(console: Console, org: str, report: ReportIn) -> tuple[str, int]:
+    app = console.client.app
+    stored = app.state.intake.receive(get_org(console.db, org), report)  # type: ignore[attr-defined]
+    linked = app.state.engine.process([stored.report.id])  # type: ignore[attr-defined]
+    return stored.report.id, linked[stored.report.id]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    home = tmp_path_factory.mktemp("matrix") / "home"
+    settings = Settings(home=home)
+    with serving(settings) as console:
+        db = console.db
+        create_org(db, "Acme Video")
+        create_org(db, "NCA", kind="agency", agency_code="UK-NCA")
+        create_org(db, "Other Platform")
+        clients = {"anonymous": TestClient(console.client.app)}
+        for short, name in ORGS.items():
+            for role in ROLES:
+                email = f"{short}-{role.replace('_', '-')}@example.org"
+                add_user(db, email, org=name, role=role, password=PASSWORD, hasher=LIGHT_ARGON2)
+                clients[f"{short}:{role}"] = _user_client(console, email)
+        keys = {short: create_api_key(db, name).key for short, name in ORGS.items()}
+        _, case_x = _file(console, "Other Platform", photo_report("call-x", account="x-1"))
+        _, case_y = _file(console, "Other Platform", photo_report("call-y", account="y-1"))
+        acme_report, _ = _file(console, "Acme Video", photo_report("call-a", account="a-1"))
+        referrer = get_user(db, 1).principal  # the hotline's admin
+        record_decision(db, referrer, case_y, "refer", agency="UK-NCA")
+        page = clients["hotline:admin"].get(f"/console/cases/{case_x}")
+        evidence_x = page.text.split('id="media-', 1)[1][:36]
+        yield World(console, clients, keys, case_x, case_y, evidence_x, acme_report)
+
+
+def outcome(response: httpx.Response) -> str:
+    """The matrix's name for an answer."""
+    if response.status_code == 303:
+        location = response.headers.get("location", "")
+        return "login" if location.startswith("/console/login") else "ok"
+    names = {401: "unauthorised", 403: "forbidden", 404: "hidden", 409: "conflict"}
+    if response.status_code in names:
+        return names[response.status_code]
+    return "ok" if 200 <= response.status_code < 300 else str(response.status_code)
+
+
+Expect = Callable[[str], str]
+
+
+def console_rule(allowed: Callable[[str, str], str]) -> Expect:
+    """Anonymous callers go to the login page; logged-in ones get `allowed(org, role)`."""
+
+    def expect(caller: str) -> str:
+        if caller == "anonymous":
+            return "login"
+        org, role = caller.split(":")
+        return allowed(org, role)
+
+    return expect
+
+
+def reviewing(org: str, role: str, *, operator: str, agency: str = "hidden") -> str:
+    if role not in REVIEWING:
+        return "forbidden"
+    return {"hotline": operator, "nca": agency}.get(org, "hidden")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One request in the matrix and what each caller must get."""
+
+    method: str
+    route: str  # the route's path template, as the app lists it
+    path: Callable[[World], str]
+    expect: Expect
+    form: dict[str, str] | None = None
+    callers: tuple[str, ...] = tuple(CONSOLE_CALLERS)
+    json: dict[str, Any] | None = None
+
+
+MATRIX_REPORT: dict[str, Any] = {
+    "source": "platform",
+    "reported_accounts": [{"platform": "acme", "id": "matrix-1"}],
+    "incident_type": "child_pornography",
+}
+
+
+def _csrf_form(world: World, caller: str, form: dict[str, str]) -> dict[str, str]:
+    client = world.clients[caller] if caller in world.clients else world.clients["anonymous"]
+    page = client.get("/console/preferences")
+    token = ""
+    if 'name="csrf_token" value="' in page.text:
+        token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    return {**form, "csrf_token": token}
+
+
+ANY_USER = console_rule(lambda org, role: "ok")
+X = "/console/cases/{case_id}"
+
+PROBES = [
+    Probe("GET", "/console", lambda w: "/console", ANY_USER),
+    Probe(
+        "GET",
+        "/console/queue",
+        lambda w: "/console/queue",
+        console_rule(lambda o, r: "ok" if r in REVIEWING else "forbidden"),
+    ),
+    Probe(
+        "POST",
+        "/console/queue/claim",
+        lambda w: "/console/queue/claim",
+        console_rule(lambda o, r: "ok" if r in REVIEWING else "forbidden"),
+        form={"queue": "nothing-waits-here"},
+    ),
+    Probe(
+        "GET",
+        X,
+        lambda w: f"/console/cases/{w.case_x}",
+        console_rule(lambda o, r: reviewing(o, r, operator="ok")),
+    ),
+    Probe(
+        "GET",
+        X,
+        lambda w: f"/console/cases/{w.case_y}",
+        console_rule(lambda o, r: reviewing(o, r, operator="ok", agency="ok")),
+    ),
+    Probe(
+        "POST",
+        X + "/notes",
+        lambda w: f"/console/cases/{w.case_x}/notes",
+        console_rule(lambda o, r: reviewing(o, r, operator="ok")),
+        form={"body": "matrix note"},
+    ),
+    Probe(
+        "POST",
+        X + "/notes",
+        lambda w: f"/console/cases/{w.case_y}/notes",
+        console_rule(lambda o, r: reviewing(o, r, operator="ok", agency="forbidden")),
+        form={"body": "matrix note"},
+    ),
+    Probe(
+        "POST",
+        X + "/decisions",
+        lambda w: f"/console/cases/{w.case_x}/decisions",
+        console_rule(lambda o, r: reviewing(o, r, operator="ok")),
+        form={"decision": "escalate", "reason": "matrix"},
+    ),
+    Probe(
+        "POST",
+        X + "/release",
+        lambda w: f"/console/cases/{w.case_x}/release",
+        console_rule(lambda o, r: "conflict" if o == "hotline" else "hidden"),
+    ),
+    Probe(
+        "POST",
+        X + "/cybertip",
+        lambda w: f"/console/cases/{w.case_x}/cybertip",
+        # Allowed callers are not probed: it starts a submission to NCMEC.
+        console_rule(lambda o, r: reviewing(o, r, operator="not probed")),
+        callers=tuple(c for c in CONSOLE_CALLERS if not c.startswith("hotline:")),
+    ),
+    Probe(
+        "GET",
+        "/console/media/{evidence_id}/preview",
+        lambda w: f"/console/media/{w.evidence_x}/preview",
+        console_rule(
+            lambda o, r: "forbidden" if r not in MEDIA else ("ok" if o == "hotline" else "hidden")
+        ),
+    ),
+    Probe(
+        "POST",
+        X + "/media/{evidence_id}/open",
+        lambda w: f"/console/cases/{w.case_x}/media/{w.evidence_x}/open",
+        console_rule(
+            lambda o, r: "forbidden" if r not in MEDIA else ("ok" if o == "hotline" else "hidden")
+        ),
+        form={"reason": "matrix"},
+    ),
+    Probe(
+        "GET",
+        "/console/audit",
+        lambda w: "/console/audit",
+        console_rule(lambda o, r: "ok" if r in AUDIT else "forbidden"),
+    ),
+    Probe("GET", "/console/preferences", lambda w: "/console/preferences", ANY_USER),
+    Probe(
+        "POST",
+        "/console/preferences",
+        lambda w: "/console/preferences",
+        ANY_USER,
+        form={"exposure_budget": "20"},
+    ),
+    Probe("GET", "/console/break", lambda w: "/console/break", ANY_USER),
+    Probe(
+        "POST",
+        X + "/claimed-elsewhere",
+        lambda w: f"/console/cases/{w.case_x}/claimed-elsewhere",
+        console_rule(lambda o, r: reviewing(o, r, operator="ok")),
+        form={"claimed_by": "Elsewhere", "reference": "M-1"},
+    ),
+    Probe(
+        "GET",
+        "/v1/reports/{report_id}",
+        lambda w: f"/v1/reports/{w.acme_report}",
+        lambda c: {"anonymous": "unauthorised", "key:acme": "ok"}.get(c, "hidden"),
+        callers=tuple(API_CALLERS),
+    ),
+    Probe(
+        "POST",
+        "/v1/claims",
+        lambda w: "/v1/claims",
+        lambda c: {"anonymous": "unauthorised", "key:acme": "forbidden"}.get(c, "ok"),
+        callers=tuple(API_CALLERS),
+        json={"kind": "account", "value": "examplecall:x-1"},
+    ),
+    Probe(
+        "POST",
+        "/v1/reports",
+        lambda w: "/v1/reports",
+        lambda c: "unauthorised" if c == "anonymous" else "ok",
+        callers=tuple(API_CALLERS),
+        json=MATRIX_REPORT,
+    ),
+]
+
+# Routes every caller may reach, or that authenticate by something other than a login or an
+# API key; each is covered by its own tests (named here).
+PUBLIC_OR_ELSEWHERE = {
+    ("GET", "/console/login"): "tests/web/test_login.py",
+    ("POST", "/console/login"): "tests/web/test_login.py",
+    ("POST", "/console/logout"): "tests/web/test_login.py",
+    ("POST", "/console/break"): "tests/web/test_wellbeing_pages.py",
+    ("GET", "/static/{name}"): "static files",
+    ("POST", "/v1/panic"): "panic key: tests/web/test_panic_api.py",
+    ("OPTIONS", "/v1/panic"): "CORS preflight",
+    ("GET", "/demo/call"): "demo page (issue 10 item 4: demo only)",
+    ("GET", "/v1/incident-types"): "public reference list",
+    ("GET", "/healthz"): "liveness",
+    ("GET", "/readyz"): "readiness",
+    ("GET", "/metrics"): "open today (issue 10, smaller findings)",
+    ("GET", "/openapi.json"): "API description",
+    ("GET", "/docs"): "API description",
+    ("GET", "/docs/oauth2-redirect"): "API description",
+    ("GET", "/redoc"): "API description",
+}
+
+
+def _send(world: World, probe: Probe, caller: str) -> httpx.Response:
+    url = probe.path(world)
+    if caller.startswith("key:"):
+        client = world.clients["anonymous"]
+        headers = {"Authorization": f"Bearer {world.keys[caller[4:]]}"}
+    else:
+        client = world.clients[caller]
+        headers = {}
+    if probe.json is not None:
+        return client.request(probe.method, url, json=probe.json, headers=headers)
+    if probe.method == "POST":
+        form = _csrf_form(world, caller, probe.form or {})
+        return client.post(url, data=form, headers=headers, follow_redirects=False)
+    return client.request(probe.method, url, headers=headers, follow_redirects=False)
+
+
+def test_every_route_is_in_the_matrix_or_named_as_public(world: World) -> None:
+    listed = {(p.method, p.route) for p in PROBES} | set(PUBLIC_OR_ELSEWHERE)
+    routes = set()
+    for route in world.console.client.app.routes:  # type: ignore[attr-defined]
+        methods = getattr(route, "methods", None) or set()
+        path = getattr(route, "path", "")
+        for method in methods - {"HEAD"}:
+            routes.add((method, path))
+    assert routes - listed == set(), "add each new route to the matrix"
+    assert any(isinstance(r, APIRoute) for r in world.console.client.app.routes)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "probe", PROBES, ids=[f"{i}:{p.method} {p.route}" for i, p in enumerate(PROBES)]
+)
+def test_route_answers_each_caller_as_the_model_says(world: World, probe: Probe) -> None:
+    got = {caller: outcome(_send(world, probe, caller)) for caller in probe.callers}
+    expected = {caller: probe.expect(caller) for caller in probe.callers}
+    assert got == expected
+
+
+def test_platform_reviewer_queue_lists_no_case(world: World) -> None:
+    page = world.clients["acme:reviewer"].get("/console/queue")
+    assert page.status_code == 200
+    assert "/console/cases/" not in page.text
+
+
+def test_platform_reviewer_claims_nothing(world: World) -> None:
+    form = _csrf_form(world, "acme:reviewer", {"queue": "review"})
+    answer = world.clients["acme:reviewer"].post(
+        "/console/queue/claim", data=form, follow_redirects=False
+    )
+    assert answer.headers["location"].endswith("flash=empty")
+
+
+def test_platform_auditor_reads_only_its_own_people_in_the_audit_log(world: World) -> None:
+    page = world.clients["acme:auditor"].get("/console/audit")
+    assert "hotline-admin@example.org" not in page.text
+    assert "acme-auditor@example.org" in page.text or "No entries" in page.text
+
+
+def test_operator_auditor_reads_every_organisation_in_the_audit_log(world: World) -> None:
+    page = world.clients["hotline:auditor"].get("/console/audit")
+    assert "hotline-admin@example.org" in page.text
+
+
+def test_system_principal_sees_every_case(world: World) -> None:
+    from safestream.cases.review import get_case
+
+    system = Principal.system("matrix")
+    assert get_case(world.console.db, system, world.case_x).id == world.case_x
