@@ -241,10 +241,12 @@ def seed_console(settings: Settings, db: Database, found: list[tuple[str, Match]
     from safestream.core.errors import Conflict
     from safestream.core.reports import ReportIn, ReportSource
     from safestream.reports.intake import IntakeService
-    from safestream.store.access import add_user, ensure_org
+    from safestream.store.access import add_user, ensure_org, set_org_kind
     from safestream.store.reports import ReportRepository
 
-    org = ensure_org(db, DEMO_ORG)
+    ensure_org(db, DEMO_ORG)
+    # The demo's reviewer works for the hotline that runs the installation (the operator).
+    org = set_org_kind(db, DEMO_ORG, "operator")
     try:
         add_user(db, DEMO_EMAIL, org=DEMO_ORG, role="child_safety_reviewer", password=DEMO_PASSWORD)
     except Conflict:

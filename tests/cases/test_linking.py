@@ -14,12 +14,8 @@ from safestream.cases.review import get_case, mark_claimed_elsewhere
 from safestream.cases.rules import EventRules
 from safestream.cases.sinks import MAX_ACCOUNTS_PER_LINKING_IP
 from safestream.core.cases import CaseStatus
-<<<<<<< HEAD
 from safestream.core.effects import Effect
-=======
-from safestream.core.events import Event
 from safestream.core.principal import Principal
->>>>>>> f6f0be4 (Store access layer with the acting principal: Principal and org kinds in core, tenant scope in store.scope, case/queue/wellbeing/claim repositories; console and API call them; claims recorded as the claimant's word)
 from safestream.core.reports import ReportIn
 from safestream.store.database import Database
 from safestream.store.events import ClaimedReport
@@ -245,8 +241,7 @@ def test_payment_flag_on_an_account_with_reports_raises_the_case_priority(
         report(reported_accounts=[account("acme", "u1")], payment_accounts=["pay-7"]),
     )
     _link(database)
-<<<<<<< HEAD
-    before = get_case(database, _case_of(database, rid))
+    before = get_case(database, SYSTEM, _case_of(database, rid))
     pattern = PaymentPatternFound(
         at=utcnow(),
         payment_account="pay-7",
@@ -258,11 +253,6 @@ def test_payment_flag_on_an_account_with_reports_raises_the_case_priority(
     )
     flagged = DetectorSink(database, detector="finance").emit(
         report(payment_accounts=["pay-7"], description="structuring"), [pattern]
-=======
-    before = get_case(database, SYSTEM, _case_of(database, rid))
-    flagged = submit_report(
-        database, report(payment_accounts=["pay-7"], description="structuring"), source="finance"
->>>>>>> f6f0be4 (Store access layer with the acting principal: Principal and org kinds in core, tenant scope in store.scope, case/queue/wellbeing/claim repositories; console and API call them; claims recorded as the claimant's word)
     )
     after = get_case(database, SYSTEM, _case_of(database, rid))
     assert flagged.case_id == after.id == before.id

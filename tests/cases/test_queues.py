@@ -11,7 +11,7 @@ from safestream.cases.queues import claim_next, list_cases, list_queues, release
 from safestream.core.errors import Conflict, PermissionDenied
 from safestream.core.principal import Principal
 from safestream.store.database import Database
-from tests.reports.builders import account, live, match, org, report, store, user
+from tests.reports.builders import account, banked_match, live, org, report, store, user
 
 SYSTEM = Principal.system("test")
 
@@ -40,7 +40,9 @@ def test_claim_gives_the_most_urgent_case(database: Database) -> None:
         database,
         acme,
         report(
-            reported_accounts=[account("acme", "live")], live_stream=live("s"), matches=[match()]
+            reported_accounts=[account("acme", "live")],
+            live_stream=live("s"),
+            matches=[banked_match(database)],
         ),
     )
     CaseEngine.for_settings(database).process_pending()

@@ -11,13 +11,15 @@ from safestream.core.errors import Conflict, InvalidInput
 from safestream.core.principal import Principal
 from safestream.store import audit
 from safestream.store.database import Database
-from tests.reports.builders import account, match, org, report, store, user
+from tests.reports.builders import account, banked_match, org, report, store, user
 
 SYSTEM = Principal.system("test")
 
 
 def _case(db: Database) -> int:
-    rid = store(db, org(db), report(reported_accounts=[account("acme", "u1")], matches=[match()]))
+    rid = store(
+        db, org(db), report(reported_accounts=[account("acme", "u1")], matches=[banked_match(db)])
+    )
     CaseEngine.for_settings(db).process_pending()
     case = get_case(db, SYSTEM, 1)
     assert rid in case.report_ids

@@ -25,7 +25,7 @@ from safestream.reports.intake import IntakeService
 from safestream.store import audit
 from safestream.store.database import Database
 from safestream.store.vault import EvidenceVault
-from tests.reports.builders import account, match, org, report, user
+from tests.reports.builders import account, banked_match, org, report, user
 
 SYSTEM = Principal.system("test")
 
@@ -37,7 +37,7 @@ def _evidence(db: Database, vault: EvidenceVault, matched: bool = False) -> str:
         reported_accounts=[account("acme", "u1")],
         media=[{"filename": "frame.png", "data_base64": DATA}],
         evidence_hold=True,
-        matches=[match()] if matched else [],
+        matches=[banked_match(db)] if matched else [],
     )
     stored = IntakeService(db, vault).receive(org(db), body)
     CaseEngine.for_settings(db).process_pending()

@@ -6,10 +6,11 @@ from typing import Any
 
 from argon2 import PasswordHasher
 
-from safestream.core.errors import NotFound
+from safestream.core.errors import BankNotFound, NotFound
 from safestream.core.reports import ReportIn
 from safestream.reports.intake import IntakeService
 from safestream.store.access import Organisation, User, add_user, create_org, get_org
+from safestream.store.banks import BankRepository, NewEntry
 from safestream.store.database import Database
 
 PASSWORD = "correct horse battery"
@@ -45,6 +46,20 @@ def match(value: str = PDQ_A, **extra: Any) -> dict[str, Any]:
         "label": "A1",
         **extra,
     }
+
+
+def banked_match(db: Database, value: str = PDQ_A, **extra: Any) -> dict[str, Any]:
+    """A match SafeStream's banks back: the entry is added to the bank "benign-standins"."""
+    banks = BankRepository(db)
+    try:
+        banks.get("benign-standins")
+    except BankNotFound:
+        banks.create("benign-standins")
+    existing = banks.find_exact("pdq", value)
+    entry_id = existing[0][0].id if existing else banks.add_entries(
+        "benign-standins", [NewEntry(signal_type="pdq", value=value)]
+    )[0]
+    return match(value, entry_id=entry_id, **extra)
 
 
 def org(db: Database, name: str = "Acme Video") -> Organisation:

@@ -32,7 +32,7 @@ from safestream.store.models.reports import EvidenceHoldRow, EvidenceRow
 from safestream.store.reports import ReportRepository
 from safestream.store.times import aware
 from safestream.store.vault import EvidenceVault
-from tests.reports.builders import account, match, org, report
+from tests.reports.builders import account, banked_match, org, report
 
 COMPANY = ReportingCompany(company="Acme Video", contact_email="safety@acme.example")
 TEST_URL = "http://cybertip.test/ispws"
@@ -64,7 +64,7 @@ def rig(settings: Settings) -> Iterator[Rig]:
     body = report(
         reported_accounts=[account("acme", "u1")],
         live_stream={"stream_id": "s-1"},
-        matches=[match()],
+        matches=[banked_match(db)],
         media=media,
         evidence_hold=True,
     )

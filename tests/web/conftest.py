@@ -33,9 +33,12 @@ from safestream.core.reports import (
 )
 from safestream.store import access
 from safestream.store.access import add_user, create_org, get_org
+from safestream.store.banks import BankRepository, NewEntry
 from safestream.store.database import Database
 
 PASSWORD = "correct horse battery staple"
+KNOWN_BANK = "known-material"
+KNOWN_ENTRY_ID = 1  # the first entry of a fresh store: `serving` adds it
 ORG = "Example Call Co"
 LIGHT_ARGON2 = PasswordHasher(time_cost=1, memory_cost=1024)
 
@@ -105,8 +108,8 @@ def photo_report(stream: str, *, matched: bool = False, account: str = "u-1") ->
     if matched:
         matches.append(
             MatchedEntry(
-                bank="known-material",
-                entry_id=7,
+                bank=KNOWN_BANK,
+                entry_id=KNOWN_ENTRY_ID,
                 signal_type="pdq",
                 value="f" * 64,
                 distance=4,
@@ -151,6 +154,10 @@ def serving(settings: Settings, database: Database | None = None) -> Iterator[Co
     with TestClient(app) as client:
         db = app.state.db
         create_org(db, ORG, kind="operator")  # the hotline running the installation
+        # Matches a report asserts count only when SafeStream's own bank backs them.
+        BankRepository(db).create(KNOWN_BANK)
+        entry = BankRepository(db).add_entries(KNOWN_BANK, [NewEntry("pdq", "f" * 64)])
+        assert entry == [KNOWN_ENTRY_ID]
         yield Console(client, db, settings)
 
 

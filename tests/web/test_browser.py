@@ -23,7 +23,7 @@ pytestmark = [
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """One app for these tests (each uses its own stream ids), with a reviewer of each kind."""
     with live_server(tmp_path_factory.mktemp("browser") / "home") as running:
-        create_org(running.db, ORG)
+        create_org(running.db, ORG, kind="operator")  # the hotline running the installation
         for role in ("reviewer", "child_safety_reviewer"):
             add_user(
                 running.db,

@@ -93,7 +93,8 @@ def org_list() -> None:
     from safestream.store import access
 
     for org in access.list_orgs(open_database()):
-        emit({"org": org.name, "id": org.id, "kind": org.kind.value, "agency_code": org.agency_code})
+        kind = {"kind": org.kind.value, "agency_code": org.agency_code}
+        emit({"org": org.name, "id": org.id, **kind})
 
 
 @apikey_app.command("create")

@@ -19,7 +19,9 @@ from safestream.core.errors import InvalidInput, SafeStreamError
 from safestream.core.events import Event, received, submitted
 from safestream.core.reports import Report, ReportIn, ReportSource
 from safestream.reports.group_commit import GroupCommitWriter
+from safestream.reports.provenance import as_claims
 from safestream.store.access import Organisation, ensure_org
+from safestream.store.banks import BankRepository
 from safestream.store.base import utcnow
 from safestream.store.database import Database
 from safestream.store.faults import store_failure
@@ -44,6 +46,20 @@ class IntakeService:
         self.vault = vault
         self.reports = ReportRepository(db)
         self.writer = GroupCommitWriter(self.reports)
+        self.banks = BankRepository(db)
+
+    def _prepared(self, report: ReportIn, trusted: bool) -> tuple[ReportIn, tuple[str, str]]:
+        """(report as stored, (fingerprint of the submission, stored body JSON)).
+
+        The fingerprint is of what the client sent, so a repeat is recognised however the banks
+        changed in between; the body is what SafeStream stores: the client's claims as claims
+        (`reports.provenance`), from which its claimed events are built.
+        """
+        digest, body = prepared_json(report)
+        if trusted:
+            return report, (digest, body)
+        stored = as_claims(self.banks, report)
+        return stored, (digest, prepared_json(stored)[1] if stored is not report else body)
 
     async def receive_async(
         self,
@@ -53,20 +69,25 @@ class IntakeService:
         idempotency_key: str | None = None,
         events: Sequence[Event] | None = None,
     ) -> StoredReport:
-        """`receive` for the event loop: reports without media go through the group commit."""
-        if report.media:
-            # Sealing evidence is file I/O and encryption: keep it off the event loop.
+        """`receive` for the event loop: reports without media go through the group commit.
+
+        Reports from the API are a client's word: asserted matches are checked against the banks
+        and detector names stored as claims (`reports.provenance`).
+        """
+        if report.media or report.matches:
+            # Sealing evidence and checking matches read files and the store: off the loop.
             return await run_in_threadpool(
                 lambda: self.receive(org, report, idempotency_key=idempotency_key, events=events)
             )
         key = report.idempotency_key or idempotency_key
+        stored, prepared = self._prepared(report, trusted=False)
         item = NewReport(
             org.id,
             org.name,
-            report,
+            stored,
             key,
-            prepared=prepared_json(report),
-            events=_with_received(report, events),
+            prepared=prepared,
+            events=_with_received(stored, events),
         )
         return await self.writer.store(item)
 
@@ -77,12 +98,17 @@ class IntakeService:
         *,
         idempotency_key: str | None = None,
         events: Sequence[Event] | None = None,
+        trusted: bool = False,
     ) -> StoredReport:
         """Store one report with `ReportReceived` and the producer's `events` (without them, the
         events its submitter claims: `core.events.submitted`); a repeat with the same idempotency
-        key returns the first one and stores no events again."""
+        key returns the first one and stores no events again.
+
+        `trusted` is for SafeStream's own detectors only (`DetectorSink`): their matches and
+        detector names are SafeStream's findings, not claims checked against the banks.
+        """
         key = report.idempotency_key or idempotency_key
-        prepared = prepared_json(report)
+        report, prepared = self._prepared(report, trusted)
         if report.media and not report.evidence_hold:
             raise InvalidInput("media: media is only accepted with evidence_hold: true")
         evidence = []
@@ -144,7 +170,7 @@ class DetectorSink:
         body = report.model_copy(update=detector)
         if self._org is None:
             self._org = ensure_org(self.db, DETECTOR_ORG)
-        stored = self.intake.receive(self._org, body, events=events)
+        stored = self.intake.receive(self._org, body, events=events, trusted=True)
         if not self.link:
             return stored.report
         self.engine.process([stored.report.id])

@@ -19,7 +19,6 @@ from safestream.store.schema_heads import schema_is_current
 if TYPE_CHECKING:
     from alembic.config import Config
 
-
 # What the database driver raises (locked, gone, full, ...); edges map it to a status without
 # importing SQLAlchemy themselves.
 DatabaseError = DBAPIError
