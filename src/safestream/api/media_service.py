@@ -17,8 +17,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-
 from safestream.core.banks import Bank, Match
 from safestream.core.config import Settings
 from safestream.core.errors import BankNotFound
@@ -29,7 +27,6 @@ from safestream.media.matching import FrameVariants, Matcher
 from safestream.media.upload_hashing import HashedUpload
 from safestream.store.banks import BankRepository
 from safestream.store.database import Database
-from safestream.store.models.media import BankEntryRow, BankRow
 
 REFRESH_SECONDS = 1.0
 LOCK_FILE = ".lock"
@@ -126,11 +123,7 @@ class MediaService:
 
     def _reload_banks(self) -> None:
         # Names and rules only: counting entries would scan every entry once a second.
-        with self.banks.db.session() as s:
-            rows = s.scalars(select(BankRow).order_by(BankRow.name)).all()
-            self._bank_list = [
-                Bank(r.id, r.name, r.negative, r.threshold, r.source, r.created_at) for r in rows
-            ]
+        self._bank_list = self.banks.bank_rules()
         self._refreshed = time.monotonic()
 
     def bank_list(self) -> list[Bank]:
@@ -201,9 +194,7 @@ class MediaService:
 
     def count_entries(self, signal_type: SignalType) -> int:
         """How many entries of a signal type the banks hold."""
-        with self.banks.db.session() as s:
-            query = select(func.count()).where(BankEntryRow.signal_type == signal_type.value)
-            return int(s.scalar(query) or 0)
+        return self.banks.count_entries(signal_type.value)
 
     def exact_lookup(self, signal_type: SignalType, value: str) -> list[RawHit]:
         """Entries whose MD5 or SHA-256 is this one."""

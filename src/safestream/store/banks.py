@@ -253,6 +253,20 @@ class BankRepository:
                     out[entry_row.id] = (_entry(entry_row, bank_row.name), _bank(bank_row))
         return out
 
+    def bank_rules(self) -> list[Bank]:
+        """Every bank's name and rules, by name, without counting entries (cheap to poll)."""
+        with self.db.session() as s:
+            rows = s.scalars(select(BankRow).order_by(BankRow.name)).all()
+            return [
+                Bank(r.id, r.name, r.negative, r.threshold, r.source, r.created_at) for r in rows
+            ]
+
+    def count_entries(self, signal_type: str) -> int:
+        """How many entries of a signal type the banks hold."""
+        with self.db.session() as s:
+            query = select(func.count()).where(BankEntryRow.signal_type == signal_type)
+            return int(s.scalar(query) or 0)
+
     def find_exact(self, signal_type: str, value: str) -> list[tuple[BankEntry, Bank]]:
         """Entries whose hash equals this one exactly (MD5, SHA-256 or an identical PDQ)."""
         with self.db.session() as s:
