@@ -279,7 +279,9 @@ PROBES = [
         "GET",
         "/v1/reports/{report_id}",
         lambda w: f"/v1/reports/{w.acme_report}",
-        lambda c: {"anonymous": "unauthorised", "key:acme": "ok"}.get(c, "hidden"),
+        lambda c: {"anonymous": "unauthorised", "key:acme": "ok", "key:hotline": "ok"}.get(
+            c, "hidden"
+        ),
         callers=tuple(API_CALLERS),
     ),
     Probe(

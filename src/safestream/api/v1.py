@@ -96,7 +96,7 @@ def status(
 ) -> ReportReceipt:
     """The state of one of the calling organisation's reports (and its case once linked)."""
     repo: ReportRepository = request.app.state.intake.reports
-    return receipt(repo.get(report_id, org_id=org.id), False)
+    return receipt(repo.visible(org.principal, report_id), False)
 
 
 class ClaimIn(BaseModel):

@@ -21,12 +21,14 @@ from sqlalchemy.orm import Session
 
 from safestream.core.errors import Conflict, InvalidInput, NotFound
 from safestream.core.events import Event
+from safestream.core.principal import Principal
 from safestream.core.reports import Report, ReportIn, ReportStatus
 from safestream.store.base import utcnow
 from safestream.store.database import Database
 from safestream.store.events import event_rows
 from safestream.store.models.access import OrganisationRow
 from safestream.store.models.reports import EventRow, EvidenceRow, ReportEntityRow, ReportRow
+from safestream.store.scope import reports_visible
 from safestream.store.times import aware
 
 
@@ -290,6 +292,19 @@ class ReportRepository:
                 .where(ReportRow.id == report_id)
             ).first()
             if found is None or (org_id is not None and found[0].org_id != org_id):
+                raise NotFound(f"no report {report_id!r}")
+            row, org = found
+            return _report(row, org, self._evidence_ids(s, row.id))
+
+    def visible(self, principal: Principal, report_id: str) -> Report:
+        """One report the principal may see (`store.scope`), else `NotFound`."""
+        with self.db.session() as s:
+            found = s.execute(
+                select(ReportRow, OrganisationRow.name)
+                .join(OrganisationRow, OrganisationRow.id == ReportRow.org_id)
+                .where(ReportRow.id == report_id, reports_visible(principal))
+            ).first()
+            if found is None:
                 raise NotFound(f"no report {report_id!r}")
             row, org = found
             return _report(row, org, self._evidence_ids(s, row.id))
