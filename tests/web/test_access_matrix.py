@@ -445,3 +445,12 @@ def test_system_principal_sees_every_case(world: World) -> None:
 
     system = Principal.system("matrix")
     assert get_case(world.console.db, system, world.case_x).id == world.case_x
+
+
+def test_agency_claim_shows_on_the_case_page_as_its_word(world: World) -> None:
+    claim = {"kind": "account", "value": "examplecall:x-1", "reference": "NCA-77"}
+    headers = {"Authorization": f"Bearer {world.keys['nca']}"}
+    assert world.clients["anonymous"].post("/v1/claims", json=claim, headers=headers).is_success
+    page = world.clients["hotline:reviewer"].get(f"/console/cases/{world.case_x}")
+    claims = page.text.split('id="claims"', 1)[1].split("</div>", 1)[0]
+    assert "NCA" in claims and "NCA-77" in claims

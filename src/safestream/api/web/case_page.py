@@ -24,6 +24,7 @@ from safestream.cases.routing import table_for
 from safestream.cases.wellbeing import exposure, get_preferences, media_views
 from safestream.core.cases import Decision
 from safestream.store.access import Permission
+from safestream.store.claims import ClaimRepository
 
 router = APIRouter(include_in_schema=False)
 
@@ -79,6 +80,8 @@ def case_context(request: Request, viewer: Viewer, case_id: int) -> dict[str, An
         # Who opened each file and when: hotlines report whether a person saw it.
         "views": {e.id: media_views(env.db, viewer.principal, e.id) for e in detail.evidence},
         "cybertips": case_submissions(env, case_id),
+        # Deconfliction claims on the case's identifiers: shown, never hiding the case.
+        "claims": ClaimRepository(env.db).on_entities(detail.case.entities),
     }
     return context
 
