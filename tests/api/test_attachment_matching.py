@@ -6,6 +6,7 @@ import base64
 from typing import Any
 
 from safestream.cases.wellbeing import is_hash_matched
+from safestream.core.principal import Principal
 from safestream.store.reports import ReportRepository
 from tests.api.media_fixtures import MediaApi, jpeg
 
@@ -41,7 +42,7 @@ def test_a_known_attachment_is_matched_and_shown_hash_first(media_api: MediaApi)
     assert {(m.bank, m.label, m.verified) for m in stored.body.matches} == {("known", "A1", True)}
     media_api.app.state.engine.process_pending()
     (evidence_id,) = stored.evidence_ids
-    assert is_hash_matched(db, evidence_id) == "A1"
+    assert is_hash_matched(db, Principal.system("test"), evidence_id) == "A1"
 
 
 def test_an_unknown_attachment_adds_no_match(media_api: MediaApi) -> None:

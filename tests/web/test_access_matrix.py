@@ -356,6 +356,8 @@ PUBLIC_OR_ELSEWHERE = {
     ("GET", "/readyz"): "readiness",
     ("GET", "/metrics"): "open today (issue 10, smaller findings)",
     ("GET", "/site-map"): "HMA's route list",
+    ("GET", "/exchange/v1/identity"): "this installation's public key (public by design)",
+    ("GET", "/exchange/v1/changes"): "peer-signed requests only (403 unsigned): tests/exchange",
     ("GET", "/status"): "HMA's liveness",
     ("GET", "/status/live"): "HMA's liveness",
     ("GET", "/openapi.json"): "API description",
@@ -413,6 +415,10 @@ def test_route_answers_each_caller_as_the_model_says(world: World, probe: Probe)
 def test_keyed_route_refuses_the_anonymous_caller(world: World, method: str, route: str) -> None:
     url = re.sub(r"\{[^}]+\}", "x", route)
     assert world.clients["anonymous"].request(method, url).status_code == 401
+
+
+def test_exchange_changes_refuse_an_unsigned_caller(world: World) -> None:
+    assert world.clients["anonymous"].get("/exchange/v1/changes").status_code == 403
 
 
 def test_platform_reviewer_queue_lists_no_case(world: World) -> None:
