@@ -36,8 +36,12 @@ from safestream.live.sources import Connection, LiveSource, SourceError, SourceO
 from safestream.media.features.stage import LocalStage
 from safestream.media.frames import HASH_SHORT_SIDE, hash_luma, hash_video_frame
 from safestream.media.matching import FrameVariants, Matcher
+from safestream.media.video import DEFAULT_VIDEO_LIMITS
 
 log = logging.getLogger(__name__)
+# FFmpeg refuses frame buffers over this size, so a stream that switches to huge frames
+# mid-way costs decode errors, not the worker's memory (the batch limit of media/video.py).
+MAX_FRAME_PIXELS = str(DEFAULT_VIDEO_LIMITS.max_frame_pixels)
 
 MatchFunction = Callable[[FrameVariants], list[Match]]
 # Second stage: grey or RGB pixels of a frame and its stream time -> local-feature matches.
@@ -198,7 +202,7 @@ class StreamWorker(threading.Thread):
         ctx.thread_count = 1
         # Deblocking is ~12% of H.264 decoding and changes a scaled-down frame's hash by a
         # bit or two at most; a hash does not need it.
-        ctx.options = {**ctx.options, "skip_loop_filter": "all"}
+        ctx.options = {**ctx.options, "skip_loop_filter": "all", "max_pixels": MAX_FRAME_PIXELS}
         self._ctx = ctx
         self._skipping = False
         self._full_skip = "NONREF"
