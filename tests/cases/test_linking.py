@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from safestream.cases import engine as engine_module
 from safestream.cases.engine import CaseEngine
+from safestream.cases.linking import MAX_ACCOUNTS_PER_LINKING_IP
 from safestream.cases.queues import list_cases
 from safestream.cases.review import get_case, mark_claimed_elsewhere
 from safestream.cases.rules import EventRules
-from safestream.cases.sinks import MAX_ACCOUNTS_PER_LINKING_IP
 from safestream.core.cases import CaseStatus
 from safestream.core.effects import Effect
 from safestream.core.principal import Principal

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from safestream.cases import rules, sinks
+from safestream.cases.linking import link_reports
 from safestream.cases.retry_backoff import MAX_RETRY_SECONDS, RetryBackoff
 from safestream.cases.routing import RoutingTable, load_table, table_for
 from safestream.cases.rules import EventRules, ReportView, default_rules
@@ -30,13 +31,14 @@ from safestream.core.config import Settings
 from safestream.core.effects import Effect, OpenOrJoinCase
 from safestream.core.entities import Entity
 from safestream.store.database import Database
-from safestream.store.events import ClaimedReport, claim_reports
+from safestream.store.events import ClaimedReport, claim_reports, finish_reports
+from safestream.store.linking import open_case_holders
 from safestream.store.reports import ReportRepository
 
 log = logging.getLogger(__name__)
 
 LINKER_LOCK = 0x5AFE_0003
-BATCH = 200
+BATCH = 1000
 # A report that fails to link on its own is held back before the next try (2 s, doubling, at
 # most this long; see retry_backoff), so the reports stored after it are linked meanwhile.
 RETRY_FAILED_SECONDS = MAX_RETRY_SECONDS
@@ -82,8 +84,8 @@ class CaseEngine:
         """Apply the effects of the claimed reports' events, then assess every case they touched."""
         effects = report_effects(claimed, self.event_rules)
         joins = [e for e in effects if isinstance(e, OpenOrJoinCase)]
-        cases = sinks.BatchLinker(s, joins).run()
-        linked = {effect.report_id: case for effect, case in zip(joins, cases, strict=True)}
+        linked = link_reports(s, joins)
+        finish_reports(s, {c.report_id: linked.get(c.report_id) for c in claimed})
         sinks.apply_all(s, [e for e in effects if not isinstance(e, OpenOrJoinCase)], linked)
         self._assess(s, sorted(set(linked.values())), linked)
         return linked
@@ -164,5 +166,6 @@ class CaseEngine:
     def case_of(self, entity: Entity) -> int | None:
         """The open case holding an identifier, if any."""
         with self.db.session() as s:
-            found = sinks.open_cases_holding(s, (entity,))
-            return found[0] if found else None
+            found = open_case_holders(s, [(entity.kind.value, entity.value)])
+            held = sorted(found.get((entity.kind.value, entity.value), ()))
+            return held[0] if held else None

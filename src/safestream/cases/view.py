@@ -19,6 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from safestream.cases.triage import FactValue
 from safestream.core.cases import CaseStatus
 from safestream.core.entities import EntityKind
+from safestream.store.bulk import one_of
 from safestream.store.events import CaseEventFacts, case_event_facts
 from safestream.store.models.cases import CaseEntityRow, CaseMatchRow, CaseRow
 from safestream.store.models.reports import ReportRow
@@ -62,8 +63,8 @@ def load_views(s: Session, case_ids: Sequence[int]) -> dict[int, CaseView]:
     if not case_ids:
         return {}
     ids = sorted(set(case_ids))
-    cases = {c.id: c for c in s.scalars(select(CaseRow).where(CaseRow.id.in_(ids)))}
-    in_cases = ReportRow.case_id.in_(ids)
+    cases = {c.id: c for c in s.scalars(select(CaseRow).where(one_of(s, CaseRow.id, ids)))}
+    in_cases = one_of(s, ReportRow.case_id, ids)
     agg = {
         row[0]: row[1:]
         for row in s.execute(
@@ -100,11 +101,14 @@ def load_views(s: Session, case_ids: Sequence[int]) -> dict[int, CaseView]:
     accounts = _counts(
         s,
         CaseEntityRow.case_id,
-        CaseEntityRow.case_id.in_(ids),
+        one_of(s, CaseEntityRow.case_id, ids),
         CaseEntityRow.kind == EntityKind.ACCOUNT.value,
     )
     matches = _counts(
-        s, CaseMatchRow.case_id, CaseMatchRow.case_id.in_(ids), CaseMatchRow.verified.is_(True)
+        s,
+        CaseMatchRow.case_id,
+        one_of(s, CaseMatchRow.case_id, ids),
+        CaseMatchRow.verified.is_(True),
     )
     from_events = case_event_facts(s, ids)
     views: dict[int, CaseView] = {}

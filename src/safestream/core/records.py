@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
 from typing import Any, TypeVar
@@ -100,38 +101,64 @@ def _encode(value: object) -> JsonValue:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
+Decoder = Callable[[Any], Any]
+_DECODERS: dict[type, tuple[tuple[str, Decoder], ...]] = {}
+
+
 def decode(cls: type[R], data: dict[str, Any]) -> R:
     """Build a `cls` from JSON data made by `encode`; raise `TypeError` or `ValueError` if the
     data does not fit the class (a missing or unknown field, a value of the wrong type)."""
-    known = field_types(cls)
-    unknown = set(data) - {name for name, _ in known}
-    if unknown:
-        raise TypeError(f"{cls.__name__}: unknown fields {sorted(unknown)}")
-    return cls(**{name: _decode(data[name], hint) for name, hint in known if name in data})
+    decoders = _DECODERS.get(cls)
+    if decoders is None:
+        decoders = tuple((name, _decoder(hint)) for name, hint in field_types(cls))
+        _DECODERS[cls] = decoders
+    if len(data) != len(decoders) or not all(name in data for name, _ in decoders):
+        known = {name for name, _ in decoders}
+        unknown = set(data) - known
+        if unknown:
+            raise TypeError(f"{cls.__name__}: unknown fields {sorted(unknown)}")
+    return cls(**{name: fn(data[name]) for name, fn in decoders if name in data})
 
 
-def _decode(value: Any, hint: Any) -> Any:
+def _same(value: Any) -> Any:
+    return value
+
+
+def _decoder(hint: Any) -> Decoder:
+    """A function from JSON data to a value of type `hint` (built once per field)."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        if value is None:
-            return None
         options = [a for a in typing.get_args(hint) if a is not type(None)]
         if len(options) != 1:
             raise TypeError(f"cannot decode a union of {options}")
-        return _decode(value, options[0])
+        inner = _decoder(options[0])
+        return lambda value: None if value is None else inner(value)
     if origin is tuple:
         args = typing.get_args(hint)
-        if not isinstance(value, list):
-            raise TypeError(f"expected a list, not {value!r}")
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_decode(v, args[0]) for v in value)
-        return tuple(_decode(v, a) for v, a in zip(value, args, strict=True))
+            item = _decoder(args[0])
+            return lambda value: tuple(map(item, _list(value)))
+        items = [_decoder(a) for a in args]
+        return lambda value: tuple(f(v) for f, v in zip(items, _list(value), strict=True))
     if hint is datetime:
-        return datetime.fromisoformat(value)
+        return datetime.fromisoformat
     if isinstance(hint, type) and issubclass(hint, Enum):
-        return hint(value)
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        return hint
+    if hint is float:
+        return lambda value: (
+            float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        )
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return decode(hint, value)
+        return lambda value: decode(hint, value)
+    return _same
+
+
+def _float(value: Any) -> Any:
+    # JSON writes 2.0 as 2.0, but a hand-written payload may say 2; a bool stays a misfit.
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, not {value!r}")
     return value

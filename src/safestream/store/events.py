@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -25,6 +25,7 @@ from safestream.core.events import (
     encode_event,
 )
 from safestream.core.reports import ReportStatus
+from safestream.store.bulk import one_of, postgres, update_rows
 from safestream.store.models.reports import EventRow, ReportRow
 
 
@@ -54,23 +55,35 @@ class ClaimedReport:
 
 
 def claim_reports(s: Session, report_ids: Sequence[str]) -> list[ClaimedReport]:
-    """Mark stored reports as linked and return their events, in input order, in the caller's
-    transaction; reports another linker took first are left out."""
-    claimed = dict(
-        s.execute(
-            update(ReportRow)
-            .where(ReportRow.id.in_(report_ids), ReportRow.status == ReportStatus.RECEIVED.value)
-            .values(status=ReportStatus.LINKED.value)
-            .returning(ReportRow.id, ReportRow.org_id)
-            .execution_options(synchronize_session=False)
-        ).all()
+    """Take stored reports for linking and return their events, in input order, in the caller's
+    transaction; reports another linker took first are left out. `finish_reports` records the
+    outcome in the same transaction.
+
+    On PostgreSQL the caller holds the linkers' advisory lock, so reading the reports claims
+    them, and `finish_reports` writes each report row once (status and case together); SQLite
+    marks them linked here, which also takes the store's write lock at once."""
+    pending = (
+        one_of(s, ReportRow.id, report_ids),
+        ReportRow.status == ReportStatus.RECEIVED.value,
     )
+    if postgres(s):
+        claimed = dict(s.execute(select(ReportRow.id, ReportRow.org_id).where(*pending)).all())
+    else:
+        claimed = dict(
+            s.execute(
+                update(ReportRow)
+                .where(*pending)
+                .values(status=ReportStatus.LINKED.value)
+                .returning(ReportRow.id, ReportRow.org_id)
+                .execution_options(synchronize_session=False)
+            ).all()
+        )
     events: dict[str, list[Event]] = defaultdict(list)
     ids = list(claimed)
     for start in range(0, len(ids), 1000):
         for report_id, kind, version, payload in s.execute(
             select(EventRow.report_id, EventRow.kind, EventRow.version, EventRow.payload)
-            .where(EventRow.report_id.in_(ids[start : start + 1000]))
+            .where(one_of(s, EventRow.report_id, ids[start : start + 1000]))
             .order_by(EventRow.id)
         ):
             events[report_id].append(decode_event(kind, version, json.loads(payload)))
@@ -79,6 +92,17 @@ def claim_reports(s: Session, report_ids: Sequence[str]) -> list[ClaimedReport]:
         for r in report_ids
         if r in claimed
     ]
+
+
+def finish_reports(s: Session, cases: Mapping[str, int | None]) -> None:
+    """Record claimed reports as linked, each into its case (None: linked into none)."""
+    rows = [
+        {"id": report_id, "status": ReportStatus.LINKED.value, "case_id": case_id}
+        for report_id, case_id in cases.items()
+    ]
+    if not postgres(s):
+        rows = [{"id": r["id"], "case_id": r["case_id"]} for r in rows]
+    update_rows(s, ReportRow.__table__, "id", rows)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -101,7 +125,7 @@ def case_event_facts(s: Session, case_ids: Sequence[int]) -> dict[int, CaseEvent
     for case_id, kind, version, payload in s.execute(
         select(ReportRow.case_id, EventRow.kind, EventRow.version, EventRow.payload)
         .join(ReportRow, ReportRow.id == EventRow.report_id)
-        .where(ReportRow.case_id.in_(list(case_ids)), EventRow.kind.in_(kinds))
+        .where(one_of(s, ReportRow.case_id, list(case_ids)), EventRow.kind.in_(kinds))
     ):
         if case_id is None:
             continue
