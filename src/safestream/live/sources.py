@@ -28,6 +28,8 @@ from urllib.parse import urlsplit
 import av
 
 from safestream.core.errors import InvalidInput, SafeStreamError
+from safestream.media.mp4_boxes import edit_list_entries
+from safestream.media.video import DEFAULT_VIDEO_LIMITS
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +208,8 @@ def open_connection(kind: SourceKind, options: SourceOptions) -> Connection:
             av_options["listen"] = "1"
         if kind.target.split("?")[0].endswith(".m3u8") and options.live_start_index is not None:
             av_options["live_start_index"] = str(options.live_start_index)
+    if not kind.live:
+        _refuse_edit_list_bomb(Path(kind.target))
     try:
         container = av.open(
             kind.target, mode="r", options=av_options, timeout=timeout, metadata_errors="ignore"
@@ -221,6 +225,17 @@ def open_connection(kind: SourceKind, options: SourceOptions) -> Connection:
     except (av.error.FFmpegError, OSError, ValueError) as exc:
         raise SourceError(f"{kind.target}: cannot open: {exc}") from exc
     return Connection(container, kind, options)
+
+
+def _refuse_edit_list_bomb(path: Path) -> None:
+    # FFmpeg spends minutes opening an MP4 with a million edits (see media/mp4_boxes.py).
+    limit = DEFAULT_VIDEO_LIMITS.max_edit_list_entries
+    try:
+        edits = edit_list_entries(path)
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot open: {exc}") from exc
+    if edits > limit:
+        raise SourceError(f"{path}: edit list has {edits} entries, over the limit of {limit}")
 
 
 class LiveSource:

@@ -8,11 +8,22 @@ seeks, so the count is checked first and such a file is refused without being de
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 from typing import BinaryIO
 
 # Boxes that contain other boxes on the way to `elst` (moov/trak/edts/elst).
 _CONTAINERS = {b"moov", b"trak", b"edts"}
 _MAX_BOXES = 100_000  # a file with more boxes than this on the path is hostile in itself
+# First boxes of MP4/MOV/3GP files.
+MP4_FIRST_BOXES = frozenset({b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip"})
+
+
+def edit_list_entries(path: Path) -> int:
+    """`largest_edit_list` of an MP4-family file; 0 for any other file."""
+    with path.open("rb") as handle:
+        if handle.read(8)[4:8] not in MP4_FIRST_BOXES:
+            return 0
+        return largest_edit_list(handle)
 
 
 def largest_edit_list(handle: BinaryIO) -> int:
