@@ -362,8 +362,8 @@ PUBLIC_OR_ELSEWHERE = {
     ("GET", "/status/live"): "HMA's liveness",
     ("GET", "/openapi.json"): "API description",
     ("GET", "/docs"): "API description",
-    ("GET", "/docs/oauth2-redirect"): "API description",
     ("GET", "/redoc"): "API description",
+    ("GET", "/"): "redirect to the console (tests/api/test_docs_pages.py)",
 }
 
 

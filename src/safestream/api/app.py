@@ -23,6 +23,7 @@ from safestream import __version__
 from safestream.api import bank_routes, hma_curation, hma_routes, media_routes, v1
 from safestream.api.attachment_matching import AttachmentMatcher
 from safestream.api.auth import ApiKeyCache
+from safestream.api.docs_pages import add_docs_pages
 from safestream.api.intake_endpoint import IntakeFastPath, IntakeHandler
 from safestream.api.limits import BodySizeLimit, invalid_fields_body
 from safestream.api.linker import BackgroundLinker, LinkerLag
@@ -100,6 +101,9 @@ def create_app(
         version=__version__,
         description="Reports, cases and review for live-streamed child sexual abuse.",
         lifespan=lifespan,
+        # Served from the package by add_docs_pages: a CDN page is blank on a closed network.
+        docs_url=None,
+        redoc_url=None,
         # Metrics go to Prometheus (/metrics); FastAPI's OpenTelemetry hooks only cost time here.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
@@ -119,6 +123,7 @@ def create_app(
     app.add_exception_handler(OSError, store_error)
 
     _add_health_routes(app, db, settings, metrics)
+    add_docs_pages(app)
     app.include_router(v1.router)
     app.include_router(media_routes.router)
     app.include_router(bank_routes.router)
