@@ -6,15 +6,18 @@
 2. banks the known photos and the test card (as a negative bank, an allowlist);
 3. matches the altered copies, the unrelated photo and the clip, and prints what matched;
 4. seeds the review console (reports from the panic button and from a live-stream match, linked
-   into cases) and serves it on http://127.0.0.1:8000 with a printed demo login.
+   into cases) and serves it on http://127.0.0.1:8000/console (or $PORT; a free port when that
+   one is taken, printed) with a printed demo login.
 
-    python -m safestream.demo [--no-serve] [--port 8000]
+    python -m safestream.demo [--no-serve] [--port 8000]      PORT=9000 make demo
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,7 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="SafeStream demo on benign stand-ins")
     parser.add_argument("--no-serve", action="store_true", help="stop after matching and seeding")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PORT", "8000")),
+        help="port of the console (default: $PORT, else 8000; a free one if it is taken)",
+    )
     args = parser.parse_args(argv)
 
     # The demo keeps its state under ./.demo unless SAFESTREAM_HOME (or the TOML file) says else.
@@ -181,11 +189,15 @@ def main(argv: list[str] | None = None) -> int:
 
     login = seed_console(settings, db, found)
     console.print(f"  review console login: [bold]{login}[/bold]")
-    call = f"http://{args.host}:{args.port}/demo/call?org={quote(DEMO_ORG)}"
-    console.print(f"  panic-button demo call: {call}")
     if args.no_serve:
         return 0
-    return _serve(settings, args.host, args.port)
+    listener = listening_socket(args.host, args.port)
+    port = listener.getsockname()[1]
+    if port != args.port:
+        console.print(f"  [yellow]port {args.port} is taken; using {port}[/yellow]")
+    call = f"http://{args.host}:{port}/demo/call?org={quote(DEMO_ORG)}"
+    console.print(f"  panic-button demo call: {call}")
+    return _serve(settings, args.host, listener)
 
 
 DEMO_EMAIL = "reviewer@demo.safestream.test"
@@ -286,14 +298,39 @@ def seed_console(settings: Settings, db: Database, found: list[tuple[str, Match]
     return f"{DEMO_EMAIL} / {DEMO_PASSWORD}"
 
 
-def _serve(settings: Settings, host: str, port: int) -> int:
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to `port`, or to a free port when that one is taken.
+
+    Binding here, before uvicorn starts, means the printed address is the one served: asking
+    for a free port first and binding it later could lose it to another process.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for candidate in (port, 0):
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, candidate))
+        except OSError as exc:
+            sock.close()
+            if exc.errno != errno.EADDRINUSE or candidate == 0:
+                raise
+            continue
+        sock.listen(2048)
+        return sock
+    raise AssertionError("unreachable: port 0 always binds or raises")
+
+
+def _serve(settings: Settings, host: str, listener: socket.socket) -> int:
     import uvicorn
 
     from safestream.api.app import create_app
 
-    console.print(f"  serving the console on [bold]http://{host}:{port}/[/bold] (Ctrl-C stops)")
+    port = listener.getsockname()[1]
+    url = f"http://{host}:{port}/console"
+    console.print(f"  serving the console on [bold]{url}[/bold] (Ctrl-C stops)")
     settings = _local_cybertipline(settings, host)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    config = uvicorn.Config(create_app(settings), log_level="warning")
+    uvicorn.Server(config).run(sockets=[listener])
     return 0
 
 
