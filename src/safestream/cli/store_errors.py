@@ -8,7 +8,7 @@ space of the home is checked whenever a store error stops a command.
 
 from __future__ import annotations
 
-from safestream.core.errors import SafeStreamError, StorageFull, StoreError
+from safestream.core.errors import SafeStreamError, StorageFull, StoreError, StoreUnavailable
 
 
 def as_command_error(error: BaseException) -> SafeStreamError | None:
@@ -21,10 +21,13 @@ def as_command_error(error: BaseException) -> SafeStreamError | None:
         where = f": {error.filename}" if error.filename else ""
         return SafeStreamError(f"{error.strerror or error}{where}")
     if isinstance(error, (StoreError, OSError)) or _from_database(error):
-        failure = store_failure(error, "the change", advice="nothing was changed")
-        if not isinstance(failure, StorageFull) and _home_is_full():
-            return StorageFull(f"the disk is full: nothing was changed ({_first_line(error)})")
-        return failure if failure is not error else StoreError(_first_line(error))
+        failure = store_failure(error)
+        cause = one_line(error)  # which database or file, and what it said
+        if isinstance(failure, StorageFull) or _home_is_full():
+            return StorageFull(f"the disk is full; nothing was changed ({cause})")
+        if isinstance(failure, StoreUnavailable):
+            return StoreUnavailable(f"the database is unavailable; nothing was changed ({cause})")
+        return StoreError(cause)
     return None
 
 
@@ -32,10 +35,6 @@ def one_line(error: BaseException) -> str:
     """The error's message without SQLAlchemy's background-link line or line breaks."""
     lines = [line.strip() for line in str(error).splitlines()]
     return " ".join(line for line in lines if line and not line.startswith("(Background on"))
-
-
-def _first_line(error: BaseException) -> str:
-    return one_line(error)
 
 
 def _from_database(error: BaseException) -> bool:
