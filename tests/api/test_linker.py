@@ -65,6 +65,11 @@ def test_linker_rests_at_most_a_second_so_it_notices_the_end_of_a_burst() -> Non
     assert pause_after_batch(5.0, intake_active=True, busy_share=0.25) == MAX_REST_SECONDS == 1
 
 
+def test_linker_stops_resting_once_the_linking_lag_reaches_its_bound() -> None:
+    assert pause_after_batch(0.1, intake_active=True, busy_share=0.25, lag_seconds=4.0) > 0
+    assert pause_after_batch(0.1, intake_active=True, busy_share=0.25, lag_seconds=5.0) == 0
+
+
 def test_linker_does_not_rest_while_intake_is_quiet() -> None:
     assert pause_after_batch(0.1, intake_active=False, busy_share=0.25) == 0
 

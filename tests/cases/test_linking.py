@@ -213,9 +213,7 @@ def test_case_claimed_by_another_agency_takes_new_reports_but_leaves_the_queue(
     a = store(database, acme, report(reported_accounts=[account("acme", "u1")]))
     _link(database)
     case_id = _case_of(database, a)
-    mark_claimed_elsewhere(
-        database, SYSTEM, case_id, claimed_by="NCA", reference="X-1"
-    )
+    mark_claimed_elsewhere(database, SYSTEM, case_id, claimed_by="NCA", reference="X-1")
     b = store(database, acme, report(reported_accounts=[account("acme", "u1")]))
     _link(database)
     assert _case_of(database, b) == case_id

@@ -46,8 +46,7 @@ def _evidence(db: Database, vault: EvidenceVault, matched: bool = False) -> str:
 
 @pytest.fixture
 def vault(tmp_path: Path) -> EvidenceVault:
-    return EvidenceVault.for_settings(
-        Settings(home=tmp_path / "home", database_url="sqlite://"))
+    return EvidenceVault.for_settings(Settings(home=tmp_path / "home", database_url="sqlite://"))
 
 
 def test_defaults_blur_grayscale_and_mute(database: Database) -> None:

@@ -56,9 +56,11 @@ def banked_match(db: Database, value: str = PDQ_A, **extra: Any) -> dict[str, An
     except BankNotFound:
         banks.create("benign-standins")
     existing = banks.find_exact("pdq", value)
-    entry_id = existing[0][0].id if existing else banks.add_entries(
-        "benign-standins", [NewEntry(signal_type="pdq", value=value)]
-    )[0]
+    entry_id = (
+        existing[0][0].id
+        if existing
+        else banks.add_entries("benign-standins", [NewEntry(signal_type="pdq", value=value)])[0]
+    )
     return match(value, entry_id=entry_id, **extra)
 
 

@@ -24,8 +24,7 @@ MEDIA = b"\x89PNG benign stand-in bytes for a test"
 
 
 def _vault(tmp_path: Path) -> EvidenceVault:
-    return EvidenceVault.for_settings(
-        Settings(home=tmp_path / "home", database_url="sqlite://"))
+    return EvidenceVault.for_settings(Settings(home=tmp_path / "home", database_url="sqlite://"))
 
 
 def test_repeat_with_same_idempotency_key_returns_same_report(database: Database) -> None:

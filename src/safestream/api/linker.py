@@ -34,6 +34,9 @@ LINKER_NICENESS = 10
 # Share of the time the linker process may spend linking while intake is storing reports.
 BUSY_SHARE = 0.25
 MAX_REST_SECONDS = 1.0
+# Linking lag (age of the oldest unlinked report) past which the linker stops resting for intake:
+# below it the linker yields; at it, keeping cases current matters more than a few ms of latency.
+LAG_BOUND_SECONDS = 5.0
 
 
 class BackgroundLinker:
@@ -109,17 +112,20 @@ def lower_priority(niceness: int, *, idle: bool) -> None:
         os.nice(niceness)
 
 
-def pause_after_batch(batch_cpu_seconds: float, intake_active: bool, busy_share: float) -> float:
-    """How long to rest after a batch: none while intake is quiet; while it is storing reports,
-    enough that linking takes at most `busy_share` of the time, and never more than `MAX_REST`
-    so the linker notices soon when the burst is over.
+def pause_after_batch(
+    batch_cpu_seconds: float, intake_active: bool, busy_share: float, lag_seconds: float = 0.0
+) -> float:
+    """How long to rest after a batch: none while intake is quiet or once the linking lag has
+    reached `LAG_BOUND_SECONDS`; while intake is storing reports and linking keeps up, enough
+    that linking takes at most `busy_share` of the time, and never more than `MAX_REST` so the
+    linker notices soon when the burst is over.
 
     Idle CPU priority covers the linker's own process only; its database work runs at normal
     priority and would compete with intake's, so during a burst the linker also slows itself.
     The batch is measured in the linker's CPU time: its wall time mostly counts the waits for CPU
     that idle priority imposes, and resting in proportion to those would stall it for minutes.
     """
-    if not intake_active or busy_share >= 1:
+    if not intake_active or busy_share >= 1 or lag_seconds >= LAG_BOUND_SECONDS:
         return 0.0
     return min(MAX_REST_SECONDS, batch_cpu_seconds * (1 / busy_share - 1))
 
@@ -151,8 +157,12 @@ def run_linker_process(
         if linked == 0:
             stop.wait(poll_seconds)
             continue
-        intake_active = reports.received_since(since)
-        stop.wait(pause_after_batch(time.process_time() - started, intake_active, busy_share))
+        batch_cpu = time.process_time() - started
+        if not reports.received_since(since):
+            continue
+        _, oldest = reports.pending_summary()
+        lag = 0.0 if oldest is None else max(0.0, time.time() - oldest.timestamp())
+        stop.wait(pause_after_batch(batch_cpu, True, busy_share, lag))
 
 
 class LinkerLag(Collector):
