@@ -18,7 +18,7 @@ import threading
 from collections.abc import Iterator
 from enum import StrEnum
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -58,6 +58,13 @@ def serve(
         LinkerMode.PROCESS,
         help="Link reports in a separate low-priority process, a thread, or off.",
     ),
+    log_level: str = typer.Option(
+        "info", help="Least severe log line written: debug, info, warning or error."
+    ),
+    log_format: str = typer.Option(
+        "auto", help="Log lines as json, text, or auto (text on a terminal, else json)."
+    ),
+    access_log: bool = typer.Option(True, help="Write one log line per request."),
 ) -> None:
     """Serve the API and the review console (migrating the store first).
 
@@ -66,7 +73,9 @@ def serve(
       safestream serve
       safestream serve --host 0.0.0.0 --port 8080 --workers 2
       safestream serve --linker off     (an intake node; run `safestream link` elsewhere)
+      safestream serve --log-level warning --no-access-log
     """
+    logs = _log_config(log_level, log_format, access_log)
     settings = context.settings()
     context.open_database().dispose()
     server_settings = settings.with_changes(link_in_server=linker is LinkerMode.THREAD)
@@ -75,7 +84,7 @@ def serve(
     terminated = False
     try:
         with _sigterm_unwinds():
-            _run_server(server_settings, host, port, workers)
+            _run_server(server_settings, host, port, workers, logs)
     except _Terminated:
         terminated = True
     finally:
@@ -86,7 +95,20 @@ def serve(
         signal.raise_signal(signal.SIGTERM)
 
 
-def _run_server(settings: Settings, host: str, port: int, workers: int) -> None:
+def _log_config(level: str, form: str, access_log: bool) -> dict[str, Any]:
+    from safestream.cli.server_logs import LEVELS, log_config
+
+    if level not in LEVELS:
+        raise typer.BadParameter(f"choose one of {', '.join(LEVELS)}", param_hint="--log-level")
+    if form not in ("auto", "json", "text"):
+        raise typer.BadParameter("choose json, text or auto", param_hint="--log-format")
+    json_lines = form == "json" or (form == "auto" and not sys.stderr.isatty())
+    return log_config(level, json_lines=json_lines, access_log=access_log)
+
+
+def _run_server(
+    settings: Settings, host: str, port: int, workers: int, logs: dict[str, Any]
+) -> None:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
@@ -99,8 +121,7 @@ def _run_server(settings: Settings, host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         workers=workers,
-        log_level="warning",
-        access_log=False,
+        log_config=logs,
         # A worker answers the supervisor's pings only once it has imported the app; on a busy
         # machine that takes longer than uvicorn's 5 s, and it would kill and respawn it forever.
         timeout_worker_healthcheck=WORKER_START_SECONDS,
