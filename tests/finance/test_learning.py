@@ -89,8 +89,9 @@ def test_case_decisions_on_filed_alerts_become_labels(tmp_path: Path, database: 
     filed = file_alerts(engine, alerts_table(score_accounts(engine, load_scoring())), database)
     CaseEngine.for_settings(database).process_pending()
     case_id = next(f.case_id for f in filed if f.case_id is not None)
-    record_decision(database, user(database, "r@h.org", "reviewer"), case_id, "confirm")
-    labels = decisions_from_store(database)
+    reviewer = user(database, "r@h.org", "reviewer").principal
+    record_decision(database, reviewer, case_id, "confirm")
+    labels = decisions_from_store(database, reviewer)
     assert labels.positives("payer") >= {"P0", "P1"}
     assert labels.positives("payee") == {"F"}
 

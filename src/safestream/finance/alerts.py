@@ -66,15 +66,6 @@ KEY_COLUMNS = (
     "payee_id",
     "is_transfer",
     "baseline_30",
-    # The account stage (peer groups, relationships, benign explanations) reads these too.
-    "payer_country",
-    "payee_country",
-    "channel",
-    "amount_usd",
-    "is_night",
-    "is_memo",
-    "is_invoice",
-    "is_business",
 )
 
 

@@ -22,10 +22,12 @@ import pyarrow as pa
 import scipy.sparse as sp
 
 from safestream.finance.engine import LedgerEngine
+from safestream.finance.indicators import flags
 from safestream.finance.indicators.accounts import (
     edges_sql,
     payee_accounts_sql,
     payer_accounts_sql,
+    transfers_sql,
 )
 from safestream.finance.scoring import ScoringConfig, fired
 
@@ -45,6 +47,9 @@ class AccountStage:
 
 def account_features(engine: LedgerEngine, config: ScoringConfig) -> dict[str, pa.Table]:
     """Build `edges` and return the whole-ledger indicator tables of both roles."""
+    kept = engine.relevant == flags.event_filter(config.params)
+    source = "ledger_relevant" if kept else "ledger"
+    engine.view("account_transfers", transfers_sql(config.params, source))
     engine.materialise("edges", edges_sql(config.params))
     payer = engine.query(payer_accounts_sql(config.params))
     payee = engine.query(payee_accounts_sql(config.params))

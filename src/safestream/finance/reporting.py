@@ -18,6 +18,7 @@ import pyarrow as pa
 from safestream.core.config import Settings
 from safestream.core.errors import InvalidInput
 from safestream.core.events import PaymentPatternFound
+from safestream.core.principal import Principal
 from safestream.core.reports import IncidentType, ReportIn
 from safestream.finance.alerts import FLAG_THRESHOLD_KEY
 from safestream.finance.engine import LedgerEngine
@@ -125,26 +126,33 @@ def file_alerts(
     return filed
 
 
-def decisions_from_store(db: Database) -> Labels:
+def decisions_from_store(db: Database, principal: Principal | None = None) -> Labels:
     """Analysts' decisions on filed finance alerts, as labels for `learning`.
+
+    With `principal`, only the cases and reports it may see count (the store's tenant scope);
+    without, the installation operator's view (the CLI on the operator's own store).
 
     Each filed alert names its account in its idempotency key (`finance:role:account`); the
     decision on its case (after any merge) labels it: confirm or refer make it an offender or a
     facilitator, dismiss makes it `dismissed`. Open and escalated cases teach nothing yet.
     """
-    from sqlalchemy import select
+    from sqlalchemy import select, true
 
     from safestream.store.models.cases import CaseRow
     from safestream.store.models.reports import ReportRow
+    from safestream.store.scope import cases_visible, reports_visible
 
     by_role: dict[str, dict[str, tuple[str, str]]] = {"payer": {}, "payee": {}}
+    case_scope = cases_visible(principal) if principal is not None else true()
+    report_scope = reports_visible(principal) if principal is not None else true()
     with db.session() as s:
         cases: dict[int | None, tuple[str | None, int | None]] = {
-            row.id: (row.decision, row.merged_into) for row in s.scalars(select(CaseRow))
+            row.id: (row.decision, row.merged_into)
+            for row in s.scalars(select(CaseRow).where(case_scope))
         }
         alerts = s.execute(
             select(ReportRow.idempotency_key, ReportRow.case_id).where(
-                ReportRow.detector == FINANCE_SOURCE, ReportRow.case_id.is_not(None)
+                ReportRow.detector == FINANCE_SOURCE, ReportRow.case_id.is_not(None), report_scope
             )
         ).all()
     for key, case_id in alerts:

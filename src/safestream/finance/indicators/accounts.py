@@ -1,8 +1,10 @@
 """Whole-ledger indicators per account: peer groups, relationships and benign explanations.
 
 The per-transaction windows say what an account did; these say how that compares with its
-peers and what else explains it. Three tables, all from `features` (transfers into high-risk
-countries only):
+peers and what else explains it. They read `account_transfers` (the view of
+`transfers_sql`: the transfers into high-risk countries with the row flags of `flags`, taken
+from the ledger rows rather than from `features`, so the time windows need not carry the
+columns only this stage reads):
 - `edges`: one row per payer-payee relationship (count, span, amount spread, regularity, the
   share of night, office-hours, invoice and cover-memo payments). A *stable* relationship is a
   long, regular one at steady amounts: family support or a salary; a *regular* one keeps a
@@ -16,6 +18,7 @@ countries only):
 
 from __future__ import annotations
 
+from safestream.finance.indicators import flags
 from safestream.finance.indicators.params import DAY_SECONDS, IndicatorParams, num
 
 EDGE_COLUMNS = (
@@ -34,8 +37,18 @@ EDGE_COLUMNS = (
 )
 
 
+def transfers_sql(p: IndicatorParams, source: str) -> str:
+    """Transfers into high-risk countries from `source` (`ledger` or `ledger_relevant`)."""
+    return f"""
+SELECT payer_id, payee_id, t, tx_id, payer_country, payee_country, channel, amount_usd,
+       is_night, is_business, is_invoice, is_memo
+FROM (SELECT {source}.*, {", ".join(flags.columns(p))} FROM {source}
+      WHERE {flags.event_filter(p)}) AS ev
+WHERE is_transfer = 1"""
+
+
 def edges_sql(p: IndicatorParams) -> str:
-    """One row per payer-payee relationship into high-risk countries (reads `features`)."""
+    """One row per payer-payee relationship into high-risk countries."""
     span_days = f"(MAX(t) - MIN(t)) / {num(DAY_SECONDS)}"
     gap_cv = "STDDEV_SAMP(gap) / NULLIF(AVG(gap), 0)"
     amount_cv = "STDDEV_SAMP(amount_usd) / NULLIF(AVG(amount_usd), 0)"
@@ -52,18 +65,18 @@ SELECT payer_id, payee_id, COUNT(*) AS n, MIN(t) AS first_t, MAX(t) AS last_t,
 FROM (
   SELECT payer_id, payee_id, t, amount_usd, is_night, is_business, is_invoice, is_memo,
     CAST(t - LAG(t) OVER (PARTITION BY payer_id, payee_id ORDER BY t, tx_id) AS DOUBLE) AS gap
-  FROM features WHERE is_transfer = 1
+  FROM account_transfers
 ) AS e
 GROUP BY payer_id, payee_id"""
 
 
 def payer_accounts_sql(p: IndicatorParams) -> str:
-    """Per payer: benign shares and peer-group comparisons (reads `features` and `edges`)."""
+    """Per payer: benign shares and peer-group comparisons (reads `edges` too)."""
     return f"""
 WITH tr AS (
   SELECT payer_id, payee_id, payer_country, payee_country, channel, is_night, is_business,
          is_invoice, LN(amount_usd) AS log_usd
-  FROM features WHERE is_transfer = 1
+  FROM account_transfers
 ),
 seg AS (
   SELECT payer_country, payee_country, channel, AVG(log_usd) AS seg_log_usd,
