@@ -13,7 +13,7 @@ import typer
 
 from safestream.cli import context
 from safestream.cli.exit_codes import EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE
-from safestream.cli.output import emit, error_line
+from safestream.cli.output import emit, error_line, note
 from safestream.core.errors import InvalidInput
 
 live_app = typer.Typer(
@@ -49,6 +49,11 @@ def open_local_stage(store: Any, bank_names: list[str] | None) -> Any:
     from safestream.media.features.stage import LocalStage
 
     features = FeatureBank.open(store.banks, store.settings.index_dir / "features")
+    if features.read_only_reason:
+        note(
+            f"warning: the feature index could not be saved ({features.read_only_reason}); "
+            "matching from an index built in memory, results are complete"
+        )
     stage = LocalStage(store.banks, features, bank_names=bank_names)
     return stage if stage else None
 

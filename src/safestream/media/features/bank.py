@@ -32,18 +32,26 @@ class FeatureBank:
         self.negative: set[int] = set()
         self.applied_seq = 0
         self._fingerprint = hashlib.sha256(banks.db.url.encode()).hexdigest()[:16]
+        # Why this index lives in memory only (the directory could not be written), if it does.
+        self.read_only_reason: str | None = None
 
     @classmethod
     def open(cls, banks: BankRepository, directory: Path) -> FeatureBank:
-        """Load the saved index (or build it) and bring it up to date with the store."""
+        """Load the saved index (or build it) and bring it up to date with the store; if it
+        cannot be saved (full or read-only disk), build it in memory and say why in
+        `read_only_reason`, as `BankIndex.open` does."""
         self = cls(banks, directory)
-        if self._load():
-            self.refresh()
-        else:
-            self.rebuild()
+        try:
+            if self._load():
+                self.refresh()
+            else:
+                self.rebuild()
+        except (StoreError, OSError) as exc:
+            self.read_only_reason = str(exc).splitlines()[0]
+            self._rebuild_in_memory()
         return self
 
-    def refresh(self) -> int:
+    def refresh(self, *, persist: bool = True) -> int:
         """Apply changes logged since the last refresh; return how many were applied."""
         if self.banks.last_change() < self.applied_seq:  # the store was reset under us
             self.rebuild()
@@ -67,32 +75,40 @@ class FeatureBank:
             self._add(adds)
             self.applied_seq = changes[-1].seq
             applied += len(changes)
-        if applied:
+        if applied and persist:
             self.save()
         return applied
 
     def rebuild(self) -> None:
         """Build the index from every feature record in the store and save it."""
+        self._rebuild_in_memory()
+        self.save()
+
+    def _rebuild_in_memory(self) -> None:
         self.applied_seq = self.banks.last_change()
         self.index = FeatureIndex()
         self.negative = set()
         for ids in self.banks.iter_live_features():
             self._add(ids)
-        self.save()
-        self.refresh()
+        self.refresh(persist=False)
 
     def save(self) -> None:
-        """Write the index and the change-log position it reflects."""
-        self.index.save(self.directory)
-        state = {
-            "version": STATE_VERSION,
-            "applied_seq": self.applied_seq,
-            "store": self._fingerprint,
-            "negative": sorted(self.negative),
-        }
-        tmp = self.directory / (STATE_FILE + ".tmp")
-        tmp.write_text(json.dumps(state))
-        os.replace(tmp, self.directory / STATE_FILE)
+        """Write the index and the change-log position it reflects (no .tmp left on failure)."""
+        try:
+            self.index.save(self.directory)
+            state = {
+                "version": STATE_VERSION,
+                "applied_seq": self.applied_seq,
+                "store": self._fingerprint,
+                "negative": sorted(self.negative),
+            }
+            tmp = self.directory / (STATE_FILE + ".tmp")
+            tmp.write_text(json.dumps(state))
+            os.replace(tmp, self.directory / STATE_FILE)
+        except BaseException:
+            for leftover in self.directory.glob("*.tmp*"):
+                leftover.unlink(missing_ok=True)
+            raise
 
     def _load(self) -> bool:
         try:
