@@ -10,7 +10,7 @@ precision at 50 (the better of its two orderings), facilitators among the 20 top
 recall of the flag and the median number of transfers before an offender is flagged.
 
     .venv/bin/python -m bench.bench_finance_generalisation            # 40,000 payers each
-    .venv/bin/python -m bench.bench_finance_generalisation --quick    # 15,000 payers each
+    .venv/bin/python -m bench.bench_finance_generalisation --quick    # the same (see below)
     .venv/bin/python -m bench.bench_finance_generalisation --only heldout_daytime --write
 """
 
@@ -173,12 +173,15 @@ def format_table(rows: list[Row]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Generate each ledger, score it with the frozen weights, print the table."""
     parser = argparse.ArgumentParser(prog="bench.bench_finance_generalisation", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="15,000 payers per ledger")
+    # The targets are stated for ledgers of the hidden one's size (40,000 payers, 180 offenders,
+    # 66 facilitators); at 15,000 payers a scenario has 25 facilitators and the top 20 of them
+    # is no longer a test. So --quick (as `make bench-quick` passes) keeps that size.
+    parser.add_argument("--quick", action="store_true", help="same size (targets need it)")
     parser.add_argument("--payers", type=int, default=None)
     parser.add_argument("--only", nargs="*", default=None, help="variant names (or 'default')")
     parser.add_argument("--write", action="store_true", help="append the table to the results")
     args = parser.parse_args(argv)
-    payers = args.payers or (15_000 if args.quick else 40_000)
+    payers = args.payers or 40_000
     specs: list[tuple[str, Path | None]] = []
     if args.only is None or "default" in args.only:
         specs.append(("default mix (generator)", None))
