@@ -46,7 +46,9 @@ def test_serve_logs_each_request_as_a_json_line(home: Path) -> None:
 
 @pytest.mark.slow
 def test_serve_at_warning_level_without_access_log_writes_no_request_line(home: Path) -> None:
-    lines = _serve_and_get(home, "--log-format", "json", "--log-level", "warning", "--no-access-log")
+    lines = _serve_and_get(
+        home, "--log-format", "json", "--log-level", "warning", "--no-access-log"
+    )
     assert not [line for line in lines if "/v1/reports/nope" in line]
     assert not [line for line in lines if '"level": "info"' in line]
 
