@@ -165,3 +165,24 @@ def test_exhausted_budget_still_verifies_the_best_candidate(
     (match,) = stage.match_pixels(crop(photo, 10))
     assert match.stage == "local"
     assert stage.stats.over_budget == 1
+
+
+def test_ivf_index_round_trips_through_its_files(tmp_path: Path) -> None:
+    from safestream.media.features.index import IVF_FROM, FeatureIndex
+
+    rng = np.random.default_rng(0)
+    index = FeatureIndex()
+    items = []
+    for entry_id in range(IVF_FROM // 256 + 20):
+        points = rng.uniform(0, 600, (256, 2)).astype(np.float32)
+        desc = rng.integers(0, 256, (256, 32), dtype=np.uint8)
+        items.append((entry_id, LocalFeatures(640, 640, points, desc), "media"))
+    index.add_many(items)
+    index.remove(3)
+    index.save(tmp_path / "idx")
+    loaded = FeatureIndex.load(tmp_path / "idx")
+    query = index.features_of(7)
+    assert type(loaded._index).__name__ == "IndexBinaryIVF"
+    assert loaded.candidates(query) == index.candidates(query)
+    assert loaded.candidates(query)[0][0] == 7
+    assert len(loaded) == len(items) - 1

@@ -1,0 +1,1 @@
+"""Second matching stage: local features (ORB), their index, geometric verification."""
