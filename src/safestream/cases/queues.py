@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from safestream.core.cases import Case
 from safestream.core.principal import Permission, Principal
+from safestream.store.case_browse import CaseBrowser, CaseFilter, CasePage, PageKey
 from safestream.store.database import Database
 from safestream.store.queues import CLAIM_LEASE, QueueRepository, QueueSummary
 from safestream.store.scope import require
@@ -11,6 +12,7 @@ from safestream.store.scope import require
 __all__ = [
     "CLAIM_LEASE",
     "QueueSummary",
+    "browse_cases",
     "claim_next",
     "claimed_by",
     "list_cases",
@@ -29,13 +31,21 @@ def list_cases(db: Database, principal: Principal, queue: str, *, limit: int = 5
     return QueueRepository(db).waiting(principal, queue, limit=limit)
 
 
+def browse_cases(
+    db: Database, principal: Principal, f: CaseFilter, *, after: PageKey | None, limit: int = 50
+) -> CasePage:
+    """One keyset page of the cases matching a reviewer's filters and search, most urgent first."""
+    require(principal, Permission.REVIEW)
+    return CaseBrowser(db).page(principal, f, after=after, limit=limit)
+
+
 def claimed_by(db: Database, principal: Principal) -> list[Case]:
     """Open cases this reviewer holds, so one who navigated away can find them again."""
     return QueueRepository(db).held_by(principal)
 
 
-def claim_next(db: Database, principal: Principal, queue: str) -> Case | None:
-    """Give the reviewer the most urgent, oldest unclaimed case of a queue, or None."""
+def claim_next(db: Database, principal: Principal, queue: str | None) -> Case | None:
+    """Give the reviewer the most urgent, oldest unclaimed case of a queue (None: any), or None."""
     require(principal, Permission.REVIEW)
     return QueueRepository(db).claim_next(principal, queue)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, false, func, or_, select, update
+from sqlalchemy import ColumnElement, false, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from safestream.core.cases import Case, CaseStatus
@@ -37,6 +37,11 @@ class QueueSummary:
     waiting: int
     top_priority: int | None
     oldest: datetime | None
+
+
+def _in_queue(queue: str | None) -> ColumnElement[bool]:
+    """One queue, or (None) every queue: the console's landing view works across tabs."""
+    return true() if queue is None else CaseRow.queue == queue
 
 
 def _available(principal: Principal, now: datetime) -> list[ColumnElement[bool]]:
@@ -98,8 +103,8 @@ class QueueRepository:
             ).all()
             return [case_summary(s, row) for row in rows]
 
-    def claim_next(self, principal: Principal, queue: str) -> Case | None:
-        """Give the person the most urgent, oldest unclaimed case of a queue, or None."""
+    def claim_next(self, principal: Principal, queue: str | None) -> Case | None:
+        """Give the person the most urgent, oldest unclaimed case of a queue (None: any)."""
         if principal.user_id is None:
             raise Conflict("only a person can claim a case")
         now = utcnow()
@@ -138,22 +143,24 @@ class QueueRepository:
 
     @staticmethod
     def _pick_postgres(
-        s: Session, principal: Principal, queue: str, now: datetime
+        s: Session, principal: Principal, queue: str | None, now: datetime
     ) -> CaseRow | None:
         return s.scalars(
             select(CaseRow)
-            .where(CaseRow.queue == queue, *_available(principal, now))
+            .where(_in_queue(queue), *_available(principal, now))
             .order_by(CaseRow.priority, CaseRow.created_at, CaseRow.id)
             .limit(1)
             .with_for_update(skip_locked=True)
         ).first()
 
     @staticmethod
-    def _pick_sqlite(s: Session, principal: Principal, queue: str, now: datetime) -> int | None:
+    def _pick_sqlite(
+        s: Session, principal: Principal, queue: str | None, now: datetime
+    ) -> int | None:
         for _ in range(SQLITE_CLAIM_TRIES):
             candidate = s.scalar(
                 select(CaseRow.id)
-                .where(CaseRow.queue == queue, *_available(principal, now))
+                .where(_in_queue(queue), *_available(principal, now))
                 .order_by(CaseRow.priority, CaseRow.created_at, CaseRow.id)
                 .limit(1)
             )

@@ -1,9 +1,14 @@
-"""The queue page: waiting cases by priority then age, and "claim next" (never one case twice)."""
+"""The queue page: one view across queues, most urgent first, with filters, search and pages.
+
+Priority-1 cases (a child in danger now) sort first and are marked, so a reviewer landing on the
+console sees them before anything else. Pages are keyset cursors (`after=`), never offsets.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -11,13 +16,16 @@ from fastapi.responses import RedirectResponse, Response
 from safestream.api.web.environment import console_environment
 from safestream.api.web.pages import Viewer, current_viewer, html_errors, render
 from safestream.api.web.session import CSRF_FIELD, check_csrf
-from safestream.cases.queues import claim_next, claimed_by, list_cases, list_queues
+from safestream.cases.queues import browse_cases, claim_next, claimed_by, list_queues
+from safestream.core.errors import InvalidInput
+from safestream.core.reports import IncidentType, ReportSource
 from safestream.store.access import Permission
 from safestream.store.base import utcnow
+from safestream.store.case_browse import CaseFilter, PageKey, StatusFilter
 
 router = APIRouter(include_in_schema=False)
 
-DEFAULT_QUEUE = "review"
+ALL_QUEUES = ""
 
 
 def age_text(since: datetime, now: datetime | None = None) -> str:
@@ -32,23 +40,74 @@ def age_text(since: datetime, now: datetime | None = None) -> str:
     return f"{seconds} s"
 
 
+def _page_key(after: str | None) -> PageKey | None:
+    if not after:
+        return None
+    try:
+        return PageKey.parse(after)
+    except ValueError as err:
+        raise InvalidInput("that page link is not valid; start again from the first page") from err
+
+
+def _filter_params(f: CaseFilter) -> dict[str, str]:
+    """The filter as query parameters, for links that keep it (next page, first page)."""
+    raw = {
+        "q": f.queue or "",
+        "status": f.status.value if f.status is not StatusFilter.OPEN else "",
+        "priority": str(f.priority or ""),
+        "source": f.source or "",
+        "incident": f.incident_type or "",
+        "country": f.country or "",
+        "search": f.search or "",
+    }
+    return {k: v for k, v in raw.items() if v}
+
+
 @router.get("/console/queue")
 @html_errors
 def queue_page(
     request: Request,
     viewer: Annotated[Viewer, Depends(current_viewer)],
-    q: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[str, Query(max_length=64)] = ALL_QUEUES,
+    status: Annotated[StatusFilter, Query()] = StatusFilter.OPEN,
+    priority: Annotated[int | None, Query(ge=1, le=4)] = None,
+    source: Annotated[ReportSource | None, Query()] = None,
+    incident: Annotated[IncidentType | None, Query()] = None,
+    country: Annotated[str, Query(max_length=2, pattern="^[A-Za-z]{0,2}$")] = "",
+    search: Annotated[str, Query(max_length=512)] = "",
+    after: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    """The queues with cases waiting, and the cases of the chosen one in claim order."""
+    """Cases across queues (or one), filtered and searched, a page at a time, urgent first."""
     viewer.require(Permission.REVIEW)
     env = console_environment(request)
-    queues = list_queues(env.db, viewer.principal)
-    chosen = q or (queues[0].name if queues else DEFAULT_QUEUE)
-    cases = list_cases(env.db, viewer.principal, chosen)
+    f = CaseFilter(
+        status=status,
+        queue=q or None,
+        priority=priority,
+        source=source.value if source else None,
+        incident_type=incident.value if incident else None,
+        country=country.upper() or None,
+        search=search.strip() or None,
+    )
+    page = browse_cases(env.db, viewer.principal, f, after=_page_key(after))
     now = utcnow()
-    rows = [{"case": c, "age": age_text(c.created_at, now)} for c in cases]
-    mine = claimed_by(env.db, viewer.principal)
-    context = {"queues": queues, "chosen": chosen, "rows": rows, "mine": mine}
+    params = _filter_params(f)
+    context = {
+        "queues": list_queues(env.db, viewer.principal),
+        "chosen": q,
+        "filter": f,
+        "rows": [{"case": c, "age": age_text(c.created_at, now)} for c in page.cases],
+        "mine": claimed_by(env.db, viewer.principal),
+        "next_url": (
+            "/console/queue?" + urlencode({**params, "after": page.next_key.token()})
+            if page.next_key
+            else None
+        ),
+        "first_url": ("/console/queue?" + urlencode(params)) if after else None,
+        "statuses": list(StatusFilter),
+        "sources": list(ReportSource),
+        "incidents": list(IncidentType),
+    }
     return render(request, "queue.html", context, viewer=viewer)
 
 
@@ -57,13 +116,15 @@ def queue_page(
 def claim(
     request: Request,
     viewer: Annotated[Viewer, Depends(current_viewer)],
-    queue: Annotated[str, Form(max_length=64)] = DEFAULT_QUEUE,
+    queue: Annotated[str, Form(max_length=64)] = ALL_QUEUES,
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = "",
 ) -> Response:
-    """Claim the most urgent, oldest unclaimed case of a queue and open it."""
+    """Claim the most urgent, oldest unclaimed case of a queue (or of all) and open it."""
     check_csrf(viewer.session, csrf_token)
     env = console_environment(request)
-    case = claim_next(env.db, viewer.principal, queue)
+    case = claim_next(env.db, viewer.principal, queue or None)
     if case is None:
-        return RedirectResponse(f"/console/queue?q={queue}&flash=empty", status_code=303)
+        return RedirectResponse(
+            "/console/queue?" + urlencode({"q": queue, "flash": "empty"}), status_code=303
+        )
     return RedirectResponse(f"/console/cases/{case.id}?flash=claimed", status_code=303)

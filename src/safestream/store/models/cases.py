@@ -14,7 +14,10 @@ class CaseRow(Base):
     """A case; `fired` and `routing` are JSON lists shown to reviewers as the reasons."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_queue_order", "status", "queue", "priority", "created_at"),)
+    __table_args__ = (
+        Index("ix_cases_queue_order", "status", "queue", "priority", "created_at"),
+        Index("ix_cases_status_order", "status", "priority", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subject_kind: Mapped[str] = mapped_column(String(32))
@@ -47,6 +50,7 @@ class CaseEntityRow(Base):
     __table_args__ = (
         Index("ix_case_entities_case_kind_value", "case_id", "kind", "value", unique=True),
         Index("ix_case_entities_kind_value", "kind", "value"),
+        Index("ix_case_entities_value", "value"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -60,6 +64,7 @@ class CaseMatchRow(Base):
     """A bank match attached to a case."""
 
     __tablename__ = "case_matches"
+    __table_args__ = (Index("ix_case_matches_value", "value"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

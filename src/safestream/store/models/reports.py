@@ -45,7 +45,10 @@ class ReportEntityRow(Base):
     """An identifier named by a report."""
 
     __tablename__ = "report_entities"
-    __table_args__ = (Index("ix_report_entities_kind_value", "kind", "value"),)
+    __table_args__ = (
+        Index("ix_report_entities_kind_value", "kind", "value"),
+        Index("ix_report_entities_value", "value"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)

@@ -1,0 +1,82 @@
+"""The queue at volume: one view across queues, urgent pinned, keyset pages, filters and search."""
+
+from __future__ import annotations
+
+import re
+
+from safestream.cases.review import record_decision
+from safestream.core.cases import Decision
+from safestream.core.principal import Principal
+from safestream.core.reports import LiveStream, ReportedAccount, ReportIn, ReportSource
+from tests.web.conftest import Console
+
+
+def _report(account: str, *, danger: bool = False) -> ReportIn:
+    return ReportIn(
+        source=ReportSource.PANIC_BUTTON if danger else ReportSource.PLATFORM,
+        reported_accounts=[ReportedAccount(platform="examplecall", id=account)],
+        description="Stand-in report.",
+        child_in_danger=danger,
+        live_stream=LiveStream(stream_id=f"stream-{account}") if danger else None,
+    )
+
+
+def _case_ids(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<a href="/console/cases/(\d+)">#', html)]
+
+
+def test_landing_view_spans_queues_with_the_child_in_danger_case_pinned_first(
+    console: Console,
+) -> None:
+    _, calm = console.file(_report("calm"))
+    _, urgent = console.file(_report("danger", danger=True))
+    console.login("reviewer")
+    page = console.client.get("/console/queue").text
+    assert _case_ids(page) == [urgent, calm]
+    assert 'class="pinned"' in page
+
+
+def test_next_page_continues_where_the_first_ended(console_on_each_store: Console) -> None:
+    console = console_on_each_store
+    filed = [console.file(_report(f"acct-{n}"))[1] for n in range(55)]
+    console.login("reviewer")
+    first = console.client.get("/console/queue").text
+    next_url = re.search(r'rel="next" href="([^"]+)"', first)
+    assert next_url is not None
+    second = console.client.get(next_url.group(1).replace("&amp;", "&")).text
+    assert _case_ids(first) + _case_ids(second) == filed
+    assert 'rel="next"' not in second
+
+
+def test_dismissed_cases_are_findable_by_status(console: Console) -> None:
+    _, kept = console.file(_report("kept"))
+    _, dismissed = console.file(_report("dismissed"))
+    record_decision(console.db, Principal.system("test"), dismissed, Decision.DISMISS)
+    console.login("reviewer")
+    assert _case_ids(console.client.get("/console/queue").text) == [kept]
+    found = console.client.get("/console/queue?status=dismissed").text
+    assert _case_ids(found) == [dismissed]
+
+
+def test_search_finds_the_case_holding_an_account(console_on_each_store: Console) -> None:
+    console = console_on_each_store
+    console.file(_report("someone-else"))
+    _, wanted = console.file(_report("needle-account"))
+    console.login("reviewer")
+    found = console.client.get("/console/queue?search=examplecall:needle-account&status=any").text
+    assert _case_ids(found) == [wanted]
+
+
+def test_filter_by_source_keeps_only_cases_with_such_a_report(console: Console) -> None:
+    console.file(_report("calm"))
+    _, panic = console.file(_report("danger", danger=True))
+    console.login("reviewer")
+    found = console.client.get("/console/queue?source=panic_button").text
+    assert _case_ids(found) == [panic]
+
+
+def test_a_forged_page_link_is_a_clear_error(console: Console) -> None:
+    console.login("reviewer")
+    answer = console.client.get("/console/queue?after=not-a-key")
+    assert answer.status_code == 422
+    assert "page link is not valid" in answer.text
