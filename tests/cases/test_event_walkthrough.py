@@ -17,6 +17,7 @@ from safestream.cases.review import get_case
 from safestream.cases.sinks import KEEP_LIVE_BUFFER_CHANNEL
 from safestream.core.banks import Classification, Match
 from safestream.core.events import PanicPressed
+from safestream.core.principal import Principal
 from safestream.core.reports import ReportIn
 from safestream.finance.reporting import pattern_found, report_for
 from safestream.live.alerts import Alert
@@ -30,6 +31,7 @@ from safestream.store.reports import ReportRepository
 from tests.reports.builders import account, org, report
 
 PDQ = "f" * 64
+SYSTEM = Principal.system("test")
 
 
 def _kinds(db: Database, report_id: str) -> list[str]:
@@ -53,7 +55,7 @@ def test_report_received_from_intake_opens_a_case_on_its_identifiers(database: D
     )
     assert _kinds(database, stored.report.id) == ["ReportReceived"]
     CaseEngine.for_settings(database).process_pending()
-    case = get_case(database, _case(database, stored.report.id))
+    case = get_case(database, SYSTEM, _case(database, stored.report.id))
     assert {e.value for e in case.entities} == {"acme:u1", "p@x.org"}
 
 
@@ -66,7 +68,7 @@ def test_match_found_by_the_media_matcher_is_kept_on_the_case(database: Database
         rows = s.execute(select(CaseMatchRow.bank, CaseMatchRow.entry_id, CaseMatchRow.case_id))
         assert list(rows) == [("known", 7, stored.case_id)]
     assert "verified_hash_match" in [
-        f.rule for f in get_case(database, _case(database, stored.id)).fired
+        f.rule for f in get_case(database, SYSTEM, _case(database, stored.id)).fired
     ]
 
 
@@ -118,5 +120,5 @@ def test_payment_pattern_found_by_finance_reaches_triage_with_its_score(
     sink = DetectorSink(database, detector="finance")
     stored = sink.emit(report_for(alert, ["P1"]), [pattern_found(alert, ["P1"], 4.0)])
     assert _kinds(database, stored.id) == ["ReportReceived", "PaymentPatternFound"]
-    case = get_case(database, _case(database, stored.id))
+    case = get_case(database, SYSTEM, _case(database, stored.id))
     assert "strong_payment_pattern" in [f.rule for f in case.fired]
