@@ -7,14 +7,16 @@ page 2,000 costs what page 1 costs. Identifier search is an exact lookup on inde
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, exists, or_, select, union
+from sqlalchemy.orm import Session
 
 from safestream.core.cases import Case, CaseStatus, Decision
-from safestream.core.entities import EntityKind
+from safestream.core.entities import Entity, EntityKind
 from safestream.core.principal import Principal
 from safestream.store.cases import case_summary
 from safestream.store.database import Database
@@ -148,6 +150,30 @@ def _after(key: PageKey) -> ColumnElement[bool]:
     )
 
 
+def _summaries(s: Session, rows: list[CaseRow]) -> list[Case]:
+    """Summaries of a page of cases in three queries (rows, their reports, their identifiers)."""
+    ids = [r.id for r in rows]
+    reports: dict[int, list[str]] = defaultdict(list)
+    for case_id, report_id in s.execute(
+        select(ReportRow.case_id, ReportRow.id)
+        .where(ReportRow.case_id.in_(ids))
+        .order_by(ReportRow.received_at)
+    ):
+        if case_id is not None:
+            reports[case_id].append(report_id)
+    entities: dict[int, list[Entity]] = defaultdict(list)
+    for case_id, kind, value in s.execute(
+        select(CaseEntityRow.case_id, CaseEntityRow.kind, CaseEntityRow.value)
+        .where(CaseEntityRow.case_id.in_(ids))
+        .order_by(CaseEntityRow.id)
+    ):
+        entities[case_id].append(Entity(EntityKind(kind), value))
+    return [
+        case_summary(s, r, report_ids=tuple(reports[r.id]), entities=tuple(entities[r.id]))
+        for r in rows
+    ]
+
+
 class CaseBrowser:
     """Filtered, searchable, keyset-paged views of the cases a principal may see."""
 
@@ -167,7 +193,7 @@ class CaseBrowser:
             rows: list[CaseRow] = list(s.scalars(query).all())
             more = len(rows) > limit
             rows = rows[:limit]
-            cases = [case_summary(s, r) for r in rows]
+            cases = _summaries(s, rows)
         last = rows[-1] if more and rows else None
         key = PageKey(last.priority, aware(last.created_at), last.id) if last else None
         return CasePage(cases, key)

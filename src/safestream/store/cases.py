@@ -64,21 +64,35 @@ def _routing(text: str) -> tuple[Authority, ...]:
     return tuple(Authority(**a) for a in json.loads(text or "[]"))
 
 
-def case_summary(s: Session, row: CaseRow) -> Case:
-    """A case with its reasons and routing (without reports' contents); no scope check."""
-    report_ids = tuple(
-        s.scalars(
-            select(ReportRow.id).where(ReportRow.case_id == row.id).order_by(ReportRow.received_at)
+def case_summary(
+    s: Session,
+    row: CaseRow,
+    *,
+    report_ids: tuple[str, ...] | None = None,
+    entities: tuple[Entity, ...] | None = None,
+) -> Case:
+    """A case with its reasons and routing (without reports' contents); no scope check.
+
+    A caller summarising a page of cases passes `report_ids` and `entities` it read for all of
+    them at once (`case_browse`), so a page costs a few queries, not two per case.
+    """
+    if report_ids is None:
+        report_ids = tuple(
+            s.scalars(
+                select(ReportRow.id)
+                .where(ReportRow.case_id == row.id)
+                .order_by(ReportRow.received_at)
+            )
         )
-    )
-    entities = tuple(
-        Entity(EntityKind(k), v)
-        for k, v in s.execute(
-            select(CaseEntityRow.kind, CaseEntityRow.value)
-            .where(CaseEntityRow.case_id == row.id)
-            .order_by(CaseEntityRow.id)
+    if entities is None:
+        entities = tuple(
+            Entity(EntityKind(k), v)
+            for k, v in s.execute(
+                select(CaseEntityRow.kind, CaseEntityRow.value)
+                .where(CaseEntityRow.case_id == row.id)
+                .order_by(CaseEntityRow.id)
+            )
         )
-    )
     subject = (
         Entity(EntityKind(row.subject_kind), row.subject_value)
         if row.subject_kind in EntityKind.__members__.values()
