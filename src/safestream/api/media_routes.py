@@ -40,6 +40,13 @@ class MatchOut(BaseModel):
     label: str = Field(description="A1, A2, B1, B2, unclassified or benign.")
     variant: str = Field(description="Which hash matched: original, trimmed, rotate90, pytx, ...")
     t: float | None = Field(None, description="Video time in seconds of the matching frame.")
+    stage: str = Field("pdq", description="pdq (hashes) or local (keypoints + geometry).")
+    region: list[int] | None = Field(
+        None, description="Second stage: x, y, width, height of the bank image in the frame."
+    )
+    coverage: float | None = Field(
+        None, description="Second stage: share of the bank image the frame shows (0-1)."
+    )
 
 
 class LookupOut(BaseModel):
@@ -103,6 +110,9 @@ def match_out(m: Match) -> MatchOut:
         label=m.label.value,
         variant=m.variant,
         t=m.t,
+        stage=m.stage,
+        region=list(m.region) if m.region is not None else None,
+        coverage=m.coverage,
     )
 
 
@@ -195,9 +205,15 @@ def match_file(
     """Hash a file with its rotated, mirrored and border-trimmed variants and match it.
 
     Frames of quality under 50 match nothing; a match in a negative bank silences the frame.
+    An image PDQ does not match goes to the second stage (local features), whose matches say
+    `stage: "local"` with the `region` and `coverage` of the bank image found.
     """
-    hashed: HashedUpload = hash_upload(upload_bytes(service, file, url), mode=mode, dihedral=True)
+    data = upload_bytes(service, file, url)
+    hashed: HashedUpload = hash_upload(data, mode=mode, dihedral=True)
     found = service.match_upload(hashed, bank_filter(banks), threshold)
+    if not found and hashed.image is not None:
+        # Second stage: a cropped, captioned or framed copy of a known image, or a known room.
+        found = service.match_local(data, bank_filter(banks))
     frames = 1 if hashed.image else len(hashed.frames)
     return MatchResultOut(
         kind=hashed.kind,

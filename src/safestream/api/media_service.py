@@ -22,6 +22,9 @@ from safestream.core.config import Settings
 from safestream.core.errors import BankNotFound
 from safestream.core.signals import SignalType
 from safestream.media.bank_index import BankIndex
+from safestream.media.features.bank import FeatureBank
+from safestream.media.features.stage import LocalStage
+from safestream.media.imaging import decode_rgb
 from safestream.media.index import hex_to_codes
 from safestream.media.matching import FrameVariants, Matcher
 from safestream.media.upload_hashing import HashedUpload
@@ -61,6 +64,8 @@ class MediaService:
         self._bank_list: list[Bank] = []
         self._refreshed = 0.0
         self._lock = threading.RLock()
+        self._features: FeatureBank | None = None
+        self._features_refreshed = 0.0
 
     # -- index ---------------------------------------------------------------------------------
 
@@ -191,6 +196,22 @@ class MediaService:
                 per_frame = matcher.match_variants([FrameVariants.of(f) for f in hashed.frames])
                 found = [m for frame in per_frame for m in frame]
         return matcher.merge_exact(matcher.exact_matches(hashed.md5, hashed.sha256), found)
+
+    def match_local(self, data: bytes, bank_names: Sequence[str] | None = None) -> list[Match]:
+        """Second-stage (local-feature) matches of an image PDQ did not match; [] while no bank
+        holds local features. Each worker keeps its own feature index in memory, caught up from
+        the store's change log at most once a second."""
+        with self._lock:
+            if self._features is None:
+                self._features = FeatureBank.in_memory(self.banks)
+                self._features_refreshed = time.monotonic()
+            elif time.monotonic() - self._features_refreshed >= REFRESH_SECONDS:
+                self._features.refresh(persist=False)
+                self._features_refreshed = time.monotonic()
+            stage = LocalStage(self.banks, self._features, bank_names=bank_names)
+            if not stage:
+                return []
+            return stage.match_pixels(decode_rgb(data))
 
     def count_entries(self, signal_type: SignalType) -> int:
         """How many entries of a signal type the banks hold."""

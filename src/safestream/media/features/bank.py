@@ -51,6 +51,14 @@ class FeatureBank:
             self._rebuild_in_memory()
         return self
 
+    @classmethod
+    def in_memory(cls, banks: BankRepository) -> FeatureBank:
+        """Built from the store and never saved (for processes that share no index folder)."""
+        self = cls(banks, Path())
+        self.read_only_reason = "kept in memory"
+        self._rebuild_in_memory()
+        return self
+
     def refresh(self, *, persist: bool = True) -> int:
         """Apply changes logged since the last refresh; return how many were applied."""
         if self.banks.last_change() < self.applied_seq:  # the store was reset under us
