@@ -145,3 +145,38 @@ def test_resending_after_a_lost_answer_files_the_report_once(
     assert retry.value.status == 200  # a replay, not a second report
     assert retry.value.json()["report_id"] == delivered[0]
     assert ReportRepository(server.db).count() == reports_before + 1
+
+
+def test_review_loop_by_keyboard_moves_opens_and_shows_help(
+    server: LiveServer, browser: Browser
+) -> None:
+    first = server.file(ORG, photo_report("call-keys-1"))
+    page = browser.new_page()
+    _log_in(page, server, "reviewer")
+    page.goto(f"{server.url}/console/queue")
+    page.keyboard.press("?")
+    help_box = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(help_box).to_contain_text("claim the next case")
+    page.keyboard.press("Escape")
+    expect(help_box).to_be_hidden()
+    rows = page.locator("table.queue tbody tr")
+    target = rows.filter(has_text=f"#{first}")
+    index = [r.inner_text() for r in rows.all()].index(target.inner_text())
+    for _ in range(index + 1):
+        page.keyboard.press("j")
+    expect(target).to_have_class("current")
+    page.keyboard.press("o")
+    expect(page).to_have_url(f"{server.url}/console/cases/{first}")
+
+
+def test_dark_mode_and_phone_layout_follow_the_browser(
+    server: LiveServer, browser: Browser
+) -> None:
+    server.file(ORG, photo_report("call-dark-1"))
+    page = browser.new_page(color_scheme="dark", viewport={"width": 390, "height": 844})
+    _log_in(page, server, "reviewer")
+    page.goto(f"{server.url}/console/queue")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(13, 17, 23)"
+    row = page.locator("table.queue tbody tr").first
+    assert row.evaluate("e => getComputedStyle(e).display") == "block"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
