@@ -12,7 +12,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, exists, or_, select, union
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    and_,
+    exists,
+    literal,
+    select,
+    tuple_,
+    union,
+)
 from sqlalchemy.orm import Session
 
 from safestream.core.cases import Case, CaseStatus, Decision
@@ -138,15 +148,11 @@ def _filtered(principal: Principal, f: CaseFilter) -> Select[CaseRow]:
 
 
 def _after(key: PageKey) -> ColumnElement[bool]:
-    # Spelled out rather than a row-value comparison so both dialects use the index the same way.
-    return or_(
-        CaseRow.priority > key.priority,
-        and_(CaseRow.priority == key.priority, CaseRow.created_at > key.created_at),
-        and_(
-            CaseRow.priority == key.priority,
-            CaseRow.created_at == key.created_at,
-            CaseRow.id > key.case_id,
-        ),
+    # A row-value comparison is one range on the (status, priority, created_at, id) index.
+    return tuple_(CaseRow.priority, CaseRow.created_at, CaseRow.id) > tuple_(
+        literal(key.priority),
+        literal(key.created_at, CaseRow.created_at.type),
+        literal(key.case_id),
     )
 
 
