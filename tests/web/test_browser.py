@@ -180,3 +180,23 @@ def test_dark_mode_and_phone_layout_follow_the_browser(
     row = page.locator("table.queue tbody tr").first
     assert row.evaluate("e => getComputedStyle(e).display") == "block"
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_panic_dialog_confirms_with_close_and_keeps_focus_after_sending(
+    server: LiveServer, browser: Browser
+) -> None:
+    call = browser.new_page()
+    call.goto(f"{server.url}/demo/call?org={ORG}&stream=call-confirm-1")
+    opener = call.get_by_role("button", name="Report abuse")
+    opener.click()
+    dialog = call.get_by_role("dialog")
+    dialog.get_by_role("button", name="Send report").click()  # no description: still a report
+    expect(dialog.get_by_role("status")).to_contain_text("Your report was sent")
+    close = dialog.get_by_role("button", name="Close")
+    expect(close).to_be_focused()
+    expect(dialog.get_by_role("button", name="Send report")).to_be_hidden()
+    call.keyboard.press("Tab")
+    expect(close).to_be_focused()
+    call.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(opener).to_be_focused()

@@ -117,3 +117,13 @@ def test_blank_stream_id_is_a_clear_422_and_stores_nothing(console: Console) -> 
     assert answer.status_code == 422
     assert "stream" in str(answer.json()["detail"])
     assert ReportRepository(console.db).count() == 0
+
+
+def test_case_page_shows_only_what_the_viewer_said(console: Console) -> None:
+    answer = _press(console, description="")
+    assert answer.status_code == 201
+    console.login("reviewer")
+    page = console.client.get(f"/console/cases/{answer.json()['case_id']}").text
+    assert "not stated (panic button)" in page
+    assert "Child Pornography" not in page
+    assert "viewers" not in page and "public" not in page

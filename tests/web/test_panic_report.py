@@ -64,3 +64,8 @@ def test_any_accepted_press_becomes_a_valid_report_or_a_clear_error(
         assert {str(e["loc"][0]) for e in error.errors()} <= {"stream_id", "name"}
     except InvalidInput as error:
         assert "stream" in str(error)
+
+
+def test_a_press_without_description_is_accepted_and_says_so() -> None:
+    report = to_report(PanicReportIn.model_validate({"stream_id": "call-1"}))
+    assert report.description.startswith("(the viewer pressed the button without a description)")

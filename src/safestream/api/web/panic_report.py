@@ -21,7 +21,8 @@ class PanicReportIn(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     stream_id: Annotated[str, Field(min_length=1, max_length=256)]
-    description: Annotated[str, Field(min_length=1, max_length=4000)]
+    # A viewer in distress may press without typing anything: the press alone is the report.
+    description: Annotated[str, Field(max_length=4000)] = ""
     child_in_danger: Literal["yes", "no", "unsure"] = "unsure"
     platform: Annotated[str, Field(min_length=1, max_length=256)] | None = None
     page_url: Annotated[str, Field(max_length=2048)] | None = None
@@ -31,7 +32,8 @@ class PanicReportIn(BaseModel):
 def to_report(panic: PanicReportIn) -> ReportIn:
     """The intake report for a panic press: live stream, evidence hold, the viewer's answers."""
     danger = DANGER_ANSWERS[panic.child_in_danger]
-    lines = [panic.description.strip(), "", f"Child in danger now: {danger}"]
+    said = panic.description.strip() or "(the viewer pressed the button without a description)"
+    lines = [said, "", f"Child in danger now: {danger}"]
     if panic.page_url:
         lines.append(f"Reported from page: {panic.page_url}")
     return ReportIn(

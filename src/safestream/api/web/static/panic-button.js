@@ -63,7 +63,8 @@
     '    <p class="hint">Your report goes to the safety team. Part of this call is kept as evidence.</p>',
     '    <form novalidate>',
     '      <label for="ss-what">What is happening?</label>',
-    '      <textarea id="ss-what" name="what" required maxlength="4000"></textarea>',
+    '      <textarea id="ss-what" name="what" maxlength="4000" aria-describedby="ss-optional"></textarea>',
+    '      <p class="hint" id="ss-optional">Optional: you can send without writing anything.</p>',
     '      <fieldset>',
     '        <legend>Is a child in danger right now?</legend>',
     '        <label><input type="radio" name="danger" value="yes"> Yes</label>',
@@ -76,6 +77,10 @@
     '        <button type="submit" class="send">Send report</button>',
     '      </div>',
     '    </form>',
+    '    <div class="done" hidden>',
+    '      <p class="status ok" role="status" aria-live="polite"></p>',
+    '      <div class="actions"><button type="button" class="close">Close</button></div>',
+    '    </div>',
     '  </div>',
     '</div>',
   ].join("\n");
@@ -114,6 +119,9 @@
     var status = root.querySelector(".status");
     var send = root.querySelector(".send");
     var cancel = root.querySelector(".cancel");
+    var done = root.querySelector(".done");
+    var doneStatus = done.querySelector(".status");
+    var closeButton = done.querySelector(".close");
     // One idempotency key per distinct report: resending the same words after a network error
     // cannot file it twice, while an edited report gets a key of its own.
     var idempotencyKey = newIdempotencyKey();
@@ -126,9 +134,20 @@
 
     function open() {
       backdrop.hidden = false;
+      form.hidden = false;
+      done.hidden = true;
       openButton.setAttribute("aria-expanded", "true");
       setStatus("", "");
       what.focus();
+    }
+
+    // After sending, the form gives way to a confirmation with only a Close button, which takes
+    // the focus, so Escape and Tab still act on the dialog and nothing offers to send again.
+    function confirmSent(text) {
+      form.hidden = true;
+      doneStatus.textContent = text;
+      done.hidden = false;
+      closeButton.focus();
     }
 
     function close() {
@@ -139,6 +158,18 @@
 
     openButton.addEventListener("click", open);
     cancel.addEventListener("click", close);
+    closeButton.addEventListener("click", close);
+    // Focus that leaves the open dialog (a click on the backdrop, a disabled button) comes back.
+    backdrop.addEventListener("focusout", function (event) {
+      if (backdrop.hidden || (event.relatedTarget && backdrop.contains(event.relatedTarget))) {
+        return;
+      }
+      window.setTimeout(function () {
+        if (!backdrop.hidden && !backdrop.contains(root.activeElement)) {
+          (done.hidden ? what : closeButton).focus();
+        }
+      }, 0);
+    });
     backdrop.addEventListener("keydown", function (event) {
       if (event.key === "Escape") {
         close();
@@ -146,7 +177,10 @@
       }
       // Keep Tab inside the dialog while it is open (a modal must not leak focus to the page).
       if (event.key === "Tab") {
-        var focusable = root.querySelectorAll(".panel textarea, .panel input, .panel button:not([disabled])");
+        var focusable = Array.prototype.filter.call(
+          root.querySelectorAll(".panel textarea, .panel input, .panel button:not([disabled])"),
+          function (el) { return el.offsetParent !== null; }
+        );
         var first = focusable[0];
         var last = focusable[focusable.length - 1];
         if (event.shiftKey && root.activeElement === first) {
@@ -162,11 +196,6 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var text = what.value.trim();
-      if (!text) {
-        setStatus("Please say what is happening.", "error");
-        what.focus();
-        return;
-      }
       if (!config.streamId || !config.key) {
         setStatus("This page's report button is not set up (missing stream id or key).", "error");
         return;
@@ -204,7 +233,8 @@
         })
         .then(function (body) {
           var ref = body && body.report_id ? " Reference: " + body.report_id + "." : "";
-          setStatus("Thank you. Your report was sent and the safety team has been alerted." + ref, "ok");
+          setStatus("", "");
+          confirmSent("Thank you. Your report was sent and the safety team has been alerted." + ref);
           form.reset();
           idempotencyKey = newIdempotencyKey();
           lastSent = null;
@@ -215,6 +245,9 @@
         })
         .then(function () {
           send.disabled = false;
+          if (!form.hidden && !backdrop.contains(root.activeElement)) {
+            send.focus();
+          }
         });
     });
   }
