@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from sqlalchemy import select
+
 from safestream.cases.queues import list_cases
 from safestream.core.principal import Principal
 from safestream.store.access import create_api_key, create_org
 from safestream.store.claims import ClaimRepository
+from safestream.store.models.reports import ReportEntityRow
 from safestream.store.reports import ReportRepository
 from tests.api.conftest import Api
 
@@ -179,3 +182,23 @@ def test_claim_answers_the_same_whether_or_not_an_identifier_is_known(api: Api) 
     )
     assert known.status_code == unknown.status_code == 202
     assert set(known.json()) == set(unknown.json()) == {"kind", "value", "claimed_by", "reference"}
+
+
+def test_identifier_with_a_zero_width_character_is_422_naming_it(api: Api) -> None:
+    bad = {**REPORT, "reported_accounts": [{"platform": "acme", "id": "u\u200b1"}]}
+    r = api.client.post("/v1/reports", json=bad, headers=api.headers)
+    assert r.status_code == 422
+    errors = r.json()["errors"]
+    assert [e["field"] for e in errors] == ["reported_accounts.0.id"]
+    assert "invisible" in errors[0]["message"]
+    assert ReportRepository(api.db).count() == 0
+
+
+def test_look_alike_accounts_are_stored_as_one_identifier(api: Api) -> None:
+    fullwidth = {**REPORT, "reported_accounts": [{"platform": "acme", "id": "ｕ１"}]}
+    assert api.client.post("/v1/reports", json=REPORT, headers=api.headers).status_code == 202
+    assert api.client.post("/v1/reports", json=fullwidth, headers=api.headers).status_code == 202
+    with api.db.session() as s:
+        kind = ReportEntityRow.kind == "account"
+        accounts = set(s.scalars(select(ReportEntityRow.value).where(kind)))
+    assert accounts == {"acme:u1"}

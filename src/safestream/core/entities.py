@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -31,15 +32,41 @@ def has_control_character(text: str) -> bool:
     return any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text)
 
 
+def invisible_characters(text: str) -> list[str]:
+    """Code points of Unicode category Cf in `text` (zero-width, bidi controls, BOM, soft hyphen).
+
+    They render as nothing, so "payer" and "pay\u200ber" would look like one account and be two."""
+    return [f"U+{ord(c):04X}" for c in text if unicodedata.category(c) == "Cf"]
+
+
+def normalize_identifier_text(value: str) -> str:
+    """NFKC form of an identifier, stripped; raise `InvalidInput` on control or invisible text.
+
+    NFKC folds compatibility look-alikes (fullwidth letters, ligatures) into one spelling. Format
+    characters are refused rather than stripped: a sender that adds them is hiding something, and
+    the caller should hear so. The one function used at intake and wherever identifiers compare."""
+    if has_control_character(value):
+        raise InvalidInput("contains a control character")
+    hidden = invisible_characters(value)
+    if hidden:
+        raise InvalidInput(f"contains invisible format characters ({', '.join(hidden)})")
+    text = unicodedata.normalize("NFKC", value).strip()
+    # NFKC can map to a control character (none today); refuse rather than store one.
+    if has_control_character(text) or invisible_characters(text):
+        raise InvalidInput("contains a control or invisible character after NFKC normalisation")
+    return text
+
+
 def normalize_entity_value(kind: EntityKind, value: str) -> str:
     """Canonical text of an identifier, so two spellings of one thing link; raise `InvalidInput`."""
-    text = value.strip()
+    try:
+        text = normalize_identifier_text(value)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{kind.value}: identifier {exc}: {value!r}") from None
     if not text:
         raise InvalidInput(f"{kind.value}: empty identifier")
     if len(text) > MAX_ENTITY_VALUE:
         raise InvalidInput(f"{kind.value}: identifier longer than {MAX_ENTITY_VALUE} characters")
-    if has_control_character(text):
-        raise InvalidInput(f"{kind.value}: identifier contains a control character: {value!r}")
     if kind is EntityKind.EMAIL:
         if text.count("@") != 1 or text.startswith("@") or text.endswith("@"):
             raise InvalidInput(f"email: not an address: {value!r}")

@@ -20,7 +20,8 @@ from pydantic import (
     model_validator,
 )
 
-from safestream.core.entities import Entity, EntityKind, has_control_character
+from safestream.core.entities import Entity, EntityKind, normalize_identifier_text
+from safestream.core.errors import InvalidInput
 from safestream.core.signals import SignalType, normalize_hash
 
 
@@ -71,10 +72,14 @@ def _ip(value: str) -> str:
 
 
 def refuse_control_characters(value: str) -> str:
-    """Pydantic validator for identifier text: refuse NUL, line breaks and other controls."""
-    if has_control_character(value):
-        raise ValueError("contains a control character")
-    return value
+    """Pydantic validator for identifier text: NFKC form; refuse controls and invisible characters.
+
+    Same rule as linking (`normalize_identifier_text`), so what is stored is what links."""
+    try:
+        return normalize_identifier_text(value)
+    except InvalidInput as exc:
+        # pydantic names the field only for ValueError.
+        raise ValueError(str(exc)) from None
 
 
 def _email(value: str) -> str:
@@ -96,6 +101,8 @@ IpText = Annotated[str, Field(max_length=64), AfterValidator(_ip)]
 EmailText = Annotated[
     str, Field(max_length=254), AfterValidator(refuse_control_characters), AfterValidator(_email)
 ]
+# An optional identifier (viewer, payer): same normalisation, no minimum length.
+OptionalIdText = Annotated[str, Field(max_length=256), AfterValidator(refuse_control_characters)]
 CountryCode = Annotated[str, Field(max_length=2), AfterValidator(_country)]
 # Identifiers: surrounding spaces dropped, so a blank one is refused instead of linking on "".
 ShortText = Annotated[
@@ -148,7 +155,7 @@ class Platform(_Part):
 class Viewer(_Part):
     """A viewer of a live stream."""
 
-    account_id: Annotated[str, Field(max_length=256)] | None = None
+    account_id: OptionalIdText | None = None
     country: CountryCode | None = None
     ip: IpText | None = None
 
@@ -156,7 +163,7 @@ class Viewer(_Part):
 class Payment(_Part):
     """A payment or tip seen on a live stream."""
 
-    payer_account: Annotated[str, Field(max_length=256)] | None = None
+    payer_account: OptionalIdText | None = None
     # Optional: blank means none given (skipped), unlike the required identifiers.
     payment_account: (
         Annotated[
