@@ -80,3 +80,12 @@ def test_a_forged_page_link_is_a_clear_error(console: Console) -> None:
     answer = console.client.get("/console/queue?after=not-a-key")
     assert answer.status_code == 422
     assert "page link is not valid" in answer.text
+
+
+def test_a_claimed_case_leaves_the_waiting_view_and_shows_under_held(console: Console) -> None:
+    _, case_id = console.file(_report("held"))
+    console.login("reviewer")
+    token = console.csrf("/console/queue")
+    console.client.post("/console/queue/claim", data={"queue": "", "csrf_token": token})
+    assert _case_ids(console.client.get("/console/queue").text) == []
+    assert _case_ids(console.client.get("/console/queue?status=held").text) == [case_id]

@@ -19,6 +19,8 @@ from sqlalchemy import (
     and_,
     exists,
     literal,
+    not_,
+    or_,
     select,
     tuple_,
     union,
@@ -28,6 +30,7 @@ from sqlalchemy.orm import Session
 from safestream.core.cases import Case, CaseStatus, Decision
 from safestream.core.entities import Entity, EntityKind
 from safestream.core.principal import Principal
+from safestream.store.base import utcnow
 from safestream.store.cases import case_summary
 from safestream.store.database import Database
 from safestream.store.models.cases import CaseEntityRow, CaseMatchRow, CaseRow
@@ -41,7 +44,8 @@ MAX_PAGE = 200
 class StatusFilter(StrEnum):
     """Which cases a view shows by where they are in their life."""
 
-    OPEN = "open"
+    OPEN = "open"  # waiting: open, not held by a reviewer (or the lease ran out) nor elsewhere
+    HELD = "held"  # open, but claimed by a reviewer or held by another agency
     CLOSED = "closed"
     DISMISSED = "dismissed"
     MERGED = "merged"
@@ -89,9 +93,21 @@ class CasePage:
     next_key: PageKey | None = None
 
 
+def _waiting(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        CaseRow.status == CaseStatus.OPEN.value,
+        CaseRow.claimed_elsewhere_by.is_(None),
+        or_(CaseRow.claimed_by_user.is_(None), CaseRow.claim_expires_at < now),
+    )
+
+
 def _status_clause(status: StatusFilter) -> ColumnElement[bool] | None:
     if status is StatusFilter.ANY:
         return None
+    if status is StatusFilter.OPEN:
+        return _waiting(utcnow())
+    if status is StatusFilter.HELD:
+        return and_(CaseRow.status == CaseStatus.OPEN.value, not_(_waiting(utcnow())))
     if status is StatusFilter.DISMISSED:
         return and_(
             CaseRow.status == CaseStatus.CLOSED.value, CaseRow.decision == Decision.DISMISS.value
