@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -200,3 +201,25 @@ def test_panic_dialog_confirms_with_close_and_keeps_focus_after_sending(
     call.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(opener).to_be_focused()
+
+
+def test_reviewer_claims_decides_and_returns_to_the_queue_by_keyboard_alone(
+    server: LiveServer, browser: Browser
+) -> None:
+    server.file(ORG, photo_report("call-loop-1"))
+    page = browser.new_page()
+    _log_in(page, server, "reviewer")
+    page.goto(f"{server.url}/console/queue")
+    page.keyboard.press("c")
+    expect(page).to_have_url(re.compile(r"/console/cases/\d+\?flash=claimed$"))
+    page.keyboard.press("d")
+    expect(page.locator("#decision-reason")).to_be_focused()
+    page.keyboard.type("Benign stand-in, nothing to act on.")
+    page.keyboard.press("Tab")  # the agency list
+    page.keyboard.press("Tab")  # the first decision button
+    expect(page.locator("button[name=decision]").first).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_contain_text("Case #")
+    expect(page.locator(".pill", has_text="decision:")).to_be_visible()
+    page.keyboard.press("q")
+    expect(page).to_have_url(f"{server.url}/console/queue")

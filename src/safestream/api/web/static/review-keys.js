@@ -2,7 +2,8 @@
  *
  * j / k   move to the next / previous case of the list (rows of table[data-review-list])
  * o       open the selected case (Enter on its focused link does the same)
- * c       and any other key named by an element's data-shortcut: press that button or link
+ * c, q, d and any other key named by an element's data-shortcut: press that button or link, or
+ *         focus that field (d: the decision's reason on a case page)
  * ?       show or hide the list of shortcuts of this page; Escape hides it
  * Keys typed into a field, or pressed with Ctrl/Alt/Meta, are left alone.
  */
@@ -111,6 +112,9 @@
       return;
     }
     var target = document.querySelector('[data-shortcut="' + (key.length === 1 ? key : "") + '"]');
-    if (target && !target.disabled) { event.preventDefault(); target.click(); }
+    if (!target || target.disabled) return;
+    event.preventDefault();
+    // A field is focused (to type a reason); a button or link is pressed.
+    if (/^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) { target.focus(); } else { target.click(); }
   });
 })();
