@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+
+from sqlalchemy import update
 
 from safestream.cases.review import record_decision
 from safestream.core.cases import Decision
 from safestream.core.principal import Principal
 from safestream.core.reports import LiveStream, ReportedAccount, ReportIn, ReportSource
+from safestream.store.base import utcnow
+from safestream.store.models.cases import CaseRow
 from tests.web.conftest import Console
 
 
@@ -89,3 +94,16 @@ def test_a_claimed_case_leaves_the_waiting_view_and_shows_under_held(console: Co
     console.client.post("/console/queue/claim", data={"queue": "", "csrf_token": token})
     assert _case_ids(console.client.get("/console/queue").text) == []
     assert _case_ids(console.client.get("/console/queue?status=held").text) == [case_id]
+
+
+def test_age_filter_keeps_only_cases_waiting_longer(console: Console) -> None:
+    console.file(_report("fresh"))
+    _, old = console.file(_report("old"))
+    with console.db.session() as s:
+        s.execute(
+            update(CaseRow)
+            .where(CaseRow.id == old)
+            .values(created_at=utcnow() - timedelta(hours=2))
+        )
+    console.login("reviewer")
+    assert _case_ids(console.client.get("/console/queue?age=1h").text) == [old]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import (
@@ -63,6 +63,7 @@ class CaseFilter:
     incident_type: str | None = None
     country: str | None = None
     search: str | None = None
+    older_than: timedelta | None = None  # waiting (created) longer than this
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ def _filtered(principal: Principal, f: CaseFilter) -> Select[CaseRow]:
         _status_clause(f.status),
         CaseRow.queue == f.queue if f.queue else None,
         CaseRow.priority == f.priority if f.priority else None,
+        CaseRow.created_at < utcnow() - f.older_than if f.older_than else None,
         _report_fact_clause(f),
         _search_clause(f.search) if f.search and f.search.strip() else None,
     ]

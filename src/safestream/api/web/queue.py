@@ -6,7 +6,7 @@ console sees them before anything else. Pages are keyset cursors (`after=`), nev
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -26,6 +26,7 @@ from safestream.store.case_browse import CaseFilter, PageKey, StatusFilter
 router = APIRouter(include_in_schema=False)
 
 ALL_QUEUES = ""
+AGES = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
 
 
 def age_text(since: datetime, now: datetime | None = None) -> str:
@@ -59,6 +60,7 @@ def _filter_params(f: CaseFilter) -> dict[str, str]:
         "incident": f.incident_type or "",
         "country": f.country or "",
         "search": f.search or "",
+        "age": next((k for k, v in AGES.items() if v == f.older_than), ""),
     }
     return {k: v for k, v in raw.items() if v}
 
@@ -75,6 +77,7 @@ def queue_page(
     incident: Annotated[IncidentType | None, Query()] = None,
     country: Annotated[str, Query(max_length=2, pattern="^[A-Za-z]{0,2}$")] = "",
     search: Annotated[str, Query(max_length=512)] = "",
+    age: Annotated[str, Query(pattern="^(|1h|24h|7d)$")] = "",
     after: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     """Cases across queues (or one), filtered and searched, a page at a time, urgent first."""
@@ -88,6 +91,7 @@ def queue_page(
         incident_type=incident.value if incident else None,
         country=country.upper() or None,
         search=search.strip() or None,
+        older_than=AGES.get(age),
     )
     page = browse_cases(env.db, viewer.principal, f, after=_page_key(after))
     now = utcnow()
@@ -107,6 +111,8 @@ def queue_page(
         "statuses": list(StatusFilter),
         "sources": list(ReportSource),
         "incidents": list(IncidentType),
+        "ages": list(AGES),
+        "age": age,
     }
     return render(request, "queue.html", context, viewer=viewer)
 
