@@ -153,7 +153,9 @@ def user_add(
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the audit log's SHA-256 chain; exit 1 and list breaks if any entry was changed.
+    """Check the audit log's keyed chain and signed checkpoint; exit 1 and list any break.
+
+    Entries written before the home had an audit key are counted as "unkeyed legacy".
 
     \b
     Example:
@@ -161,11 +163,13 @@ def audit_verify() -> None:
     """
     from safestream.store import audit
 
-    problems = audit.verify(open_database())
-    if problems:
-        for p in problems:
+    found = audit.check(open_database())
+    if found.legacy:
+        note(f"{found.legacy} unkeyed legacy entries (written before the audit key; SHA-256 only)")
+    if found.problems:
+        for p in found.problems:
             note(f"entry {p.seq}: {p.problem}")
-        note(f"audit log is NOT intact: {len(problems)} problem(s)")
+        note(f"audit log is NOT intact: {len(found.problems)} problem(s)")
         raise typer.Exit(EXIT_SOME_FAILED)
     emit({"audit_log": "intact"})
 

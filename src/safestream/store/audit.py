@@ -1,6 +1,8 @@
-"""The audit log: append-only, each entry chained to the one before by SHA-256.
+"""The audit log: append-only, each entry chained to the one before by HMAC-SHA256.
 
-`hash(n) = SHA-256(hash(n-1) || canonical JSON of entry n)`, starting from `GENESIS`. `verify`
+`hash(n) = HMAC(key, hash(n-1) || canonical JSON of entry n)`, starting from `GENESIS`, with the
+key and a signed checkpoint outside the database (`audit_anchor`); entries written before a home
+had a key use plain SHA-256 and are reported as unkeyed legacy. `verify`
 recomputes the chain, so an edited entry breaks its own hash, a removed entry breaks the link of the
 next one, and removing entries from the end disagrees with the head row that every append updates
 in the same transaction.
@@ -12,16 +14,18 @@ SQLite queue up instead of forking the chain.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from safestream.core.errors import StoreError
 from safestream.core.principal import Permission, Principal
+from safestream.store.audit_anchor import AuditAnchor
 from safestream.store.base import utcnow
 from safestream.store.database import Database
 from safestream.store.models.access import UserRow
@@ -61,16 +65,42 @@ def _canonical_time(at: datetime) -> str:
     return at.isoformat(timespec="microseconds")
 
 
-def entry_hash(
+def _chained_text(
     prev_hash: str, seq: int, at: datetime, actor: str, action: str, subject: str, details: str
 ) -> str:
-    """The chained hash of one entry."""
     body = json.dumps(
         [seq, _canonical_time(at), actor, action, subject, details],
         separators=(",", ":"),
         ensure_ascii=False,
     )
-    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+    return prev_hash + body
+
+
+def entry_hash(
+    prev_hash: str, seq: int, at: datetime, actor: str, action: str, subject: str, details: str
+) -> str:
+    """The unkeyed (legacy) chained hash of one entry: plain SHA-256."""
+    text = _chained_text(prev_hash, seq, at, actor, action, subject, details)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _anchor(s: Session) -> AuditAnchor | None:
+    anchor = s.info.get("audit_anchor")
+    return anchor if isinstance(anchor, AuditAnchor) else None
+
+
+@event.listens_for(Session, "after_commit")
+def _write_checkpoint(s: Session) -> None:
+    # After commit only: a checkpoint for a rolled-back entry would look like truncation.
+    pending = s.info.pop("audit_checkpoint", None)
+    anchor = _anchor(s)
+    if pending is not None and anchor is not None:
+        anchor.advance(*pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_checkpoint(s: Session) -> None:
+    s.info.pop("audit_checkpoint", None)
 
 
 def append(
@@ -87,7 +117,12 @@ def append(
     seq = head.seq
     at = utcnow()
     text = json.dumps(details or {}, sort_keys=True, separators=(",", ":"), default=str)
-    digest = entry_hash(head.hash, seq, at, actor, action, subject, text)
+    anchor = _anchor(s)
+    if anchor is None:
+        digest = entry_hash(head.hash, seq, at, actor, action, subject, text)
+    else:
+        digest = anchor.mac(_chained_text(head.hash, seq, at, actor, action, subject, text))
+        s.info["audit_checkpoint"] = (seq, digest)
     s.add(
         AuditEntryRow(
             seq=seq,
@@ -128,29 +163,72 @@ def _rows(db: Database) -> Iterator[AuditEntryRow]:
         last = batch[-1].seq
 
 
-def verify(db: Database) -> list[AuditProblem]:
-    """Recompute the chain; return every break found (empty when intact)."""
+@dataclass(frozen=True)
+class AuditCheck:
+    """What `check` found: breaks, how many entries predate the key, the checkpoint's count."""
+
+    problems: list[AuditProblem]
+    legacy: int
+    checkpoint: int | None
+
+
+def _row_problem(row: AuditEntryRow, anchor: AuditAnchor | None, keyed_seen: bool) -> str | None:
+    """None when the row is keyed and intact; "legacy" for a plain SHA-256 row; else the problem."""
+    fields = (row.prev_hash, row.seq, row.at, row.actor, row.action, row.subject, row.details)
+    if anchor is not None and hmac.compare_digest(anchor.mac(_chained_text(*fields)), row.hash):
+        return None
+    if entry_hash(*fields) == row.hash:
+        if keyed_seen:
+            return "unkeyed entry after keyed ones (chain recomputed without the key)"
+        return "legacy"
+    return "content was edited (hash mismatch)"
+
+
+def check(db: Database) -> AuditCheck:
+    """Recompute the chain and compare it with the head row and the signed checkpoint."""
+    anchor = db.audit_anchor
     problems: list[AuditProblem] = []
-    prev_hash, expected_seq = GENESIS, 1
+    prev_hash, expected_seq, legacy, keyed_seen = GENESIS, 1, 0, False
+    hashes_at: dict[int, str] = {}
+    try:
+        point = anchor.checkpoint() if anchor is not None else None
+    except ValueError as exc:
+        problems.append(AuditProblem(0, str(exc)))
+        point = None
     for row in _rows(db):
         if row.seq != expected_seq:
             gone = f"entries {expected_seq}..{row.seq - 1} were removed"
             problems.append(AuditProblem(expected_seq, gone))
         if row.prev_hash != prev_hash:
             problems.append(AuditProblem(row.seq, "does not link to the entry before it"))
-        digest = entry_hash(
-            row.prev_hash, row.seq, row.at, row.actor, row.action, row.subject, row.details
-        )
-        if digest != row.hash:
-            problems.append(AuditProblem(row.seq, "content was edited (hash mismatch)"))
+        problem = _row_problem(row, anchor, keyed_seen)
+        if problem == "legacy":
+            legacy += 1
+        elif problem is not None:
+            problems.append(AuditProblem(row.seq, problem))
+        keyed_seen = keyed_seen or problem is None
+        if point is not None and row.seq == point.seq:
+            hashes_at[row.seq] = row.hash
         prev_hash, expected_seq = row.hash, row.seq + 1
+    last = expected_seq - 1
     with db.session() as s:
         head = s.get(AuditHeadRow, HEAD_ID)
-    if head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
-        problems.append(
-            AuditProblem(head.seq, f"log ends at {expected_seq - 1} but the head says {head.seq}")
-        )
-    return problems
+    if head is None and last > 0:
+        problems.append(AuditProblem(last, "the head row is missing"))
+    if head is not None and (head.seq != last or head.hash != prev_hash):
+        problems.append(AuditProblem(head.seq, f"log ends at {last} but the head says {head.seq}"))
+    if point is not None and point.seq > last:
+        gone = f"signed checkpoint counts {point.seq} entries but the log ends at {last}"
+        problems.append(AuditProblem(point.seq, gone))
+    elif point is not None and hashes_at.get(point.seq) != point.hash:
+        differs = "entry differs from the signed checkpoint (log rewritten)"
+        problems.append(AuditProblem(point.seq, differs))
+    return AuditCheck(problems, legacy, point.seq if point else None)
+
+
+def verify(db: Database) -> list[AuditProblem]:
+    """Every break found (empty when intact); see `check` for legacy counts."""
+    return check(db).problems
 
 
 def _actors_of(s: Session, principal: Principal) -> list[str]:

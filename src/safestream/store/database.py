@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from safestream.core.config import Settings
 from safestream.core.errors import StoreError
+from safestream.store.audit_anchor import AuditAnchor
 from safestream.store.schema_heads import schema_is_current
 
 if TYPE_CHECKING:
@@ -61,16 +62,20 @@ def alembic_config(engine: Engine) -> Config:
 class Database:
     """One store: an engine, a session factory and its migrations."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, audit_anchor: AuditAnchor | None = None) -> None:
         self.url = url
         self.engine = create_store_engine(url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.audit_anchor = audit_anchor
+        # The audit log reads the anchor (HMAC and checkpoint keys) from each session's info.
+        self._sessions = sessionmaker(
+            self.engine, expire_on_commit=False, info={"audit_anchor": audit_anchor}
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
         """Open the store configured for a SafeStream home."""
         settings.ensure_home()
-        return cls(settings.database_url)
+        return cls(settings.database_url, AuditAnchor(settings.home))
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision of every part (`alembic upgrade heads`)."""
