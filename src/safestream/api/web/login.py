@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from safestream.api.web.environment import console_environment
+from safestream.api.web.login_throttle import LoginThrottle
 from safestream.api.web.pages import Viewer, current_viewer, html_errors, render
 from safestream.api.web.session import (
     CSRF_FIELD,
@@ -24,6 +26,18 @@ from safestream.store.access import Permission, authenticate_user
 router = APIRouter(include_in_schema=False)
 
 LOGIN_FAILED = "Email or password is wrong, or the account is disabled."
+TOO_MANY = "Too many failed logins; try again later."
+_THROTTLE_LOCK = threading.Lock()
+
+
+def login_throttle(request: Request) -> LoginThrottle:
+    """The app's one throttle, made on first use."""
+    with _THROTTLE_LOCK:
+        throttle = getattr(request.app.state, "login_throttle", None)
+        if not isinstance(throttle, LoginThrottle):
+            throttle = LoginThrottle()
+            request.app.state.login_throttle = throttle
+        return throttle
 
 
 def safe_next(target: str | None) -> str:
@@ -57,17 +71,29 @@ def login(
     session = read_session(request, env.sessions)
     check_csrf(session, csrf_token)
     assert session is not None  # check_csrf refuses a missing session
-    user = authenticate_user(env.db, email, password)
+    throttle = login_throttle(request)
+    account = email.strip().lower()[:254]
+    address = request.client.host if request.client else "unknown"
+    wait = throttle.retry_after(account, address)
+    if wait > 0:
+        context = {"error": TOO_MANY, "email": email, "next": safe_next(next)}
+        refused = render(request, "login.html", context, session=session, status_code=429)
+        refused.headers["Retry-After"] = str(int(wait) + 1)
+        return refused
+    with throttle.hashing():
+        user = authenticate_user(env.db, email, password)
     if user is None:
+        throttle.failed(account, address)
         audit.record(
             env.db,
-            actor=f"login:{email.strip().lower()[:254]}",
+            actor=f"login:{account}",
             action="login_failed",
             subject="console",
             details={},
         )
         context = {"error": LOGIN_FAILED, "email": email, "next": safe_next(next)}
         return render(request, "login.html", context, session=session, status_code=401)
+    throttle.succeeded(account)
     audit.record(env.db, actor=user.email, action="login", subject="console", details={})
     ensure_shift(env.db, user)
     response = RedirectResponse(safe_next(next), status_code=303)
