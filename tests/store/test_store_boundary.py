@@ -19,6 +19,7 @@ NOT_YET_MOVED = {
     "cases/sinks.py": "effects applied in the linking transaction (typed-events redesign)",
     "cases/view.py": "facts aggregated in the linking transaction (typed-events redesign)",
     "cases/outbox.py": "outbox sender (typed-events redesign)",
+    "cases/linking.py": "set-based linking plans inside the linking transaction's Session",
     "reports/group_commit.py": "group commit hands a Connection to the report repository",
     "reports/cybertip_case.py": "CyberTipline report builder reads a case directly",
     "reports/ncmec_store.py": "CyberTipline submission store (a repository outside store/)",
