@@ -28,6 +28,10 @@ class SafeStreamGroup(TyperGroup):
     def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
+        except typer.Exit:
+            # Every command ends this way; mapping it would import the store's fault
+            # classifier (and SQLAlchemy) on each run, a quarter second of start-up for `hash`.
+            raise
         except Exception as error:  # database drivers raise their own trees too
             report = as_command_error(error)
             if report is None:
