@@ -16,7 +16,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from safestream.cases import rules, sinks
@@ -32,7 +31,7 @@ from safestream.core.effects import Effect, OpenOrJoinCase
 from safestream.core.entities import Entity
 from safestream.store.database import Database
 from safestream.store.events import ClaimedReport, claim_reports, finish_reports
-from safestream.store.linking import open_case_holders
+from safestream.store.linking import begin_linking, open_case_holders
 from safestream.store.reports import ReportRepository
 
 log = logging.getLogger(__name__)
@@ -76,10 +75,6 @@ class CaseEngine:
             return cls(db, load_rules(), load_table())
         return cls(db, rules_for(settings), table_for(settings))
 
-    def _lock(self, s: Session) -> None:
-        if self.db.engine.dialect.name == "postgresql":
-            s.execute(text("select pg_advisory_xact_lock(:k)"), {"k": LINKER_LOCK})
-
     def _link_batch(self, s: Session, claimed: list[ClaimedReport]) -> dict[str, int]:
         """Apply the effects of the claimed reports' events, then assess every case they touched."""
         effects = report_effects(claimed, self.event_rules)
@@ -106,7 +101,7 @@ class CaseEngine:
         """Link these reports in one transaction; on failure, one by one. Returns id -> case."""
         try:
             with self.db.session() as s:
-                self._lock(s)
+                begin_linking(s, LINKER_LOCK)
                 return self._link_batch(s, claim_reports(s, report_ids))
         except Exception:
             if len(report_ids) == 1:

@@ -58,6 +58,21 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
+def begin_linking(s: Session, lock_key: int) -> None:
+    """Start a linking transaction: one linker at a time, and plans made for this batch's data.
+
+    On PostgreSQL a transaction-scoped advisory lock lets one linker run at a time across server
+    workers, which keeps one open case per subject. psycopg prepares statements that run often,
+    and PostgreSQL may then switch to a generic plan; one made while `case_entities` was empty
+    (a new store, the first batches) joins by scanning the whole table, and it is kept until
+    autoanalyze happens to run, so the linker fell ever further behind intake on a growing store.
+    Custom plans cost a planning step per statement, which is small beside a batch."""
+    if s.get_bind().dialect.name != "postgresql":
+        return
+    s.execute(text("select pg_advisory_xact_lock(:k)"), {"k": lock_key})
+    s.execute(text("set local plan_cache_mode = force_custom_plan"))
+
+
 def open_case_holders(s: Session, keys: Iterable[Key]) -> dict[Key, set[int]]:
     """The open cases holding each of these identifiers (identifiers nobody holds left out)."""
     wanted = set(keys)
