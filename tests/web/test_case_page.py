@@ -91,7 +91,27 @@ def test_escalation_without_a_reason_is_refused_and_names_the_field(console: Con
     console.login("reviewer")
     page = _decide(console, case_id, decision="escalate")
     assert page.startswith("422")
-    assert "reason" in page
+    assert 'id="reason-error">Say why the case is escalated.</p>' in page
+    assert 'aria-invalid="true" aria-describedby="reason-error"' in page
+
+
+def test_a_refused_decision_shows_the_case_again_with_what_was_typed(console: Console) -> None:
+    _, case_id = console.file(_report("call-12b", "host"))
+    console.login("reviewer")
+    typed = "Second look <b>needed</b>"
+    page = _decide(console, case_id, decision="refer", agency="", reason=typed)
+    assert page.startswith("422")
+    assert f"Case #{case_id}" in page and "Cannot do that" not in page
+    assert "Second look &lt;b&gt;needed&lt;/b&gt;</textarea>" in page
+    assert 'id="agency-error">Name the agency the case is referred to.</p>' in page
+    assert '<span class="pill">open</span>' in page
+
+
+def test_a_refused_decision_keeps_the_chosen_agency(console: Console) -> None:
+    _, case_id = console.file(_report("call-12c", "host"))
+    console.login("reviewer")
+    page = _decide(console, case_id, decision="escalate", agency="NCMEC", reason="")
+    assert '<option value="NCMEC" selected>' in page
 
 
 def test_decision_without_csrf_token_changes_nothing(console: Console) -> None:

@@ -23,6 +23,7 @@ from safestream.cases.review import (
 from safestream.cases.routing import table_for
 from safestream.cases.wellbeing import exposure, get_preferences, media_views
 from safestream.core.cases import Decision
+from safestream.core.errors import InvalidInput
 from safestream.store.access import Permission
 from safestream.store.claims import ClaimRepository
 
@@ -125,15 +126,33 @@ def post_decision(
     """Record confirm, dismiss, escalate or refer (with the agency)."""
     check_csrf(viewer.session, csrf_token)
     chosen_agency = agency if decision == Decision.REFER.value else ""
-    record_decision(
-        console_environment(request).db,
-        viewer.principal,
-        case_id,
-        decision,
-        reason=reason,
-        agency=chosen_agency,
-    )
+    try:
+        record_decision(
+            console_environment(request).db,
+            viewer.principal,
+            case_id,
+            decision,
+            reason=reason,
+            agency=chosen_agency,
+        )
+    except InvalidInput as error:
+        # The case page again, with what the reviewer typed and what is missing: never a dead end.
+        context = case_context(request, viewer, case_id)
+        context["typed"] = {"decision": decision, "reason": reason, "agency": agency}
+        context["decision_error"] = decision_error(error)
+        return render(request, "case.html", context, viewer=viewer, status_code=422)
     return RedirectResponse(f"/console/cases/{case_id}?flash=decided", status_code=303)
+
+
+def decision_error(error: InvalidInput) -> dict[str, str]:
+    """Which field of the decision form an error is about, and the message for it.
+
+    `record_decision` names the field first (`reason: say why ...`), as every InvalidInput does.
+    """
+    field, _, message = str(error).partition(": ")
+    if field not in {"reason", "agency", "decision"} or not message:
+        return {"field": "", "message": str(error)}
+    return {"field": field, "message": message[:1].upper() + message[1:] + "."}
 
 
 @router.post("/console/cases/{case_id}/release")
