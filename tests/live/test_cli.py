@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from safestream.cli import app
 from safestream.core.config import Settings
 from safestream.live.alerts import AlertRouter, SampledMatches
 from safestream.live.sinks import StoreReportSink
 from safestream.store import Database
 from safestream.store.reports import ReportRepository
+from tests.cli.json_lines import run_cli as run
 
 from .test_alerts import CAT
 
 REQUIRED = {"stream", "t", "wall_time", "bank", "entry_id", "entry_hash", "distance", "label",
             "latency_ms"}  # fmt: skip
-
-
-def run(*args: str) -> tuple[int, list[dict[str, object]], str]:
-    result = CliRunner().invoke(app, list(args))
-    lines = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
-    return result.exit_code, lines, result.stderr
 
 
 def test_watch_prints_one_json_line_per_alert_and_returns_at_the_end(

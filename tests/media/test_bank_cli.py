@@ -9,15 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from safestream.cli import app
+from tests.cli.json_lines import run_cli as run
 
 CAT = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
 ROCKET = "0" * 32 + "f" * 32
-
-
-def run(*args: str) -> tuple[int, list[dict[str, object]], str]:
-    result = CliRunner().invoke(app, list(args))
-    lines = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
-    return result.exit_code, lines, result.stderr
 
 
 def test_created_bank_is_listed(home: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -12,13 +11,8 @@ from typer.testing import CliRunner
 
 from safestream.cli import app
 from safestream.media.scenes import View, make_room, render_room
+from tests.cli.json_lines import run_cli as run
 from tests.media.hash_samples import photo
-
-
-def run(*args: str) -> tuple[int, list[dict[str, object]], str]:
-    result = CliRunner().invoke(app, list(args))
-    lines = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
-    return result.exit_code, lines, result.stderr
 
 
 @pytest.fixture

@@ -10,13 +10,8 @@ from PIL import Image, ImageOps
 from typer.testing import CliRunner
 
 from safestream.cli import app
+from tests.cli.json_lines import run_cli as run
 from tests.media.hash_samples import photo
-
-
-def run(*args: str) -> tuple[int, list[dict[str, object]], str]:
-    result = CliRunner().invoke(app, list(args))
-    lines = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
-    return result.exit_code, lines, result.stderr
 
 
 @pytest.fixture
