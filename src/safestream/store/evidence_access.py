@@ -46,6 +46,29 @@ def visible_evidence(s: Session, principal: Principal, evidence_id: str) -> Visi
     return VisibleEvidence(found[0], int(found[1] or 0))
 
 
+def read_audited(
+    s: Session,
+    principal: Principal,
+    vault: EvidenceVault,
+    evidence_id: str,
+    *,
+    action: str,
+    details: dict[str, object],
+) -> tuple[VisibleEvidence, EvidenceFile]:
+    """Decrypt evidence in the principal's scope and audit the read in the caller's transaction,
+    so a read that is not audited cannot happen (the file's case and SHA-256 join `details`)."""
+    found = visible_evidence(s, principal, evidence_id)
+    file = vault.read(found.row)
+    audit.append(
+        s,
+        actor=principal.actor,
+        action=action,
+        subject=f"evidence:{evidence_id}",
+        details={"case": found.case_id, "sha256": found.row.sha256, **details},
+    )
+    return found, file
+
+
 def matched_label(s: Session, evidence_id: str) -> str | None:
     """The bank label when the evidence's report matched a verified bank (show hash first)."""
     return s.scalar(
@@ -72,14 +95,8 @@ def decrypt_evidence(
     """
     require(principal, Permission.VIEW_CHILD_SAFETY_MEDIA)
     with db.session() as s:
-        found = visible_evidence(s, principal, evidence_id)
-        file = vault.read(found.row)
-        audit.append(
-            s,
-            actor=principal.actor,
-            action=action,
-            subject=f"evidence:{evidence_id}",
-            details={"case": found.case_id, "reason": reason, "sha256": found.row.sha256},
+        _, file = read_audited(
+            s, principal, vault, evidence_id, action=action, details={"reason": reason}
         )
     return file
 

@@ -16,7 +16,7 @@ from safestream.core.principal import Principal
 from safestream.store import audit
 from safestream.store.base import utcnow
 from safestream.store.database import Database
-from safestream.store.evidence_access import matched_label, visible_evidence
+from safestream.store.evidence_access import matched_label, read_audited, visible_evidence
 from safestream.store.models.access import (
     MediaViewRow,
     ShiftRow,
@@ -141,15 +141,7 @@ class WellbeingRepository:
     ) -> EvidenceFile:
         """Decrypt evidence in scope and audit the read, without counting it as a view."""
         with self.db.session() as s:
-            found = visible_evidence(s, principal, evidence_id)
-            file = vault.read(found.row)
-            audit.append(
-                s,
-                actor=principal.actor,
-                action=action,
-                subject=f"evidence:{evidence_id}",
-                details=details,
-            )
+            _, file = read_audited(s, principal, vault, evidence_id, action=action, details=details)
             return file
 
     def record_view(
@@ -164,8 +156,9 @@ class WellbeingRepository:
         """Decrypt evidence in scope, store the view and audit it in one transaction."""
         now = utcnow()
         with self.db.session() as s:
-            found = visible_evidence(s, principal, evidence_id)
-            file = vault.read(found.row)
+            found, file = read_audited(
+                s, principal, vault, evidence_id, action="evidence.view", details={"reason": reason}
+            )
             view = MediaViewRow(
                 user_id=_person(principal),
                 case_id=found.case_id,
@@ -176,13 +169,6 @@ class WellbeingRepository:
             )
             s.add(view)
             s.flush()
-            audit.append(
-                s,
-                actor=principal.actor,
-                action="evidence.view",
-                subject=f"evidence:{evidence_id}",
-                details={"case": found.case_id, "reason": reason, "sha256": found.row.sha256},
-            )
             return view.id, now, file
 
     def views_of(self, principal: Principal, evidence_id: str) -> list[tuple[str, datetime, str]]:
