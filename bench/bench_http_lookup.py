@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
+from bench.bench_store import BANK, bench_store
 from bench.tables import markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,23 +89,14 @@ def queries(codes: np.ndarray, count: int, seed: int) -> list[str]:
 
 def prepare_safestream(home: Path, codes: np.ndarray) -> tuple[str, dict[int, int]]:
     """A store with one bank of real entries and an index of all N codes; its API key."""
-    from safestream.core.config import Settings
     from safestream.media.bank_index import BankIndex
     from safestream.media.index import PdqIndex
-    from safestream.store.access import create_api_key, create_org
-    from safestream.store.banks import BankRepository, NewEntry
-    from safestream.store.database import Database
+    from safestream.store.banks import NewEntry
 
-    settings = Settings(home=home)
-    settings.ensure_home()
-    db = Database.from_settings(settings)
-    db.migrate()
-    create_org(db, "Bench")
-    key = create_api_key(db, "Bench").key
-    banks = BankRepository(db)
-    banks.create("KNOWN")
+    store = bench_store(home)
+    banks = store.banks
     real = [c.tobytes().hex() for c in codes[:REAL_ENTRIES]]
-    real_ids = banks.add_entries("KNOWN", [NewEntry("pdq", h) for h in real])
+    real_ids = banks.add_entries(BANK, [NewEntry("pdq", h) for h in real])
     ids = np.concatenate(
         [
             np.asarray(real_ids, dtype=np.int64),
@@ -113,13 +105,13 @@ def prepare_safestream(home: Path, codes: np.ndarray) -> tuple[str, dict[int, in
     )
     index = PdqIndex()
     index.add(ids, codes)
-    bank_index = BankIndex(banks, settings.index_dir)
+    bank_index = BankIndex(banks, store.settings.index_dir)
     bank_index.index = index
     bank_index.applied_seq = banks.last_change()
     bank_index.save()
-    db.dispose()
+    store.db.dispose()
     row_of = {int(i): row for row, i in enumerate(ids.tolist())}
-    return key, row_of
+    return store.api_key, row_of
 
 
 def start_safestream(home: Path, port: int) -> subprocess.Popen[bytes]:

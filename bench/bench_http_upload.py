@@ -37,6 +37,7 @@ from bench.bench_http_lookup import (
     start_safestream,
     wait_ready,
 )
+from bench.bench_store import BANK, bench_store
 from bench.tables import markdown_table
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "hubble_deep_field")
@@ -75,25 +76,15 @@ def multipart(path: str, field: str, data: bytes, headers: dict[str, str]) -> by
 
 def prepare_safestream(home: Path, files: list[bytes], codes: np.ndarray) -> str:
     """A store whose bank holds the reference hashes of the first files, and random hashes."""
-    from safestream.core.config import Settings
     from safestream.media.hashing import hash_image
-    from safestream.store.access import create_api_key, create_org
-    from safestream.store.banks import BankRepository, NewEntry
-    from safestream.store.database import Database
+    from safestream.store.banks import NewEntry
 
-    settings = Settings(home=home)
-    settings.ensure_home()
-    db = Database.from_settings(settings)
-    db.migrate()
-    create_org(db, "Bench")
-    key = create_api_key(db, "Bench").key
-    banks = BankRepository(db)
-    banks.create("KNOWN")
+    store = bench_store(home)
     entries = [NewEntry("pdq", hash_image(f, mode="exact").pdq) for f in files[:BANKED]]
     entries += [NewEntry("pdq", c.tobytes().hex()) for c in codes]
-    banks.add_entries("KNOWN", entries)
-    db.dispose()
-    return key
+    store.banks.add_entries(BANK, entries)
+    store.db.dispose()
+    return store.api_key
 
 
 def run(name: str, port: int, requests: list[bytes], args: argparse.Namespace) -> list[LoadResult]:
