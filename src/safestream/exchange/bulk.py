@@ -81,17 +81,22 @@ def upsert(connection: Connection, rows: Sequence[Row], *, keep_added: bool) -> 
 
 
 def changes(
-    connection: Connection, publisher: str, after: int, limit: int, collections: Sequence[str]
+    connection: Connection,
+    publisher: str,
+    after: int,
+    upto: int,
+    limit: int,
+    collections: Sequence[str],
 ) -> list[Row]:
-    """Rows (in `READ` order) of a publisher's changes after `after`, oldest first."""
+    """Rows (in `READ` order) of a publisher's changes in (after, upto], oldest first."""
     if not collections:
         return []
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     sql = (
         f"SELECT {', '.join(READ)} FROM exchange_signals "
-        f"WHERE publisher = {mark} AND seq > {mark} "
+        f"WHERE publisher = {mark} AND seq > {mark} AND seq <= {mark} "
         f"AND collection IN ({', '.join([mark] * len(collections))}) "
         f"ORDER BY seq LIMIT {int(limit)}"
     )
-    result = connection.exec_driver_sql(sql, (publisher, after, *collections))
+    result = connection.exec_driver_sql(sql, (publisher, after, upto, *collections))
     return [tuple(r) for r in result.fetchall()]

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from safestream.core.classification import parse_grade
@@ -43,6 +43,23 @@ class NewSignal:
     source: str = ""
     expires_at: datetime | None = None
     negative: bool = False
+
+
+_CLAIM = text(
+    "INSERT INTO exchange_change_numbers (publisher, last_seq) VALUES (:publisher, :count) "
+    "ON CONFLICT (publisher) DO UPDATE "
+    "SET last_seq = exchange_change_numbers.last_seq + excluded.last_seq "
+    "RETURNING last_seq"
+)
+
+
+def _claim_numbers(session: Session, count: int) -> int:
+    """Claim `count` change numbers for our next changes; return the last one.
+
+    The row stays locked until the transaction ends (on SQLite the write lock is taken here), so
+    the caller must claim before anything else it does in the transaction.
+    """
+    return int(session.execute(_CLAIM, {"publisher": LOCAL, "count": count}).scalar_one())
 
 
 def _tags(tags: tuple[str, ...]) -> str:
@@ -78,10 +95,13 @@ class SignalStore:
             k = SignalKind(s.kind)
             label = parse_grade(s.label).label  # refuse unknown labels; store canonical
             prepared[(k.value, canonical_value(k, s.value))] = (s, label)
+        if not prepared:
+            return 0
         with self.db.session() as session:
+            # First statement of the transaction: see `ExchangeChangeNumberRow`.
+            seq = _claim_numbers(session, len(prepared)) - len(prepared)
             connection = session.connection()
             now = bulk.db_time(connection, utcnow())
-            seq = self._last_seq(session, LOCAL)
             rows: list[bulk.Row] = []
             for (kind, value), (s, label) in prepared.items():
                 seq += 1
@@ -97,7 +117,7 @@ class SignalStore:
         """Withdraw one of our entries: it stays as a tombstone with a new change number."""
         canonical = canonical_value(kind, value)
         with self.db.session() as session:
-            seq = self._last_seq(session, LOCAL) + 1
+            seq = _claim_numbers(session, 1)  # rolled back with the rest if nothing matches
             done = session.execute(
                 update(SharedSignalRow)
                 .where(
@@ -119,12 +139,14 @@ class SignalStore:
 
         A full fetch (after 0) leaves tombstones out: there is nothing to withdraw yet."""
         with self.db.session() as session:
-            rows = bulk.changes(session.connection(), LOCAL, after, limit + 1, collections)
+            # The newest committed number first: changes are committed in number order, so
+            # every change up to it is visible to the next read (on PostgreSQL each statement
+            # has its own snapshot; reading this last could skip a change committed between).
+            upto = max(after, self._last_seq(session, LOCAL))
+            rows = bulk.changes(session.connection(), LOCAL, after, upto, limit + 1, collections)
             more = len(rows) > limit
             rows = rows[:limit]
-            checkpoint = (
-                int(str(rows[-1][8])) if rows else max(after, self._last_seq(session, LOCAL))
-            )
+            checkpoint = int(str(rows[-1][8])) if more else upto
         kinds = {k.value: k for k in SignalKind}
         signals = [
             SharedSignal(

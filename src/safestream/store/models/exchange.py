@@ -40,6 +40,20 @@ class SharedSignalRow(Base):
     state_reason: Mapped[str] = mapped_column(Text, default="")
 
 
+class ExchangeChangeNumberRow(Base):
+    """The last change number given to one of our changes.
+
+    Publishers claim numbers by updating this row first, so its lock orders them: a later
+    publisher waits until the earlier one commits, and numbers become visible in order (a puller
+    that has read change N can never later miss a change below N).
+    """
+
+    __tablename__ = "exchange_change_numbers"
+
+    publisher: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+
+
 class ExchangePeerRow(Base):
     """Another installation this one pulls from: where, its key, and how far it has read."""
 
