@@ -14,8 +14,10 @@ from safestream.cli.output import emit, error_line, note
 
 if TYPE_CHECKING:
     from safestream.core.banks import Match
+    from safestream.media.features.stage import LocalStage
     from safestream.media.hashing import FrameHash
     from safestream.media.matching import Matcher
+    from safestream.media.upload_manifest import UploadContext, UploadManifest
 
 
 def match_line(path: str, kind: str, m: Match) -> dict[str, Any]:
@@ -41,14 +43,41 @@ def match_line(path: str, kind: str, m: Match) -> dict[str, Any]:
     return line
 
 
-def file_report(store: Store, path: str, md5: str, sha256: str, matches: list[Match]) -> None:
+def file_report(
+    store: Store,
+    path: str,
+    md5: str,
+    sha256: str,
+    matches: list[Match],
+    upload: UploadContext,
+) -> None:
     """File a detector report for one matched file, so the case engine links and triages it."""
     from safestream.media.reporting import report_matched_file
     from safestream.reports.intake import DetectorSink
 
     sink = DetectorSink(store.db, detector="media", settings=store.settings)
-    stored = report_matched_file(sink, path, md5, sha256, matches)
-    emit({"path": path, "kind": "report", "report_id": stored.id, "case_id": stored.case_id})
+    stored = report_matched_file(sink, path, md5, sha256, matches, upload)
+    line: dict[str, Any] = {"path": path, "kind": "report", "report_id": stored.id}
+    if upload.uploader is not None:
+        line["uploader"] = f"{upload.platform}:{upload.uploader}"
+    emit(line | {"case_id": stored.case_id})
+
+
+def read_manifest(
+    manifest: Path | None, uploader: str | None, platform: str | None, context: str | None
+) -> UploadManifest:
+    """Upload contexts from `--manifest` and the options (the default of unlisted files)."""
+    from safestream.core.errors import InvalidInput
+    from safestream.media.upload_manifest import UploadManifest, context_of
+
+    try:
+        default = context_of(uploader, platform, context)
+        if manifest is None:
+            return UploadManifest(default)
+        return UploadManifest.read(manifest, default)
+    except InvalidInput as exc:
+        error_line(str(manifest) if manifest else None, str(exc))
+        raise typer.Exit(EXIT_USAGE) from None
 
 
 def match(
@@ -60,6 +89,21 @@ def match(
     report: bool = typer.Option(
         False, "--report", help="Also file each matched file as a report, linked into a case."
     ),
+    manifest: Path | None = typer.Option(
+        None,
+        "--manifest",
+        help="With --report: CSV or JSON of each file's uploader, platform, context, "
+        "uploaded_at and ip (docs/matching-api.md).",
+    ),
+    uploader: str | None = typer.Option(
+        None, "--uploader", help="With --report: the account that uploaded the files."
+    ),
+    platform: str | None = typer.Option(
+        None, "--platform", help="With --report: the platform the files were uploaded to."
+    ),
+    context: str | None = typer.Option(
+        None, "--context", help="With --report: where the files were found, why they were sent."
+    ),
     local: bool = typer.Option(
         True, "--local/--no-local", help="Second stage (local features) for unmatched images."
     ),
@@ -67,22 +111,52 @@ def match(
     """Match media or hashes against the banks; one JSON line per match.
 
     \b
+    With --report, each matched file is filed as a report naming the file and its uploader;
+    one uploader's files join one case.
+
+    \b
     Examples:
       safestream match uploads/ --bank known > hits.jsonl
       safestream match clip.mp4 --report
+      safestream match uploads/ --report --manifest uploads/manifest.csv --platform example
+      safestream match a.jpg --report --platform example --uploader u123 --context "DM attachment"
       safestream match --hash f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22
     """
     from safestream.cli.live import open_local_stage
-    from safestream.media.batch import iter_files, run_batch
-    from safestream.media.file_hashes import hash_for_matching
+    from safestream.media.batch import iter_files
 
     if not paths and not pdq:
         error_line(None, "give at least one PATH or --hash")
         raise typer.Exit(EXIT_USAGE)
+    if not report and (manifest or uploader or platform or context):
+        error_line(None, "--manifest, --uploader, --platform and --context need --report")
+        raise typer.Exit(EXIT_USAGE)
+    uploads = read_manifest(manifest, uploader, platform, context)
     store, matcher = _open_matcher(bank or None, threshold)
     stage = open_local_stage(store, bank or None) if local else None
     failed = _match_listed_hashes(matcher, pdq or [])
-    files = list(iter_files(paths or []))
+    files = [f for f in iter_files(paths or []) if manifest is None or not f.samefile(manifest)]
+    failed += _match_files(
+        store, matcher, stage, files, exact=exact, report=report, uploads=uploads
+    )
+    raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+
+
+def _match_files(
+    store: Store,
+    matcher: Matcher,
+    stage: LocalStage | None,
+    files: list[Path],
+    *,
+    exact: bool,
+    report: bool,
+    uploads: UploadManifest,
+) -> int:
+    """Print the matches of each file (and file reports); return how many files failed."""
+    from safestream.media.batch import run_batch
+    from safestream.media.file_hashes import hash_for_matching
+
+    failed = 0
     work = partial(hash_for_matching, exact=exact, local=stage is not None)
     for outcome in run_batch(work, files, label="matching"):
         hashed = outcome.value
@@ -98,15 +172,16 @@ def match(
             for m in merged:
                 emit(match_line(path, "image", m))
             if report and merged:
-                file_report(store, path, hashed.image.md5, hashed.image.sha256, merged)
+                upload = uploads.lookup(outcome.path)
+                file_report(store, path, hashed.image.md5, hashed.image.sha256, merged, upload)
             continue
         flat = _match_video(matcher, path, hashed.frames)
         if report and flat:
             from safestream.media.exact_hashes import file_digests
 
             md5, sha256 = file_digests(outcome.path)
-            file_report(store, path, md5, sha256, flat)
-    raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+            file_report(store, path, md5, sha256, flat, uploads.lookup(outcome.path))
+    return failed
 
 
 def _open_matcher(banks: list[str] | None, threshold: int | None) -> tuple[Store, Matcher]:

@@ -1,17 +1,21 @@
 """Matched media to the store: a detector report and one `MatchFound` event per bank entry hit.
 
 `safestream match --report` files each matched file this way, so the case engine links it and
-triages it from the events (never from the report's text).
+triages it from the events (never from the report's text). The report names the file, and the
+uploader as a reported account when known: linking joins every report naming that account, so
+one uploader's files make one case.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from safestream.core.banks import Match
 from safestream.core.events import EventSink, MatchFound
 from safestream.core.reports import IncidentType, MatchedEntry, MediaHash, Report, ReportIn
 from safestream.core.signals import SignalType
+from safestream.media.upload_manifest import UploadContext
 from safestream.store.base import utcnow
 
 MAX_MATCHES = 1000  # what a report holds
@@ -28,20 +32,37 @@ def best_per_entry(matches: list[Match]) -> list[Match]:
     return list(best.values())[:MAX_MATCHES]
 
 
-def match_report(path: str, md5: str, sha256: str, matches: list[Match]) -> ReportIn:
-    """The detector report of one matched file: its exact hashes and the entries it matched.
+def match_report(
+    path: str,
+    md5: str,
+    sha256: str,
+    matches: list[Match],
+    upload: UploadContext | None = None,
+) -> ReportIn:
+    """The detector report of one matched file: its exact hashes, the entries it matched, its
+    file name, and its uploader and context when known.
 
     Second-stage (local-feature) matches have no hash a report or a partner could use; they are
     named in the description with their region and coverage, not listed as hash matches."""
+    upload = upload or UploadContext()
+    name = Path(path).name
     local = [m for m in matches if m.stage == "local"]
-    described = f"safestream match: {Path(path).name} matched {len(matches)} bank entries"
+    described = f"safestream match: file {name!r} matched {len(matches)} bank entries"
+    if upload.uploader is not None:
+        described += f"; uploaded by {upload.platform}:{upload.uploader}"
     if local:
         described += "; by local features: " + ", ".join(
             f"{m.bank}#{m.entry_id} region {m.region} coverage {m.coverage}" for m in local[:20]
         )
+    if upload.context:
+        described += f"\ncontext: {upload.context}"
+    account = upload.account()
     return ReportIn(
         description=described,
         incident_type=IncidentType.CHILD_PORNOGRAPHY,
+        incident_at=upload.uploaded_at,
+        platform=upload.platform_part(),
+        reported_accounts=[account] if account else [],
         media_hashes=[
             MediaHash(signal_type=SignalType.MD5, value=md5),
             MediaHash(signal_type=SignalType.SHA256, value=sha256),
@@ -58,8 +79,15 @@ def match_report(path: str, md5: str, sha256: str, matches: list[Match]) -> Repo
             for m in matches
             if m.stage != "local"
         ],
-        idempotency_key=f"match:{sha256}",
+        idempotency_key=_idempotency_key(name, sha256, upload),
     )
+
+
+def _idempotency_key(name: str, sha256: str, upload: UploadContext) -> str:
+    """One report per file content, name and uploader: scanning again files nothing new, while
+    the same file uploaded by two accounts is two reports."""
+    who = "\0".join((name, upload.platform or "", upload.uploader or ""))
+    return f"match:{sha256}:{hashlib.sha256(who.encode()).hexdigest()[:16]}"
 
 
 def match_events(matches: list[Match]) -> list[MatchFound]:
@@ -83,8 +111,13 @@ def match_events(matches: list[Match]) -> list[MatchFound]:
 
 
 def report_matched_file(
-    sink: EventSink, path: str, md5: str, sha256: str, matches: list[Match]
+    sink: EventSink,
+    path: str,
+    md5: str,
+    sha256: str,
+    matches: list[Match],
+    upload: UploadContext | None = None,
 ) -> Report:
     """Hand one matched file's report and events to `sink`; return the stored report."""
     best = best_per_entry(matches)
-    return sink.emit(match_report(path, md5, sha256, best), match_events(best))
+    return sink.emit(match_report(path, md5, sha256, best, upload), match_events(best))
