@@ -18,14 +18,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic.json_schema import models_json_schema
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from safestream import __version__
 from safestream.api import bank_routes, hma_curation, hma_routes, media_routes, v1
 from safestream.api.attachment_matching import AttachmentMatcher
 from safestream.api.auth import ApiKeyCache
 from safestream.api.docs_pages import add_docs_pages
+from safestream.api.errors import http_error, invalid_fields_body
 from safestream.api.intake_endpoint import IntakeFastPath, IntakeHandler
-from safestream.api.limits import BodySizeLimit, invalid_fields_body
+from safestream.api.limits import BodySizeLimit
 from safestream.api.linker import BackgroundLinker, LinkerLag
 from safestream.api.lookup_fast_path import RawLookupFastPath
 from safestream.api.media_service import MediaService
@@ -118,6 +120,7 @@ def create_app(
     app.state.media = MediaService(settings, db)
     metrics.registry.register(LinkerLag(intake.reports))
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(SafeStreamError, domain_error)
     app.add_exception_handler(DatabaseError, store_error)
     app.add_exception_handler(OSError, store_error)

@@ -23,7 +23,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from safestream.api.auth import MISS, ApiKeyCache
-from safestream.api.limits import invalid_fields_body, send_413
+from safestream.api.errors import error_body, invalid_fields_body
+from safestream.api.limits import send_413
 from safestream.api.linker import BackgroundLinker
 from safestream.api.metrics import Metrics
 from safestream.api.readiness import retry_headers
@@ -157,7 +158,7 @@ class IntakeHandler:
             # 503/507 carry Retry-After: the report was not stored, the same key may be resent.
             error = exc if isinstance(exc, SafeStreamError) else store_failure(exc)
             retry = [(k.lower().encode(), v.encode()) for k, v in retry_headers(error).items()]
-            raise await _error(send, error.http_status, {"error": str(error)}, *retry) from None
+            raise await _error(send, error.http_status, error_body(str(error)), *retry) from None
         if stored.created:
             self.metrics.reports.labels(report.source.value).inc()
             self.linker.wake()
@@ -176,12 +177,12 @@ class IntakeHandler:
     async def _organisation(self, authorization: bytes | None, send: Send) -> Organisation:
         key = _bearer(authorization)
         if key is None:
-            raise await _error(send, 401, {"error": NO_KEY})
+            raise await _error(send, 401, error_body(NO_KEY))
         org = self.api_keys.cached(key)
         if org is MISS:
             org = await run_in_threadpool(self.api_keys.lookup, key)
         if not isinstance(org, Organisation):
-            raise await _error(send, 401, {"error": UNKNOWN_KEY})
+            raise await _error(send, 401, error_body(UNKNOWN_KEY))
         return org
 
     @staticmethod

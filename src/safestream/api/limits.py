@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from safestream.api.errors import error_body
 
 
 class BodyTooLarge(Exception):
@@ -16,7 +16,7 @@ class BodyTooLarge(Exception):
 
 async def send_413(send: Send, limit: int) -> None:
     """Answer 413 and ask the client to close the connection (the rest of the body is unread)."""
-    body = json.dumps({"error": f"request body is larger than {limit} bytes"}).encode()
+    body = json.dumps(error_body(f"request body is larger than {limit} bytes")).encode()
     await send(
         {
             "type": "http.response.start",
@@ -71,21 +71,3 @@ class BodySizeLimit:
 
         with contextlib.suppress(BodyTooLarge):  # the client already has its 413
             await self.app(scope, counted_receive, guarded_send)
-
-
-def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
-    """A validation error location as a dotted field path, without the leading 'body'."""
-    parts = [str(p) for p in loc]
-    if parts and parts[0] in {"body", "query", "path", "header"}:
-        parts = parts[1:]
-    return ".".join(parts) or "body"
-
-
-def invalid_fields_body(errors: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """A 422 answer naming each bad field, from pydantic-style errors (`loc`, `msg`)."""
-    fields = [
-        {"field": field_path(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
-        for e in errors
-    ]
-    names = ", ".join(dict.fromkeys(f["field"] for f in fields))
-    return {"error": f"invalid fields: {names}", "errors": fields}

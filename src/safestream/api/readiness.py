@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request, Response
-from fastapi.responses import JSONResponse
 
+from safestream.api.errors import error_response
 from safestream.core.config import Settings
 from safestream.core.errors import SafeStreamError
 from safestream.store.database import Database
@@ -28,9 +28,7 @@ def retry_headers(exc: BaseException) -> dict[str, str]:
 def domain_error(_: Request, exc: Exception) -> Response:
     """A `SafeStreamError` as JSON with its status (and Retry-After when it has one)."""
     assert isinstance(exc, SafeStreamError)
-    return JSONResponse(
-        {"error": str(exc)}, status_code=exc.http_status, headers=retry_headers(exc)
-    )
+    return error_response(exc.http_status, str(exc), headers=retry_headers(exc))
 
 
 def store_error(request: Request, exc: Exception) -> Response:

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from safestream.api.errors import error_body, invalid_fields_body
 from safestream.api.web.environment import ConsoleEnvironment, console_environment
 from safestream.api.web.panic_keys import PanicKeyRejected
 from safestream.api.web.panic_report import PanicReportIn, to_report
@@ -48,6 +49,11 @@ _OPENAPI_BODY: dict[str, Any] = {
 
 def _answer(status: int, body: dict[str, Any]) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=CORS_HEADERS)
+
+
+def _refuse(status: int, message: str) -> JSONResponse:
+    """An error in the API's one shape (`api.errors`), with the CORS header like every answer."""
+    return _answer(status, error_body(message))
 
 
 def _limiter(request: Request) -> RateLimiter:
@@ -116,31 +122,28 @@ async def panic(request: Request) -> JSONResponse:
     """File a panic report for the stream named in the body, keeping its evidence buffer."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_PANIC_BODY_BYTES:
-        return _answer(413, {"detail": f"body over {MAX_PANIC_BODY_BYTES} bytes"})
+        return _refuse(413, f"request body is larger than {MAX_PANIC_BODY_BYTES} bytes")
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
         if len(body) > MAX_PANIC_BODY_BYTES:
-            return _answer(413, {"detail": f"body over {MAX_PANIC_BODY_BYTES} bytes"})
+            return _refuse(413, f"request body is larger than {MAX_PANIC_BODY_BYTES} bytes")
     env = console_environment(request)
     try:
         org_id = env.panic_keys.org_of(_bearer(request))
     except SafeStreamError as error:
-        return _answer(error.http_status, {"detail": str(error)})
+        return _refuse(error.http_status, str(error))
     client = request.client.host if request.client else "unknown"
     if not _limiter(request).allow(f"{org_id}:{client}"):
-        return _answer(429, {"detail": "too many reports from this device; please wait a minute"})
+        return _refuse(429, "too many reports from this device; please wait a minute")
     try:
         report = to_report(PanicReportIn.model_validate_json(bytes(body)))
     except ValidationError as error:
-        fields = [
-            {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()
-        ]
-        return _answer(422, {"detail": fields})
+        return _answer(422, invalid_fields_body(error.errors()))
     try:
         result = await run_in_threadpool(_file, env, org_id, report)
     except SafeStreamError as error:
-        return _answer(error.http_status, {"detail": str(error)})
+        return _refuse(error.http_status, str(error))
     metrics = getattr(request.app.state, "metrics", None)
     if result["created"] and metrics is not None:
         metrics.reports.labels("panic_button").inc()

@@ -96,12 +96,15 @@
     }).join("");
   }
 
+  // The API's one error shape: {"error": "...", "errors": [{"field", "message"}]}.
   function errorText(status, body) {
-    if (body && typeof body.detail === "string") {
-      return body.detail;
+    if (body && Array.isArray(body.errors) && body.errors.length) {
+      return body.errors.map(function (e) {
+        return (e.field ? e.field + ": " : "") + (e.message || "invalid");
+      }).join("; ");
     }
-    if (body && Array.isArray(body.detail) && body.detail.length) {
-      return body.detail.map(function (d) { return d.msg || String(d); }).join("; ");
+    if (body && typeof body.error === "string") {
+      return body.error;
     }
     return "The report could not be sent (HTTP " + status + ").";
   }
