@@ -26,18 +26,18 @@ def test_secret_is_created_once_owner_only_and_reused(tmp_path: Path) -> None:
 
 def test_session_round_trips_through_its_cookie_value() -> None:
     codec = SessionCodec(b"k" * 32)
-    session = ConsoleSession.anonymous().logged_in(7)
+    session = ConsoleSession.anonymous().logged_in(7, "t")
     assert codec.decode(codec.encode(session)) == session
 
 
 def test_cookie_signed_by_another_home_is_refused() -> None:
-    value = SessionCodec(b"a" * 32).encode(ConsoleSession.anonymous().logged_in(1))
+    value = SessionCodec(b"a" * 32).encode(ConsoleSession.anonymous().logged_in(1, "t"))
     assert SessionCodec(b"b" * 32).decode(value) is None
 
 
 def test_edited_cookie_is_refused() -> None:
     codec = SessionCodec(b"k" * 32)
-    value = codec.encode(ConsoleSession.anonymous().logged_in(1))
+    value = codec.encode(ConsoleSession.anonymous().logged_in(1, "t"))
     tampered = value[:-2] + ("AA" if not value.endswith("AA") else "BB")
     assert codec.decode(tampered) is None
 
@@ -50,7 +50,7 @@ def test_garbage_or_missing_cookie_is_no_session() -> None:
 
 def test_login_replaces_the_csrf_token() -> None:
     before = ConsoleSession.anonymous()
-    after = before.logged_in(3)
+    after = before.logged_in(3, "t")
     assert after.user_id == 3 and after.csrf_token != before.csrf_token
 
 

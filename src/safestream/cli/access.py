@@ -151,6 +151,40 @@ def user_add(
     emit({"user": user.email, "id": user.id, "org": user.org, "role": user.role.value})
 
 
+@user_app.command("set-password")
+def user_set_password(
+    email: str = typer.Argument(..., help="The user's e-mail address (their login)."),
+    password: str | None = typer.Option(
+        None,
+        envvar=PASSWORD_ENV,
+        show_envvar=True,
+        hidden=True,
+        help="The new password (else asked for without echo).",
+    ),
+) -> None:
+    """Set a user's password; every console session they have open ends at once.
+
+    \b
+    Example:
+      safestream user set-password ana@example.org
+    """
+    import getpass
+
+    from safestream.store import access, audit
+
+    password = password or getpass.getpass("New password: ")
+    db = open_database()
+    user, ended = access.set_password(db, email, password)
+    audit.record(
+        db,
+        actor="cli",
+        action="user.set_password",
+        subject=f"user:{user.id}",
+        details={"sessions_ended": ended},
+    )
+    emit({"user": user.email, "id": user.id, "sessions_ended": ended})
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the audit log's keyed chain and signed checkpoint; exit 1 and list any break.

@@ -84,6 +84,18 @@ class Settings(BaseModel):
         description="Comma-separated organisations whose API keys may create, fill and delete "
         "banks over HTTP; every key may hash and look up.",
     )
+    console_idle_minutes: int = Field(
+        30,
+        gt=0,
+        le=12 * 60,
+        description="Minutes without a request after which a console "
+        "session ends on the server (it ends after 12 hours in any case).",
+    )
+    console_secure_cookie: bool = Field(
+        False,
+        description="Always mark the console cookie Secure; set it when a TLS proxy in front "
+        "serves the console over HTTPS (over direct HTTPS the cookie is Secure anyway).",
+    )
     ncmec_environment: Literal["test", "production"] = Field(
         "test", description="The CyberTipline service the console reports to."
     )

@@ -26,6 +26,7 @@ from safestream.core.principal import Role as Role
 from safestream.store.base import utcnow
 from safestream.store.database import Database
 from safestream.store.models.access import ApiKeyRow, OrganisationRow, UserRow
+from safestream.store.sessions import end_user_sessions
 
 API_KEY_PREFIX = "ss_"
 ORG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.&'-]{0,127}$")
@@ -260,8 +261,7 @@ def add_user(
     local, at, domain = email.partition("@")
     if not at or not local or "." not in domain:
         raise InvalidInput(f"not an email address: {email!r}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    _check_password(password)
     parsed = _parse_role(role)
     with db.session() as s:
         org_row = _org_row(s, org)
@@ -273,6 +273,32 @@ def add_user(
         s.add(row)
         s.flush()
         return _user(row, org_row)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def _user_row(s: Session, email: str) -> UserRow:
+    row = s.scalar(select(UserRow).where(UserRow.email == email.strip().lower()))
+    if row is None:
+        raise NotFound(f"no user {email.strip().lower()!r}")
+    return row
+
+
+def set_password(
+    db: Database, email: str, password: str, *, hasher: PasswordHasher = _HASHER
+) -> tuple[User, int]:
+    """Change a user's password and end every console session they have open, in one
+    transaction; return the user and how many sessions ended (a stolen cookie dies with the old
+    password)."""
+    _check_password(password)
+    with db.session() as s:
+        row = _user_row(s, email)
+        row.password_hash = hasher.hash(password)
+        ended = end_user_sessions(s, row.id, "password_changed")
+        return _user(row, s.get(OrganisationRow, row.org_id)), ended
 
 
 def get_user(db: Database, user_id: int) -> User:

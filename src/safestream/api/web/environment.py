@@ -7,6 +7,7 @@ there: `settings`, `db` (Database), `vault` (EvidenceVault), `intake` and `engin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any, cast
@@ -15,11 +16,16 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from safestream.api.web.panic_keys import PanicKeys
-from safestream.api.web.session import SessionCodec, load_or_create_secret
+from safestream.api.web.session import (
+    SESSION_MAX_AGE_SECONDS,
+    SessionCodec,
+    load_or_create_secret,
+)
 from safestream.cases.engine import CaseEngine
 from safestream.core.config import Settings
 from safestream.reports.intake import IntakeService
 from safestream.store.database import Database
+from safestream.store.sessions import SessionPolicy
 from safestream.store.vault import EvidenceVault
 
 WEB_PACKAGE = "safestream.api.web"
@@ -42,6 +48,14 @@ class ConsoleEnvironment:
     vault: EvidenceVault
     intake: IntakeService
     engine: CaseEngine
+
+    @property
+    def session_policy(self) -> SessionPolicy:
+        """How long console sessions live on the server (idle timeout from the settings)."""
+        return SessionPolicy(
+            idle=timedelta(minutes=self.settings.console_idle_minutes),
+            lifetime=timedelta(seconds=SESSION_MAX_AGE_SECONDS),
+        )
 
     @classmethod
     def from_app_state(cls, state: Any) -> ConsoleEnvironment:

@@ -1,4 +1,5 @@
-"""Login and logout pages: Argon2 checks through the access service, sessions in a signed cookie."""
+"""Login and logout pages: Argon2 checks through the access service; a login opens a session held
+on the server (its token in the signed cookie), and logout ends it there."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from safestream.api.web.session import (
 from safestream.api.web.wellbeing_pages import ensure_shift
 from safestream.store import audit
 from safestream.store.access import Permission, authenticate_user
+from safestream.store.sessions import end_session, start_session
 
 router = APIRouter(include_in_schema=False)
 
@@ -96,8 +98,12 @@ def login(
     throttle.succeeded(account)
     audit.record(env.db, actor=user.email, action="login", subject="console", details={})
     ensure_shift(env.db, user)
+    token = start_session(env.db, user.id, env.session_policy)
     response = RedirectResponse(safe_next(next), status_code=303)
-    write_session(response, request, env.sessions, session.logged_in(user.id))
+    secure = env.settings.console_secure_cookie
+    write_session(
+        response, request, env.sessions, session.logged_in(user.id, token), always_secure=secure
+    )
     return response
 
 
@@ -108,8 +114,12 @@ def logout(
     viewer: Annotated[Viewer, Depends(current_viewer)],
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD, max_length=128)] = "",
 ) -> Response:
-    """End the session."""
+    """End the session on the server, so a copy of the cookie opens nothing either."""
     check_csrf(viewer.session, csrf_token)
+    db = console_environment(request).db
+    if viewer.session.token:
+        end_session(db, viewer.session.token)
+    audit.record(db, actor=viewer.user.email, action="logout", subject="console")
     response = RedirectResponse("/console/login?flash=logged_out", status_code=303)
     clear_session(response)
     return response

@@ -20,6 +20,7 @@ from safestream.api.web.session import ConsoleSession, read_session, write_sessi
 from safestream.core.errors import NotFound, PermissionDenied, SafeStreamError
 from safestream.core.principal import Principal
 from safestream.store.access import Permission, Role, User, get_user
+from safestream.store.sessions import session_is_live
 
 P = ParamSpec("P")
 
@@ -101,10 +102,16 @@ def login_redirect(request: Request) -> HTTPException:
 
 
 def current_viewer(request: Request) -> Viewer:
-    """The logged-in user of a request (a dependency); anyone else is sent to the login page."""
+    """The logged-in user of a request (a dependency); anyone else is sent to the login page.
+
+    The cookie's signature is not enough: its session must still be live on the server (not
+    logged out, not ended by a password change or by disabling the user, not idle too long).
+    """
     env = console_environment(request)
     session = read_session(request, env.sessions)
-    if session is None or session.user_id is None:
+    if session is None or session.user_id is None or not session.token:
+        raise login_redirect(request)
+    if not session_is_live(env.db, session.token, session.user_id, env.session_policy):
         raise login_redirect(request)
     try:
         user = get_user(env.db, session.user_id)
@@ -145,7 +152,8 @@ def render(
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["Referrer-Policy"] = "same-origin"
     if session is not None and viewer is None:
-        write_session(response, request, env.sessions, session)
+        secure = env.settings.console_secure_cookie
+        write_session(response, request, env.sessions, session, always_secure=secure)
     return response
 
 

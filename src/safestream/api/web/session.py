@@ -1,6 +1,8 @@
-"""Console sessions: a signed, HttpOnly cookie holding the user id and a CSRF token.
+"""Console sessions: a signed, HttpOnly cookie with the user id, a session token, a CSRF token.
 
-The cookie is signed with a secret kept in the SafeStream home (created on first use, owner-only),
+A logged-in cookie names a session the store holds (`safestream.store.sessions`): logout, a
+password change or disabling the user ends it there, so a copied cookie stops working too. The
+cookie is signed with a secret kept in the SafeStream home (created on first use, owner-only),
 so restarting the server keeps people logged in and two homes never accept each other's cookies.
 Every state-changing form carries the session's CSRF token in a hidden field (synchronizer token);
 a POST without the matching token is refused before any work is done.
@@ -31,19 +33,21 @@ class CsrfRejected(PermissionDenied):
 
 @dataclass(frozen=True)
 class ConsoleSession:
-    """What the cookie says: who is logged in (None before login) and the session's CSRF token."""
+    """What the cookie says: who is logged in (None before login), the server-side session's
+    token (None before login) and the session's CSRF token."""
 
     user_id: int | None
     csrf_token: str
+    token: str | None = None
 
     @classmethod
     def anonymous(cls) -> ConsoleSession:
         """A fresh session for someone not logged in yet (the login form still needs a token)."""
         return cls(user_id=None, csrf_token=secrets.token_urlsafe(32))
 
-    def logged_in(self, user_id: int) -> ConsoleSession:
+    def logged_in(self, user_id: int, token: str) -> ConsoleSession:
         """The session after login: a new CSRF token, so a token seen before login is worthless."""
-        return ConsoleSession(user_id=user_id, csrf_token=secrets.token_urlsafe(32))
+        return ConsoleSession(user_id=user_id, csrf_token=secrets.token_urlsafe(32), token=token)
 
 
 def load_or_create_secret(home: Path) -> bytes:
@@ -68,7 +72,9 @@ class SessionCodec:
 
     def encode(self, session: ConsoleSession) -> str:
         """The cookie value for a session."""
-        return self._serializer.dumps({"u": session.user_id, "c": session.csrf_token})
+        return self._serializer.dumps(
+            {"u": session.user_id, "c": session.csrf_token, "s": session.token}
+        )
 
     def decode(self, value: str | None) -> ConsoleSession | None:
         """The session in a cookie value, or None when it is missing, forged or expired."""
@@ -80,10 +86,12 @@ class SessionCodec:
             return None
         if not isinstance(data, dict):
             return None
-        user_id, csrf = data.get("u"), data.get("c")
+        user_id, csrf, token = data.get("u"), data.get("c"), data.get("s")
         if not isinstance(csrf, str) or not (user_id is None or isinstance(user_id, int)):
             return None
-        return ConsoleSession(user_id=user_id, csrf_token=csrf)
+        if not (token is None or isinstance(token, str)):
+            return None
+        return ConsoleSession(user_id=user_id, csrf_token=csrf, token=token)
 
 
 def read_session(request: Request, codec: SessionCodec) -> ConsoleSession | None:
@@ -92,16 +100,23 @@ def read_session(request: Request, codec: SessionCodec) -> ConsoleSession | None
 
 
 def write_session(
-    response: Response, request: Request, codec: SessionCodec, session: ConsoleSession
+    response: Response,
+    request: Request,
+    codec: SessionCodec,
+    session: ConsoleSession,
+    *,
+    always_secure: bool = False,
 ) -> None:
-    """Set the session cookie on a response (Secure when served over HTTPS)."""
+    """Set the session cookie on a response: Secure when served over HTTPS, and always when
+    `always_secure` (the `console_secure_cookie` setting, for a server behind a TLS proxy, which
+    sees plain HTTP)."""
     response.set_cookie(
         COOKIE_NAME,
         codec.encode(session),
         max_age=SESSION_MAX_AGE_SECONDS,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=always_secure or request.url.scheme == "https",
         path="/",
     )
 

@@ -1,4 +1,4 @@
-"""Tables of access: organisations, users, API keys, wellbeing preferences, shifts, media views."""
+"""Tables of access: organisations, users, API keys, console sessions, wellbeing, shifts, views."""
 
 from __future__ import annotations
 
@@ -48,6 +48,20 @@ class ApiKeyRow(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ConsoleSessionRow(Base):
+    """A logged-in console session; the cookie holds the token, the store only its SHA-256."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # logout, password_changed, user_disabled
+    ended_because: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class WellbeingPreferenceRow(Base):
