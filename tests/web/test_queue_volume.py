@@ -11,9 +11,11 @@ from safestream.cases.review import record_decision
 from safestream.core.cases import Decision
 from safestream.core.principal import Principal
 from safestream.core.reports import LiveStream, ReportedAccount, ReportIn, ReportSource
+from safestream.store.access import add_user, create_org, get_org
 from safestream.store.base import utcnow
 from safestream.store.models.cases import CaseRow
-from tests.web.conftest import Console
+from safestream.store.queues import QueueRepository
+from tests.web.conftest import LIGHT_ARGON2, ORG, PASSWORD, Console
 
 
 def _report(account: str, *, danger: bool = False) -> ReportIn:
@@ -107,3 +109,53 @@ def test_age_filter_keeps_only_cases_waiting_longer(console: Console) -> None:
         )
     console.login("reviewer")
     assert _case_ids(console.client.get("/console/queue?age=1h").text) == [old]
+
+
+def _file_as(console: Console, org: str, report: ReportIn) -> int:
+    app = console.client.app
+    stored = app.state.intake.receive(get_org(console.db, org), report)  # type: ignore[attr-defined]
+    return int(app.state.engine.process([stored.report.id])[stored.report.id])  # type: ignore[attr-defined]
+
+
+def test_filter_by_organisation_keeps_cases_holding_its_reports(
+    console_on_each_store: Console,
+) -> None:
+    console = console_on_each_store
+    other = create_org(console.db, "Other Platform")
+    create_org(console.db, "Silent Platform")  # filed nothing: not offered
+    console.file(_report("ours"))
+    theirs = _file_as(console, other.name, _report("theirs"))
+    console.login("reviewer")
+    page = console.client.get(f"/console/queue?org={other.id}").text
+    assert _case_ids(page) == [theirs]
+    assert f'<option value="{other.id}" selected>Other Platform</option>' in page
+    assert "Silent Platform" not in page
+
+
+def test_filter_by_claimant_lists_what_each_person_holds(console_on_each_store: Console) -> None:
+    console = console_on_each_store
+    _, mine = console.file(_report("mine"))
+    _, colleagues = console.file(_report("colleagues"))
+    _, nobodys = console.file(_report("nobodys"))
+    console.login("reviewer")
+    token = console.csrf("/console/queue")
+    console.client.post("/console/queue/claim", data={"queue": "", "csrf_token": token})
+    colleague = add_user(
+        console.db, "colleague@example.org", org=ORG, role="reviewer", password=PASSWORD,
+        hasher=LIGHT_ARGON2,
+    )  # fmt: skip
+    assert QueueRepository(console.db).claim_next(colleague.principal, None) is not None
+    assert _case_ids(console.client.get("/console/queue?claimed=me").text) == [mine]
+    by_colleague = console.client.get(f"/console/queue?claimed={colleague.id}").text
+    assert _case_ids(by_colleague) == [colleagues]
+    assert "colleague@example.org</option>" in by_colleague
+    assert _case_ids(console.client.get("/console/queue?claimed=nobody").text) == [nobodys]
+
+
+def test_filter_by_another_agency_lists_deconflicted_cases(console: Console) -> None:
+    _, held = console.file(_report("held-elsewhere"))
+    console.file(_report("ours"))
+    with console.db.session() as s:
+        s.execute(update(CaseRow).where(CaseRow.id == held).values(claimed_elsewhere_by="NCA"))
+    console.login("reviewer")
+    assert _case_ids(console.client.get("/console/queue?claimed=elsewhere").text) == [held]

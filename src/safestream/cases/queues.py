@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from safestream.core.cases import Case
 from safestream.core.principal import Permission, Principal
+from safestream.store import case_facets
 from safestream.store.case_browse import CaseBrowser, CaseFilter, CasePage, PageKey
+from safestream.store.case_facets import Choice
 from safestream.store.database import Database
 from safestream.store.queues import CLAIM_LEASE, QueueRepository, QueueSummary
 from safestream.store.scope import require
 
 __all__ = [
     "CLAIM_LEASE",
+    "Choice",
     "QueueSummary",
     "browse_cases",
     "claim_next",
+    "claimants",
     "claimed_by",
     "list_cases",
     "list_queues",
     "release",
+    "reporting_orgs",
 ]
 
 
@@ -53,3 +58,15 @@ def claim_next(db: Database, principal: Principal, queue: str | None) -> Case | 
 def release(db: Database, principal: Principal, case_id: int) -> None:
     """Give a claimed case back to its queue."""
     QueueRepository(db).release(principal, case_id)
+
+
+def reporting_orgs(db: Database, principal: Principal) -> list[Choice]:
+    """Organisations the queue can be filtered by: those with a report the reviewer may see."""
+    require(principal, Permission.REVIEW)
+    return case_facets.reporting_orgs(db, principal)
+
+
+def claimants(db: Database, principal: Principal) -> list[Choice]:
+    """People the queue can be filtered by: those holding a case the reviewer may see."""
+    require(principal, Permission.REVIEW)
+    return case_facets.claimants(db, principal)

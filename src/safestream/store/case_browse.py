@@ -29,13 +29,14 @@ from sqlalchemy.orm import Session
 
 from safestream.core.cases import Case, CaseStatus, Decision
 from safestream.core.entities import Entity, EntityKind
+from safestream.core.errors import InvalidInput
 from safestream.core.principal import Principal
 from safestream.store.base import utcnow
 from safestream.store.cases import case_summary
 from safestream.store.database import Database
 from safestream.store.models.cases import CaseEntityRow, CaseMatchRow, CaseRow
 from safestream.store.models.reports import ReportEntityRow, ReportRow
-from safestream.store.scope import cases_visible
+from safestream.store.scope import cases_visible, reports_visible
 from safestream.store.times import aware
 
 MAX_PAGE = 200
@@ -64,6 +65,12 @@ class CaseFilter:
     country: str | None = None
     search: str | None = None
     older_than: timedelta | None = None  # waiting (created) longer than this
+    org_id: int | None = None  # cases holding a report (visible to the viewer) from this org
+    claimant: str | None = None  # NOBODY, ELSEWHERE or a user id as text (see `_claimant_clause`)
+
+
+NOBODY = "nobody"  # open and held by no one: no live claim, no other agency
+ELSEWHERE = "elsewhere"  # marked as held by another agency or organisation (deconfliction)
 
 
 @dataclass(frozen=True)
@@ -138,8 +145,26 @@ def _search_clause(text: str) -> ColumnElement[bool]:
     return CaseRow.id.in_(select(holders.subquery().c[0]))
 
 
-def _report_fact_clause(f: CaseFilter) -> ColumnElement[bool] | None:
+def _claimant_clause(claimant: str, now: datetime) -> ColumnElement[bool]:
+    """Who holds the case: nobody, another agency, or a reviewer (by user id) whose lease runs."""
+    if claimant == NOBODY:
+        return _waiting(now)
+    if claimant == ELSEWHERE:
+        return CaseRow.claimed_elsewhere_by.is_not(None)
+    if not claimant.isdigit():
+        raise InvalidInput(f"claimed by: use {NOBODY}, {ELSEWHERE} or a user id")
+    return and_(
+        CaseRow.status == CaseStatus.OPEN.value,
+        CaseRow.claimed_by_user == int(claimant),
+        CaseRow.claim_expires_at > now,
+    )
+
+
+def _report_fact_clause(principal: Principal, f: CaseFilter) -> ColumnElement[bool] | None:
     facts = []
+    if f.org_id is not None:
+        # Only reports the viewer may see count, so a filter cannot reveal who filed what.
+        facts.extend([ReportRow.org_id == f.org_id, reports_visible(principal)])
     if f.source:
         facts.append(ReportRow.source == f.source)
     if f.incident_type:
@@ -158,7 +183,8 @@ def _filtered(principal: Principal, f: CaseFilter) -> Select[CaseRow]:
         CaseRow.queue == f.queue if f.queue else None,
         CaseRow.priority == f.priority if f.priority else None,
         CaseRow.created_at < utcnow() - f.older_than if f.older_than else None,
-        _report_fact_clause(f),
+        _report_fact_clause(principal, f),
+        _claimant_clause(f.claimant, utcnow()) if f.claimant else None,
         _search_clause(f.search) if f.search and f.search.strip() else None,
     ]
     clauses.extend(c for c in optional if c is not None)

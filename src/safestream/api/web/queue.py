@@ -16,12 +16,19 @@ from fastapi.responses import RedirectResponse, Response
 from safestream.api.web.environment import console_environment
 from safestream.api.web.pages import Viewer, current_viewer, html_errors, render
 from safestream.api.web.session import CSRF_FIELD, check_csrf
-from safestream.cases.queues import browse_cases, claim_next, claimed_by, list_queues
+from safestream.cases.queues import (
+    browse_cases,
+    claim_next,
+    claimants,
+    claimed_by,
+    list_queues,
+    reporting_orgs,
+)
 from safestream.core.errors import InvalidInput
 from safestream.core.reports import IncidentType, ReportSource
 from safestream.store.access import Permission
 from safestream.store.base import utcnow
-from safestream.store.case_browse import CaseFilter, PageKey, StatusFilter
+from safestream.store.case_browse import NOBODY, CaseFilter, PageKey, StatusFilter
 
 router = APIRouter(include_in_schema=False)
 
@@ -61,6 +68,8 @@ def _filter_params(f: CaseFilter) -> dict[str, str]:
         "country": f.country or "",
         "search": f.search or "",
         "age": next((k for k, v in AGES.items() if v == f.older_than), ""),
+        "org": str(f.org_id or ""),
+        "claimed": f.claimant or "",
     }
     return {k: v for k, v in raw.items() if v}
 
@@ -78,13 +87,20 @@ def queue_page(
     country: Annotated[str, Query(max_length=2, pattern="^[A-Za-z]{0,2}$")] = "",
     search: Annotated[str, Query(max_length=512)] = "",
     age: Annotated[str, Query(pattern="^(|1h|24h|7d)$")] = "",
+    org: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    claimed: Annotated[str, Query(pattern="^(|me|nobody|elsewhere|[0-9]{1,10})$")] = "",
     after: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     """Cases across queues (or one), filtered and searched, a page at a time, urgent first."""
     viewer.require(Permission.REVIEW)
     env = console_environment(request)
+    claimant = str(viewer.user.id) if claimed == "me" else claimed or None
+    if claimant and claimant != NOBODY and status is StatusFilter.OPEN:
+        status = StatusFilter.HELD  # "open" means waiting, which a held case is not
     f = CaseFilter(
         status=status,
+        org_id=org,
+        claimant=claimant,
         queue=q or None,
         priority=priority,
         source=source.value if source else None,
@@ -113,6 +129,9 @@ def queue_page(
         "incidents": list(IncidentType),
         "ages": list(AGES),
         "age": age,
+        "orgs": reporting_orgs(env.db, viewer.principal),
+        "claimants": claimants(env.db, viewer.principal),
+        "me": str(viewer.user.id),
     }
     return render(request, "queue.html", context, viewer=viewer)
 
