@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from safestream.api.web.session import COOKIE_NAME, ConsoleSession, SessionCodec
 from safestream.api.web.session import load_or_create_secret as console_secret
 from safestream.core.config import Settings
-from safestream.store.access import get_user, set_password
+from safestream.store.access import get_user, set_password, set_user_active
 from safestream.store.base import utcnow
 from safestream.store.models.access import ConsoleSessionRow, UserRow
 from safestream.store.models.audit import AuditEntryRow
@@ -182,3 +182,19 @@ def test_cookie_is_secure_when_the_setting_says_so(secure_cookie_console: Consol
 def test_cookie_is_secure_over_https(console: Console) -> None:
     console.client.base_url = console.client.base_url.copy_with(scheme="https")
     assert "secure" in _login_cookie_header(console).lower()
+
+
+def test_disabled_users_open_session_is_refused_at_once(console: Console) -> None:
+    console.login("reviewer")
+    thief = _copied(console)
+    set_user_active(console.db, email_of("reviewer"), False)
+    assert thief.get("/console/queue").url.path == "/console/login"
+    assert console.client.get("/console/queue").url.path == "/console/login"
+
+
+def test_enabling_a_user_again_does_not_revive_their_old_sessions(console: Console) -> None:
+    console.login("reviewer")
+    thief = _copied(console)
+    set_user_active(console.db, email_of("reviewer"), False)
+    set_user_active(console.db, email_of("reviewer"), True)
+    assert thief.get("/console/queue").url.path == "/console/login"

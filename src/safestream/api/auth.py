@@ -1,7 +1,8 @@
 """API-key authentication: `Authorization: Bearer KEY` names the calling organisation.
 
-Lookups are cached for a short time per process, so intake does not query keys on every request;
-a revoked key stops working within `KEY_CACHE_SECONDS`.
+Lookups are cached for a second per process, so intake does not query keys on every request (one
+query a second per key and process); a key revoked or rotated by `safestream apikey` is refused by
+every server process within `KEY_CACHE_SECONDS`, wherever the command ran.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from safestream.core.errors import SafeStreamError
 from safestream.store.access import Organisation, hash_api_key, org_for_api_key
 from safestream.store.database import Database
 
-KEY_CACHE_SECONDS = 30.0
+KEY_CACHE_SECONDS = 1.0
 MISS = object()
 
 

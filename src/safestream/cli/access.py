@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from safestream.cli.context import open_database
 from safestream.cli.exit_codes import EXIT_SOME_FAILED
 from safestream.cli.output import emit, note
+
+if TYPE_CHECKING:
+    from safestream.store.access import ApiKeyInfo
 
 org_app = typer.Typer(
     help="Organisations: platforms send reports, the operator (the hotline running SafeStream) "
@@ -17,12 +22,15 @@ org_app = typer.Typer(
     no_args_is_help=True,
 )
 apikey_app = typer.Typer(
-    help='API keys of organisations.\n\n\b\nExample:\n  safestream apikey create "Example Hotline"',
+    help="API keys of organisations: issue, list, revoke, rotate.\n\n\b\nExamples:\n"
+    '  safestream apikey create "Example Hotline"\n'
+    "  safestream apikey rotate 3",
     no_args_is_help=True,
 )
 user_app = typer.Typer(
-    help="Console users.\n\n\b\nExample:\n"
-    '  safestream user add ana@example.org --org "Example Hotline" --role reviewer',
+    help="Console users: add, list, set a password, disable.\n\n\b\nExamples:\n"
+    '  safestream user add ana@example.org --org "Example Hotline" --role reviewer\n'
+    "  safestream user disable ana@example.org",
     no_args_is_help=True,
 )
 audit_app = typer.Typer(
@@ -117,6 +125,75 @@ def apikey_create(org: str = typer.Argument(..., help="The organisation's name."
     )
 
 
+def _key_line(info: ApiKeyInfo) -> dict[str, object]:
+    return {
+        "id": info.id,
+        "org": info.org,
+        "prefix": info.prefix,
+        "created_at": info.created_at.isoformat(),
+        "revoked_at": info.revoked_at.isoformat() if info.revoked_at else None,
+    }
+
+
+@apikey_app.command("list")
+def apikey_list(
+    org: str | None = typer.Argument(None, help="Only this organisation's keys."),
+) -> None:
+    """List API keys as JSON lines (id, organisation, first characters, revoked or not).
+
+    \b
+    Example:
+      safestream apikey list "Example Hotline"
+    """
+    from safestream.store import access
+
+    for info in access.list_api_keys(open_database(), org):
+        emit(_key_line(info))
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(
+    key_id: int = typer.Argument(..., help="The key's id (from apikey list)."),
+) -> None:
+    """Revoke an API key: every server refuses it within a second.
+
+    \b
+    Example:
+      safestream apikey revoke 3
+    """
+    from safestream.store import access, audit
+
+    db = open_database()
+    info = access.revoke_api_key(db, key_id)
+    audit.record(db, actor="cli", action="apikey.revoke", subject=f"apikey:{info.id}")
+    emit(_key_line(info))
+
+
+@apikey_app.command("rotate")
+def apikey_rotate(
+    key_id: int = typer.Argument(..., help="The key's id (from apikey list)."),
+) -> None:
+    """Revoke an API key and issue its organisation a new one, printed once.
+
+    \b
+    Example:
+      safestream apikey rotate 3 | jq -r .api_key > hotline.key
+    """
+    from safestream.store import access, audit
+
+    db = open_database()
+    issued = access.rotate_api_key(db, key_id)
+    audit.record(
+        db,
+        actor="cli",
+        action="apikey.rotate",
+        subject=f"apikey:{key_id}",
+        details={"new_key": issued.id},
+    )
+    emit({"api_key": issued.key, "id": issued.id, "org": issued.org, "revoked": key_id})
+    note(f"API key {key_id} revoked; new key {issued.id} for {issued.org} is shown only now.")
+
+
 @user_app.command("add")
 def user_add(
     email: str = typer.Argument(..., help="The user's e-mail address (their login)."),
@@ -183,6 +260,65 @@ def user_set_password(
         details={"sessions_ended": ended},
     )
     emit({"user": user.email, "id": user.id, "sessions_ended": ended})
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List console users as JSON lines (e-mail, organisation, role, active or disabled).
+
+    \b
+    Example:
+      safestream user list
+    """
+    from safestream.store import access
+
+    for user in access.list_users(open_database()):
+        emit(
+            {
+                "user": user.email,
+                "id": user.id,
+                "org": user.org,
+                "role": user.role.value,
+                "active": user.active,
+            }
+        )
+
+
+def _set_active(email: str, active: bool) -> None:
+    from safestream.store import access, audit
+
+    db = open_database()
+    user, ended = access.set_user_active(db, email, active)
+    action = "user.enable" if active else "user.disable"
+    details: dict[str, object] = {"sessions_ended": ended}
+    audit.record(db, actor="cli", action=action, subject=f"user:{user.id}", details=details)
+    emit({"user": user.email, "id": user.id, "active": user.active, "sessions_ended": ended})
+
+
+@user_app.command("disable")
+def user_disable(
+    email: str = typer.Argument(..., help="The user's e-mail address (their login)."),
+) -> None:
+    """Disable a user: their open console sessions end at once and they cannot log in.
+
+    \b
+    Example:
+      safestream user disable ana@example.org
+    """
+    _set_active(email, False)
+
+
+@user_app.command("enable")
+def user_enable(
+    email: str = typer.Argument(..., help="The user's e-mail address (their login)."),
+) -> None:
+    """Let a disabled user log in again (old sessions stay ended).
+
+    \b
+    Example:
+      safestream user enable ana@example.org
+    """
+    _set_active(email, True)
 
 
 @audit_app.command("verify")

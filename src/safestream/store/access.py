@@ -13,6 +13,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -27,6 +28,7 @@ from safestream.store.base import utcnow
 from safestream.store.database import Database
 from safestream.store.models.access import ApiKeyRow, OrganisationRow, UserRow
 from safestream.store.sessions import end_user_sessions
+from safestream.store.times import aware, aware_or_none
 
 API_KEY_PREFIX = "ss_"
 ORG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.&'-]{0,127}$")
@@ -79,6 +81,17 @@ class User:
         )
         roles = frozenset({self.role}) if self.active else frozenset()
         return Principal(org=org, user=self.email, roles=roles, user_id=self.id)
+
+
+@dataclass(frozen=True)
+class ApiKeyInfo:
+    """What is kept of an API key: never the key itself, only its first characters."""
+
+    id: int
+    org: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -214,24 +227,66 @@ def ensure_org(db: Database, name: str) -> Organisation:
             return get_org(db, name)
 
 
+def _issue_key(s: Session, org_row: OrganisationRow) -> IssuedKey:
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKeyRow(org_id=org_row.id, prefix=key[:10], key_hash=hash_api_key(key))
+    s.add(row)
+    s.flush()
+    return IssuedKey(row.id, org_row.name, key)
+
+
 def create_api_key(db: Database, org: str) -> IssuedKey:
     """Issue a new API key for an organisation; the caller must show it once."""
-    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
     with db.session() as s:
-        org_row = _org_row(s, org)
-        row = ApiKeyRow(org_id=org_row.id, prefix=key[:10], key_hash=hash_api_key(key))
-        s.add(row)
-        s.flush()
-        return IssuedKey(row.id, org_row.name, key)
+        return _issue_key(s, _org_row(s, org))
 
 
-def revoke_api_key(db: Database, key_id: int) -> None:
-    """Revoke an API key by id."""
+def _live_key_row(s: Session, key_id: int) -> ApiKeyRow:
+    row = s.get(ApiKeyRow, key_id)
+    if row is None:
+        raise NotFound(f"no API key with id {key_id}")
+    if row.revoked_at is not None:
+        raise Conflict(f"API key {key_id} was revoked already")
+    return row
+
+
+def revoke_api_key(db: Database, key_id: int) -> ApiKeyInfo:
+    """Revoke an API key by id: servers refuse it within `api.auth.KEY_CACHE_SECONDS`."""
     with db.session() as s:
-        row = s.get(ApiKeyRow, key_id)
-        if row is None:
-            raise NotFound(f"no API key with id {key_id}")
+        row = _live_key_row(s, key_id)
         row.revoked_at = utcnow()
+        return _key_info(row, s.get(OrganisationRow, row.org_id))
+
+
+def rotate_api_key(db: Database, key_id: int) -> IssuedKey:
+    """Revoke an API key and issue its organisation a new one, in one transaction."""
+    with db.session() as s:
+        row = _live_key_row(s, key_id)
+        row.revoked_at = utcnow()
+        org_row = s.get(OrganisationRow, row.org_id)
+        if org_row is None:  # cannot happen: api_keys.org_id is a foreign key
+            raise NotFound(f"API key {key_id} has no organisation")
+        return _issue_key(s, org_row)
+
+
+def _key_info(row: ApiKeyRow, org: OrganisationRow | None) -> ApiKeyInfo:
+    name = org.name if org else f"org:{row.org_id}"
+    return ApiKeyInfo(
+        row.id, name, row.prefix, aware(row.created_at), aware_or_none(row.revoked_at)
+    )
+
+
+def list_api_keys(db: Database, org: str | None = None) -> list[ApiKeyInfo]:
+    """API keys (revoked ones too), oldest first; of one organisation when `org` is given."""
+    with db.session() as s:
+        query = (
+            select(ApiKeyRow, OrganisationRow)
+            .join(OrganisationRow, OrganisationRow.id == ApiKeyRow.org_id)
+            .order_by(ApiKeyRow.id)
+        )
+        if org is not None:
+            query = query.where(ApiKeyRow.org_id == _org_row(s, org).id)
+        return [_key_info(key, owner) for key, owner in s.execute(query).all()]
 
 
 def org_for_api_key(db: Database, key: str) -> Organisation | None:
@@ -298,6 +353,16 @@ def set_password(
         row = _user_row(s, email)
         row.password_hash = hasher.hash(password)
         ended = end_user_sessions(s, row.id, "password_changed")
+        return _user(row, s.get(OrganisationRow, row.org_id)), ended
+
+
+def set_user_active(db: Database, email: str, active: bool) -> tuple[User, int]:
+    """Disable (or enable again) a user; disabling ends their console sessions at once, in the
+    same transaction. Return the user and how many sessions ended."""
+    with db.session() as s:
+        row = _user_row(s, email)
+        row.active = active
+        ended = 0 if active else end_user_sessions(s, row.id, "user_disabled")
         return _user(row, s.get(OrganisationRow, row.org_id)), ended
 
 
