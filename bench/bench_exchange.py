@@ -74,14 +74,16 @@ def _setup(root: Path, rows: int) -> tuple[Path, Path, Path]:
 
 
 def _register(hotline: Path, platform: Path, port: int) -> None:
+    from safestream.core.principal import Principal
     from safestream.exchange.identity import Identity
     from safestream.exchange.peers import PeerRegistry
     from safestream.store import Database
+    from safestream.store.exchange_grants import SharingGrants
 
     a = Database(f"sqlite:///{hotline / 'safestream.db'}")
     b = Database(f"sqlite:///{platform / 'safestream.db'}")
     PeerRegistry(a).add("platform", "http://unused", Identity.load_or_create(platform).public_text)
-    PeerRegistry(a).grant("bench", "platform")
+    SharingGrants(a).grant(Principal.system("bench"), "bench", "platform")
     PeerRegistry(b).add(
         "hotline", f"http://127.0.0.1:{port}", Identity.load_or_create(hotline).public_text
     )
@@ -106,16 +108,18 @@ def _pull_in_process(platform: Path) -> float:
 
 
 def _changes(hotline: Path, lines: Path) -> Path:
+    from safestream.core.principal import Principal
     from safestream.exchange.store import NewSignal, SignalStore
     from safestream.store import Database
 
     db = Database(f"sqlite:///{hotline / 'safestream.db'}")
     store = SignalStore(db)
+    system = Principal.system("bench")
     old = lines.read_text().splitlines()[: CHANGES // 2]
     for line in old:
-        store.withdraw("bench", "pdq", line.split()[1])
+        store.withdraw("bench", "pdq", line.split()[1], principal=system)
     fresh = [f"pdq {secrets.token_hex(32)}" for _ in range(CHANGES // 2)]
-    store.publish("bench", [NewSignal("pdq", v.split()[1]) for v in fresh])
+    store.publish("bench", [NewSignal("pdq", v.split()[1]) for v in fresh], principal=system)
     db.dispose()
     changed = lines.with_name("signals-changed.txt")
     kept = lines.read_text().splitlines()[CHANGES // 2 :]

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from alembic import command
 from sqlalchemy import text
 
+from safestream.core.principal import Principal
 from safestream.exchange.store import NewSignal, SignalStore
 from safestream.store import Database
 from safestream.store.database import alembic_config
@@ -20,6 +21,7 @@ from safestream.store.database import alembic_config
 PUBLISHERS = 4
 ROUNDS = 12
 PER_ROUND = 5
+SYSTEM = Principal.system("test")
 
 
 def _value(publisher: int, round_: int, i: int) -> str:
@@ -49,7 +51,7 @@ def _publisher(store: SignalStore, publisher: int) -> Callable[[], None]:
     def work() -> None:
         for r in range(ROUNDS):
             batch = [NewSignal("keyword", _value(publisher, r, i)) for i in range(PER_ROUND)]
-            store.publish("c", batch)
+            store.publish("c", batch, principal=SYSTEM)
 
     return work
 
@@ -71,11 +73,11 @@ def test_concurrent_publishers_get_distinct_change_numbers_and_lose_nothing(
 def test_a_withdrawal_racing_publishers_gets_its_own_change_number(database: Database) -> None:
     store = SignalStore(database)
     targets = [f"old {i}" for i in range(20)]
-    store.publish("c", [NewSignal("keyword", t) for t in targets])
+    store.publish("c", [NewSignal("keyword", t) for t in targets], principal=SYSTEM)
 
     def withdraw_all() -> None:
         for t in targets:
-            store.withdraw("c", "keyword", t)
+            store.withdraw("c", "keyword", t, principal=SYSTEM)
 
     errors = _run_all([withdraw_all, *(_publisher(store, p) for p in range(2))])
     assert errors == []
@@ -124,7 +126,7 @@ def test_an_upgraded_store_carries_on_from_the_numbers_it_had_given(database_url
             )
         )
     db.migrate()
-    SignalStore(db).publish("c", [NewSignal("keyword", "after")])
+    SignalStore(db).publish("c", [NewSignal("keyword", "after")], principal=SYSTEM)
     assert [(s.value, s.seq) for s in SignalStore(db).entries("local")] == [
         ("before", 41),
         ("after", 42),

@@ -13,6 +13,7 @@ import pytest
 import uvicorn
 
 from safestream.core.errors import ExchangeError
+from safestream.core.principal import Principal
 from safestream.exchange.api import exchange_app
 from safestream.exchange.identity import Identity
 from safestream.exchange.peers import PeerRegistry
@@ -20,8 +21,10 @@ from safestream.exchange.pull import pull
 from safestream.exchange.safety import SignalScreen
 from safestream.exchange.store import NewSignal, SignalStore
 from safestream.store import Database
+from safestream.store.exchange_grants import SharingGrants
 from tests.reports.ncmec_server import free_port
 
+INSTALLATION = Principal.system("cli")
 PDQ = "f8f8f0cce0f4e84d0e370a22028f67f0b36e2ed596623e1d33e6339c4e9c9b22"
 
 
@@ -40,6 +43,16 @@ class Installation:
     @property
     def peers(self) -> PeerRegistry:
         return PeerRegistry(self.db)
+
+    # The command line acts as the installation: these collections are the installation's.
+    def publish(self, collection: str, signals: list[NewSignal]) -> None:
+        self.signals.publish(collection, signals, principal=INSTALLATION)
+
+    def withdraw(self, collection: str, kind: str, value: str) -> None:
+        self.signals.withdraw(collection, kind, value, principal=INSTALLATION)
+
+    def grant(self, collection: str, peer: str) -> None:
+        SharingGrants(self.db).grant(INSTALLATION, collection, peer)
 
 
 def _start(name: str, home: Path) -> Installation:
@@ -65,7 +78,7 @@ def pair(tmp_path: Path) -> Iterator[tuple[Installation, Installation]]:
     # Each registers the other by public key; the hotline lets the platform pull one collection.
     hotline.peers.add("platform", platform.url, platform.identity.public_text)
     platform.peers.add("hotline", hotline.url, hotline.identity.public_text)
-    hotline.peers.grant("ph-hotline", "platform")
+    hotline.grant("ph-hotline", "platform")
     yield hotline, platform
     for inst in (hotline, platform):
         inst.server.should_exit = True
@@ -73,7 +86,7 @@ def pair(tmp_path: Path) -> Iterator[tuple[Installation, Installation]]:
 
 
 def _publish_sample(hotline: Installation) -> None:
-    hotline.signals.publish(
+    hotline.publish(
         "ph-hotline",
         [
             NewSignal("pdq", PDQ, label="prepubescent_penetrative", source="hotline analyst"),
@@ -82,7 +95,7 @@ def _publish_sample(hotline: Installation) -> None:
             NewSignal("keyword", "ＣＡＭ show"),
         ],
     )
-    hotline.signals.publish("internal-only", [NewSignal("md5", "a" * 32)])
+    hotline.publish("internal-only", [NewSignal("md5", "a" * 32)])
 
 
 def test_a_pull_brings_the_granted_collection_and_nothing_else(
@@ -108,8 +121,8 @@ def test_each_installation_sees_matches_on_the_others_signals(
 ) -> None:
     hotline, platform = pair
     _publish_sample(hotline)
-    platform.signals.publish("platform-finds", [NewSignal("account", "DemoCall:viewer-3")])
-    platform.peers.grant("platform-finds", "hotline")
+    platform.publish("platform-finds", [NewSignal("account", "DemoCall:viewer-3")])
+    platform.grant("platform-finds", "hotline")
     pull(platform.db, platform.identity, "hotline")
     pull(hotline.db, hotline.identity, "platform")
     on_platform = SignalScreen(platform.db).lookup("url", "stream.example/room/4821", "upload-1")
@@ -124,8 +137,8 @@ def test_an_incremental_pull_brings_only_changes_and_withdrawals(
     hotline, platform = pair
     _publish_sample(hotline)
     pull(platform.db, platform.identity, "hotline")
-    hotline.signals.withdraw("ph-hotline", "url", "http://stream.example/room/4821")
-    hotline.signals.publish("ph-hotline", [NewSignal("sha256", "b" * 64)])
+    hotline.withdraw("ph-hotline", "url", "http://stream.example/room/4821")
+    hotline.publish("ph-hotline", [NewSignal("sha256", "b" * 64)])
     again = pull(platform.db, platform.identity, "hotline")
     assert (again.pages, again.entries) == (1, 2)
     assert platform.signals.count(hotline.identity.key_id) == 4
@@ -139,7 +152,7 @@ def test_an_interrupted_pull_resumes_from_its_checkpoint(
     pair: tuple[Installation, Installation],
 ) -> None:
     hotline, platform = pair
-    hotline.signals.publish("ph-hotline", [NewSignal("keyword", f"word {i}") for i in range(10)])
+    hotline.publish("ph-hotline", [NewSignal("keyword", f"word {i}") for i in range(10)])
     calls = {"n": 0}
 
     def flaky(request: httpx.Request) -> httpx.Response:
@@ -202,7 +215,7 @@ def test_a_peers_hash_finds_near_copies_through_the_media_matcher(
     copy = hash_image(_photo(mirror=True), dihedral=True)
     seen.observe("upload:77", list((copy.dihedral or {}).values()))
     known = hash_image(_photo()).pdq
-    hotline.signals.publish("ph-hotline", [NewSignal("pdq", known, label="a2")])
+    hotline.publish("ph-hotline", [NewSignal("pdq", known, label="a2")])
     pull(platform.db, platform.identity, "hotline")
     synced = sync_peer_banks(platform.db, "hotline", hotline.identity.key_id)
     assert synced.banks == ("x.hotline.ph-hotline",) and synced.added == 1
@@ -213,7 +226,7 @@ def test_a_peers_hash_finds_near_copies_through_the_media_matcher(
     _, found = matcher.match_image(_photo(mirror=True))
     assert [m.bank for m in found] == ["x.hotline.ph-hotline"]
 
-    hotline.signals.withdraw("ph-hotline", "pdq", known)
+    hotline.withdraw("ph-hotline", "pdq", known)
     pull(platform.db, platform.identity, "hotline")
     assert sync_peer_banks(platform.db, "hotline", hotline.identity.key_id).removed == 1
     matcher = Matcher(banks, BankIndex.open(banks, tmp_path / "index"))

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from safestream.core.errors import InvalidInput
+from safestream.core.principal import Principal
 from safestream.exchange.identity import Identity
 from safestream.exchange.peers import PeerRegistry
 from safestream.exchange.safety import SignalScreen
@@ -18,6 +19,7 @@ from safestream.store.banks import BankRepository, NewEntry
 
 PEER = Identity.generate()
 PDQ = "e" * 64
+SYSTEM = Principal.system("test")
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
@@ -37,7 +39,9 @@ def _entry(kind: SignalKind, value: str, seq: int = 1, **extra: object) -> Share
 
 def test_a_local_negative_entry_wins_over_a_peers_positive(db: Database) -> None:
     _receive(db, _entry(SignalKind.URL, "http://meme.example/"))
-    SignalStore(db).publish("allow", [NewSignal("url", "meme.example/", label="benign")])
+    SignalStore(db).publish(
+        "allow", [NewSignal("url", "meme.example/", label="benign")], principal=SYSTEM
+    )
     found = SignalScreen(db).lookup("url", "http://meme.example/", "item-1", now=NOW)
     assert found.matches == [] and found.suppressed_by_negative
 
@@ -107,8 +111,8 @@ def test_an_expired_entry_no_longer_matches(db: Database) -> None:
 
 def test_published_changes_read_back_and_apply_on_each_store(db: Database) -> None:
     store = SignalStore(db)
-    store.publish("ours", [NewSignal("keyword", f"w{i}") for i in range(5)])
-    store.withdraw("ours", "keyword", "w0")
+    store.publish("ours", [NewSignal("keyword", f"w{i}") for i in range(5)], principal=SYSTEM)
+    store.withdraw("ours", "keyword", "w0", principal=SYSTEM)
     signals, checkpoint, more = store.changes(0, 3, ["ours"])
     assert [s.value for s in signals] == ["w1", "w2", "w3"] and more
     rest, last, more = store.changes(checkpoint, 10, ["ours"])

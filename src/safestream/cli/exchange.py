@@ -3,6 +3,8 @@
 safestream exchange identity                          # this installation's key, for peers
 safestream exchange peer-add hotline URL PUBLIC_KEY   # register a peer
 safestream exchange grant ph-hotline platform         # let a peer pull a collection
+safestream exchange collection-create finds --org ORG # a collection an organisation owns
+safestream exchange revoke ph-hotline platform        # stop a peer pulling it
 safestream exchange publish ph-hotline signals.txt    # lines "kind value" (pytx local_file)
 safestream exchange withdraw ph-hotline url http://...
 safestream exchange serve --port 8100                 # the exchange API on its own
@@ -26,7 +28,9 @@ import typer
 from safestream.cli import context
 
 if TYPE_CHECKING:
+    from safestream.core.principal import Principal
     from safestream.exchange.identity import Identity
+    from safestream.store.database import Database
 
 exchange_app = typer.Typer(
     help="Share hashes, accounts, URLs and keywords with other installations."
@@ -83,21 +87,73 @@ def peer_add(
     typer.echo(f"peer {peer.name} ({peer.key_id}) at {peer.url}")
 
 
+_ORG_HELP = "Act as this organisation's administrator (default: the installation)."
+
+
+def _acting(db: Database, org: str | None) -> Principal:
+    """Who a command acts as: an organisation's administrator, or the installation itself."""
+    from safestream.core.principal import Principal, Role
+    from safestream.store.access import get_org
+
+    if org is None:
+        return Principal.system("cli")
+    return Principal(org=get_org(db, org).ref, user=f"cli:{org}", roles=frozenset({Role.ADMIN}))
+
+
+@exchange_app.command("collection-create")
+def collection_create(
+    name: str = typer.Argument(..., help="The new collection's name."),
+    org: str = typer.Option(..., "--org", help="The organisation that owns it."),
+) -> None:
+    """Create a collection an organisation owns: only it publishes into and grants it.
+
+    \b
+    Example:
+      safestream exchange collection-create platform-finds --org "Example Platform"
+    """
+    from safestream.store.exchange_grants import SharingGrants
+
+    db = context.open_database()
+    SharingGrants(db).create_collection(_acting(db, org), name)
+    typer.echo(f"collection {name} belongs to {org}")
+
+
 @exchange_app.command("grant")
 def grant(
     collection: str = typer.Argument(..., help="One of our collections."),
     peer: str = typer.Argument(..., help="Peer name."),
+    org: str | None = typer.Option(None, "--org", help=_ORG_HELP),
 ) -> None:
-    """Let a peer pull one of our collections.
+    """Let a peer pull one of our collections (as the organisation that owns it).
 
     \b
     Example:
       safestream exchange grant known-csam hotline-b
     """
-    from safestream.exchange.peers import PeerRegistry
+    from safestream.store.exchange_grants import SharingGrants
 
-    PeerRegistry(context.open_database()).grant(collection, peer)
+    db = context.open_database()
+    SharingGrants(db).grant(_acting(db, org), collection, peer)
     typer.echo(f"{peer} may pull {collection}")
+
+
+@exchange_app.command("revoke")
+def revoke(
+    collection: str = typer.Argument(..., help="One of our collections."),
+    peer: str = typer.Argument(..., help="Peer name."),
+    org: str | None = typer.Option(None, "--org", help=_ORG_HELP),
+) -> None:
+    """Stop a peer pulling a collection (what it has already pulled stays with it).
+
+    \b
+    Example:
+      safestream exchange revoke known-csam hotline-b
+    """
+    from safestream.store.exchange_grants import SharingGrants
+
+    db = context.open_database()
+    SharingGrants(db).revoke(_acting(db, org), collection, peer)
+    typer.echo(f"{peer} may no longer pull {collection}")
 
 
 @exchange_app.command("publish")
@@ -109,6 +165,7 @@ def publish(
     label: str = typer.Option("unclassified", help="Internal label of every entry."),
     source: str = typer.Option("", help="Provenance: who found these and how."),
     negative: bool = typer.Option(False, help="Known-benign entries (they suppress matches)."),
+    org: str | None = typer.Option(None, "--org", help=_ORG_HELP),
 ) -> None:
     """Add entries to one of our collections (pytx `local_file` lines are accepted).
 
@@ -123,7 +180,8 @@ def publish(
         kind, _, value = line.strip().partition(" ")
         if kind and value:
             rows.append(NewSignal(kind, value, label=label, source=source, negative=negative))
-    changed = SignalStore(context.open_database()).publish(collection, rows)
+    db = context.open_database()
+    changed = SignalStore(db).publish(collection, rows, principal=_acting(db, org))
     typer.echo(f"{changed} entries published in {collection}")
 
 
@@ -132,6 +190,7 @@ def withdraw(
     collection: str = typer.Argument(...),
     kind: str = typer.Argument(...),
     value: str = typer.Argument(...),
+    org: str | None = typer.Option(None, "--org", help=_ORG_HELP),
 ) -> None:
     """Withdraw one of our entries (peers receive a tombstone).
 
@@ -141,7 +200,8 @@ def withdraw(
     """
     from safestream.exchange.store import SignalStore
 
-    SignalStore(context.open_database()).withdraw(collection, kind, value)
+    db = context.open_database()
+    SignalStore(db).withdraw(collection, kind, value, principal=_acting(db, org))
     typer.echo("withdrawn")
 
 
@@ -247,6 +307,7 @@ def import_(
     file: Path = typer.Argument(..., help="NCMEC entries XML or VICS JSON."),
     format: Format = typer.Option(..., "--format", help="File format."),
     collection: str = typer.Option(..., help="Our collection to publish the entries in."),
+    org: str | None = typer.Option(None, "--org", help=_ORG_HELP),
 ) -> None:
     """Publish the hashes of an NCMEC entries document or a VICS case in one of our collections.
 
@@ -261,16 +322,18 @@ def import_(
 
     data = file.read_bytes()
     read = read_vics(data) if format is Format.VICS_JSON else read_ncmec_entries(data)
-    store = SignalStore(context.open_database())
+    db = context.open_database()
+    store, principal = SignalStore(db), _acting(db, org)
     live = [s for s in read.signals if not s.deleted]
     store.publish(
         collection,
         [NewSignal(s.kind.value, s.value, s.label, s.tags, s.source, s.expires_at) for s in live],
+        principal=principal,
     )
     for s in read.signals:
         if s.deleted:
             with contextlib.suppress(NotFound):  # withdrawing what we never had: nothing to do
-                store.withdraw(collection, s.kind.value, s.value)
+                store.withdraw(collection, s.kind.value, s.value, principal=principal)
     typer.echo(f"{len(live)} entries published in {collection}; not read: {read.skipped or 'none'}")
 
 

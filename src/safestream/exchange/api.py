@@ -22,6 +22,7 @@ from safestream.exchange.identity import Identity, verify
 from safestream.exchange.peers import PeerRegistry
 from safestream.exchange.store import SignalStore
 from safestream.store.database import Database
+from safestream.store.exchange_grants import SharingGrants
 
 MAX_SKEW_SECONDS = 300
 MAX_PAGE = 100_000
@@ -49,6 +50,7 @@ def exchange_router(db: Database, identity: Identity) -> APIRouter:
     router = APIRouter(prefix="/exchange/v1", include_in_schema=False)
     peers = PeerRegistry(db)
     store = SignalStore(db)
+    grants = SharingGrants(db)
 
     def caller(request: Request, key: str, stamp: str, signature: str) -> str:
         peer = peers.by_key(key) if key else None
@@ -80,7 +82,7 @@ def exchange_router(db: Database, identity: Identity) -> APIRouter:
         x_safestream_signature: Annotated[str, Header()] = "",
     ) -> Response:
         key = caller(request, x_safestream_key, x_safestream_time, x_safestream_signature)
-        collections = store.granted(key)
+        collections = grants.served(key)
         signals, checkpoint, more = store.changes(after, limit, collections)
         body = write_bundle(identity, signals, after=after, checkpoint=checkpoint, more=more)
         return Response(body, media_type=MEDIA_TYPE)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from safestream.core.errors import Conflict, NotFound
 from safestream.exchange.identity import key_id, public_key_from_text
 from safestream.store.database import Database
-from safestream.store.models.exchange import ExchangeGrantRow, ExchangePeerRow
+from safestream.store.models.exchange import ExchangePeerRow
 from safestream.store.times import aware_or_none
 
 DEFAULT_FLOOD_LIMIT = 50
@@ -47,7 +47,7 @@ def _peer(row: ExchangePeerRow) -> Peer:
 
 
 class PeerRegistry:
-    """Peers and the collections each may pull."""
+    """Peers (the collections each may pull: `exchange.grants`)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -68,19 +68,6 @@ class PeerRegistry:
                 return _peer(row)
         except IntegrityError as exc:
             raise Conflict(f"peer {name!r} or its key is already registered") from exc
-
-    def grant(self, collection: str, peer_name: str) -> None:
-        """Let a peer pull one of our collections."""
-        peer = self.get(peer_name)
-        with self.db.session() as s:
-            exists = s.scalar(
-                select(ExchangeGrantRow.id).where(
-                    ExchangeGrantRow.collection == collection,
-                    ExchangeGrantRow.peer_key_id == peer.key_id,
-                )
-            )
-            if exists is None:
-                s.add(ExchangeGrantRow(collection=collection, peer_key_id=peer.key_id))
 
     def get(self, name: str) -> Peer:
         """A peer by name, or raise `NotFound`."""

@@ -19,13 +19,14 @@ from sqlalchemy.orm import Session
 
 from safestream.core.classification import parse_grade
 from safestream.core.errors import NotFound
+from safestream.core.principal import Principal
 from safestream.exchange import bulk
 from safestream.exchange.signals import SharedSignal, SignalKind, canonical_value
 from safestream.store.base import utcnow
 from safestream.store.database import Database
+from safestream.store.exchange_grants import check_writer
 from safestream.store.models.exchange import (
     LOCAL,
-    ExchangeGrantRow,
     ExchangePeerRow,
     SharedSignalRow,
 )
@@ -88,8 +89,12 @@ class SignalStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def publish(self, collection: str, signals: Iterable[NewSignal]) -> int:
-        """Add or update entries of one of our collections; return how many changed."""
+    def publish(
+        self, collection: str, signals: Iterable[NewSignal], *, principal: Principal
+    ) -> int:
+        """Add or update entries of one of our collections; return how many changed.
+
+        Only the collection's owner may (`store.exchange_grants.check_writer`)."""
         prepared: dict[tuple[str, str], tuple[NewSignal, str]] = {}
         for s in signals:
             k = SignalKind(s.kind)
@@ -100,6 +105,7 @@ class SignalStore:
         with self.db.session() as session:
             # First statement of the transaction: see `ExchangeChangeNumberRow`.
             seq = _claim_numbers(session, len(prepared)) - len(prepared)
+            check_writer(session, principal, collection)
             connection = session.connection()
             now = bulk.db_time(connection, utcnow())
             rows: list[bulk.Row] = []
@@ -113,11 +119,12 @@ class SignalStore:
             bulk.upsert(connection, rows, keep_added=True)
         return len(rows)
 
-    def withdraw(self, collection: str, kind: str, value: str) -> None:
+    def withdraw(self, collection: str, kind: str, value: str, *, principal: Principal) -> None:
         """Withdraw one of our entries: it stays as a tombstone with a new change number."""
         canonical = canonical_value(kind, value)
         with self.db.session() as session:
             seq = _claim_numbers(session, 1)  # rolled back with the rest if nothing matches
+            check_writer(session, principal, collection)
             done = session.execute(
                 update(SharedSignalRow)
                 .where(
@@ -182,17 +189,6 @@ class SignalStore:
                 .values(checkpoint=checkpoint, last_fetch_at=utcnow(), last_error="")
             )
         return len(rows)
-
-    def granted(self, peer_key_id: str) -> list[str]:
-        """Our collections a peer may pull."""
-        with self.db.session() as session:
-            return list(
-                session.scalars(
-                    select(ExchangeGrantRow.collection).where(
-                        ExchangeGrantRow.peer_key_id == peer_key_id
-                    )
-                )
-            )
 
     def count(self, publisher: str, *, live_only: bool = True) -> int:
         """How many entries a publisher has here (without tombstones by default)."""

@@ -72,8 +72,22 @@ class ExchangePeerRow(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class ExchangeCollectionRow(Base):
+    """One of our collections that an organisation owns (without a row: the installation's)."""
+
+    __tablename__ = "exchange_collections"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class ExchangeGrantRow(Base):
-    """A peer (by key id) may pull one of our collections."""
+    """A peer (by key id) may pull one of our collections, as granted by `org_id`.
+
+    `org_id` is the granting organisation (None: the installation); the grant counts only while
+    that organisation owns the collection (`store.exchange_grants`).
+    """
 
     __tablename__ = "exchange_grants"
     __table_args__ = (Index("ix_exchange_grants_pair", "collection", "peer_key_id", unique=True),)
@@ -81,6 +95,9 @@ class ExchangeGrantRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     collection: Mapped[str] = mapped_column(String(128))
     peer_key_id: Mapped[str] = mapped_column(String(32))
+    org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id"), nullable=True, default=None
+    )
 
 
 class SignalFeedbackRow(Base):
