@@ -34,6 +34,7 @@ from safestream.store.access import (
     get_user,
 )
 from tests.web.conftest import (
+    KNOWN_BANK,
     LIGHT_ARGON2,
     ORG,
     PASSWORD,
@@ -258,6 +259,19 @@ PROBES = [
         "/console/audit",
         lambda w: "/console/audit",
         console_rule(lambda o, r: "ok" if r in AUDIT else "forbidden"),
+    ),
+    Probe(
+        "GET",
+        "/console/banks",
+        lambda w: "/console/banks",
+        console_rule(lambda o, r: "ok" if (o, r) == ("hotline", "admin") else "forbidden"),
+    ),
+    Probe(
+        "POST",
+        "/console/banks/{name}/verified",
+        lambda w: f"/console/banks/{KNOWN_BANK}/verified",
+        console_rule(lambda o, r: "ok" if (o, r) == ("hotline", "admin") else "forbidden"),
+        form={"verified": "yes"},
     ),
     Probe("GET", "/console/preferences", lambda w: "/console/preferences", ANY_USER),
     Probe(

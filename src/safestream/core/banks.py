@@ -65,6 +65,7 @@ class Bank:
     created_at: datetime | None = None
     entry_count: int = 0
     kind: str = "media"  # "media" or "room" (photos of a place; local features only)
+    verified: bool = True  # contents confirmed; set by an administrator (hash-first review)
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,7 @@ def _bank(row: BankRow, count: int = 0) -> Bank:
         created_at=row.created_at,
         entry_count=count,
         kind=row.kind,
+        verified=row.verified,
     )
 
 

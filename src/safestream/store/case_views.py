@@ -21,7 +21,8 @@ class CaseMatch:
     value: str
     distance: int
     label: str
-    verified: bool
+    verified: bool  # backed by SafeStream's bank, and that bank is verified: shown hash-first
+    bank_verified: bool = True  # False: an administrator marked the bank unverified
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from safestream.core.errors import Conflict, NotFound, PermissionDenied
 from safestream.core.principal import Principal
 from safestream.core.reports import Report, ReportIn, ReportStatus
 from safestream.store import audit
+from safestream.store.bank_trust import bank_marked_unverified
 from safestream.store.base import utcnow
 from safestream.store.case_views import CaseDetail, CaseMatch, EvidenceHold, EvidenceRef
 from safestream.store.database import Database
@@ -144,14 +145,24 @@ def changeable_case_row(s: Session, principal: Principal, case_id: int) -> CaseR
 
 
 def _matches(s: Session, case_id: int) -> tuple[CaseMatch, ...]:
-    rows = s.scalars(
-        select(CaseMatchRow).where(CaseMatchRow.case_id == case_id).order_by(CaseMatchRow.id)
+    rows = s.execute(
+        select(CaseMatchRow, bank_marked_unverified())
+        .where(CaseMatchRow.case_id == case_id)
+        .order_by(CaseMatchRow.id)
     )
     return tuple(
         CaseMatch(
-            m.report_id, m.bank, m.entry_id, m.signal_type, m.value, m.distance, m.label, m.verified
+            m.report_id,
+            m.bank,
+            m.entry_id,
+            m.signal_type,
+            m.value,
+            m.distance,
+            m.label,
+            verified=m.verified and not unverified_bank,
+            bank_verified=not unverified_bank,
         )
-        for m in rows
+        for m, unverified_bank in rows
     )
 
 

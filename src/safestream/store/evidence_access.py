@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from safestream.core.errors import NotFound
 from safestream.core.principal import Permission, Principal
 from safestream.store import audit
+from safestream.store.bank_trust import verified_match
 from safestream.store.database import Database
 from safestream.store.models.cases import CaseMatchRow
 from safestream.store.models.reports import EvidenceRow, ReportRow
@@ -74,7 +75,7 @@ def matched_label(s: Session, evidence_id: str) -> str | None:
     return s.scalar(
         select(CaseMatchRow.label)
         .join(EvidenceRow, EvidenceRow.report_id == CaseMatchRow.report_id)
-        .where(EvidenceRow.id == evidence_id, CaseMatchRow.verified)
+        .where(EvidenceRow.id == evidence_id, verified_match())
         .limit(1)
     )
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter
 
 from safestream.api.web import (
     audit_log,
+    bank_settings,
     case_page,
     cybertip_page,
     demo,
@@ -34,6 +35,7 @@ _PARTS = (
     media,
     wellbeing_pages,
     audit_log,
+    bank_settings,
     demo,
     static_files,
     panic_api,

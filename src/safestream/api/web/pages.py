@@ -47,6 +47,7 @@ FLASH_MESSAGES = {
     "logged_out": ("ok", "You are logged out."),
     "released": ("ok", "Case released back to its queue."),
     "deconflicted": ("ok", "Marked as held by another agency; it has left the review queues."),
+    "bank": ("ok", "Bank setting saved."),
     "cybertip": ("ok", "CyberTipline reports validated and submitting; refresh for NCMEC's ids."),
 }
 
@@ -58,6 +59,7 @@ class Capabilities:
     review: bool
     see_media: bool
     read_audit: bool
+    administer: bool  # the installation's settings (banks): the operator's administrators
 
     @classmethod
     def of(cls, user: User) -> Capabilities:
@@ -66,6 +68,7 @@ class Capabilities:
             review=user.allows(Permission.REVIEW),
             see_media=user.allows(Permission.VIEW_CHILD_SAFETY_MEDIA),
             read_audit=user.allows(Permission.READ_AUDIT),
+            administer=user.allows(Permission.ADMINISTER) and user.principal.links_and_triages,
         )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -33,6 +34,9 @@ class BankRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # "media" (known images and videos) or "room" (photos of a place, matched by local features).
     kind: Mapped[str] = mapped_column(String(16), default="media", server_default="media")
+    # Set by an administrator: are the bank's contents confirmed (e.g. graded by analysts)? A
+    # verified bank's matches are shown hash-first; an unverified one's as blurred previews.
+    verified: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     entries: Mapped[list[BankEntryRow]] = relationship(
         back_populates="bank", cascade="all, delete-orphan", passive_deletes=True
