@@ -102,11 +102,12 @@ def test_loaded_index_keeps_appending_to_the_same_log(
 ) -> None:
     index, _, _ = built
     index.save(tmp_path)
+    files = _files(tmp_path, ".pdqi") + _files(tmp_path, ".pdql")
     loaded = PdqIndex.load(tmp_path)
     code = random_codes(np.random.default_rng(4), 1)
     loaded.add(np.array([1]), code)
     loaded.save(tmp_path)
-    assert len(_files(tmp_path, ".pdqi")) == 1
+    assert _files(tmp_path, ".pdqi") + _files(tmp_path, ".pdql") == files
     assert PdqIndex.load(tmp_path).query(code[0], 0)[0].tolist() == [1]
 
 

@@ -202,7 +202,7 @@ def read_base(path: Path) -> MainSegment:
     starts = starts.reshape(tables, (1 << bits) + 1)
     rows = rows.reshape(tables, n * row_bytes)
     _check_base(path, layout, ids, starts, rows, row_bytes)
-    return MainSegment(str(uuid.UUID(bytes=gen)), ids, codes, layout, starts, rows)
+    return MainSegment(uuid.UUID(bytes=gen).hex, ids, codes, layout, starts, rows)
 
 
 def _check_base(
