@@ -105,7 +105,7 @@ def prepare_safestream(home: Path, codes: np.ndarray) -> tuple[str, dict[int, in
     )
     index = PdqIndex()
     index.add(ids, codes)
-    bank_index = BankIndex(banks, store.settings.index_dir)
+    bank_index = BankIndex(banks, store.settings.pdq_index_dir)
     bank_index.index = index
     bank_index.applied_seq = banks.last_change()
     bank_index.save()

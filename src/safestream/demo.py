@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     for bank in banks.list_banks():
         kind = "negative (allowlist)" if bank.negative else "known"
         console.print(f"  bank [bold]{bank.name}[/bold]: {bank.entry_count} entries, {kind}")
-    index = BankIndex.open(banks, settings.index_dir / "pdq")
+    index = BankIndex.open(banks, settings.pdq_index_dir)
     found = match_queries(Matcher(banks, index), media)
     print_matches(found)
 

@@ -1,20 +1,18 @@
 """The hashing and matching behind the HTTP API: one bank index per worker process, kept fresh.
 
-Every server worker opens the same index directory: the base file is memory-mapped read-only,
-so N workers share one copy in the page cache, and each keeps only the changes logged since
-the files were saved. The directory is written by whichever worker holds its lock (a `flock`),
-never by two at once. Workers catch up with the store's change log at most once per
-`REFRESH_SECONDS`, and at once after a bank change they made themselves.
+Every server worker opens the same index directory as the command line (`match`, `watch`):
+the base file is memory-mapped read-only, so N workers share one copy in the page cache, and
+each keeps only the changes logged since the files were saved. The directory is written by
+whichever process holds its lock (`media.directory_lock`), never by two at once; a worker that
+finds the lock taken keeps its changes in memory. Workers catch up with the store's change log
+at most once per `REFRESH_SECONDS`, and at once after a bank change they made themselves.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from safestream.core.banks import Bank, Match
@@ -22,6 +20,7 @@ from safestream.core.config import Settings
 from safestream.core.errors import BankNotFound
 from safestream.core.signals import SignalType
 from safestream.media.bank_index import BankIndex
+from safestream.media.directory_lock import directory_lock
 from safestream.media.features.bank import FeatureBank
 from safestream.media.features.stage import LocalStage
 from safestream.media.imaging import decode_rgb
@@ -32,7 +31,6 @@ from safestream.store.banks import BankRepository
 from safestream.store.database import Database
 
 REFRESH_SECONDS = 1.0
-LOCK_FILE = ".lock"
 
 
 @dataclass(frozen=True)
@@ -59,7 +57,7 @@ class MediaService:
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
         self.banks = BankRepository(db)
-        self.directory = settings.index_dir
+        self.directory = settings.pdq_index_dir
         self._index: BankIndex | None = None
         self._bank_list: list[Bank] = []
         self._refreshed = 0.0
@@ -69,29 +67,11 @@ class MediaService:
 
     # -- index ---------------------------------------------------------------------------------
 
-    @contextmanager
-    def _directory_lock(self, *, wait: bool) -> Iterator[bool]:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-            except BlockingIOError:
-                yield False
-                return
-            try:
-                yield True
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
-
     def index(self) -> BankIndex:
         """The bank index, opened on first use and caught up at most once a second."""
         with self._lock:
             if self._index is None:
-                with self._directory_lock(wait=True):
-                    opened = BankIndex.open(self.banks, self.directory)
+                opened = BankIndex.open(self.banks, self.directory)
                 # Map the saved files rather than keep the copy a first build made in memory.
                 self._index = BankIndex.load_saved(self.banks, self.directory) or opened
                 self._reload_banks()
@@ -111,18 +91,19 @@ class MediaService:
 
     def _refresh(self) -> None:
         assert self._index is not None
-        with self._directory_lock(wait=False) as owner:
+        with directory_lock(self.directory, wait=False) as owner:
             before = self._index.index.saved_base
             if not owner and self._index.base_on_disk() != before:
-                self._map_saved()  # the owner saved a rebuilt index
+                self._map_saved(locked=False)  # the owner saved a rebuilt index
             self._index.index.defer_rebuilds = not owner
-            self._index.refresh(persist=owner)
+            self._index.refresh(persist=owner, locked=True)
             if owner and self._index.index.saved_base != before:
-                self._map_saved()  # this worker rebuilt and saved: share the files, not a copy
+                # Saved a rebuild (or adopted another process's): share the files, not a copy.
+                self._map_saved(locked=True)
         self._reload_banks()
 
-    def _map_saved(self) -> None:
-        fresh = BankIndex.load_saved(self.banks, self.directory)
+    def _map_saved(self, *, locked: bool) -> None:
+        fresh = BankIndex.load_saved(self.banks, self.directory, locked=locked)
         if fresh is not None:
             self._index = fresh
 

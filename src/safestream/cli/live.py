@@ -71,7 +71,7 @@ def build_monitor(options: MonitorOptions) -> Any:
     from safestream.media.matching import Matcher
 
     store = context.open_store()
-    index = BankIndex.open(store.banks, store.settings.index_dir / "pdq")
+    index = BankIndex.open(store.banks, store.settings.pdq_index_dir)
     matcher = Matcher(
         store.banks, index, bank_names=options.banks or None, threshold=options.threshold
     )

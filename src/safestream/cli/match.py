@@ -189,7 +189,7 @@ def _open_matcher(banks: list[str] | None, threshold: int | None) -> tuple[Store
     from safestream.media.matching import Matcher
 
     store = open_store()
-    index = BankIndex.open(store.banks, store.settings.index_dir / "pdq")
+    index = BankIndex.open(store.banks, store.settings.pdq_index_dir)
     if index.read_only_reason:
         note(
             f"warning: the bank index could not be saved ({index.read_only_reason}); "

@@ -134,6 +134,11 @@ class Settings(BaseModel):
         return self.home / "index"
 
     @property
+    def pdq_index_dir(self) -> Path:
+        """Folder of the PDQ bank index every process of this home shares (server, CLI)."""
+        return self.index_dir / "pdq"
+
+    @property
     def evidence_dir(self) -> Path:
         """Folder of encrypted evidence files."""
         return self.home / "evidence"

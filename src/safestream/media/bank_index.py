@@ -3,6 +3,11 @@
 Opening a `BankIndex` loads the saved index and applies only the adds and removes logged since it
 was saved, so a restart neither rehashes media nor rebuilds from all entries. The index is rebuilt
 from the store only when its files are missing, unreadable, or belong to another store.
+
+Several processes share one directory (server workers, `match`, `watch`): each write happens
+under the directory's exclusive lock and starts from what is on disk. A process whose files
+another one has saved over since adopts the saved index, catches it up from the store's change
+log and appends to it, rather than writing its own older view over the other's.
 """
 
 from __future__ import annotations
@@ -10,12 +15,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
 
 from safestream.core.errors import StoreError
 from safestream.core.signals import SignalType
+from safestream.media.directory_lock import directory_lock
 from safestream.media.index import PdqIndex, hex_to_codes, storage
 from safestream.store.banks import BankRepository
 
@@ -48,10 +55,11 @@ class BankIndex:
         says why, so matching goes on with a warning rather than failing."""
         self = cls(banks, directory)
         try:
-            if not self._load():
-                self.rebuild()
-            else:
-                self.refresh()
+            with directory_lock(directory):
+                if not self._load():
+                    self.rebuild()
+                else:
+                    self.refresh(locked=True)
         except (StoreError, OSError) as exc:
             self.read_only_reason = str(exc).splitlines()[0]
             self._rebuild_in_memory()
@@ -66,10 +74,20 @@ class BankIndex:
         self.refresh(persist=False)
 
     @classmethod
-    def load_saved(cls, banks: BankRepository, directory: Path) -> BankIndex | None:
-        """The saved index, caught up in memory only; None if there is none (never writes)."""
+    def load_saved(
+        cls, banks: BankRepository, directory: Path, *, locked: bool = False
+    ) -> BankIndex | None:
+        """The saved index, caught up in memory only; None if there is none (never writes).
+
+        Read under the directory's shared lock, unless the caller holds the lock (`locked`)."""
         self = cls(banks, directory)
-        if not self._load():
+        try:
+            with ExitStack() as stack:
+                if not locked:
+                    stack.enter_context(directory_lock(directory, shared=True))
+                if not self._load():
+                    return None
+        except OSError:
             return None
         self.refresh(persist=False)
         return self
@@ -79,17 +97,45 @@ class BankIndex:
         current = storage.read_current(self.directory)
         return None if current is None else current[0]
 
-    def refresh(self, *, persist: bool = True) -> int:
+    def refresh(self, *, persist: bool = True, locked: bool = False) -> int:
         """Apply changes logged since the last refresh; return how many were applied.
 
-        With `persist=False` the changes stay in memory only: a server worker that does not hold
-        the index directory's lock must not write files another worker is writing.
+        With `persist` (the default) the changes are saved under the directory's exclusive lock
+        (taken here unless the caller holds it: `locked`). With `persist=False` they stay in
+        memory only: a server worker that does not hold the lock must not write files another
+        process is writing.
         """
+        if not persist or self.read_only_reason is not None:  # kept in memory: never saved
+            return self._catch_up()[0]
+        with ExitStack() as stack:
+            if not locked:
+                stack.enter_context(directory_lock(self.directory))
+            # Missing, corrupt or foreign files are replaced by this index, saved whole.
+            unusable = not self.index.in_step_with(self.directory) and not self._adopt_saved()
+            applied, rebuilt = self._catch_up()
+            if applied or rebuilt or unusable:
+                self.save()
+            return applied
+
+    def _adopt_saved(self) -> bool:
+        """Replace this index by the one saved on disk (another process saved since this one
+        loaded or saved); False when there is none to adopt (this one is then saved whole)."""
+        previous = self.index
+        previous_seq = self.applied_seq
+        if not self._load():
+            self.index, self.applied_seq = previous, previous_seq
+            return False
+        self.index.defer_rebuilds = previous.defer_rebuilds
+        self.index.background_rows = previous.background_rows
+        return True
+
+    def _catch_up(self) -> tuple[int, bool]:
+        """Apply the logged changes in memory: (how many, whether the index was rebuilt)."""
         self.index.settle()  # swap in a finished background rebuild even when nothing changed
         newest = self.banks.last_change()
         if newest < self.applied_seq:  # the store was reset under us
-            self.rebuild()
-            return 0
+            self._rebuild_in_memory()
+            return 0, True
         applied = 0
         while True:
             changes = self.banks.changes_since(self.applied_seq)
@@ -111,12 +157,11 @@ class BankIndex:
             self._add(adds_ids, adds_hex)
             self.applied_seq = changes[-1].seq
             applied += len(changes)
-        if applied and persist:
-            self.save()
-        return applied
+        return applied, False
 
     def rebuild(self) -> None:
-        """Build the index from every PDQ entry in the store and save it."""
+        """Build the index from every PDQ entry in the store and save it (the caller holds the
+        directory's lock)."""
         self._rebuild_in_memory()
         self.save()
 

@@ -4,6 +4,8 @@ Same contract as `BankIndex` for PDQ: opening loads the saved index and applies 
 and removes logged since; it rebuilds from the store's feature records when the files are
 missing, unreadable or belong to another store. Negative (allowlist) banks are indexed too, so
 a frame showing a common scene on the allowlist can silence the matches it would raise.
+Processes sharing the directory (`match`, `watch`) save under its exclusive lock, so one's
+files never pair with another's state file.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from contextlib import ExitStack
 from pathlib import Path
 
 from safestream.core.errors import SafeStreamError, StoreError
+from safestream.media.directory_lock import directory_lock
 from safestream.media.features.extract import LocalFeatures
 from safestream.media.features.index import FeatureIndex
 from safestream.store.banks import LOCAL_SIGNAL, BankRepository
@@ -42,10 +46,11 @@ class FeatureBank:
         `read_only_reason`, as `BankIndex.open` does."""
         self = cls(banks, directory)
         try:
-            if self._load():
-                self.refresh()
-            else:
-                self.rebuild()
+            with directory_lock(directory):
+                if self._load():
+                    self.refresh(locked=True)
+                else:
+                    self.rebuild()
         except (StoreError, OSError) as exc:
             self.read_only_reason = str(exc).splitlines()[0]
             self._rebuild_in_memory()
@@ -59,10 +64,24 @@ class FeatureBank:
         self._rebuild_in_memory()
         return self
 
-    def refresh(self, *, persist: bool = True) -> int:
-        """Apply changes logged since the last refresh; return how many were applied."""
+    def refresh(self, *, persist: bool = True, locked: bool = False) -> int:
+        """Apply changes logged since the last refresh; return how many were applied.
+
+        Saved (with `persist`) under the directory's exclusive lock, taken here unless the
+        caller holds it (`locked`)."""
+        if not persist or self.read_only_reason is not None:  # kept in memory: never saved
+            return self._catch_up(persist=False)
+        with ExitStack() as stack:
+            if not locked:
+                stack.enter_context(directory_lock(self.directory))
+            return self._catch_up(persist=True)
+
+    def _catch_up(self, *, persist: bool) -> int:
         if self.banks.last_change() < self.applied_seq:  # the store was reset under us
-            self.rebuild()
+            if persist:
+                self.rebuild()
+            else:
+                self._rebuild_in_memory()
             return 0
         applied = 0
         while True:
@@ -88,7 +107,8 @@ class FeatureBank:
         return applied
 
     def rebuild(self) -> None:
-        """Build the index from every feature record in the store and save it."""
+        """Build the index from every feature record in the store and save it (the caller
+        holds the directory's lock)."""
         self._rebuild_in_memory()
         self.save()
 

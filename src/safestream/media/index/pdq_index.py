@@ -293,6 +293,19 @@ class PdqIndex:
         """Name of the base file this index was loaded from or last saved to."""
         return None if self._binding is None else self._binding.base
 
+    def in_step_with(self, directory: Path) -> bool:
+        """Whether `directory` holds just what this index last loaded from or saved to it: no
+        other process has saved there since (appended to the log or switched the files)."""
+        binding = self._binding
+        if binding is None or binding.directory.resolve() != Path(directory).resolve():
+            return False
+        try:
+            if storage.read_current(Path(directory)) != (binding.base, binding.log):
+                return False
+            return (Path(directory) / binding.log).stat().st_size == binding.log_bytes
+        except (OSError, StoreError):
+            return False
+
     def save(self, directory: Path) -> None:
         """Persist to `directory`: append to its change log when possible, else snapshot."""
         directory = Path(directory)
