@@ -191,6 +191,14 @@ PROBES = [
         form={"queue": "nothing-waits-here"},
     ),
     Probe(
+        "POST",
+        "/console/queue/bulk",
+        lambda w: "/console/queue/bulk",
+        # Unconfirmed: a confirmation page, listing only the cases the caller may see.
+        console_rule(lambda o, r: "ok" if r in REVIEWING else "forbidden"),
+        form={"action": "claim", "case": "1"},
+    ),
+    Probe(
         "GET",
         X,
         lambda w: f"/console/cases/{w.case_x}",

@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from safestream.api.web import (
     audit_log,
     bank_settings,
+    bulk_actions,
     case_page,
     cybertip_page,
     demo,
@@ -30,6 +31,7 @@ router = APIRouter()
 _PARTS = (
     login,
     queue,
+    bulk_actions,
     case_page,
     cybertip_page,
     media,

@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from safestream.api.web.environment import console_environment
 from safestream.api.web.pages import Viewer, current_viewer, html_errors, render
 from safestream.api.web.session import CSRF_FIELD, check_csrf
+from safestream.cases.bulk_review import assignees
 from safestream.cases.queues import (
     browse_cases,
     claim_next,
@@ -132,6 +133,8 @@ def queue_page(
         "orgs": reporting_orgs(env.db, viewer.principal),
         "claimants": claimants(env.db, viewer.principal),
         "me": str(viewer.user.id),
+        "assignees": assignees(env.db, viewer.principal),
+        "here": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
     }
     return render(request, "queue.html", context, viewer=viewer)
 

@@ -2,10 +2,14 @@
  *
  * j / k   move to the next / previous case of the list (rows of table[data-review-list])
  * o       open the selected case (Enter on its focused link does the same)
+ * x       tick or untick the selected case for a bulk action
  * c, q, d and any other key named by an element's data-shortcut: press that button or link, or
  *         focus that field (d: the decision's reason on a case page)
  * ?       show or hide the list of shortcuts of this page; Escape hides it
  * Keys typed into a field, or pressed with Ctrl/Alt/Meta, are left alone.
+ *
+ * A page marked data-refresh-seconds (the queue's first page) reloads itself that often, but
+ * not while a case is ticked or a field has focus, so a half-made bulk choice is never lost.
  */
 (function () {
   "use strict";
@@ -34,6 +38,7 @@
     var found = [];
     if (rows.length) {
       found.push(["j", "next case"], ["k", "previous case"], ["o", "open the selected case"]);
+      if (list.querySelector("input[type=checkbox]")) found.push(["x", "tick the selected case for a bulk action"]);
     }
     document.querySelectorAll("[data-shortcut]").forEach(function (el) {
       found.push([el.getAttribute("data-shortcut"), el.getAttribute("data-shortcut-label") || el.textContent.trim()]);
@@ -106,6 +111,11 @@
       select(current < 0 ? 0 : current + (key === "j" ? 1 : -1));
       return;
     }
+    if (rows.length && key === "x" && current >= 0) {
+      var box = rows[current].querySelector("input[type=checkbox]");
+      if (box) { event.preventDefault(); box.checked = !box.checked; }
+      return;
+    }
     if (rows.length && key === "o" && current >= 0) {
       var link = rows[current].querySelector("a[href]");
       if (link) { event.preventDefault(); link.click(); }
@@ -117,4 +127,13 @@
     // A field is focused (to type a reason); a button or link is pressed.
     if (/^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) { target.focus(); } else { target.click(); }
   });
+
+  var refresh = document.querySelector("[data-refresh-seconds]");
+  if (refresh) {
+    var seconds = parseInt(refresh.getAttribute("data-refresh-seconds"), 10) || 30;
+    window.setInterval(function () {
+      var ticked = document.querySelector("input[type=checkbox]:checked");
+      if (!ticked && !typing(document.activeElement) && !(help && !help.hidden)) window.location.reload();
+    }, seconds * 1000);
+  }
 })();
