@@ -195,9 +195,24 @@ def main(argv: list[str] | None = None) -> int:
     port = listener.getsockname()[1]
     if port != args.port:
         console.print(f"  [yellow]port {args.port} is taken; using {port}[/yellow]")
-    call = f"http://{args.host}:{port}/demo/call?org={quote(DEMO_ORG)}"
+    key = demo_panic_key(db, args.host, port)
+    call = f"http://{args.host}:{port}/demo/call?stream=call-4821&key={quote(key)}"
     console.print(f"  panic-button demo call: {call}")
-    return _serve(settings, args.host, listener)
+    return _serve(settings.with_changes(demo_mode=True), args.host, listener)
+
+
+def demo_panic_key(db: Database, host: str, port: int) -> str:
+    """A panic key of the demo organisation for this server's pages and the demo's `call-`
+    streams; the keys of earlier runs (other ports) are revoked."""
+    from safestream.store.panic_keys import issue_panic_key, list_panic_keys, revoke_panic_key
+
+    for earlier in list_panic_keys(db, DEMO_ORG):
+        if earlier.revoked_at is None:
+            revoke_panic_key(db, earlier.id)
+    origins = [f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"]
+    if host in ("127.0.0.1", "::1"):
+        origins.append(f"http://localhost:{port}")
+    return issue_panic_key(db, DEMO_ORG, origins=origins, stream_prefix="call-").key
 
 
 DEMO_EMAIL = "reviewer@demo.safestream.test"

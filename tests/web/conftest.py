@@ -35,11 +35,14 @@ from safestream.store import access
 from safestream.store.access import add_user, create_org, get_org
 from safestream.store.banks import BankRepository, NewEntry
 from safestream.store.database import Database
+from safestream.store.panic_keys import issue_panic_key
 
 PASSWORD = "correct horse battery staple"
 KNOWN_BANK = "known-material"
 KNOWN_ENTRY_ID = 1  # the first entry of a fresh store: `serving` adds it
 ORG = "Example Call Co"
+CALL_ORIGIN = "https://call.example"  # where the organisation's call pages are served from
+CALL_STREAMS = "call-"  # the organisation's stream-id namespace
 LIGHT_ARGON2 = PasswordHasher(time_cost=1, memory_cost=1024)
 
 
@@ -63,6 +66,7 @@ class Console:
     db: Database
     settings: Settings
     users: set[str] = field(default_factory=set)
+    panic_keys: dict[str, str] = field(default_factory=dict)
 
     def csrf(self, path: str = "/console/login") -> str:
         """The CSRF token of the form on a page."""
@@ -70,6 +74,15 @@ class Console:
         found = re.search(r'name="csrf_token" value="([^"]*)"', page.text)
         assert found, f"no CSRF token on {path}"
         return found.group(1)
+
+    def panic_key(self, org: str = ORG) -> str:
+        """A live panic key of an organisation for pages on `CALL_ORIGIN` and `call-` streams
+        (the operator's); another organisation gets the namespace of its own name."""
+        if org not in self.panic_keys:
+            streams = CALL_STREAMS if org == ORG else f"{org.lower().replace(' ', '-')}-"
+            issued = issue_panic_key(self.db, org, origins=[CALL_ORIGIN], stream_prefix=streams)
+            self.panic_keys[org] = issued.key
+        return self.panic_keys[org]
 
     def ensure_user(self, role: str) -> None:
         """Add the user of a role on first use (Argon2 hashing is slow on purpose)."""

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
@@ -22,6 +22,7 @@ from safestream.core.config import Settings
 from safestream.core.reports import ReportIn
 from safestream.store.access import get_org
 from safestream.store.database import Database
+from safestream.store.panic_keys import issue_panic_key
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -52,6 +53,16 @@ class LiveServer:
     settings: Settings
     db: Database
     app: FastAPI
+    panic_keys: dict[str, str] = field(default_factory=dict)
+
+    def call_page(self, org: str, stream: str | None = None) -> str:
+        """The demo call page with the organisation's panic key, bound to this server's origin
+        and to `call-` streams (issued on first use)."""
+        if org not in self.panic_keys:
+            issued = issue_panic_key(self.db, org, origins=[self.url], stream_prefix="call-")
+            self.panic_keys[org] = issued.key
+        query = f"key={self.panic_keys[org]}" + (f"&stream={stream}" if stream else "")
+        return f"{self.url}/demo/call?{query}"
 
     def file(self, org: str, report: ReportIn) -> int:
         """Store and link a report as a platform's API call would; return its case id."""
@@ -62,7 +73,9 @@ class LiveServer:
 @contextmanager
 def live_server(home: Path) -> Iterator[LiveServer]:
     """Serve `create_app` for a fresh home on 127.0.0.1 until the block ends."""
-    settings = Settings(home=home, database_url=f"sqlite:///{home / 'safestream.db'}")
+    # Demo mode serves the demo call page the panic-button tests embed the widget in.
+    database_url = f"sqlite:///{home / 'safestream.db'}"
+    settings = Settings(home=home, database_url=database_url, demo_mode=True)
     settings.ensure_home()
     app = create_app(settings)
     port = free_port()

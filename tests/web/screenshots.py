@@ -206,7 +206,7 @@ def take(out: Path) -> list[Path]:
             shot("wellbeing")
 
             call = browser.new_page(viewport=VIEWPORT)
-            call.goto(f"{server.url}/demo/call?org={ORG}&stream=call-3090")
+            call.goto(server.call_page(ORG, "call-3090"))
             call.wait_for_timeout(300)
             path = out / "panic-button.png"
             call.screenshot(path=str(path))

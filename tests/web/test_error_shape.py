@@ -12,10 +12,8 @@ import httpx
 import pytest
 
 from safestream.api.web.panic_api import MAX_PANIC_BODY_BYTES, PANIC_PER_CLIENT_PER_MINUTE
-from safestream.api.web.panic_keys import PanicKeys
-from safestream.api.web.session import load_or_create_secret
-from safestream.store.access import create_api_key, get_org
-from tests.web.conftest import ORG, Console
+from safestream.store.access import create_api_key
+from tests.web.conftest import CALL_ORIGIN, ORG, Console
 
 
 def _assert_one_shape(answer: httpx.Response, status: int) -> dict[str, Any]:
@@ -29,14 +27,13 @@ def _assert_one_shape(answer: httpx.Response, status: int) -> dict[str, Any]:
 
 
 def _panic_key(console: Console) -> str:
-    return PanicKeys(load_or_create_secret(console.settings.home)).issue(
-        get_org(console.db, ORG).id
-    )
+    return console.panic_key()
 
 
 def _press(console: Console, key: str, **fields: Any) -> httpx.Response:
     body = {"stream_id": "call-1", "child_in_danger": "no", **fields}
-    return console.client.post("/v1/panic", json=body, headers={"Authorization": f"Bearer {key}"})
+    headers = {"Authorization": f"Bearer {key}", "Origin": CALL_ORIGIN}
+    return console.client.post("/v1/panic", json=body, headers=headers)
 
 
 def _bearer(key: str) -> dict[str, str]:

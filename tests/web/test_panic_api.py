@@ -5,17 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from safestream.api.web.panic_api import MAX_PANIC_BODY_BYTES, PANIC_PER_CLIENT_PER_MINUTE
-from safestream.api.web.panic_keys import PanicKeys
-from safestream.api.web.session import load_or_create_secret
 from safestream.core.reports import ReportSource
-from safestream.store.access import create_api_key, get_org
+from safestream.store.access import create_api_key
 from safestream.store.reports import ReportRepository
-from tests.web.conftest import ORG, Console
-
-
-def _key(console: Console) -> str:
-    keys = PanicKeys(load_or_create_secret(console.settings.home))
-    return keys.issue(get_org(console.db, ORG).id)
+from tests.web.conftest import CALL_ORIGIN, ORG, Console
 
 
 def _press(console: Console, key: str | None = None, **fields: Any) -> Any:
@@ -25,7 +18,7 @@ def _press(console: Console, key: str | None = None, **fields: Any) -> Any:
         "child_in_danger": "yes",
         **fields,
     }
-    headers = {"Authorization": f"Bearer {key or _key(console)}", "Origin": "https://call.example"}
+    headers = {"Authorization": f"Bearer {key or console.panic_key()}", "Origin": CALL_ORIGIN}
     return console.client.post("/v1/panic", json=body, headers=headers)
 
 

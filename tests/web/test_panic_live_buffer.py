@@ -12,11 +12,8 @@ from typing import Any
 import nats
 import pytest
 
-from safestream.api.web.panic_keys import PanicKeys
-from safestream.api.web.session import load_or_create_secret
 from safestream.live.distribution import LiveSubjects
-from safestream.store.access import get_org
-from tests.web.conftest import ORG, Console
+from tests.web.conftest import Console
 
 pytestmark = pytest.mark.nats
 NATS_URL = "nats://127.0.0.1:4222"
@@ -67,7 +64,7 @@ def worker(console: Console, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeFr
 
 
 def _press(console: Console, stream_id: str) -> Any:
-    key = PanicKeys(load_or_create_secret(console.settings.home)).issue(get_org(console.db, ORG).id)
+    key = console.panic_key()
     body = {
         "stream_id": stream_id,
         "description": "A child may be at risk.",

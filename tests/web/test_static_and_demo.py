@@ -1,12 +1,21 @@
-"""Static files (the widget, CSS) and the demo call page that embeds the widget."""
+"""Static files (the widget, CSS) and the demo call page that embeds the widget (demo mode only)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
-from safestream.api.web.panic_keys import PanicKeys
-from safestream.api.web.session import load_or_create_secret
-from tests.web.conftest import ORG, Console
+import pytest
+
+from safestream.core.config import Settings
+from tests.web.conftest import ORG, Console, serving
+
+
+@pytest.fixture
+def demo(settings: Settings) -> Iterator[Console]:
+    """The app as `make demo` serves it."""
+    with serving(settings.with_changes(demo_mode=True)) as running:
+        yield running
 
 
 def test_widget_is_served_as_javascript_any_site_may_embed(console: Console) -> None:
@@ -22,18 +31,23 @@ def test_unknown_or_escaping_static_names_are_404(console: Console) -> None:
     assert console.client.get("/static/..%2F__init__.py").status_code == 404
 
 
-def test_demo_call_page_embeds_the_widget_with_the_organisations_key(console: Console) -> None:
-    page = console.client.get(f"/demo/call?org={ORG}&stream=call-7").text
+def test_demo_call_page_does_not_exist_outside_the_demo(console: Console) -> None:
+    assert console.client.get("/demo/call").status_code == 404
+    assert console.client.get(f"/demo/call?org={ORG}").status_code == 404
+
+
+def test_demo_call_page_embeds_the_widget_with_the_key_it_was_given(demo: Console) -> None:
+    key = demo.panic_key()
+    page = demo.client.get(f"/demo/call?key={key}&stream=call-7").text
     tag = re.search(r'<script src="/static/panic-button.js"(.*?)></script>', page, re.S)
     assert tag is not None
-    key = re.search(r'data-key="([^"]+)"', tag.group(1))
-    assert key is not None
-    keys = PanicKeys(load_or_create_secret(console.settings.home))
-    assert keys.org_of(key.group(1)) > 0
+    assert f'data-key="{key}"' in tag.group(1)
     assert 'data-stream-id="call-7"' in tag.group(1)
     assert "<canvas" in page
 
 
-def test_demo_page_without_a_key_explains_how_to_get_one(console: Console) -> None:
-    page = console.client.get("/demo/call").text
+def test_demo_call_page_hands_out_no_organisations_key(demo: Console) -> None:
+    demo.panic_key()  # the organisation has a key: the page must still not reveal it
+    page = demo.client.get(f"/demo/call?org={ORG}").text
+    assert 'data-key=""' in page
     assert "No publishable panic-button key" in page

@@ -96,6 +96,11 @@ class Settings(BaseModel):
         description="Always mark the console cookie Secure; set it when a TLS proxy in front "
         "serves the console over HTTPS (over direct HTTPS the cookie is Secure anyway).",
     )
+    demo_mode: bool = Field(
+        False,
+        description="Serve the demo call page at /demo/call (`make demo` sets it); otherwise "
+        "that page does not exist.",
+    )
     ncmec_environment: Literal["test", "production"] = Field(
         "test", description="The CyberTipline service the console reports to."
     )

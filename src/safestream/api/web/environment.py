@@ -15,7 +15,6 @@ from typing import Any, cast
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
-from safestream.api.web.panic_keys import PanicKeys
 from safestream.api.web.session import (
     SESSION_MAX_AGE_SECONDS,
     SessionCodec,
@@ -43,7 +42,6 @@ class ConsoleEnvironment:
     settings: Settings
     db: Database
     sessions: SessionCodec
-    panic_keys: PanicKeys
     templates: Jinja2Templates
     vault: EvidenceVault
     intake: IntakeService
@@ -67,7 +65,6 @@ class ConsoleEnvironment:
             settings=settings,
             db=cast(Database, state.db),
             sessions=SessionCodec(secret),
-            panic_keys=PanicKeys(secret),
             templates=templates,
             vault=cast(EvidenceVault, state.vault),
             intake=cast(IntakeService, state.intake),

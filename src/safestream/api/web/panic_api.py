@@ -1,6 +1,7 @@
 """POST /v1/panic: the intake the panic-button widget calls from pages on other sites.
 
-It takes a publishable panic-button key (never an organisation's API key), answers CORS
+It takes a publishable panic-button key (never an organisation's API key), used from one of the
+key's origins and about a stream in the key's namespace (`api.web.panic_keys`); answers CORS
 preflights so any embedding site can call it, caps body size and rate per client, and files the
 report through the same intake as every other source. Every answer, errors included, carries the
 CORS header, so the widget can show the viewer what went wrong.
@@ -18,14 +19,15 @@ from starlette.concurrency import run_in_threadpool
 
 from safestream.api.errors import error_body, invalid_fields_body
 from safestream.api.web.environment import ConsoleEnvironment, console_environment
-from safestream.api.web.panic_keys import PanicKeyRejected
+from safestream.api.web.panic_keys import check_stream, checked_key
 from safestream.api.web.panic_report import PanicReportIn, to_report
 from safestream.api.web.rate_limit import RateLimiter
-from safestream.core.errors import NotFound, SafeStreamError
+from safestream.core.errors import SafeStreamError
 from safestream.core.events import PanicPressed
 from safestream.core.reports import ReportIn
-from safestream.store.access import Organisation, get_org_by_id
+from safestream.store.access import Organisation
 from safestream.store.base import utcnow
+from safestream.store.panic_keys import PanicKeyInfo
 
 router = APIRouter(tags=["panic button"])
 logger = logging.getLogger(__name__)
@@ -71,16 +73,7 @@ def _bearer(request: Request) -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-def _organisation(env: ConsoleEnvironment, org_id: int) -> Organisation:
-    try:
-        return get_org_by_id(env.db, org_id)
-    except NotFound:
-        raise PanicKeyRejected(
-            "the organisation of this panic-button key no longer exists"
-        ) from None
-
-
-def _file(env: ConsoleEnvironment, org_id: int, report: ReportIn) -> dict[str, Any]:
+def _file(env: ConsoleEnvironment, org: Organisation, report: ReportIn) -> dict[str, Any]:
     """Store the report for the key's organisation and link it into a case at once.
 
     Linking now (not in the background) puts a child-in-danger press in front of a reviewer
@@ -88,7 +81,7 @@ def _file(env: ConsoleEnvironment, org_id: int, report: ReportIn) -> dict[str, A
     """
     stream_id = report.live_stream.stream_id if report.live_stream else None
     pressed = PanicPressed(at=utcnow(), stream_id=stream_id, child_in_danger=report.child_in_danger)
-    stored = env.intake.receive(_organisation(env, org_id), report, events=[pressed])
+    stored = env.intake.receive(org, report, events=[pressed])
     case_id = stored.report.case_id
     if stored.created:
         case_id = env.engine.process([stored.report.id]).get(stored.report.id)
@@ -98,6 +91,12 @@ def _file(env: ConsoleEnvironment, org_id: int, report: ReportIn) -> dict[str, A
         "created": stored.created,
         "evidence_hold": True,
     }
+
+
+def _file_for_key(env: ConsoleEnvironment, key: PanicKeyInfo, report: ReportIn) -> dict[str, Any]:
+    """File the press if its stream lies in the key's namespace (else `PanicKeyNotAllowed`)."""
+    check_stream(key, report.live_stream.stream_id if report.live_stream else "")
+    return _file(env, key.org, report)
 
 
 @router.options("/v1/panic", include_in_schema=False)
@@ -112,7 +111,8 @@ def panic_preflight() -> Response:
     summary="File a panic-button report (publishable panic key)",
     openapi_extra=_OPENAPI_BODY,
     responses={
-        401: {"description": "missing or invalid panic-button key"},
+        401: {"description": "missing, unknown or revoked panic-button key"},
+        403: {"description": "key used from another origin, or for a stream outside its namespace"},
         413: {"description": "body over 16 KiB"},
         422: {"description": "invalid fields, each named"},
         429: {"description": "too many panic reports from this client"},
@@ -130,18 +130,20 @@ async def panic(request: Request) -> JSONResponse:
             return _refuse(413, f"request body is larger than {MAX_PANIC_BODY_BYTES} bytes")
     env = console_environment(request)
     try:
-        org_id = env.panic_keys.org_of(_bearer(request))
+        key = await run_in_threadpool(
+            checked_key, env.db, _bearer(request), request.headers.get("origin")
+        )
     except SafeStreamError as error:
         return _refuse(error.http_status, str(error))
     client = request.client.host if request.client else "unknown"
-    if not _limiter(request).allow(f"{org_id}:{client}"):
+    if not _limiter(request).allow(f"{key.id}:{client}"):
         return _refuse(429, "too many reports from this device; please wait a minute")
     try:
         report = to_report(PanicReportIn.model_validate_json(bytes(body)))
     except ValidationError as error:
         return _answer(422, invalid_fields_body(error.errors()))
     try:
-        result = await run_in_threadpool(_file, env, org_id, report)
+        result = await run_in_threadpool(_file_for_key, env, key, report)
     except SafeStreamError as error:
         return _refuse(error.http_status, str(error))
     metrics = getattr(request.app.state, "metrics", None)

@@ -1,49 +1,44 @@
-"""Publishable panic-button keys: safe in a web page because they can only file panic reports.
+"""Checking a publishable panic-button key at `POST /v1/panic` (keys live in `store.panic_keys`).
 
-A key names its organisation and carries an HMAC of it under the home's console secret:
-`pk_panic_<org id>_<32 hex>`. Nothing about it is stored, so any server sharing the home can check
-it; rotating the secret file revokes every panic key at once. An organisation's API key (which can
-read and write much more) must never be put in a browser; this is the key that goes there instead.
+A key is safe in a web page because it can only file panic reports, only from the pages
+(origins) it was issued for, and only about streams in its organisation's namespace. An
+organisation's API key (which can read and write much more) must never be put in a browser.
+
+The `Origin` check keeps a key copied into another site's page from working in visitors'
+browsers; a script outside a browser can send any `Origin`, so for such a caller the stream
+namespace, the per-client rate limit and revocation are what bound the key.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
-
 from safestream.core.errors import PermissionDenied
-
-PREFIX = "pk_panic_"
-_SHAPE = re.compile(r"^pk_panic_(\d{1,12})_([0-9a-f]{32})$")
+from safestream.store.database import Database
+from safestream.store.panic_keys import PanicKeyInfo, panic_key_info
 
 
 class PanicKeyRejected(PermissionDenied):
-    """The bearer token is not a valid panic-button key of this server."""
+    """The bearer token is not a live panic-button key of this server."""
 
     http_status = 401
 
 
-class PanicKeys:
-    """Issues and checks publishable panic-button keys under one secret."""
+class PanicKeyNotAllowed(PermissionDenied):
+    """A live panic key used from a page or for a stream it was not issued for."""
 
-    def __init__(self, secret: bytes) -> None:
-        self._secret = secret
 
-    def _tag(self, org_id: int) -> str:
-        message = f"panic-button:{org_id}".encode()
-        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]
+def checked_key(db: Database, bearer: str, origin: str | None) -> PanicKeyInfo:
+    """The live panic key of a request from `origin`, or raise (401 unknown, 403 wrong page)."""
+    info = panic_key_info(db, bearer.strip())
+    if info is None:
+        raise PanicKeyRejected("unknown or revoked panic-button key")
+    if not info.allows_origin(origin):
+        raise PanicKeyNotAllowed("this panic-button key is not issued for this page's origin")
+    return info
 
-    def issue(self, org_id: int) -> str:
-        """The panic-button key of an organisation (the same every time for the same secret)."""
-        return f"{PREFIX}{org_id}_{self._tag(org_id)}"
 
-    def org_of(self, key: str) -> int:
-        """The organisation id a key was issued for, or raise `PanicKeyRejected`."""
-        found = _SHAPE.match(key.strip())
-        if not found:
-            raise PanicKeyRejected("not a panic-button key (expected pk_panic_...)")
-        org_id = int(found.group(1))
-        if not hmac.compare_digest(found.group(2), self._tag(org_id)):
-            raise PanicKeyRejected("panic-button key not issued by this server")
-        return org_id
+def check_stream(info: PanicKeyInfo, stream_id: str) -> None:
+    """Raise `PanicKeyNotAllowed` unless the stream lies in the key's namespace."""
+    if not info.allows_stream(stream_id):
+        raise PanicKeyNotAllowed(
+            f"stream id {stream_id!r} is outside this panic-button key's namespace"
+        )

@@ -50,6 +50,22 @@ class ApiKeyRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class PanicKeyRow(Base):
+    """A publishable panic-button key: only its SHA-256 is stored; it works only from its
+    `origins` (space-separated) and for stream ids starting with `stream_prefix`."""
+
+    __tablename__ = "panic_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    origins: Mapped[str] = mapped_column(Text)
+    stream_prefix: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class ConsoleSessionRow(Base):
     """A logged-in console session; the cookie holds the token, the store only its SHA-256."""
 
