@@ -25,14 +25,25 @@ class Api:
     db: Database
     headers: dict[str, str]
 
+    def metrics(self) -> str:
+        """The /metrics page, read as Prometheus does (with the metrics token)."""
+        answer = self.client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        assert answer.status_code == 200
+        return answer.text
+
     def link(self) -> int:
         """Link stored reports now (the background linker is off in tests)."""
         return int(self.app.state.engine.process_pending())
 
 
+METRICS_TOKEN = "metrics-token-for-tests"
+
+
 @pytest.fixture
 def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
-    settings = Settings(home=tmp_path / "home", database_url=database_url)
+    settings = Settings(
+        home=tmp_path / "home", database_url=database_url, metrics_token=METRICS_TOKEN
+    )
     app = create_app(settings, link_in_background=False, max_body_bytes=64 * 1024)
     with TestClient(app) as client:
         db: Database = app.state.db

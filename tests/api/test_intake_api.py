@@ -131,7 +131,7 @@ def test_health_readiness_and_metrics_answer(api: Api) -> None:
     assert api.client.get("/healthz").json() == {"status": "ok"}
     ready = api.client.get("/readyz").json()
     assert ready["status"] == "ready" and ready["database"] == "ok" and ready["disk"]["ok"]
-    metrics = api.client.get("/metrics").text
+    metrics = api.metrics()
     assert 'safestream_reports_received_total{source="platform"} 1.0' in metrics
 
 

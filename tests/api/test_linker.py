@@ -23,7 +23,7 @@ def _gauge(metrics: str, name: str) -> float:
 def test_metrics_show_unlinked_reports_and_the_oldest_ones_age(api: Api) -> None:
     for _ in range(3):
         assert api.client.post("/v1/reports", json=REPORT, headers=api.headers).status_code == 202
-    metrics = api.client.get("/metrics").text
+    metrics = api.metrics()
     assert _gauge(metrics, "safestream_reports_unlinked") == 3
     assert _gauge(metrics, "safestream_linker_lag_seconds") > 0
 
@@ -31,7 +31,7 @@ def test_metrics_show_unlinked_reports_and_the_oldest_ones_age(api: Api) -> None
 def test_lag_is_zero_once_everything_is_linked(api: Api) -> None:
     api.client.post("/v1/reports", json=REPORT, headers=api.headers)
     api.link()
-    metrics = api.client.get("/metrics").text
+    metrics = api.metrics()
     assert _gauge(metrics, "safestream_reports_unlinked") == 0
     assert _gauge(metrics, "safestream_linker_lag_seconds") == 0
 

@@ -344,6 +344,7 @@ KEYED_ROUTES: list[tuple[str, str]] = [
     ("GET", "/m/index/status"),
     ("GET", "/m/lookup"),
     ("GET", "/m/raw_lookup"),
+    ("GET", "/metrics"),  # metrics token or operator key: tests/api/test_metrics_access.py
     ("GET", "/v1/banks"),
     ("GET", "/v1/banks/{name}"),
     ("GET", "/v1/banks/{name}/export"),
@@ -376,7 +377,6 @@ PUBLIC_OR_ELSEWHERE = {
     ("GET", "/v1/incident-types"): "public reference list",
     ("GET", "/healthz"): "liveness",
     ("GET", "/readyz"): "readiness",
-    ("GET", "/metrics"): "open today (issue 10, smaller findings)",
     ("GET", "/site-map"): "HMA's route list",
     ("GET", "/exchange/v1/identity"): "this installation's public key (public by design)",
     ("GET", "/exchange/v1/changes"): "peer-signed requests only (403 unsigned): tests/exchange",

@@ -25,13 +25,13 @@ from safestream.api import bank_routes, hma_curation, hma_routes, media_routes, 
 from safestream.api.attachment_matching import AttachmentMatcher
 from safestream.api.auth import ApiKeyCache
 from safestream.api.docs_pages import add_docs_pages
-from safestream.api.errors import http_error, invalid_fields_body
+from safestream.api.errors import error_body, http_error, invalid_fields_body
 from safestream.api.intake_endpoint import IntakeFastPath, IntakeHandler
 from safestream.api.limits import BodySizeLimit
 from safestream.api.linker import BackgroundLinker, LinkerLag
 from safestream.api.lookup_fast_path import RawLookupFastPath
 from safestream.api.media_service import MediaService
-from safestream.api.metrics import MeasureRequests, Metrics
+from safestream.api.metrics import MeasureRequests, Metrics, may_read_metrics
 from safestream.api.readiness import domain_error, readiness, store_error
 from safestream.api.web import router as web_router
 from safestream.cases.engine import CaseEngine
@@ -167,7 +167,15 @@ def _add_health_routes(app: FastAPI, db: Database, settings: Settings, metrics: 
         )
 
     @app.get("/metrics", include_in_schema=False)
-    def prometheus() -> Response:
+    async def prometheus(request: Request) -> Response:
+        # Route counts and report volumes per source tell outsiders who sends what: read only
+        # with the metrics token or an operator's API key.
+        if not await may_read_metrics(request, settings.secret("metrics_token")):
+            return JSONResponse(
+                error_body("send the metrics token or an operator API key as a Bearer token"),
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -1,12 +1,22 @@
-"""Prometheus metrics of one app instance (own registry, so tests can build many apps)."""
+"""Prometheus metrics of one app instance (own registry, so tests can build many apps).
+
+`/metrics` is read with the `metrics_token` setting or an API key of the operator organisation;
+anyone else gets 401 (route counts and report volumes per source tell who sends what).
+"""
 
 from __future__ import annotations
 
+import hmac
 import time
 from dataclasses import dataclass, field
 
+from fastapi import Request
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from safestream.api.auth import MISS, ApiKeyCache
+from safestream.store.access import Organisation
 
 
 @dataclass
@@ -73,3 +83,18 @@ class MeasureRequests:
             name = getattr(route, "path", "unmatched")
             self.metrics.requests.labels(scope["method"], name, str(status)).inc()
             self.metrics.latency.labels(name).observe(time.perf_counter() - start)
+
+
+async def may_read_metrics(request: Request, token: str) -> bool:
+    """Whether the request's bearer token is the metrics token or an operator's API key."""
+    scheme, _, sent = request.headers.get("authorization", "").partition(" ")
+    sent = sent.strip()
+    if scheme.lower() != "bearer" or not sent:
+        return False
+    if token and hmac.compare_digest(sent.encode(), token.encode()):
+        return True
+    keys: ApiKeyCache = request.app.state.api_keys
+    org = keys.cached(sent)
+    if org is MISS:
+        org = await run_in_threadpool(keys.lookup, sent)
+    return isinstance(org, Organisation) and org.principal.links_and_triages

@@ -101,6 +101,11 @@ class Settings(BaseModel):
         description="Serve the demo call page at /demo/call (`make demo` sets it); otherwise "
         "that page does not exist.",
     )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token Prometheus sends to read /metrics; without it only the "
+        "operator organisation's API keys may read them.",
+    )
     ncmec_environment: Literal["test", "production"] = Field(
         "test", description="The CyberTipline service the console reports to."
     )
