@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -151,7 +152,9 @@ class LiveWorkerProcess:
 
     def __init__(self, nats_url: str, prefix: str, home: Path, *, ack_wait: float = 3.0) -> None:
         self.http_port = free_port()
-        env = {**os.environ, "SAFESTREAM_HOME": str(home), "SAFESTREAM_EVIDENCE_KEY": "ab" * 32}
+        self.token = secrets.token_urlsafe(24)  # the worker serves HTTP only behind a token
+        env = {**os.environ, "SAFESTREAM_HOME": str(home), "SAFESTREAM_EVIDENCE_KEY": "ab" * 32,
+               "SAFESTREAM_LIVE_WORKER_TOKEN": self.token}  # fmt: skip
         env.pop("SAFESTREAM_DATABASE_URL", None)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "safestream.cli", "live", "serve", "--nats", nats_url,
@@ -188,9 +191,11 @@ class LiveWorkerProcess:
     def health(self) -> dict[str, Any] | None:
         """The worker's /healthz answer, or None if it does not answer."""
         try:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{self.http_port}/healthz", timeout=1
-            ) as reply:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{self.http_port}/healthz",
+                headers={"Authorization": f"Bearer {self.token}"},
+            )
+            with urllib.request.urlopen(request, timeout=1) as reply:
                 answer: dict[str, Any] = json.loads(reply.read())
                 return answer
         except OSError:

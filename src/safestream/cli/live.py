@@ -242,6 +242,7 @@ def serve(
 
     from safestream.live.distribution import LiveSubjects, LiveWorker, nats_url
 
+    token = _worker_token() if http else ""  # refused before any stream is taken
     options = MonitorOptions(
         bank or [], threshold, confirm or [], evidence, evidence_seconds, webhook,
         store_reports, classifier, fps, keyframes, decode_all,
@@ -264,7 +265,7 @@ def serve(
             loop.add_signal_handler(sig, stop.set)
         await worker.run(stop)
 
-    server = _start_http(http, monitor, worker.health) if http else None
+    server = _start_http(http, token, monitor, worker.health) if http else None
     try:
         asyncio.run(main())
     finally:
@@ -273,25 +274,39 @@ def serve(
         monitor.alerts.close()
 
 
-def _start_http(address: str, monitor: Any, health: Any = None) -> Any:
-    """Serve the `/live` routes of this worker in a background thread (uvicorn)."""
+def _worker_token() -> str:
+    """The live worker token; `--http` without one is refused rather than served open."""
+    token = context.settings().secret("live_worker_token")
+    if not token:
+        raise typer.BadParameter(
+            "--http needs the live_worker_token setting (SAFESTREAM_LIVE_WORKER_TOKEN): "
+            "the worker's HTTP routes are never served without credentials"
+        )
+    return token
+
+
+def _start_http(address: str, token: str, monitor: Any, health: Any = None) -> Any:
+    """Serve the `/live` routes of this worker in a background thread (uvicorn), every route
+    (health too, which names the streams held) behind the worker token."""
     import threading
 
     import uvicorn
-    from fastapi import FastAPI
+    from fastapi import Depends, FastAPI
 
-    from safestream.live.snapshots import SnapshotIngest, live_router
+    from safestream.live.snapshots import SnapshotIngest, bearer_token_check, live_router
 
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit():
         raise typer.BadParameter(f"--http needs HOST:PORT, got {address!r}")
     app = FastAPI(title="SafeStream live worker")
     ingest = SnapshotIngest(monitor.match, monitor.alerts, local_match=monitor.local_match)
-    app.include_router(live_router(ingest, monitor.apply_event, monitor.preserve_stream_evidence))
+    handlers = (ingest, monitor.apply_event, monitor.preserve_stream_evidence)
+    app.include_router(live_router(token, *handlers))
     if health is not None:
         # Bus state and held streams; 200 while the worker runs, even with the bus away,
         # since it keeps watching its streams (an orchestrator should not restart it).
-        app.get("/healthz", summary="Worker health: NATS state and streams held")(health)
+        checked = [Depends(bearer_token_check(token))]
+        app.get("/healthz", summary="Worker health (token)", dependencies=checked)(health)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=int(port), log_level="warning"))
     threading.Thread(target=server.run, name="live-http", daemon=True).start()
     _log_line({"event": "http_serving", "address": address})

@@ -106,6 +106,11 @@ class Settings(BaseModel):
         description="Bearer token Prometheus sends to read /metrics; without it only the "
         "operator organisation's API keys may read them.",
     )
+    live_worker_token: SecretStr | None = Field(
+        None,
+        description="Bearer token every HTTP route of a live worker (`live serve --http`) "
+        "requires; without it the worker serves no HTTP.",
+    )
     ncmec_environment: Literal["test", "production"] = Field(
         "test", description="The CyberTipline service the console reports to."
     )

@@ -5,10 +5,14 @@ post those JPEG/PNG snapshots here instead of (or as well as) letting SafeStream
 stream; each snapshot is hashed like a video frame (dihedral and border-trimmed variants),
 matched, and alerts go through the same router (merging, confirmation, sinks).
 
-Routes (mounted by the API app, or served by `safestream live serve --http HOST:PORT`):
+Routes (served by `safestream live serve --http HOST:PORT`), each requiring
+`Authorization: Bearer <live_worker_token>`; bodies are read only up to their limit (a longer one
+is refused with 413 before the rest is read):
 
 * `POST /live/streams/{stream_id}/snapshots?t=SECONDS`, body: the image bytes
-  (`image/jpeg` or `image/png`); answers `{"alerts": [...], "quality": Q}`;
+  (`image/jpeg` or `image/png`); answers `{"accepted": true, "quality": Q}`. Whether the image
+  matched goes to the worker's alert sinks, never back to the caller: the answer must not turn
+  the route into an oracle for what the banks hold;
 * `POST /live/streams/{stream_id}/events`, body: a JSON stream event (see `risk.StreamEvent`);
   answers the stream's risk score, reasons and sampling;
 * `POST /live/streams/{stream_id}/preserve`, body `{"requested_by": ..., "reason": ...}`:
@@ -17,12 +21,14 @@ Routes (mounted by the API app, or served by `safestream live serve --http HOST:
 
 from __future__ import annotations
 
+import hmac
+import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 
 from safestream.core.errors import SafeStreamError
 from safestream.live.alerts import Alert, AlertRouter, SampledMatches
@@ -32,6 +38,45 @@ from safestream.media.imaging import DEFAULT_IMAGE_LIMITS, ImageLimits, decode_l
 from safestream.media.matching import FrameVariants
 
 MAX_SNAPSHOT_BYTES = 20_000_000
+MAX_JSON_BYTES = 64 * 1024
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes `limit` (or says it will)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"body over {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise HTTPException(413, f"body over {limit} bytes")
+    return bytes(body)
+
+
+async def _json_object(request: Request) -> dict[str, Any] | None:
+    try:
+        body = json.loads(await read_limited(request, MAX_JSON_BYTES) or b"null")
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def bearer_token_check(token: str) -> Callable[[Request], None]:
+    """A dependency refusing (401) requests without `Authorization: Bearer <token>`."""
+    if not token:
+        raise ValueError("the live worker's HTTP routes need a token (live_worker_token)")
+    expected = token.encode()
+
+    def check(request: Request) -> None:
+        scheme, _, sent = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(sent.strip().encode(), expected):
+            raise HTTPException(
+                401, "send the live worker token as a Bearer token",
+                headers={"WWW-Authenticate": "Bearer"},
+            )  # fmt: skip
+
+    return check
 
 
 class SnapshotIngest:
@@ -79,12 +124,16 @@ class SnapshotIngest:
 
 
 def live_router(
+    token: str,
     ingest: SnapshotIngest | None = None,
     on_event: Callable[[StreamEvent], RiskAssessment] | None = None,
     on_preserve: Callable[[str, str, str], bool] | None = None,
 ) -> APIRouter:
-    """The `/live` routes for whichever of the three handlers are given."""
-    router = APIRouter(prefix="/live", tags=["live"])
+    """The `/live` routes for whichever of the three handlers are given, each requiring
+    `token` as a Bearer token (an empty token is refused: the routes are never open)."""
+    router = APIRouter(
+        prefix="/live", tags=["live"], dependencies=[Depends(bearer_token_check(token))]
+    )
 
     if ingest is not None:
 
@@ -92,27 +141,22 @@ def live_router(
         async def post_snapshot(
             stream_id: str, request: Request, t: float | None = None
         ) -> dict[str, Any]:
-            data = await request.body()
+            data = await read_limited(request, MAX_SNAPSHOT_BYTES)
             if not data:
                 raise HTTPException(422, "empty body: post the JPEG or PNG bytes")
-            if len(data) > MAX_SNAPSHOT_BYTES:
-                raise HTTPException(413, f"snapshot over {MAX_SNAPSHOT_BYTES} bytes")
             try:
-                alerts, quality = ingest.post(stream_id, data, t)
+                _, quality = ingest.post(stream_id, data, t)
             except SafeStreamError as exc:
                 raise HTTPException(exc.http_status, str(exc)) from exc
-            return {"alerts": [a.to_json() for a in alerts], "quality": quality}
+            return {"accepted": True, "quality": quality}
 
     if on_event is not None:
         handle_event = on_event
 
         @router.post("/streams/{stream_id}/events")
         async def post_event(stream_id: str, request: Request) -> dict[str, Any]:
-            try:
-                body = await request.json()
-            except ValueError as exc:
-                raise HTTPException(422, "the body must be a JSON object") from exc
-            if not isinstance(body, dict):
+            body = await _json_object(request)
+            if body is None:
                 raise HTTPException(422, "the body must be a JSON object")
             try:
                 event = StreamEvent.from_json({**body, "stream_id": stream_id})
@@ -125,11 +169,7 @@ def live_router(
 
         @router.post("/streams/{stream_id}/preserve")
         async def post_preserve(stream_id: str, request: Request) -> dict[str, Any]:
-            try:
-                body = await request.json()
-            except ValueError:
-                body = {}
-            body = body if isinstance(body, dict) else {}
+            body = await _json_object(request) or {}
             requested_by = str(body.get("requested_by") or "api")
             reason = str(body.get("reason") or "panic_report")
             if not handle_preserve(stream_id, requested_by, reason):
