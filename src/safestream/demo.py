@@ -243,12 +243,12 @@ def _file_live_match(
     detected += [
         MatchFound(at=now, bank=m.bank, entry_id=m.entry_id, signal_type=SignalType.PDQ,
                    entry_hash=m.entry_hash, distance=m.distance, label=m.label, verified=True,
-                   stream_id="call-4821")
+                   stream_id="call-4821", t=m.t)
         for m in clips
     ]  # fmt: skip
     clip_matches = [
         {"bank": m.bank, "entry_id": m.entry_id, "signal_type": "pdq", "value": m.entry_hash,
-         "distance": m.distance, "label": m.label.value}
+         "distance": m.distance, "label": m.label.value, "t": m.t}
         for m in clips
     ]  # fmt: skip
     DetectorSink(db, detector="live", settings=settings).emit(

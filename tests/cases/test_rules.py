@@ -51,6 +51,7 @@ def _match(*, verified: bool, stream_id: str | None) -> MatchFound:
         label=Classification.A1,
         verified=verified,
         stream_id=stream_id,
+        t=None,
     )
 
 

@@ -65,6 +65,7 @@ ONE_OF_EACH: list[Event] = [
         label=Classification.A1,
         verified=True,
         stream_id="call-1",
+        t=2.0,
     ),
     StreamFlagged(at=AT, stream_id="call-1", reason="matched bank known", live_now=True),
     PanicPressed(at=AT, stream_id=None, child_in_danger=True),
@@ -125,7 +126,7 @@ def test_payment_pattern_keeps_its_score_and_says_how_far_above_the_threshold() 
 @pytest.mark.parametrize("event", ONE_OF_EACH, ids=lambda e: type(e).__name__)
 def test_each_event_survives_the_store_round_trip(event: Any) -> None:
     kind, version, payload = encode_event(event)
-    assert (kind, version) == (type(event).__name__, 1)
+    assert (kind, version) == (type(event).__name__, type(event).VERSION)
     assert decode_event(kind, version, payload) == event
 
 
@@ -137,6 +138,14 @@ def test_an_unknown_kind_or_version_is_refused_by_name() -> None:
         decode_event(kind, 2, payload)
     with pytest.raises(InvalidInput, match="does not fit"):
         decode_event(kind, version, {**payload, "child_in_danger": "yes"})
+
+
+def test_a_match_stored_before_it_had_a_time_still_decodes_with_the_time_unknown() -> None:
+    kind, _, payload = encode_event(ONE_OF_EACH[1])
+    del payload["t"]
+    event = decode_event(kind, 1, payload)
+    assert isinstance(event, MatchFound) and event.t is None
+    assert dataclasses.replace(event, t=2.0) == ONE_OF_EACH[1]
 
 
 def test_an_effect_survives_the_outbox_round_trip() -> None:

@@ -91,6 +91,7 @@ def attach_match(event: MatchFound, view: ReportView) -> list[Effect]:
             distance=event.distance,
             label=event.label,
             verified=event.verified,
+            t=event.t,
         )
     ]
 

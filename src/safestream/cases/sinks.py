@@ -54,6 +54,7 @@ def attach_matches(s: Session, effects: Sequence[AttachMatch], case_of: Mapping[
             "distance": e.distance,
             "label": e.label.value,
             "verified": e.verified,
+            "t": e.t,
         }
         for case_id, e in _report_rows(effects, case_of)
         if isinstance(e, AttachMatch)

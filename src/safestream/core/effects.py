@@ -40,6 +40,7 @@ class AttachMatch(Record):
     distance: int
     label: Classification
     verified: bool
+    t: float | None  # seconds into the matched video; None for an image
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -19,7 +19,7 @@ adding a class or raising its version, and teach `decode_event` the old version.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -49,7 +49,7 @@ class ReportReceived(Record):
 class MatchFound(Record):
     """Media in a report or a stream matched a bank entry."""
 
-    VERSION: ClassVar[int] = 1
+    VERSION: ClassVar[int] = 2
 
     at: datetime
     bank: str
@@ -60,6 +60,7 @@ class MatchFound(Record):
     label: Classification
     verified: bool
     stream_id: str | None
+    t: float | None  # seconds into the matched video or stream; None for an image (version 2)
 
     def __post_init__(self) -> None:
         Record.__post_init__(self)
@@ -171,6 +172,7 @@ def submitted(report: ReportIn, at: datetime) -> list[Event]:
             label=_label(m.label),
             verified=m.verified,
             stream_id=stream,
+            t=m.t,
         )
         for m in report.matches
     ]
@@ -182,11 +184,21 @@ def encode_event(event: Event) -> tuple[str, int, dict[str, JsonValue]]:
     return type(event).__name__, type(event).VERSION, encode(event)
 
 
+# Older versions still in stores, each brought to its class's current version.
+UPGRADES: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {
+    # Version 1 had no time in the video: it is not known.
+    ("MatchFound", 1): lambda payload: {**payload, "t": None},
+}
+
+
 def decode_event(kind: str, version: int, payload: dict[str, Any]) -> Event:
     """The event a stored (kind, version, payload) stands for; `InvalidInput` if it is unknown."""
     cls = EVENT_TYPES.get(kind)
     if cls is None:
         raise InvalidInput(f"unknown event kind {kind!r}")
+    upgrade = UPGRADES.get((kind, version))
+    if upgrade is not None and version < cls.VERSION:
+        payload, version = upgrade(payload), cls.VERSION
     if version != cls.VERSION:
         raise InvalidInput(f"{kind} version {version} is not known (this is {cls.VERSION})")
     try:

@@ -229,6 +229,9 @@ class LocationHint(_Part):
     source: Literal["ip", "reporter", "platform", "investigator", "other"] = "other"
 
 
+MAX_MEDIA_SECONDS = 7 * 24 * 3600  # a week of stream: longer is a wrong unit, not a video
+
+
 class MatchedEntry(_Part):
     """A bank match a detector found for this report's media."""
 
@@ -239,6 +242,8 @@ class MatchedEntry(_Part):
     distance: int = Field(ge=0, le=256)
     label: Annotated[str, Field(max_length=32)] = "unclassified"
     verified: bool = True
+    # Where in the reported video the match was found (seconds from its start); None: an image.
+    t: float | None = Field(default=None, ge=0, le=MAX_MEDIA_SECONDS)
 
 
 class ReportIn(_Part):

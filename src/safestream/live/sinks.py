@@ -199,6 +199,7 @@ def alert_events(alert: Alert) -> list[Event]:
             label=label,
             verified=True,
             stream_id=stream,
+            t=alert.t,
         ),
     ]
 

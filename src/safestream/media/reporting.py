@@ -75,6 +75,7 @@ def match_report(
                 value=m.entry_hash,
                 distance=m.distance,
                 label=m.label.value,
+                t=m.t,
             )
             for m in matches
             if m.stage != "local"
@@ -104,6 +105,7 @@ def match_events(matches: list[Match]) -> list[MatchFound]:
             label=m.label,
             verified=True,
             stream_id=None,
+            t=m.t,
         )
         for m in matches
         if m.stage != "local"

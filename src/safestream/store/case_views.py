@@ -23,6 +23,9 @@ class CaseMatch:
     label: str
     verified: bool  # backed by SafeStream's bank, and that bank is verified: shown hash-first
     bank_verified: bool = True  # False: an administrator marked the bank unverified
+    t: float | None = None  # seconds into the reported video where it matched; None: an image
+    bank_t: float | None = None  # the bank entry's frame: seconds into its bank video
+    bank_content: str | None = None  # SHA-256 of the bank video (or image) the entry came from
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from safestream.core.cases import (
@@ -41,6 +41,7 @@ from safestream.store.models.cases import (
     CaseNoteRow,
     CaseRow,
 )
+from safestream.store.models.media import BankEntryRow, BankRow
 from safestream.store.models.reports import (
     EvidenceHoldRow,
     EvidenceRow,
@@ -145,8 +146,17 @@ def changeable_case_row(s: Session, principal: Principal, case_id: int) -> CaseR
 
 
 def _matches(s: Session, case_id: int) -> tuple[CaseMatch, ...]:
+    # The bank entry's own frame (its time and video), when the entry is still in that bank.
+    entry = (
+        select(BankEntryRow.id, BankEntryRow.t, BankEntryRow.content_id, BankRow.name)
+        .join(BankRow, BankRow.id == BankEntryRow.bank_id)
+        .subquery()
+    )
     rows = s.execute(
-        select(CaseMatchRow, bank_marked_unverified())
+        select(CaseMatchRow, bank_marked_unverified(), entry.c.t, entry.c.content_id)
+        .outerjoin(
+            entry, and_(entry.c.id == CaseMatchRow.entry_id, entry.c.name == CaseMatchRow.bank)
+        )
         .where(CaseMatchRow.case_id == case_id)
         .order_by(CaseMatchRow.id)
     )
@@ -161,8 +171,11 @@ def _matches(s: Session, case_id: int) -> tuple[CaseMatch, ...]:
             m.label,
             verified=m.verified and not unverified_bank,
             bank_verified=not unverified_bank,
+            t=m.t,
+            bank_t=bank_t,
+            bank_content=bank_content,
         )
-        for m, unverified_bank in rows
+        for m, unverified_bank, bank_t, bank_content in rows
     )
 
 

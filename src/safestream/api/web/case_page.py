@@ -42,6 +42,18 @@ def report_label(report_id: str) -> str:
     return f"report {report_id[:8]}"
 
 
+def seconds(t: float) -> str:
+    """A time in a video as a reviewer reads it: `2.0 s`, `1:05.4`, `1:02:03.0`."""
+    whole, tenths = divmod(round(t * 10), 10)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}.{tenths}"
+    if minutes:
+        return f"{minutes}:{secs:02d}.{tenths}"
+    return f"{secs}.{tenths} s"
+
+
 def graph_of(detail: CaseDetail) -> GraphInput:
     """The link graph input: each report with the identifiers it carries."""
     by_report: dict[str, list[tuple[str, str]]] = {r.id: [] for r in detail.reports}
@@ -72,6 +84,7 @@ def case_context(request: Request, viewer: Viewer, case_id: int) -> dict[str, An
         "case": detail.case,
         "graph": layout_graph(graph_of(detail)),
         "report_label": report_label,
+        "seconds": seconds,
         "decisions": DECISION_LABELS,
         "agencies": agency_choices(detail, request),
         "claimed_by_me": detail.case.claimed_by_user == viewer.user.id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safestream.store.base import Base, utcnow
@@ -76,6 +76,8 @@ class CaseMatchRow(Base):
     distance: Mapped[int] = mapped_column(Integer)
     label: Mapped[str] = mapped_column(String(32))
     verified: Mapped[bool] = mapped_column(default=True)
+    # Seconds into the reported video where the frame matched; None for an image.
+    t: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class CaseNoteRow(Base):
