@@ -93,3 +93,52 @@ def test_repeat_of_a_claimed_report_is_recognised_by_its_idempotency_key(
     first = IntakeService(database).receive(owner, body)
     again = IntakeService(database).receive(owner, body)
     assert again.report.id == first.report.id and not again.created
+
+
+def test_location_hint_from_another_organisation_routes_as_its_claim(database: Database) -> None:
+    """B names A's account with a Thai location hint: the routing says it is B's word."""
+    owner = org(database, "Acme Video")
+    other = org(database, "Other Platform")
+    first = IntakeService(database).receive(
+        owner, report(reported_accounts=[account("acme", "u1")])
+    )
+    IntakeService(database).receive(
+        other,
+        report(
+            reported_accounts=[account("acme", "u1")],
+            location_hints=[{"country": "TH", "source": "ip"}],
+        ),
+    )
+    CaseEngine.for_settings(database).process_pending()
+    case_id = ReportRepository(database).get(first.report.id).case_id
+    assert case_id is not None
+    reasons = [a.reason for a in get_case(database, SYSTEM, case_id).routing]
+    assert reasons and all("claimed by Other Platform" in r for r in reasons if "TH" in r)
+    assert any(r == "location hint claimed by Other Platform in TH" for r in reasons)
+
+
+def test_stream_viewers_countries_are_the_senders_claim(database: Database) -> None:
+    rid = _stored(
+        database,
+        reported_accounts=[account("acme", "u1")],
+        live_stream={"stream_id": "s-1", "viewers": [{"account_id": "v1", "country": "PH"}]},
+    )
+    case_id = ReportRepository(database).get(rid).case_id
+    assert case_id is not None
+    reasons = [a.reason for a in get_case(database, SYSTEM, case_id).routing]
+    assert "stream viewer claimed by Acme Video in PH" in reasons
+
+
+def test_safestreams_own_location_hints_are_not_claims(database: Database) -> None:
+    found = DetectorSink(database, detector="live").emit(
+        report(
+            reported_accounts=[account("acme", "u1")],
+            location_hints=[{"country": "PH", "source": "ip"}],
+        ),
+        [],
+    )
+    CaseEngine.for_settings(database).process_pending()
+    case_id = ReportRepository(database).get(found.id).case_id
+    assert case_id is not None
+    reasons = [a.reason for a in get_case(database, SYSTEM, case_id).routing]
+    assert "location hint in PH" in reasons

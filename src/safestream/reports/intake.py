@@ -128,6 +128,7 @@ class IntakeService:
                 evidence,
                 prepared,
                 events=_with_received(report, events),
+                trusted=trusted,
             )
             (stored,) = self.reports.add_many([item])
             if isinstance(stored, Exception):

@@ -123,9 +123,17 @@ def _insert_postgres(
     return set(s.execute(_POSTGRES_BATCH, params).scalars())
 
 
-def report_facts(report: ReportIn) -> dict[str, Any]:
-    """The per-report columns that case triage and routing aggregate."""
+def report_facts(report: ReportIn, claimed_by: str | None = None) -> dict[str, Any]:
+    """The per-report columns that case triage and routing aggregate.
+
+    Countries a client names (location hints, its stream's viewers) are its word: with
+    `claimed_by`, each says whose claim it is, and routing reasons built from them show it
+    ("location hint claimed by Acme Video in TH"), so no organisation's hint reads as SafeStream's
+    finding."""
     stream = report.live_stream
+    hints = report.country_hints()
+    if claimed_by is not None:
+        hints = [(country, f"{why} claimed by {claimed_by}") for country, why in hints]
     return {
         "live_now": report.live_now,
         "child_in_danger": report.child_in_danger,
@@ -133,7 +141,7 @@ def report_facts(report: ReportIn) -> dict[str, Any]:
         "viewer_count": len(stream.viewers) if stream else 0,
         "payment_count": len(stream.payments) if stream else 0,
         "platform_country": report.platform.country if report.platform else None,
-        "countries": json.dumps(report.country_hints()),
+        "countries": json.dumps(hints),
     }
 
 
@@ -149,6 +157,8 @@ class NewReport:
     prepared: tuple[str, str] | None = None  # from `prepared_json`, when already computed
     # What the report stands for (`core.events`), stored in the report's transaction.
     events: Sequence[Event] = ()
+    # SafeStream's own producers only (`DetectorSink`); anything else is its sender's claim.
+    trusted: bool = False
 
 
 class ReportRepository:
@@ -183,7 +193,7 @@ class ReportRepository:
                 "idempotency_key": item.idempotency_key,
                 "fingerprint": digest,
                 "body": body,
-                **report_facts(item.report),
+                **report_facts(item.report, None if item.trusted else item.org_name),
             }
             for rid, item, (digest, body) in prepared
         ]
