@@ -35,6 +35,7 @@ def test_cropped_copy_matches_in_the_second_stage_with_region(media_api: MediaAp
     region = match["region"]
     assert isinstance(region, list) and len(region) == 4
     assert 0.5 < float(match["coverage"]) <= 1.0  # type: ignore[arg-type]
+    assert match["frame_size"] == [w - 2 * (w // 10), h - 2 * (h // 10)]
 
 
 def test_unrelated_image_has_no_second_stage_match(media_api: MediaApi) -> None:

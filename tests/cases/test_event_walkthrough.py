@@ -16,7 +16,7 @@ from safestream.cases.engine import CaseEngine
 from safestream.cases.review import get_case
 from safestream.cases.sinks import KEEP_LIVE_BUFFER_CHANNEL
 from safestream.core.banks import Classification, Match
-from safestream.core.events import PanicPressed
+from safestream.core.events import PanicPressed, RegionMatchFound
 from safestream.core.principal import Principal
 from safestream.core.reports import ReportIn
 from safestream.finance.reporting import pattern_found, report_for
@@ -70,6 +70,69 @@ def test_match_found_by_the_media_matcher_is_kept_on_the_case(database: Database
     assert "verified_hash_match" in [
         f.rule for f in get_case(database, SYSTEM, _case(database, stored.id)).fired
     ]
+
+
+def _stored_events(db: Database, report_id: str) -> list[object]:
+    from safestream.core.events import decode_event
+
+    with db.session() as s:
+        rows = s.execute(
+            select(EventRow.kind, EventRow.version, EventRow.payload)
+            .where(EventRow.report_id == report_id)
+            .order_by(EventRow.id)
+        ).all()
+    return [decode_event(k, v, json.loads(p)) for k, v, p in rows]
+
+
+def _local_match() -> Match:
+    return Match(
+        "known", 8, "2" * 64, 0, Classification.A2, variant="local",
+        extra={"inliers": 33, "model": "homography", "bank_kind": "media"}, stage="local",
+        region=(640, 0, 620, 400), coverage=0.97, frame_size=(1280, 720),
+    )  # fmt: skip
+
+
+def test_region_match_found_by_the_second_stage_is_stored_with_its_region(
+    database: Database,
+) -> None:
+    sink = DetectorSink(database, detector="media")
+    stored = report_matched_file(sink, "frame.jpg", "0" * 32, "3" * 64, [_local_match()])
+    assert _kinds(database, stored.id) == ["ReportReceived", "RegionMatchFound"]
+    event = _stored_events(database, stored.id)[1]
+    assert isinstance(event, RegionMatchFound)
+    assert (event.bank, event.entry_id, event.stage) == ("known", 8, "local")
+    assert (event.region, event.frame_size, event.coverage) == (
+        (640, 0, 620, 400), (1280, 720), 0.97,
+    )  # fmt: skip
+    assert (event.inliers, event.bank_kind, event.media_sha256) == (33, "media", "3" * 64)
+    with database.session() as s:  # no hash to list: the case's hash matches stay empty
+        assert list(s.scalars(select(CaseMatchRow.id))) == []
+
+
+def test_region_match_seen_by_the_live_monitor_holds_the_streams_evidence(
+    database: Database,
+) -> None:
+    alert = Alert(
+        alert_id="a-2", stream="rtmp://live.example/room-4", t=30.0, wall_time="", bank="rooms",
+        entry_id=5, entry_hash="4" * 64, distance=0, label="unclassified", variant="local",
+        latency_ms=90.0, frame_hash=PDQ, quality=80, stage="local", region=(0, 0, 500, 300),
+        coverage=0.6, frame_size=(640, 360), inliers=52, bank_kind="room",
+    )  # fmt: skip
+    sink = StoreReportSink(database)
+    try:
+        assert sink.deliver(alert)
+    finally:
+        sink.close()
+    (report_id,) = sink.report_ids
+    assert _kinds(database, report_id) == ["ReportReceived", "StreamFlagged", "RegionMatchFound"]
+    event = _stored_events(database, report_id)[2]
+    assert isinstance(event, RegionMatchFound)
+    assert (event.stream_id, event.bank_kind, event.region, event.t) == (
+        "rtmp://live.example/room-4", "room", (0, 0, 500, 300), 30.0,
+    )  # fmt: skip
+    with database.session() as s:  # one hold per stream, whichever rule asked first
+        held = set(s.scalars(select(EvidenceHoldRow.stream_id)))
+    assert held == {"rtmp://live.example/room-4"}
 
 
 def test_stream_flagged_by_the_live_monitor_holds_the_streams_evidence(database: Database) -> None:

@@ -29,6 +29,7 @@ from safestream.core.events import (
     MatchFound,
     PanicPressed,
     PaymentPatternFound,
+    RegionMatchFound,
     ReportReceived,
     StreamFlagged,
 )
@@ -89,6 +90,25 @@ def test_a_verified_match_on_a_stream_is_attached_and_holds_the_stream() -> None
 def test_an_unverified_match_is_attached_but_holds_nothing() -> None:
     effects = RULES.effects(_match(verified=False, stream_id="call-1"), VIEW)
     assert [type(e) for e in effects] == [AttachMatch]
+
+
+def _region_match(stream_id: str | None) -> RegionMatchFound:
+    return RegionMatchFound(
+        at=AT, bank="rooms", entry_id=9, bank_kind="room", label=Classification.UNCLASSIFIED,
+        verified=True, stream_id=stream_id, stage="local", region=(10, 20, 300, 200),
+        frame_size=(640, 360), coverage=0.8, inliers=30, media_sha256=None, t=None,
+    )  # fmt: skip
+
+
+def test_a_region_match_in_a_stream_holds_the_stream() -> None:
+    (effect,) = RULES.effects(_region_match("call-3"), VIEW)
+    assert isinstance(effect, PreserveEvidence)
+    assert effect.rule == "preserve_on_region_match" and effect.stream_id == "call-3"
+    assert "room" in effect.reason
+
+
+def test_a_region_match_in_a_file_holds_nothing() -> None:
+    assert RULES.effects(_region_match(None), VIEW) == []
 
 
 def test_a_flagged_stream_is_held_with_the_reason() -> None:

@@ -18,6 +18,7 @@ from safestream.core.events import (
     MatchFound,
     PanicPressed,
     PaymentPatternFound,
+    RegionMatchFound,
     ReportReceived,
     StreamFlagged,
     decode_event,
@@ -71,6 +72,29 @@ ONE_OF_EACH: list[Event] = [
     PanicPressed(at=AT, stream_id=None, child_in_danger=True),
     _pattern(),
 ]
+
+
+def _region_match(**changes: Any) -> RegionMatchFound:
+    fields: dict[str, Any] = {
+        "at": AT,
+        "bank": "rooms",
+        "entry_id": 12,
+        "bank_kind": "room",
+        "label": Classification.UNCLASSIFIED,
+        "verified": True,
+        "stream_id": "call-1",
+        "stage": "local",
+        "region": (320, 180, 640, 360),
+        "frame_size": (1280, 720),
+        "coverage": 0.92,
+        "inliers": 41,
+        "media_sha256": None,
+        "t": 12.5,
+    }
+    return RegionMatchFound(**{**fields, **changes})
+
+
+ONE_OF_EACH.insert(2, _region_match())
 
 
 def test_every_event_type_has_an_example_here() -> None:
@@ -172,3 +196,24 @@ def test_a_submitted_panic_report_stands_for_a_press_and_its_matches() -> None:
     )
     kinds = [type(e).__name__ for e in submitted(body, AT)]
     assert kinds == ["ReportReceived", "PanicPressed", "MatchFound"]
+
+
+def test_a_region_match_keeps_where_it_was_seen_and_how_much() -> None:
+    event = _region_match()
+    assert (event.region, event.frame_size, event.coverage) == (
+        (320, 180, 640, 360),
+        (1280, 720),
+        0.92,
+    )
+
+
+def test_a_region_outside_its_frame_is_refused() -> None:
+    with pytest.raises(ValueError, match="not inside the frame"):
+        _region_match(region=(1000, 500, 640, 360))
+    with pytest.raises(ValueError, match="frame_size must be positive"):
+        _region_match(frame_size=(0, 720))
+
+
+def test_a_region_match_coverage_is_a_share() -> None:
+    with pytest.raises(ValueError, match=r"coverage must be 0\.\.1"):
+        _region_match(coverage=1.5)

@@ -41,7 +41,33 @@ def test_cropped_copy_is_found_by_the_second_stage_with_region(home: Path, media
     region = hit["region"]
     assert isinstance(region, dict) and set(region) == {"x", "y", "width", "height"}
     assert 0.5 < float(hit["coverage"]) <= 1.0  # type: ignore[arg-type]
+    frame = hit["frame"]
+    assert isinstance(frame, dict)
+    assert region["x"] + region["width"] <= frame["width"]
+    assert region["y"] + region["height"] <= frame["height"]
     assert int(hit["inliers"]) >= 14  # type: ignore[call-overload]
+
+
+def test_match_report_files_the_second_stage_match_as_a_region_event(
+    home: Path, media: Path
+) -> None:
+    from safestream.cli.context import open_store
+    from safestream.core.events import RegionMatchFound
+    from safestream.media.exact_hashes import file_digests
+    from tests.cases.test_event_walkthrough import _stored_events
+
+    run("bank", "create", "known")
+    run("bank", "add", "known", str(media / "known"), "--label", "A2", "--local")
+    query = media / "query" / "astronaut-cropped.jpg"
+    code, lines, err = run("match", "--report", str(query))
+    assert code == 0, err
+    (filed,) = [x for x in lines if x["kind"] == "report"]
+    events = _stored_events(open_store().db, str(filed["report_id"]))
+    (region,) = [e for e in events if isinstance(e, RegionMatchFound)]
+    width, height = Image.open(query).size
+    assert region.frame_size == (width, height) and region.stage == "local"
+    assert region.media_sha256 == file_digests(query)[1]
+    assert region.coverage > 0.5 and region.inliers >= 14
 
 
 def test_pdq_matches_say_their_stage(home: Path, media: Path) -> None:

@@ -47,6 +47,9 @@ class MatchOut(BaseModel):
     coverage: float | None = Field(
         None, description="Second stage: share of the bank image the frame shows (0-1)."
     )
+    frame_size: list[int] | None = Field(
+        None, description="Second stage: width and height of the frame `region` is measured in."
+    )
 
 
 class LookupOut(BaseModel):
@@ -113,6 +116,7 @@ def match_out(m: Match) -> MatchOut:
         stage=m.stage,
         region=list(m.region) if m.region is not None else None,
         coverage=m.coverage,
+        frame_size=list(m.frame_size) if m.frame_size is not None else None,
     )
 
 

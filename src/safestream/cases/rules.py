@@ -31,6 +31,7 @@ from safestream.core.events import (
     Event,
     MatchFound,
     PanicPressed,
+    RegionMatchFound,
     ReportReceived,
     StreamFlagged,
 )
@@ -110,6 +111,21 @@ def preserve_on_match(event: MatchFound, view: ReportView) -> list[Effect]:
     ]
 
 
+def preserve_on_region_match(event: RegionMatchFound, view: ReportView) -> list[Effect]:
+    """Hold a stream's evidence when the second stage found a verified bank image or banked room
+    in it (the region match is kept as the event itself and shown on the case page)."""
+    if not event.verified or event.stream_id is None:
+        return []
+    return [
+        PreserveEvidence(
+            rule="preserve_on_region_match",
+            report_id=view.report_id,
+            stream_id=event.stream_id,
+            reason=f"a {event.bank_kind} of a verified bank was seen in the stream",
+        )
+    ]
+
+
 def preserve_on_flag(event: StreamFlagged, view: ReportView) -> list[Effect]:
     """Hold a flagged stream's evidence."""
     return [
@@ -158,6 +174,7 @@ def default_rules() -> EventRules:
     found.register(ReportReceived, link_shared_identifiers)
     found.register(MatchFound, attach_match)
     found.register(MatchFound, preserve_on_match)
+    found.register(RegionMatchFound, preserve_on_region_match)
     found.register(StreamFlagged, preserve_on_flag)
     found.register(PanicPressed, preserve_on_panic)
     found.register(PanicPressed, keep_buffer_on_panic)

@@ -39,6 +39,8 @@ def match_line(path: str, kind: str, m: Match) -> dict[str, Any]:
         x, y, w, h = m.region
         line["region"] = {"x": x, "y": y, "width": w, "height": h}
         line["coverage"] = m.coverage
+        if m.frame_size is not None:
+            line["frame"] = {"width": m.frame_size[0], "height": m.frame_size[1]}
         line.update({k: v for k, v in m.extra.items() if k in ("inliers", "model", "transform")})
     return line
 

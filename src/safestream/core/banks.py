@@ -103,3 +103,5 @@ class Match:
     # pixels) and the share of the bank image the frame shows (0..1).
     region: tuple[int, int, int, int] | None = None
     coverage: float | None = None
+    # Second stage only: the size (width, height) of the frame `region` is measured in.
+    frame_size: tuple[int, int] | None = None

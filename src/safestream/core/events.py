@@ -3,8 +3,8 @@
 Producers build events and hand them, with the report they stand on, to an `EventSink`:
 
     intake (every stored report)       ReportReceived
-    media matcher (`match --report`)   MatchFound
-    live monitor alerts                StreamFlagged, MatchFound
+    media matcher (`match --report`)   MatchFound, RegionMatchFound (second stage)
+    live monitor alerts                StreamFlagged, MatchFound or RegionMatchFound
     panic button                       PanicPressed
     finance scoring (`--to-store`)     PaymentPatternFound
 
@@ -69,6 +69,48 @@ class MatchFound(Record):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class RegionMatchFound(Record):
+    """The second matching stage found a bank image or a banked room inside a file or a frame:
+    a large, geometrically consistent part of it (local features), not a whole-image hash.
+
+    `region` is where it is (x, y, width, height) in a frame of `frame_size` (width, height),
+    `coverage` the share of the bank image the frame shows, `inliers` the keypoints the
+    geometric check kept, `t` the time in a video or stream. `media_sha256` names the file it
+    was found in, when there is one, so the case page can draw the region over that evidence's
+    blurred preview."""
+
+    VERSION: ClassVar[int] = 1
+
+    at: datetime
+    bank: str
+    entry_id: int
+    bank_kind: str
+    label: Classification
+    verified: bool
+    stream_id: str | None
+    stage: str
+    region: tuple[int, int, int, int]
+    frame_size: tuple[int, int]
+    coverage: float
+    inliers: int
+    media_sha256: str | None
+    t: float | None  # seconds into the matched video or stream; None for an image
+
+    def __post_init__(self) -> None:
+        Record.__post_init__(self)
+        width, height = self.frame_size
+        x, y, w, h = self.region
+        if width <= 0 or height <= 0:
+            raise ValueError(f"RegionMatchFound.frame_size must be positive, not {self.frame_size}")
+        if x < 0 or y < 0 or w < 0 or h < 0 or x + w > width or y + h > height:
+            raise ValueError(
+                f"RegionMatchFound.region {self.region} is not inside the frame {self.frame_size}"
+            )
+        if not 0.0 <= self.coverage <= 1.0:
+            raise ValueError(f"RegionMatchFound.coverage must be 0..1, not {self.coverage}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class StreamFlagged(Record):
     """The live monitor flagged a stream that is (or was) live."""
 
@@ -119,10 +161,24 @@ class PaymentPatternFound(Record):
         return self.score / self.flag_threshold
 
 
-Event = ReportReceived | MatchFound | StreamFlagged | PanicPressed | PaymentPatternFound
+Event = (
+    ReportReceived
+    | MatchFound
+    | RegionMatchFound
+    | StreamFlagged
+    | PanicPressed
+    | PaymentPatternFound
+)
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
-    for cls in (ReportReceived, MatchFound, StreamFlagged, PanicPressed, PaymentPatternFound)
+    for cls in (
+        ReportReceived,
+        MatchFound,
+        RegionMatchFound,
+        StreamFlagged,
+        PanicPressed,
+        PaymentPatternFound,
+    )
 }
 
 

@@ -53,6 +53,9 @@ class Alert:
     stage: str = "pdq"
     region: tuple[int, int, int, int] | None = None
     coverage: float | None = None
+    frame_size: tuple[int, int] | None = None  # (width, height) `region` is measured in
+    inliers: int | None = None
+    bank_kind: str | None = None  # "media" or "room"
 
     def to_json(self) -> dict[str, Any]:
         """The alert as a JSON-ready dict (the line `safestream watch` prints)."""
@@ -242,6 +245,9 @@ class AlertRouter:
             stage=match.stage,
             region=match.region,
             coverage=match.coverage,
+            frame_size=match.frame_size,
+            inliers=_int_or_none(match.extra.get("inliers")),
+            bank_kind=_str_or_none(match.extra.get("bank_kind")),
         )
 
     def _send(self, alert: Alert) -> None:
@@ -251,3 +257,11 @@ class AlertRouter:
             except Exception:  # one broken sink must not silence the others or the stream
                 log.exception("alert sink %r failed", sink)
         self.sent += 1
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None

@@ -148,14 +148,20 @@ def alert_report(alert: Alert) -> Any:
     from safestream.core.reports import LiveStream, MatchedEntry, MediaHash, ReportIn
     from safestream.core.signals import SignalType
 
-    return ReportIn(
-        description=(
+    if alert.stage == "local":
+        # A second-stage match has no hash to list: it is named here and carried by its event.
+        described = (
+            f"Live monitor: stream {alert.stream} showed bank {alert.bank} entry "
+            f"{alert.entry_id} at {alert.t:.1f} s (local features, region {alert.region}, "
+            f"coverage {alert.coverage})."
+        )
+        matched: list[MatchedEntry] = []
+    else:
+        described = (
             f"Live monitor: stream {alert.stream} matched bank {alert.bank} entry "
             f"{alert.entry_id} at {alert.t:.1f} s (distance {alert.distance}, {alert.variant})."
-        ),
-        live_stream=LiveStream(stream_id=alert.stream[:256]),
-        media_hashes=[MediaHash(signal_type=SignalType.PDQ, value=alert.frame_hash)],
-        matches=[
+        )
+        matched = [
             MatchedEntry(
                 bank=alert.bank,
                 entry_id=alert.entry_id,
@@ -164,16 +170,22 @@ def alert_report(alert: Alert) -> Any:
                 distance=alert.distance,
                 label=alert.label,
             )
-        ],
+        ]
+    return ReportIn(
+        description=described,
+        live_stream=LiveStream(stream_id=alert.stream[:256]),
+        media_hashes=[MediaHash(signal_type=SignalType.PDQ, value=alert.frame_hash)],
+        matches=matched,
         evidence_hold=False,
         idempotency_key=f"live-alert:{alert.alert_id}",
     )
 
 
 def alert_events(alert: Alert) -> list[Event]:
-    """What the live monitor detected: the stream flagged, and the bank match that flagged it."""
+    """What the live monitor detected: the stream flagged, and the bank match that flagged it
+    (`MatchFound` for a hash match, `RegionMatchFound` for a second-stage one)."""
     from safestream.core.banks import Classification
-    from safestream.core.events import MatchFound, StreamFlagged
+    from safestream.core.events import MatchFound, RegionMatchFound, StreamFlagged
     from safestream.core.signals import SignalType
 
     try:
@@ -182,13 +194,34 @@ def alert_events(alert: Alert) -> list[Event]:
         label = Classification.UNCLASSIFIED
     now = datetime.now(UTC)
     stream = alert.stream[:256]
+    flagged = StreamFlagged(
+        at=now,
+        stream_id=stream,
+        reason=f"matched bank {alert.bank} entry {alert.entry_id} at {alert.t:.1f} s",
+        live_now=True,
+    )
+    if alert.stage == "local" and alert.region is not None and alert.frame_size is not None:
+        return [
+            flagged,
+            RegionMatchFound(
+                at=now,
+                bank=alert.bank,
+                entry_id=alert.entry_id,
+                bank_kind=alert.bank_kind or "media",
+                label=label,
+                verified=True,
+                stream_id=stream,
+                stage=alert.stage,
+                region=alert.region,
+                frame_size=alert.frame_size,
+                coverage=float(alert.coverage or 0.0),
+                inliers=alert.inliers or 0,
+                media_sha256=None,
+                t=alert.t,
+            ),
+        ]
     return [
-        StreamFlagged(
-            at=now,
-            stream_id=stream,
-            reason=f"matched bank {alert.bank} entry {alert.entry_id} at {alert.t:.1f} s",
-            live_now=True,
-        ),
+        flagged,
         MatchFound(
             at=now,
             bank=alert.bank,

@@ -1,5 +1,7 @@
-"""Matched media to the store: a detector report and one `MatchFound` event per bank entry hit.
+"""Matched media to the store: a detector report and one event per bank entry hit.
 
+A first-stage (hash) match is a `MatchFound`; a second-stage (local-feature) match is a
+`RegionMatchFound` with where the bank image or room is in the file and how much of it is shown.
 `safestream match --report` files each matched file this way, so the case engine links it and
 triages it from the events (never from the report's text). The report names the file, and the
 uploader as a reported account when known: linking joins every report naming that account, so
@@ -9,10 +11,11 @@ one uploader's files make one case.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from pathlib import Path
 
 from safestream.core.banks import Match
-from safestream.core.events import EventSink, MatchFound
+from safestream.core.events import Event, EventSink, MatchFound, RegionMatchFound
 from safestream.core.reports import IncidentType, MatchedEntry, MediaHash, Report, ReportIn
 from safestream.core.signals import SignalType
 from safestream.media.upload_manifest import UploadContext
@@ -112,6 +115,46 @@ def match_events(matches: list[Match]) -> list[MatchFound]:
     ]
 
 
+def region_match_found(
+    m: Match, *, at: datetime, stream_id: str | None, media_sha256: str | None
+) -> RegionMatchFound:
+    """The event of one second-stage match (`m.stage == "local"`); a match without a region
+    is a programming error (`ValueError`)."""
+    if m.stage != "local" or m.region is None or m.frame_size is None or m.coverage is None:
+        raise ValueError(f"not a second-stage match with a region: {m!r}")
+    inliers = m.extra.get("inliers")
+    kind = m.extra.get("bank_kind")
+    return RegionMatchFound(
+        at=at,
+        bank=m.bank,
+        entry_id=m.entry_id,
+        bank_kind=kind if isinstance(kind, str) else "media",
+        label=m.label,
+        verified=True,
+        stream_id=stream_id,
+        stage=m.stage,
+        region=m.region,
+        frame_size=m.frame_size,
+        coverage=float(m.coverage),
+        inliers=inliers if isinstance(inliers, int) else 0,
+        media_sha256=media_sha256,
+        t=m.t,
+    )
+
+
+def file_events(matches: list[Match], sha256: str) -> list[Event]:
+    """The events of one matched file: `MatchFound` per hash match, `RegionMatchFound` per
+    second-stage match (found in the file with this SHA-256)."""
+    now = utcnow()
+    found: list[Event] = list(match_events(matches))
+    found += [
+        region_match_found(m, at=now, stream_id=None, media_sha256=sha256)
+        for m in matches
+        if m.stage == "local"
+    ]
+    return found
+
+
 def report_matched_file(
     sink: EventSink,
     path: str,
@@ -122,4 +165,4 @@ def report_matched_file(
 ) -> Report:
     """Hand one matched file's report and events to `sink`; return the stored report."""
     best = best_per_entry(matches)
-    return sink.emit(match_report(path, md5, sha256, best, upload), match_events(best))
+    return sink.emit(match_report(path, md5, sha256, best, upload), file_events(best, sha256))

@@ -7,10 +7,10 @@ only on frames PDQ left unmatched, within a per-frame time budget.
 
 Rules, as for PDQ: only the chosen banks report; negative (allowlist) banks always take part, and
 a frame that matches one raises no match at all. A second-stage `Match` has `stage="local"`,
-`region` (where the bank image is in the frame, source pixels), `coverage` (share of the bank
-image shown), `distance` 0 (there is no hash distance), and in `extra` the inlier count, the
-verification model and, for a homography, the 3x3 transform from the bank image's unit square to
-the frame's pixels.
+`region` (where the bank image is in the frame, source pixels), `frame_size` (the frame's
+width and height in the same pixels), `coverage` (share of the bank image shown), `distance` 0
+(there is no hash distance), and in `extra` the inlier count, the verification model and, for a
+homography, the 3x3 transform from the bank image's unit square to the frame's pixels.
 """
 
 from __future__ import annotations
@@ -94,12 +94,18 @@ class LocalStage:
         if any(h.entry_id in self.features.negative for h in hits):
             self.stats.silenced += 1
             return []
-        matches = self._matches(hits, t)
+        frame = (
+            max(round(query.width / query.scale), 1),
+            max(round(query.height / query.scale), 1),
+        )
+        matches = self._matches(hits, t, frame)
         if matches:
             self.stats.matched += 1
         return matches
 
-    def _matches(self, hits: list[LocalHit], t: float | None) -> list[Match]:
+    def _matches(
+        self, hits: list[LocalHit], t: float | None, frame: tuple[int, int]
+    ) -> list[Match]:
         missing = [h.entry_id for h in hits if h.entry_id not in self._entries]
         if missing:
             self._entries.update(self.banks.entries_by_id(missing))
@@ -130,8 +136,16 @@ class LocalStage:
                     t=t,
                     extra=extra,
                     stage="local",
-                    region=v.region,
+                    region=_inside(v.region, frame),
                     coverage=v.coverage,
+                    frame_size=frame,
                 )
             )
         return out
+
+
+def _inside(region: tuple[int, int, int, int], frame: tuple[int, int]) -> tuple[int, int, int, int]:
+    # Rounding between analysed and source pixels can put an edge one pixel past the frame.
+    x, y, w, h = region
+    x, y = min(x, frame[0]), min(y, frame[1])
+    return (x, y, min(w, frame[0] - x), min(h, frame[1] - y))
