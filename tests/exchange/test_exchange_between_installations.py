@@ -219,7 +219,7 @@ def test_a_peers_hash_finds_near_copies_through_the_media_matcher(
     pull(platform.db, platform.identity, "hotline")
     synced = sync_peer_banks(platform.db, "hotline", hotline.identity.key_id)
     assert synced.banks == ("x.hotline.ph-hotline",) and synced.added == 1
-    retro = seen.match_new_entries(list(synced.new_pdq))
+    retro = seen.match_new_entries([(e.id, e.value) for e in synced.new_pdq])
     assert {m.item for m in retro} == {"upload:77"}
     banks = BankRepository(platform.db)
     matcher = Matcher(banks, BankIndex.open(banks, tmp_path / "index"))

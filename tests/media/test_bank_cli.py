@@ -48,6 +48,7 @@ def test_import_reports_bad_rows_and_keeps_good_ones(home: Path, tmp_path: Path)
         "skipped": 1,
         "negatives": 0,
         "negatives_imported_to": None,
+        "retro_matches": 0,
     }
     assert f"{listing}:3" in err
 

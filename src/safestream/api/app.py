@@ -42,6 +42,7 @@ from safestream.exchange.api import exchange_router
 from safestream.exchange.identity import Identity
 from safestream.reports.intake import IntakeService
 from safestream.store.database import Database, DatabaseError
+from safestream.store.seen_hashes import SeenHashes
 from safestream.store.vault import EvidenceVault
 
 # Ten media files of up to ~10 MB each in base64, plus the report itself.
@@ -143,13 +144,18 @@ def create_app(
         linker,
         metrics,
         max_body_bytes,
-        attachment_matcher=AttachmentMatcher(app.state.media),
+        attachment_matcher=_attachment_matcher(app.state.media, db, settings),
     )
     app.add_middleware(IntakeFastPath, handler=app.state.intake_handler)
     app.add_middleware(
         RawLookupFastPath, service=app.state.media, keys=app.state.api_keys, metrics=metrics
     )
     return app
+
+
+def _attachment_matcher(media: MediaService, db: Database, settings: Settings) -> AttachmentMatcher:
+    # Attachments' hashes are kept for retroactive matching while the operator wants them.
+    return AttachmentMatcher(media, SeenHashes(db) if settings.recent_seen_days else None)
 
 
 def _add_health_routes(app: FastAPI, db: Database, settings: Settings, metrics: Metrics) -> None:

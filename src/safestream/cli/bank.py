@@ -171,6 +171,7 @@ def import_list(
       safestream bank import known dataset.csv --format pytx-csv --negative-bank allowlist
       safestream bank import known clip-features.txt --format vpdq
     """
+    from safestream.cli.retro import entries_of, retro_matcher
     from safestream.exchange.hashlists import read_hash_list
 
     if fmt is not None:
@@ -186,6 +187,8 @@ def import_list(
         error_line(file, f"cannot read: {exc.strerror or exc}")
         raise typer.Exit(EXIT_SOME_FAILED) from exc
     ids = store.banks.add_entries(name, parsed.entries)
+    matcher = retro_matcher(store.db)
+    retro = matcher.match(entries_of(store.db, ids)) if matcher and ids else []
     kept_negatives = negative_bank is not None and bool(parsed.negatives)
     if negative_bank is not None and parsed.negatives:
         store.banks.add_entries(negative_bank, parsed.negatives)
@@ -204,6 +207,7 @@ def import_list(
             "skipped": len(parsed.errors),
             "negatives": len(parsed.negatives),
             "negatives_imported_to": negative_bank if kept_negatives else None,
+            "retro_matches": len(retro),
         }
     )
     raise typer.Exit(EXIT_SOME_FAILED if parsed.errors else EXIT_OK)

@@ -239,12 +239,15 @@ def pull(
       safestream exchange pull hotline-b
       safestream exchange pull hotline-b --every 300
     """
+    from safestream.cli.retro import entries_of, retro_matcher
     from safestream.core.errors import ExchangeError
     from safestream.exchange.bank_sync import sync_peer_banks
     from safestream.exchange.peers import PeerRegistry
     from safestream.exchange.pull import pull as run
 
     db, me = context.open_database(), _identity()
+    # Held across runs: with --every, only hashes seen since the last run are loaded.
+    matcher = retro_matcher(db) if banks else None
     while True:
         started = time.perf_counter()
         try:
@@ -257,6 +260,9 @@ def pull(
                 synced = sync_peer_banks(db, peer, PeerRegistry(db).get(peer).key_id)
                 typer.echo(f"{peer}: banks {', '.join(synced.banks) or '-'} "
                            f"(+{synced.added} -{synced.removed})")  # fmt: skip
+                if matcher is not None and synced.new_pdq:
+                    retro = matcher.match(entries_of(db, [e.id for e in synced.new_pdq]))
+                    typer.echo(f"{peer}: {len(retro)} retroactive matches raised")
         except ExchangeError:
             if not every:
                 raise

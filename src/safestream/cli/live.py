@@ -66,9 +66,11 @@ def build_monitor(options: MonitorOptions) -> Any:
     from safestream.live.monitor import LocalMatchService, MatchService, StreamMonitor
     from safestream.live.risk import RiskBook
     from safestream.live.sampling import SamplingMode, SamplingPolicy
+    from safestream.live.seen_frames import SeenFrameRecorder
     from safestream.live.sinks import StoreReportSink, WebhookSink
     from safestream.media.bank_index import BankIndex
     from safestream.media.matching import Matcher
+    from safestream.store.seen_hashes import SeenHashes
 
     store = context.open_store()
     index = BankIndex.open(store.banks, store.settings.pdq_index_dir)
@@ -90,7 +92,14 @@ def build_monitor(options: MonitorOptions) -> Any:
     classifiers = [OnnxFrameClassifier(options.classifier)] if options.classifier else []
     return StreamMonitor(
         MatchService(matcher),
-        AlertRouter(sinks, confirmations=confirmations),
+        AlertRouter(
+            sinks,
+            confirmations=confirmations,
+            # Sampled frames' hashes, kept for retroactive matching while the operator wants.
+            observers=[SeenFrameRecorder(SeenHashes(store.db))]
+            if store.settings.recent_seen_days
+            else [],
+        ),
         local_match=LocalMatchService(local) if local is not None else None,
         risk=RiskBook(baseline),
         evidence=EvidenceStore.from_settings(store.settings) if options.evidence else None,

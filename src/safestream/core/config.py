@@ -114,6 +114,12 @@ class Settings(BaseModel):
     ncmec_environment: Literal["test", "production"] = Field(
         "test", description="The CyberTipline service the console reports to."
     )
+    recent_seen_days: int = Field(
+        30,
+        ge=0,
+        description="Days the PDQ hashes of uploads and sampled live frames are kept for "
+        "retroactive matching (0: not kept).",
+    )
     ncmec_company: str = Field(
         "", description="Reporting company named in CyberTipline reports (default: the org)."
     )

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import or_, select
 
+from safestream.core.banks import BankEntry, Classification
 from safestream.core.classification import derive
 from safestream.core.errors import BankNotFound, InvalidInput
 from safestream.exchange.signals import SignalKind
@@ -33,9 +34,8 @@ class BankSync:
     banks: tuple[str, ...]
     added: int
     removed: int
-    # (bank entry id, PDQ hex) of every PDQ entry added: what retroactive matching searches for
-    # (`media.recent_seen.RecentlySeen.match_new_entries`).
-    new_pdq: tuple[tuple[int, str], ...] = ()
+    # Every PDQ entry added: what retroactive matching searches for (`media.retro`).
+    new_pdq: tuple[BankEntry, ...] = ()
 
 
 def bank_name(peer: str, collection: str, *, negative: bool = False) -> str:
@@ -77,7 +77,7 @@ def sync_peer_banks(db: Database, peer_name: str, peer_key_id: str) -> BankSync:
     prefix = _UNSAFE.sub("-", f"x.{peer_name}.")
     existing = {b.name: b for b in banks.list_banks() if b.name.startswith(prefix)}
     added = removed = 0
-    new_pdq: list[tuple[int, str]] = []
+    new_pdq: list[BankEntry] = []
     for name in sorted(set(wanted) | set(existing)):
         want = wanted.get(name, {})
         if name not in existing:
@@ -89,7 +89,9 @@ def sync_peer_banks(db: Database, peer_name: str, peer_key_id: str) -> BankSync:
         if fresh and not name.endswith(".negative"):
             ids = banks.add_entries(name, fresh)
             new_pdq += [
-                (i, e.value) for i, e in zip(ids, fresh, strict=True) if e.signal_type == "pdq"
+                BankEntry(i, name, e.signal_type, e.value, Classification(e.label), e.source)
+                for i, e in zip(ids, fresh, strict=True)
+                if e.signal_type == "pdq"
             ]
             added += len(fresh)
         elif fresh:

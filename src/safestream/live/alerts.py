@@ -165,8 +165,11 @@ class AlertRouter:
         confirmations: dict[str, Confirmation] | None = None,
         merge_gap: float = DEFAULT_MERGE_GAP,
         clock: Callable[[], float] | None = None,
+        observers: Sequence[Callable[[SampledMatches], None]] = (),
     ) -> None:
         self.sinks = list(sinks)
+        # Told of every sampled frame, matched or not (the seen-hash recorder: `seen_frames`).
+        self.observers = list(observers)
         self.confirmations = dict(confirmations or {})
         self.merge_gap = merge_gap
         self._clock = clock or time.monotonic
@@ -177,6 +180,8 @@ class AlertRouter:
 
     def observe(self, sample: SampledMatches) -> list[Alert]:
         """Record one sampled frame (with or without matches); return and send new alerts."""
+        for observer in self.observers:
+            observer(sample)
         new: list[Alert] = []
         with self._lock:
             state = self._streams.setdefault(sample.stream, _StreamState())

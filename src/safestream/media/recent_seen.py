@@ -27,6 +27,7 @@ class RetroMatch:
     item: str  # what was seen: a report, an upload, "stream:<id>@<seconds>"
     distance: int
     seen_at: datetime
+    source_id: int | None = None  # the store's row (`store.seen_hashes`), when loaded from it
 
 
 class RecentlySeen:
@@ -42,6 +43,7 @@ class RecentlySeen:
         # Per hash id (arrival order): which item carried it and when (unix time, never
         # decreasing, so the expired hashes are always a prefix). Grown by doubling.
         self._item_of = np.empty(1024, dtype=np.int64)
+        self._source = np.empty(1024, dtype=np.int64)  # store row number, -1 if none
         self._seen = np.empty(1024, dtype=np.float64)
         self._count = 0
         self._oldest_live = 0  # hash ids below this are pruned
@@ -69,11 +71,24 @@ class RecentlySeen:
                 found = self._item_ids[name] = len(self._items)
                 self._items.append(name)
             item_ids[row] = found
+        self._append(item_ids, np.full(n, -1, dtype=np.int64), codes, seen)
+
+    def observe_stored(self, sources: np.ndarray, codes: np.ndarray, seen: np.ndarray) -> None:
+        """Hashes read from the store, known by row number (`store.seen_hashes`): what carried
+        each is looked up there for the few that match, rather than held for millions."""
+        n = codes.shape[0]
+        self._append(np.full(n, -1, dtype=np.int64), np.asarray(sources, np.int64), codes, seen)
+
+    def _append(
+        self, item_ids: np.ndarray, sources: np.ndarray, codes: np.ndarray, seen: np.ndarray
+    ) -> None:
+        n = codes.shape[0]
         times = np.asarray(seen, dtype=np.float64)
         floor = self._seen[self._count - 1] if self._count else -np.inf
         times = np.maximum.accumulate(np.maximum(times, floor))
         self._reserve(self._count + n)
         self._item_of[self._count : self._count + n] = item_ids
+        self._source[self._count : self._count + n] = sources
         self._seen[self._count : self._count + n] = times
         ids = np.arange(self._count, self._count + n, dtype=np.int64)
         self._count += n
@@ -84,6 +99,7 @@ class RecentlySeen:
             return
         capacity = max(size, 2 * self._seen.shape[0])
         self._item_of = np.resize(self._item_of, capacity)
+        self._source = np.resize(self._source, capacity)
         self._seen = np.resize(self._seen, capacity)
 
     def prune(self, now: datetime | None = None) -> int:
@@ -108,12 +124,14 @@ class RecentlySeen:
         results = self.index.query_many(hex_to_codes([h for _, h in entries]), radius)
         for (entry_id, _), (ids, distances) in zip(entries, results, strict=True):
             for hash_id, distance in zip(ids.tolist(), distances.tolist(), strict=True):
+                item, source = int(self._item_of[hash_id]), int(self._source[hash_id])
                 found.append(
                     RetroMatch(
                         entry_id,
-                        self._items[int(self._item_of[hash_id])],
+                        self._items[item] if item >= 0 else f"seen:{source}",
                         int(distance),
                         datetime.fromtimestamp(float(self._seen[hash_id]), UTC),
+                        source if source >= 0 else None,
                     )
                 )
         return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -93,3 +94,21 @@ class BankFeatureRow(Base):
         ForeignKey("bank_entries.id", ondelete="CASCADE"), primary_key=True
     )
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SeenHashRow(Base):
+    """The PDQ hash of content seen recently (an upload, a sampled live frame), never the media.
+
+    Kept for the retention the operator sets, so a hash that reaches a bank later finds the
+    content it would have matched (retroactive matching, `media.recent_seen`).
+    """
+
+    __tablename__ = "seen_hashes"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "upload" or "frame"
+    # What carried it: an upload's SHA-256, or a stream's id (with `t`, seconds into it).
+    ref: Mapped[str] = mapped_column(String(256))
+    t: Mapped[float | None] = mapped_column(Float, nullable=True)
+    pdq: Mapped[bytes] = mapped_column(LargeBinary(32))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

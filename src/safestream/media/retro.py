@@ -1,0 +1,156 @@
+"""Retroactive matching: new bank entries searched over the content seen before they arrived.
+
+A `RetroMatcher` holds the store's recently seen hashes (`store.seen_hashes`) in a
+`RecentlySeen` index, loading only the rows added since its last refresh and forgetting those
+older than the retention, so a long-running process (a scheduled `exchange pull`) keeps the index
+warm. For each new PDQ entry, the content within the match threshold is raised as matches: one
+detector report per seen item and entry, with a `MatchFound` event, that links by the upload's
+SHA-256 or the stream's id to the cases that already hold them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from safestream.core.banks import BankEntry, Classification
+from safestream.core.events import EventSink, MatchFound
+from safestream.core.principal import Principal
+from safestream.core.reports import IncidentType, LiveStream, MatchedEntry, MediaHash, ReportIn
+from safestream.core.signals import PDQ_MATCH_MAX_BITS, SignalType
+from safestream.media.recent_seen import RecentlySeen, RetroMatch
+from safestream.store.database import Database
+from safestream.store.seen_hashes import SeenHash, SeenHashes
+
+SYSTEM = Principal.system("retro-match")
+LOAD_PAGE = 200_000
+
+
+@dataclass(frozen=True)
+class RetroFinding:
+    """Content seen before `entry` arrived that matches it, and the report raising it."""
+
+    entry: BankEntry
+    seen: SeenHash
+    distance: int
+    report_id: str
+
+
+class RetroMatcher:
+    """Recently seen hashes from the store, searched for each bank update."""
+
+    def __init__(
+        self,
+        db: Database,
+        retention: timedelta,
+        sink: EventSink,
+        *,
+        radius: int = PDQ_MATCH_MAX_BITS,
+    ) -> None:
+        self.store = SeenHashes(db)
+        self.seen = RecentlySeen(retention)
+        self.sink = sink
+        self.radius = radius
+        self._last_id = 0
+
+    def refresh(self, now: datetime | None = None) -> int:
+        """Forget what is past the retention (store and index); load rows added since; return
+        how many were loaded."""
+        cutoff = (now or datetime.now(UTC)) - self.seen.retention
+        self.store.prune(SYSTEM, cutoff)
+        self.seen.prune(now)
+        loaded = 0
+        while True:
+            page = self.store.page(SYSTEM, self._last_id, LOAD_PAGE)
+            if not page.ids:
+                return loaded
+            codes = np.frombuffer(page.codes, dtype=np.uint8).reshape(-1, 32)
+            keep = np.asarray(page.times) >= cutoff.timestamp()
+            ids = np.asarray(page.ids, dtype=np.int64)
+            self.seen.observe_stored(ids[keep], codes[keep], np.asarray(page.times)[keep])
+            self._last_id = page.ids[-1]
+            loaded += int(keep.sum())
+
+    def match(
+        self, entries: Sequence[BankEntry], now: datetime | None = None
+    ) -> list[RetroFinding]:
+        """Raise the past content each new entry matches; return what was raised.
+
+        Negative (benign) entries suppress matches and never raise one; hashes other than PDQ
+        are left to exact lookups."""
+        wanted = {
+            e.id: e
+            for e in entries
+            if e.signal_type == SignalType.PDQ.value and e.label is not Classification.BENIGN
+        }
+        self.refresh(now)
+        found = self.seen.match_new_entries([(e.id, e.value) for e in wanted.values()],
+                                            self.radius)  # fmt: skip
+        details = self.store.details(SYSTEM, [m.source_id for m in found if m.source_id])
+        best: dict[tuple[int, str, str], tuple[RetroMatch, SeenHash]] = {}
+        for m in found:
+            seen = details.get(m.source_id or 0)
+            if seen is None:  # pruned meanwhile
+                continue
+            key = (m.entry_id, seen.kind, seen.ref)
+            if key not in best or m.distance < best[key][0].distance:
+                best[key] = (m, seen)
+        raised = []
+        for (entry_id, _, _), (m, seen) in sorted(best.items()):
+            entry = wanted[entry_id]
+            stored = self.sink.emit(_report(entry, seen, m.distance), [_event(entry, seen, m)])
+            raised.append(RetroFinding(entry, seen, m.distance, str(stored.id)))
+        return raised
+
+
+def _report(entry: BankEntry, seen: SeenHash, distance: int) -> ReportIn:
+    where = (
+        f"stream {seen.ref} at {seen.t or 0:.1f} s" if seen.kind == "frame"
+        else f"an upload (SHA-256 {seen.ref})"
+    )  # fmt: skip
+    key = hashlib.sha256(f"{seen.kind}\0{seen.ref}\0{entry.bank}\0{entry.id}".encode()).hexdigest()
+    hashes = [MediaHash(signal_type=SignalType.PDQ, value=seen.pdq)]
+    if seen.kind == "upload":
+        hashes.insert(0, MediaHash(signal_type=SignalType.SHA256, value=seen.ref))
+    return ReportIn(
+        description=(
+            f"Retroactive match: {where}, seen {seen.seen_at.isoformat()}, matches bank "
+            f"{entry.bank} entry {entry.id} (distance {distance}), which arrived later."
+        ),
+        incident_type=IncidentType.CHILD_PORNOGRAPHY,
+        incident_at=seen.seen_at,
+        # When the matched frame was seen, not the stream's known end: it is not claimed live.
+        live_stream=(
+            LiveStream(stream_id=seen.ref, ended_at=seen.seen_at) if seen.kind == "frame" else None
+        ),
+        media_hashes=hashes,
+        matches=[
+            MatchedEntry(
+                bank=entry.bank,
+                entry_id=entry.id,
+                signal_type=SignalType.PDQ,
+                value=entry.value,
+                distance=distance,
+                label=entry.label.value,
+            )
+        ],
+        idempotency_key=f"retro:{key[:48]}",
+    )
+
+
+def _event(entry: BankEntry, seen: SeenHash, m: RetroMatch) -> MatchFound:
+    return MatchFound(
+        at=datetime.now(UTC),
+        bank=entry.bank,
+        entry_id=entry.id,
+        signal_type=SignalType.PDQ,
+        entry_hash=entry.value,
+        distance=m.distance,
+        label=entry.label,
+        verified=True,
+        stream_id=seen.ref if seen.kind == "frame" else None,
+    )

@@ -1,0 +1,124 @@
+"""Hashes of recently seen content in the store: what retroactive matching searches.
+
+Intake (report attachments) and the live monitor (sampled frames) record the PDQ hashes they
+computed anyway; the media itself is never kept here. Rows are numbered in arrival order, so a
+long-running matcher loads only the rows after the last one it holds, and rows older than the
+operator's retention are deleted by `prune`. Only SafeStream's own code (the system principal)
+records or reads them: they say what a platform uploaded and when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func, insert, select
+
+from safestream.core.errors import InvalidInput, PermissionDenied
+from safestream.core.principal import Principal
+from safestream.store.database import Database
+from safestream.store.models.media import SeenHashRow
+
+KINDS = ("upload", "frame")
+MAX_REF = 256
+
+
+@dataclass(frozen=True)
+class SeenHash:
+    """One hash of seen content: an upload's (`ref` its SHA-256) or a stream frame's."""
+
+    kind: str
+    ref: str  # the upload's SHA-256, or the stream id
+    pdq: str  # 64 hex digits
+    seen_at: datetime
+    t: float | None = None  # seconds into the stream, for frames
+    id: int = 0  # the store's row number (0 until stored)
+
+
+@dataclass(frozen=True)
+class SeenPage:
+    """Rows in arrival order: ids, PDQ codes (32 bytes each, joined), unix times."""
+
+    ids: list[int]
+    codes: bytes
+    times: list[float]
+
+
+def _system(principal: Principal) -> None:
+    if not principal.is_system:
+        raise PermissionDenied("only SafeStream's own detectors record or read seen hashes")
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+class SeenHashes:
+    """Recently seen hashes: record, read in arrival order, forget by age."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def record(self, principal: Principal, hashes: Sequence[SeenHash]) -> int:
+        """Store hashes just seen; return how many. Bad rows are refused before any is stored."""
+        _system(principal)
+        rows = []
+        for h in hashes:
+            if h.kind not in KINDS or not h.ref or len(h.ref) > MAX_REF:
+                raise InvalidInput(f"seen hash: kind must be one of {KINDS}, ref 1-{MAX_REF}")
+            try:
+                code = bytes.fromhex(h.pdq)
+            except ValueError as exc:
+                raise InvalidInput(f"seen hash: not a PDQ hex {h.pdq!r}") from exc
+            if len(code) != 32:
+                raise InvalidInput(f"seen hash: not a PDQ hex {h.pdq!r}")
+            rows.append({"kind": h.kind, "ref": h.ref, "t": h.t, "pdq": code,
+                         "seen_at": _aware(h.seen_at)})  # fmt: skip
+        if rows:
+            with self.db.session() as s:
+                s.execute(insert(SeenHashRow), rows)
+        return len(rows)
+
+    def page(self, principal: Principal, after_id: int, limit: int) -> SeenPage:
+        """Up to `limit` rows numbered above `after_id`, oldest first."""
+        _system(principal)
+        with self.db.session() as s:
+            found = s.execute(
+                select(SeenHashRow.id, SeenHashRow.pdq, SeenHashRow.seen_at)
+                .where(SeenHashRow.id > after_id)
+                .order_by(SeenHashRow.id)
+                .limit(limit)
+            ).all()
+        return SeenPage(
+            [int(r[0]) for r in found],
+            b"".join(bytes(r[1]) for r in found),
+            [_aware(r[2]).timestamp() for r in found],
+        )
+
+    def details(self, principal: Principal, ids: Sequence[int]) -> dict[int, SeenHash]:
+        """The rows with these numbers (those still kept)."""
+        _system(principal)
+        out: dict[int, SeenHash] = {}
+        unique = sorted(set(ids))
+        with self.db.session() as s:
+            for start in range(0, len(unique), 500):
+                for row in s.scalars(
+                    select(SeenHashRow).where(SeenHashRow.id.in_(unique[start : start + 500]))
+                ):
+                    out[row.id] = SeenHash(row.kind, row.ref, bytes(row.pdq).hex(),
+                                           _aware(row.seen_at), row.t, row.id)  # fmt: skip
+        return out
+
+    def prune(self, principal: Principal, before: datetime) -> int:
+        """Forget rows seen before `before`; return how many went."""
+        _system(principal)
+        with self.db.session() as s:
+            done = s.execute(delete(SeenHashRow).where(SeenHashRow.seen_at < before))
+            return int(done.rowcount or 0)  # type: ignore[attr-defined]
+
+    def count(self, principal: Principal) -> int:
+        """How many rows are kept."""
+        _system(principal)
+        with self.db.session() as s:
+            return int(s.scalar(select(func.count()).select_from(SeenHashRow)) or 0)
