@@ -153,4 +153,5 @@ def _event(entry: BankEntry, seen: SeenHash, m: RetroMatch) -> MatchFound:
         label=entry.label,
         verified=True,
         stream_id=seen.ref if seen.kind == "frame" else None,
+        t=seen.t,
     )
