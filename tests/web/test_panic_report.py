@@ -69,3 +69,11 @@ def test_any_accepted_press_becomes_a_valid_report_or_a_clear_error(
 def test_a_press_without_description_is_accepted_and_says_so() -> None:
     report = to_report(PanicReportIn.model_validate({"stream_id": "call-1"}))
     assert report.description.startswith("(the viewer pressed the button without a description)")
+
+
+def test_page_address_is_kept_without_its_query_fragment_or_credentials() -> None:
+    url = "https://user:pw@calls.example/room/42?join_token=secret&name=Ana#pin=1234"
+    report = to_report(_press(page_url=url))
+    assert "Reported from page: https://calls.example/room/42\n" in report.description + "\n"
+    assert "secret" not in report.description and "1234" not in report.description
+    assert "pw" not in report.description

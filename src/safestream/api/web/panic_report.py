@@ -7,6 +7,7 @@ the call's stream id and an evidence hold, so the live monitor keeps its buffer 
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,13 +30,20 @@ class PanicReportIn(BaseModel):
     idempotency_key: Annotated[str, Field(min_length=1, max_length=100)] | None = None
 
 
+def page_without_query(url: str) -> str:
+    """The page a press came from, without the query and fragment, where call links carry
+    join tokens, passwords and names; widgets before this rule sent the whole address."""
+    parts = urlsplit(url.strip())
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
 def to_report(panic: PanicReportIn) -> ReportIn:
     """The intake report for a panic press: live stream, evidence hold, the viewer's answers."""
     danger = DANGER_ANSWERS[panic.child_in_danger]
     said = panic.description.strip() or "(the viewer pressed the button without a description)"
     lines = [said, "", f"Child in danger now: {danger}"]
     if panic.page_url:
-        lines.append(f"Reported from page: {panic.page_url}")
+        lines.append(f"Reported from page: {page_without_query(panic.page_url)}")
     return ReportIn(
         source=ReportSource.PANIC_BUTTON,
         platform=Platform(name=panic.platform) if panic.platform else None,

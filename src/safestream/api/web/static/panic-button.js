@@ -209,7 +209,8 @@
         description: text,
         child_in_danger: danger ? danger.value : "unsure",
         platform: config.platform || null,
-        page_url: window.location.href,
+        // The page, not its query or fragment: call links often carry tokens and names there.
+        page_url: window.location.origin + window.location.pathname,
       };
       var content = JSON.stringify(payload);
       if (lastSent !== null && lastSent !== content) {
