@@ -23,6 +23,7 @@ from safestream.live.sources import (
     SourceKind,
     SourceOptions,
     classify,
+    default_stream_id,
     open_connection,
 )
 
@@ -229,3 +230,30 @@ def test_a_protocol_the_ffmpeg_inside_pyav_lacks_is_named_in_the_error() -> None
     kind = SourceKind("pull", "nosuchproto://127.0.0.1:9/live")
     with pytest.raises(SourceError, match="has no 'nosuchproto' protocol"):
         open_connection(kind, SourceOptions(open_timeout=1.0))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "rtmp://live.example/app/sk_live_9f8e7d6c5b4a",
+        "https://cdn.example/hls/room.m3u8?token=sk_live_9f8e7d6c5b4a",
+        "srt://user:sk_live_9f8e7d6c5b4a@ingest.example:9000",
+        "listen+rtmp://0.0.0.0:1935/app/sk_live_9f8e7d6c5b4a",
+    ],
+)
+def test_default_stream_id_never_carries_the_urls_key(url: str) -> None:
+    stream_id = default_stream_id(url)
+    assert "sk_live" not in stream_id and "9f8e7d" not in stream_id
+    assert default_stream_id(url) == stream_id  # the same source keeps its id across runs
+
+
+def test_default_stream_ids_of_two_keys_on_one_host_differ() -> None:
+    first = default_stream_id("rtmp://live.example/app/key-one")
+    assert first.startswith("live.example-")
+    assert first != default_stream_id("rtmp://live.example/app/key-two")
+
+
+def test_default_stream_id_of_a_file_is_the_file_as_named(tmp_path: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"")
+    assert default_stream_id(str(clip)) == str(clip)

@@ -167,7 +167,7 @@ def watch(
         [],
         "--id",
         help="Stream id of each URL, in order (the panic button's data-stream-id); "
-        "default: the URL itself.",
+        "default: a file's name, or a network URL's host and a digest (never its key).",
     ),
 ) -> None:
     """Watch streams and print each alert as a JSON line; returns when the sources end.
@@ -177,7 +177,12 @@ def watch(
       safestream watch rtmp://live.example/app/k1 --id call-4711
     """
     from safestream.live.monitor import StreamSpec
-    from safestream.live.sources import ReconnectPolicy, SourceOptions, classify
+    from safestream.live.sources import (
+        ReconnectPolicy,
+        SourceOptions,
+        classify,
+        default_stream_id,
+    )
 
     options = MonitorOptions(
         bank or [], threshold, confirm or [], evidence, evidence_seconds, webhook,
@@ -204,7 +209,7 @@ def watch(
         failed.append(f"{sid}: {stats.error}") if stats.state == "failed" else None
     )
     for url in dict.fromkeys(urls):
-        monitor.add(StreamSpec(named.get(url, url), url, source))
+        monitor.add(StreamSpec(named.get(url) or default_stream_id(url), url, source))
     try:
         while not monitor.wait(0.5):
             pass
@@ -325,7 +330,9 @@ def _start_http(address: str, token: str, monitor: Any, health: Any = None) -> A
 @live_app.command("add")
 def add(
     url: str = typer.Argument(..., help="The stream's source URL."),
-    stream_id: str | None = typer.Option(None, "--id", help="Stream id (default: the URL)."),
+    stream_id: str | None = typer.Option(
+        None, "--id", help="Stream id (default: a file's name, or the URL's host and a digest)."
+    ),
     keyframes: bool = typer.Option(False, "--keyframes", help="Baseline: keyframes only."),
     realtime: bool = typer.Option(False, help="Pace a file source as if live."),
     nats_server: str | None = typer.Option(None, "--nats", help="NATS URL."),
@@ -340,10 +347,11 @@ def add(
     import asyncio
 
     from safestream.live.distribution import LiveSubjects, WorkItem, queue_stream_async
-    from safestream.live.sources import classify
+    from safestream.live.sources import classify, default_stream_id
 
     classify(url)
-    item = WorkItem(stream_id or url, url, "keyframes" if keyframes else "full", realtime)
+    sid = stream_id or default_stream_id(url)
+    item = WorkItem(sid, url, "keyframes" if keyframes else "full", realtime)
     seq = asyncio.run(
         queue_stream_async(item, nats_server or context.settings().nats_url, LiveSubjects(prefix))
     )

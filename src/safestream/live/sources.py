@@ -16,6 +16,7 @@ that delivered packets resets the count. Files are never reopened.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -112,6 +113,19 @@ def classify(url: str) -> SourceKind:
     if not Path(text).is_file():
         raise InvalidInput(f"no such file: {text}")
     return SourceKind("file", text)
+
+
+def default_stream_id(url: str) -> str:
+    """The stream id of a source given without `--id`: a file as named, or for a network source
+    its host and a digest of the whole URL. Never the URL itself: stream keys, tokens and
+    passwords sit in its path, query and user part, and stream ids travel into alerts, reports,
+    evidence names and case pages."""
+    if classify(url).kind == "file":
+        return url
+    inner = url.strip().removeprefix(LISTEN_PREFIX)
+    host = (urlsplit(inner).hostname or "stream").lower()
+    digest = hashlib.sha256(url.strip().encode()).hexdigest()[:12]
+    return f"{host}-{digest}"
 
 
 class Connection:
