@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import inspect
 
 from safestream.store import Database
+from safestream.store.report_text import SEARCH_SCHEMA_NAMES
 
 
 def test_migrate_creates_bank_tables(database: Database) -> None:
@@ -23,6 +24,13 @@ def test_migrations_match_the_models(database: Database) -> None:
 
     from safestream.store.models import Base
 
+    def modelled(obj: object, name: str | None, *_: object) -> bool:
+        # The full-text search structures are per dialect and not modelled (store.report_text).
+        base = (name or "").removesuffix("_config").removesuffix("_content")
+        base = base.removesuffix("_data").removesuffix("_docsize").removesuffix("_idx")
+        return base not in SEARCH_SCHEMA_NAMES
+
     with database.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": modelled})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []

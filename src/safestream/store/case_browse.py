@@ -36,6 +36,7 @@ from safestream.store.cases import case_summary
 from safestream.store.database import Database
 from safestream.store.models.cases import CaseEntityRow, CaseMatchRow, CaseRow
 from safestream.store.models.reports import ReportEntityRow, ReportRow
+from safestream.store.report_text import cases_with_text
 from safestream.store.scope import cases_visible, reports_visible
 from safestream.store.times import aware
 
@@ -123,10 +124,12 @@ def _status_clause(status: StatusFilter) -> ColumnElement[bool] | None:
     return CaseRow.status == status.value
 
 
-def _search_clause(text: str) -> ColumnElement[bool]:
+def _search_clause(dialect: str, principal: Principal, text: str) -> ColumnElement[bool]:
     """Cases holding the identifier exactly as stored (`platform:id`, `pdq:hex`, an address...),
-    optionally prefixed by its kind (`account:examplecall:bob`), a report id, or `#case`."""
+    optionally prefixed by its kind (`account:examplecall:bob`), a report id, or `#case`; and
+    cases with a report (that the principal may see) whose text holds every word searched."""
     text = text.strip()
+    words = cases_with_text(dialect, principal, text)
     if text.startswith("#") and text[1:].isdigit():
         return CaseRow.id == int(text[1:])
     kind, _, rest = text.partition(":")
@@ -141,6 +144,7 @@ def _search_clause(text: str) -> ColumnElement[bool]:
         .where(ReportEntityRow.value.in_(values)),
         select(CaseMatchRow.case_id).where(CaseMatchRow.value.in_(bare_hash)),
         select(ReportRow.case_id).where(ReportRow.id == text),
+        *([words] if words is not None else []),
     )
     return CaseRow.id.in_(select(holders.subquery().c[0]))
 
@@ -176,7 +180,7 @@ def _report_fact_clause(principal: Principal, f: CaseFilter) -> ColumnElement[bo
     return exists().where(ReportRow.case_id == CaseRow.id, *facts)
 
 
-def _filtered(principal: Principal, f: CaseFilter) -> Select[CaseRow]:
+def _filtered(dialect: str, principal: Principal, f: CaseFilter) -> Select[CaseRow]:
     clauses = [cases_visible(principal)]
     optional = [
         _status_clause(f.status),
@@ -185,7 +189,7 @@ def _filtered(principal: Principal, f: CaseFilter) -> Select[CaseRow]:
         CaseRow.created_at < utcnow() - f.older_than if f.older_than else None,
         _report_fact_clause(principal, f),
         _claimant_clause(f.claimant, utcnow()) if f.claimant else None,
-        _search_clause(f.search) if f.search and f.search.strip() else None,
+        _search_clause(dialect, principal, f.search) if f.search and f.search.strip() else None,
     ]
     clauses.extend(c for c in optional if c is not None)
     return select(CaseRow).where(*clauses)
@@ -235,7 +239,7 @@ class CaseBrowser:
     ) -> CasePage:
         """The next `limit` cases matching `f` in queue order (most urgent, then oldest)."""
         limit = max(1, min(limit, MAX_PAGE))
-        query = _filtered(principal, f)
+        query = _filtered(self.db.engine.dialect.name, principal, f)
         if after is not None:
             query = query.where(_after(after))
         query = query.order_by(CaseRow.priority, CaseRow.created_at, CaseRow.id).limit(limit + 1)

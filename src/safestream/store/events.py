@@ -27,6 +27,7 @@ from safestream.core.events import (
 from safestream.core.reports import ReportStatus
 from safestream.store.bulk import one_of, postgres, update_rows
 from safestream.store.models.reports import EventRow, ReportRow
+from safestream.store.report_text import index_reports
 
 
 def event_rows(report_id: str, events: Sequence[Event]) -> list[dict[str, object]]:
@@ -103,6 +104,7 @@ def finish_reports(s: Session, cases: Mapping[str, int | None]) -> None:
     if not postgres(s):
         rows = [{"id": r["id"], "case_id": r["case_id"]} for r in rows]
     update_rows(s, ReportRow.__table__, "id", rows)  # type: ignore[arg-type]
+    index_reports(s, list(cases))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
