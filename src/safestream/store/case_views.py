@@ -29,6 +29,30 @@ class CaseMatch:
 
 
 @dataclass(frozen=True)
+class CaseRegionMatch:
+    """A second-stage match in a case: where a bank image or banked room was seen in a frame."""
+
+    report_id: str
+    bank: str
+    entry_id: int
+    bank_kind: str  # "media" (a known image) or "room" (a known place)
+    label: str
+    region: tuple[int, int, int, int]  # x, y, width, height in a frame of `frame_size`
+    frame_size: tuple[int, int]
+    coverage: float
+    inliers: int
+    media_sha256: str | None  # the evidence file it was found in, when there is one
+    stream_id: str | None
+    t: float | None
+
+    def box(self) -> tuple[float, float, float, float]:
+        """The region as percentages of the frame (left, top, width, height), for drawing."""
+        width, height = self.frame_size
+        x, y, w, h = self.region
+        return (100 * x / width, 100 * y / height, 100 * w / width, 100 * h / height)
+
+
+@dataclass(frozen=True)
 class EvidenceRef:
     """An evidence file, described without opening it (hash-first review)."""
 
@@ -68,3 +92,4 @@ class CaseDetail:
     holds: tuple[EvidenceHold, ...]
     notes: tuple[Note, ...]
     decisions: tuple[DecisionRecord, ...]
+    region_matches: tuple[CaseRegionMatch, ...] = ()

@@ -31,8 +31,15 @@ from safestream.core.reports import Report, ReportIn, ReportStatus
 from safestream.store import audit
 from safestream.store.bank_trust import bank_marked_unverified
 from safestream.store.base import utcnow
-from safestream.store.case_views import CaseDetail, CaseMatch, EvidenceHold, EvidenceRef
+from safestream.store.case_views import (
+    CaseDetail,
+    CaseMatch,
+    CaseRegionMatch,
+    EvidenceHold,
+    EvidenceRef,
+)
 from safestream.store.database import Database
+from safestream.store.events import region_matches
 from safestream.store.models.access import MediaViewRow, OrganisationRow, UserRow
 from safestream.store.models.cases import (
     CaseDecisionRow,
@@ -179,6 +186,27 @@ def _matches(s: Session, case_id: int) -> tuple[CaseMatch, ...]:
     )
 
 
+def _region_matches(s: Session, report_ids: Sequence[str]) -> tuple[CaseRegionMatch, ...]:
+    return tuple(
+        CaseRegionMatch(
+            report_id=report_id,
+            bank=e.bank,
+            entry_id=e.entry_id,
+            bank_kind=e.bank_kind,
+            label=e.label.value,
+            region=e.region,
+            frame_size=e.frame_size,
+            coverage=e.coverage,
+            inliers=e.inliers,
+            media_sha256=e.media_sha256,
+            stream_id=e.stream_id,
+            t=e.t,
+        )
+        for report_id, e in region_matches(s, report_ids)
+        if e.verified
+    )
+
+
 def _evidence(
     s: Session, case_id: int, rows: Sequence[EvidenceRow], matched: dict[str, str]
 ) -> tuple[EvidenceRef, ...]:
@@ -307,6 +335,10 @@ class CaseRepository:
             ).all()
             matches = _matches(s, case_id)
             matched = {m.report_id: m.label for m in matches if m.verified}
+            regions = _region_matches(s, report_ids)
+            for r in regions:  # a known image found inside a file: that file is hash-first too
+                if r.bank_kind == "media":
+                    matched.setdefault(r.report_id, r.label)
             links = tuple(
                 (rid, Entity(EntityKind(k), v))
                 for rid, k, v in s.execute(
@@ -333,6 +365,7 @@ class CaseRepository:
                 holds=holds,
                 notes=notes,
                 decisions=decisions,
+                region_matches=regions,
             )
 
     def add_note(self, principal: Principal, case_id: int, text: str) -> Note:

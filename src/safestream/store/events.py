@@ -4,7 +4,8 @@
 transaction (`ReportRepository.add_many`). `claim_reports` is how the case engine takes work from
 the reports table, which is the durable queue: it marks reports linked and returns their events,
 decoded. `case_event_facts` gives the per-case facts that come from events (a panic press, the
-strongest payment pattern) for triage.
+strongest payment pattern) for triage. `region_matches` gives the second-stage matches of some
+reports, which the case page draws as boxes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from safestream.core.events import (
     Event,
     PanicPressed,
     PaymentPatternFound,
+    RegionMatchFound,
     decode_event,
     encode_event,
 )
@@ -142,3 +144,22 @@ def case_event_facts(s: Session, case_ids: Sequence[int]) -> dict[int, CaseEvent
         )
         for c in panic | set(strongest)
     }
+
+
+def region_matches(s: Session, report_ids: Sequence[str]) -> list[tuple[str, RegionMatchFound]]:
+    """(report id, event) of every `RegionMatchFound` stored with these reports, oldest first."""
+    found: list[tuple[str, RegionMatchFound]] = []
+    ids = list(report_ids)
+    for start in range(0, len(ids), 1000):
+        for report_id, version, payload in s.execute(
+            select(EventRow.report_id, EventRow.version, EventRow.payload)
+            .where(
+                one_of(s, EventRow.report_id, ids[start : start + 1000]),
+                EventRow.kind == RegionMatchFound.__name__,
+            )
+            .order_by(EventRow.id)
+        ):
+            event = decode_event(RegionMatchFound.__name__, version, json.loads(payload))
+            if isinstance(event, RegionMatchFound):
+                found.append((report_id, event))
+    return found

@@ -93,6 +93,12 @@ def case_context(request: Request, viewer: Viewer, case_id: int) -> dict[str, An
         "exposure": exposure(env.db, viewer.principal) if viewer.can.see_media else None,
         # Who opened each file and when: hotlines report whether a person saw it.
         "views": {e.id: media_views(env.db, viewer.principal, e.id) for e in detail.evidence},
+        # Images whose blurred preview this page shows anyway: a matched region is drawn on it.
+        "region_previews": {
+            e.sha256: e.id
+            for e in detail.evidence
+            if viewer.can.see_media and not e.matched_label and e.content_type.startswith("image/")
+        },
         "cybertips": case_submissions(env, case_id),
         # Deconfliction claims on the case's identifiers: shown, never hiding the case.
         "claims": ClaimRepository(env.db).on_entities(detail.case.entities),
