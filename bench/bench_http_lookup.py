@@ -118,8 +118,10 @@ def start_safestream(home: Path, port: int) -> subprocess.Popen[bytes]:
     """`safestream serve --workers 2` on the prepared home."""
     env = {**os.environ, "SAFESTREAM_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
     env.pop("SAFESTREAM_DATABASE_URL", None)
+    # No access log: nobody reads the stderr pipe until the server exits, and a line per request
+    # fills it within seconds, after which every worker blocks writing its next line.
     command = [sys.executable, "-m", "safestream.cli", "serve", "--port", str(port),
-               "--workers", "2", "--linker", "off"]  # fmt: skip
+               "--workers", "2", "--linker", "off", "--no-access-log"]  # fmt: skip
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
