@@ -281,6 +281,20 @@ PROBES = [
         console_rule(lambda o, r: "ok" if (o, r) == ("hotline", "admin") else "forbidden"),
         form={"verified": "yes"},
     ),
+    Probe(
+        "POST",
+        "/console/views",
+        lambda w: "/console/views",
+        console_rule(lambda o, r: "ok" if r in REVIEWING else "forbidden"),
+        form={"name": "matrix view", "query": "priority=1"},
+    ),
+    Probe(
+        "POST",
+        "/console/views/{view_id}/delete",
+        lambda w: "/console/views/999999/delete",
+        # Nobody's view has this id: a person's views are theirs alone (tests/web/test_saved_views).
+        console_rule(lambda o, r: "hidden" if r in REVIEWING else "forbidden"),
+    ),
     Probe("GET", "/console/preferences", lambda w: "/console/preferences", ANY_USER),
     Probe(
         "POST",

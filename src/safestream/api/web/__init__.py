@@ -22,6 +22,7 @@ from safestream.api.web import (
     media,
     panic_api,
     queue,
+    saved_views,
     static_files,
     wellbeing_pages,
 )
@@ -32,6 +33,7 @@ _PARTS = (
     login,
     queue,
     bulk_actions,
+    saved_views,
     case_page,
     cybertip_page,
     media,

@@ -48,6 +48,8 @@ FLASH_MESSAGES = {
     "released": ("ok", "Case released back to its queue."),
     "deconflicted": ("ok", "Marked as held by another agency; it has left the review queues."),
     "bank": ("ok", "Bank setting saved."),
+    "view_saved": ("ok", "View saved: it is listed under Your views."),
+    "view_deleted": ("ok", "Saved view deleted."),
     "cybertip": ("ok", "CyberTipline reports validated and submitting; refresh for NCMEC's ids."),
 }
 

@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from safestream.api.web.environment import console_environment
 from safestream.api.web.pages import Viewer, current_viewer, html_errors, render
+from safestream.api.web.saved_views import view_query
 from safestream.api.web.session import CSRF_FIELD, check_csrf
 from safestream.cases.bulk_review import assignees
 from safestream.cases.queues import (
@@ -30,6 +31,7 @@ from safestream.core.reports import IncidentType, ReportSource
 from safestream.store.access import Permission
 from safestream.store.base import utcnow
 from safestream.store.case_browse import NOBODY, CaseFilter, PageKey, StatusFilter
+from safestream.store.saved_views import SavedViewRepository
 
 router = APIRouter(include_in_schema=False)
 
@@ -134,6 +136,8 @@ def queue_page(
         "claimants": claimants(env.db, viewer.principal),
         "me": str(viewer.user.id),
         "assignees": assignees(env.db, viewer.principal),
+        "views": SavedViewRepository(env.db).list(viewer.principal),
+        "view_query": view_query(request.url.query),
         "here": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
     }
     return render(request, "queue.html", context, viewer=viewer)

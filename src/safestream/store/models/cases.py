@@ -136,3 +136,16 @@ class EntityClaimRow(Base):
     value: Mapped[str] = mapped_column(String(512))
     reference: Mapped[str] = mapped_column(String(256), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SavedViewRow(Base):
+    """A reviewer's named queue view: the queue page's filter and search as a query string."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (Index("ix_saved_views_user_name", "user_id", "name", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    query: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
