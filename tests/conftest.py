@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 
 from safestream.core.config import Settings
 from safestream.store import Database
+from tests.store_templates import MigratedTemplates
 
 POSTGRES_URL = os.environ.get(
     "SAFESTREAM_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -57,7 +58,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL does not answer at {POSTGRES_URL}")
         pytest.skip("PostgreSQL is not running")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    schema = _schema_name()
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as conn:
         conn.execute(text(f"create schema {schema}"))
@@ -68,10 +69,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     admin.dispose()
 
 
+def _schema_name() -> str:
+    return f"t_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> MigratedTemplates:
+    """One migrated store per backend for the session, copied into each test's store."""
+    return MigratedTemplates(tmp_path_factory.mktemp("templates"), POSTGRES_URL)
+
+
 @pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    """A migrated store on each backend."""
+def database(database_url: str, migrated_templates: MigratedTemplates) -> Iterator[Database]:
+    """A migrated store on each backend (a copy of the session's migrated template)."""
+    if database_url.startswith("sqlite"):
+        migrated_templates.copy_sqlite(database_url)
+    else:
+        schema = database_url.rsplit("search_path%3D", 1)[1]
+        migrated_templates.fill_postgres(schema)
     db = Database(database_url)
-    db.migrate()
+    db.migrate()  # a no-op on a current copy; migrates when pg_dump is missing
     yield db
     db.dispose()
