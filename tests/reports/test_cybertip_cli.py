@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -30,6 +32,11 @@ def test_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestServerState]:
         yield state
 
 
+def json_lines(stdout: str) -> list[dict[str, Any]]:
+    """Every line of stdout is one JSON object."""
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
 @pytest.fixture
 def demo_cases(settings: Settings) -> list[int]:
     db = Database.from_settings(settings)
@@ -50,6 +57,7 @@ def test_export_writes_valid_xml_per_reported_account(
     assert result.exit_code == 0, result.output
     files = sorted(tmp_path.glob("*.xml"))
     assert files
+    assert sorted(line["file"] for line in json_lines(result.stdout)) == [str(f) for f in files]
     assert all(schema_errors(f.read_bytes()) == [] for f in files)
 
 
@@ -59,12 +67,12 @@ def test_every_demo_case_is_accepted_by_the_test_server_and_its_id_shows_in_stat
     for case_id in demo_cases:
         result = runner.invoke(app, ["cybertip", "submit", str(case_id), *COMPANY])
         assert result.exit_code == 0, result.output
-        assert "finished" in result.output
+        assert {line["state"] for line in json_lines(result.stdout)} == {"finished"}
     assert test_server.reports and all(r.finished for r in test_server.reports.values())
     status = runner.invoke(app, ["cybertip", "status", "--check"])
     assert status.exit_code == 0, status.output
-    for report_id in test_server.reports:
-        assert f"NCMEC report {report_id}" in status.output
+    shown = {line["ncmec_report_id"] for line in json_lines(status.stdout)}
+    assert shown == set(test_server.reports)
 
 
 def test_submit_without_credentials_says_which_variables_to_set(

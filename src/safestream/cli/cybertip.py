@@ -2,7 +2,7 @@
 
     safestream cybertip export 12 --out reports/      # validated XML, one file per report
     safestream cybertip submit 12                     # to NCMEC's test service (or --production)
-    safestream cybertip status [12] [--check]
+    safestream cybertip status [12] [--check]      # one JSON line per submission
     safestream cybertip resume 7 | cancel 7
     safestream cybertip test-server --port 8765       # the local test server, for the demo
 
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from safestream.cli import context
+from safestream.cli.output import emit, note
 
 # The reporting code loads inside the commands, so that `safestream --help` stays quick.
 if TYPE_CHECKING:
@@ -91,15 +92,19 @@ def _worker(opened: _Opened, production: bool) -> SubmissionWorker:
 
 
 def _show(sub: Submission) -> None:
-    ncmec = sub.ncmec_report_id if sub.ncmec_report_id is not None else "-"
-    line = (
-        f"#{sub.id} case {sub.case_id} [{sub.environment.value}] {sub.state.value:9} "
-        f"NCMEC report {ncmec}  files {sub.files_uploaded}/{sub.files}  "
-        f"subject {sub.subject or '(none named)'}"
+    emit(
+        {
+            "submission": sub.id,
+            "case": sub.case_id,
+            "environment": sub.environment.value,
+            "state": sub.state.value,
+            "ncmec_report_id": sub.ncmec_report_id,
+            "files": sub.files,
+            "files_uploaded": sub.files_uploaded,
+            "subject": sub.subject,
+            "last_error": sub.last_error or None,
+        }
     )
-    typer.echo(line)
-    if sub.last_error:
-        typer.echo(f"    last error: {sub.last_error}")
 
 
 @cybertip_app.command("export")
@@ -126,9 +131,8 @@ def export(
             require_valid(draft.xml)
             path = out / f"case-{case_id}-cybertip-{i}.xml"
             path.write_text(draft.xml, encoding="utf-8")
-            typer.echo(f"{path}  subject {draft.subject or '(none named)'}")
-            for note in draft.notes:
-                typer.echo(f"    adjusted: {note}")
+            emit({"case": case_id, "file": str(path), "subject": draft.subject,
+                  "adjusted": list(draft.notes)})  # fmt: skip
 
 
 @cybertip_app.command("submit")
@@ -207,10 +211,10 @@ def status(
     with _opened() as opened:
         if check:
             answer = _worker(opened, production).client.status()
-            typer.echo(f"CyberTipline answers: {answer.description or 'ok'}")
+            note(f"CyberTipline answers: {answer.description or 'ok'}")
         subs = opened.store.of_case(case_id)
         if not subs:
-            typer.echo("no CyberTipline submissions")
+            note("no CyberTipline submissions")
         for sub in subs:
             _show(sub)
 
@@ -233,8 +237,8 @@ def test_server(
     from safestream.reports.ncmec_test_server import TestServerState, cybertip_test_app
 
     app = cybertip_test_app(TestServerState(username=username, password=password))
-    typer.echo(f"CyberTipline test server on http://{host}:{port}/ispws (user {username})")
-    typer.echo(f"  export SAFESTREAM_NCMEC_TEST_URL=http://{host}:{port}/ispws")
+    note(f"CyberTipline test server on http://{host}:{port}/ispws (user {username})")
+    note(f"  export SAFESTREAM_NCMEC_TEST_URL=http://{host}:{port}/ispws")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
