@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -133,8 +134,13 @@ def test_evaluate_prints_the_figures_beside_the_baseline(
     ledger, labels, _ = small_ledger
     result = runner.invoke(app, ["finance", "evaluate", str(ledger), str(labels)])
     assert result.exit_code == 0, result.output
-    for text in ("P@50", "P@100", "P@500", "PR-AUC", "recall", "safestream", "baseline"):
-        assert text in result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    detectors = {(r["role"], r["detector"]) for r in rows}
+    assert {("payer", "safestream"), ("payee", "safestream")} <= detectors
+    assert any(d.startswith("baseline") for _, d in detectors)
+    assert all(set(r["precision_at"]) == {"50", "100", "500"} for r in rows)
+    for text in ("P@50", "PR-AUC", "recall", "baseline"):
+        assert text in result.stderr
 
 
 def test_building_the_command_line_does_not_import_duckdb() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -225,7 +226,9 @@ def evaluate(
         False, "--model", help="Also train and test the learned model (out-of-time, by payer)."
     ),
 ) -> None:
-    """Print precision@k, PR-AUC, recall and transactions before the first flag vs the baseline.
+    """Precision@k, PR-AUC, recall and transactions before the first flag vs the baseline.
+
+    One JSON line per detector and role on stdout; the same figures as a table on stderr.
 
     \b
     Example:
@@ -244,16 +247,23 @@ def evaluate(
     try:
         _report_load(eng.load(ledger, Rates.load(rates), relevant=relevant_rows(config)))
         scored = score_accounts(eng, config)
-        typer.echo(format_report(run(eng, scored, truth)))
+        results = run(eng, scored, truth)
+        for role, rows in results.items():
+            for m in rows:
+                figures = {k: v for k, v in asdict(m).items() if k != "name"}
+                emit({"role": role, "detector": m.name, **figures})
+        note(format_report(results))
         from safestream.finance.learning import apply_learning, calibration_report
 
         calibrated, _ = apply_learning(scored, config)
-        typer.echo("calibration of the transparent score on these labels:")
-        typer.echo(calibration_report(calibrated, truth))
+        note("calibration of the transparent score on these labels:")
+        note(calibration_report(calibrated, truth))
         if model:
             from safestream.finance.model import evaluate_model, format_model_report
 
-            typer.echo(format_model_report(evaluate_model(eng, config, truth)))
+            report = evaluate_model(eng, config, truth)
+            emit({"model": asdict(report)})
+            note(format_model_report(report))
     finally:
         eng.close()
 
