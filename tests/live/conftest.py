@@ -156,6 +156,19 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
     raise TimeoutError(f"nothing listens on {port}")
 
 
+def wait_for_packets(
+    monitor: StreamMonitor, stream_id: str, count: int, timeout: float = 20.0
+) -> None:
+    """Block until the stream's thread has read `count` packets (stream time has passed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        stats = monitor.streams().get(stream_id)
+        if stats is not None and stats.packets >= count:
+            return
+        time.sleep(0.02)
+    raise TimeoutError(f"stream {stream_id!r} did not read {count} packets in {timeout:g} s")
+
+
 def png_bytes(name: str) -> bytes:
     """A known still as PNG bytes."""
     buf = io.BytesIO()

@@ -6,7 +6,6 @@ import hashlib
 import io
 import json
 import stat
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from safestream.core.errors import InvalidInput
 from safestream.live.evidence import EvidenceStore
 from safestream.live.monitor import StreamSpec
 
-from .conftest import KEY, Watch, live_options
+from .conftest import KEY, Watch, live_options, wait_for_packets
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -92,7 +91,7 @@ def test_panic_request_preserves_a_stream_without_any_match(
     watch = make_watch(evidence_seconds=1.0)
     options = live_options(realtime=True)
     watch.monitor.add(StreamSpec("call42", str(media_dir / "benign.mp4"), options))
-    time.sleep(2.5)
+    wait_for_packets(watch.monitor, "call42", 75)  # 2.5 s at 30 fps: the buffer is full
     assert watch.monitor.preserve_stream_evidence("call42", "report:r-17", "panic_report")
     assert watch.monitor.wait(20)
     [record] = watch.monitor.evidence_records

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from safestream.live.risk import StreamEvent
 from safestream.live.sampling import FrameSampler, KeyframeCadence, SamplingMode, SamplingPolicy
 from safestream.media.matching import FrameVariants
 
-from .conftest import Watch, live_options
+from .conftest import Watch, live_options, wait_for_packets
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -84,7 +83,7 @@ def test_rising_risk_switches_a_keyframe_stream_to_full_sampling_at_the_next_key
     watch.monitor.match = recorder
     spec = StreamSpec("cam", str(media_dir / "benign.mp4"), live_options(realtime=True))
     watch.monitor.add(spec)
-    time.sleep(0.8)
+    wait_for_packets(watch.monitor, "cam", 24)  # 0.8 s of the stream read under keyframe sampling
     for event in (
         StreamEvent("stream_started", "cam", private=True, account_age_days=3, country="PH"),
         StreamEvent("viewer_joined", "cam", viewer_id="v1", country="GB"),

@@ -33,6 +33,7 @@ from .conftest import (
     free_port,
     live_options,
     stop,
+    wait_for_packets,
 )
 
 pytestmark = pytest.mark.timeout(90)
@@ -168,7 +169,7 @@ def test_stalled_source_ends_after_read_timeout(
             read_timeout=2.0, reconnect=ReconnectPolicy(max_attempts=1, initial_delay=0.1)
         )
         watch.monitor.add(StreamSpec("stall", f"rtmp://127.0.0.1:{port}/live/test", options))
-        time.sleep(3.0)
+        wait_for_packets(watch.monitor, "stall", 60)  # 2 s of the stream read before the stall
         server.send_signal(signal.SIGSTOP)  # the publisher freezes: no more bytes, no EOF
         stopped_at = time.monotonic()
         assert watch.monitor.wait(30), "a stalled source must not hang its worker"
