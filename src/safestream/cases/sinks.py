@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
@@ -122,12 +121,12 @@ def _priority(effect: SetPriority) -> dict[str, object]:
         "priority": int(effect.priority),
         "score": effect.score,
         "queue": effect.queue,
-        "fired": json.dumps([asdict(f) for f in effect.fired]),
+        "fired": json.dumps([encode(f) for f in effect.fired]),
     }
 
 
 def _routing(effect: Route) -> dict[str, object]:
-    return {"routing": json.dumps([asdict(a) for a in effect.authorities])}
+    return {"routing": json.dumps([encode(a) for a in effect.authorities])}
 
 
 Sink = Callable[[Session, Sequence[Any], Mapping[str, int]], None]

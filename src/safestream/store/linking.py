@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, aliased
 
 from safestream.core.cases import CaseStatus
 from safestream.core.entities import EntityKind
-from safestream.store.bulk import insert_rows, new_ids, one_of, update_rows
+from safestream.store.bulk import array_literal, insert_rows, new_ids, one_of, update_rows
 from safestream.store.models.cases import (
     CaseDecisionRow,
     CaseEntityRow,
@@ -196,6 +196,9 @@ def merge_cases(s: Session, into: Mapping[int, int]) -> None:
             held.add(target)
     for chunk in _chunks(duplicates):
         s.execute(delete(CaseEntityRow).where(one_of(s, CaseEntityRow.id, chunk)))
+    if s.get_bind().dialect.name == "postgresql":
+        _merge_postgres(s, into)
+        return
     for model in (CaseEntityRow, *MOVED_ON_MERGE):
         s.execute(
             update(model)
@@ -212,6 +215,32 @@ def merge_cases(s: Session, into: Mapping[int, int]) -> None:
             merged_into=case(dict(into), value=CaseRow.id),
         )
         .execution_options(synchronize_session=False)
+    )
+
+
+def _merge_postgres(s: Session, into: Mapping[int, int]) -> None:
+    # A join with the (merged, keeping) pairs: a CASE with a branch per merged case is compiled
+    # anew for each batch and tried branch by branch for every row it updates.
+    pairs = {
+        "merged": array_literal(list(into)),
+        "keeping": array_literal(list(into.values())),
+    }
+    moves = "unnest(cast(:merged as integer[]), cast(:keeping as integer[])) as m(merged, keeping)"
+    for model in (CaseEntityRow, *MOVED_ON_MERGE):
+        table = model.__tablename__
+        s.execute(
+            text(
+                f"update {table} set case_id = m.keeping from {moves} "
+                f"where {table}.case_id = m.merged"
+            ),
+            pairs,
+        )
+    s.execute(
+        text(
+            f"update cases set status = :merged_status, claimed_by_user = null, "
+            f"merged_into = m.keeping from {moves} where cases.id = m.merged"
+        ),
+        {**pairs, "merged_status": CaseStatus.MERGED.value},
     )
 
 
