@@ -51,12 +51,20 @@ SHARED_BY_DESIGN = tuple(
 )  # fmt: skip
 
 
+# (version, network address, netmask) as integers: a linking batch tests thousands of IPs, and
+# `address in network` builds objects per test.
+_SHARED_MASKS = tuple(
+    (net.version, int(net.network_address), int(net.netmask)) for net in SHARED_BY_DESIGN
+)
+
+
 def linkable_ip(value: str) -> bool:
     """Whether an IP may join reports into one case: not from a range shared by design."""
     address = ipaddress.ip_address(value)
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    return not any(address in net for net in SHARED_BY_DESIGN if net.version == address.version)
+    number, version = int(address), address.version
+    return not any(v == version and number & mask == net for v, net, mask in _SHARED_MASKS)
 
 
 def subject_of(entities: Sequence[Entity], report_id: str) -> tuple[str, str]:
