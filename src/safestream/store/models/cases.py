@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safestream.store.base import Base, utcnow
@@ -17,6 +17,13 @@ class CaseRow(Base):
     __table_args__ = (
         Index("ix_cases_queue_order", "status", "queue", "priority", "created_at"),
         Index("ix_cases_status_order", "status", "priority", "created_at", "id"),
+        # The claimant filter and its choices read the few claimed cases, not every open one.
+        Index(
+            "ix_cases_claimed_by_user",
+            "claimed_by_user",
+            postgresql_where=text("claimed_by_user is not null"),
+            sqlite_where=text("claimed_by_user is not null"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
