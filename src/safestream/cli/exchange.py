@@ -12,6 +12,8 @@ safestream exchange pull hotline [--every 300]        # fetch a peer's changes
 safestream exchange export ph-hotline --format ncmec-xml|vics-json|bundle --out FILE
 safestream exchange import FILE --format ncmec-xml|vics-json --collection NAME
 safestream exchange feedback PEER --out FILE          # confirm/de-confirm for the owner
+
+Each command writes its result as JSON lines on stdout; messages go to stderr.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from safestream.cli import context
+from safestream.cli.output import emit, error_line
 
 if TYPE_CHECKING:
     from safestream.core.principal import Principal
@@ -64,8 +67,7 @@ def identity() -> None:
       safestream exchange identity
     """
     me = _identity()
-    typer.echo(f"key id      {me.key_id}")
-    typer.echo(f"public key  {me.public_text}")
+    emit({"key_id": me.key_id, "public_key": me.public_text})
 
 
 @exchange_app.command("peer-add")
@@ -84,7 +86,7 @@ def peer_add(
     from safestream.exchange.peers import PeerRegistry
 
     peer = PeerRegistry(context.open_database()).add(name, url, public_key, flood_limit=flood_limit)
-    typer.echo(f"peer {peer.name} ({peer.key_id}) at {peer.url}")
+    emit({"peer": peer.name, "key_id": peer.key_id, "url": peer.url})
 
 
 _ORG_HELP = "Act as this organisation's administrator (default: the installation)."
@@ -115,7 +117,7 @@ def collection_create(
 
     db = context.open_database()
     SharingGrants(db).create_collection(_acting(db, org), name)
-    typer.echo(f"collection {name} belongs to {org}")
+    emit({"collection": name, "owner": org})
 
 
 @exchange_app.command("grant")
@@ -134,7 +136,7 @@ def grant(
 
     db = context.open_database()
     SharingGrants(db).grant(_acting(db, org), collection, peer)
-    typer.echo(f"{peer} may pull {collection}")
+    emit({"collection": collection, "peer": peer, "granted": True})
 
 
 @exchange_app.command("revoke")
@@ -153,7 +155,7 @@ def revoke(
 
     db = context.open_database()
     SharingGrants(db).revoke(_acting(db, org), collection, peer)
-    typer.echo(f"{peer} may no longer pull {collection}")
+    emit({"collection": collection, "peer": peer, "granted": False})
 
 
 @exchange_app.command("publish")
@@ -182,7 +184,7 @@ def publish(
             rows.append(NewSignal(kind, value, label=label, source=source, negative=negative))
     db = context.open_database()
     changed = SignalStore(db).publish(collection, rows, principal=_acting(db, org))
-    typer.echo(f"{changed} entries published in {collection}")
+    emit({"collection": collection, "published": changed})
 
 
 @exchange_app.command("withdraw")
@@ -202,7 +204,7 @@ def withdraw(
 
     db = context.open_database()
     SignalStore(db).withdraw(collection, kind, value, principal=_acting(db, org))
-    typer.echo("withdrawn")
+    emit({"collection": collection, "kind": kind, "value": value, "withdrawn": True})
 
 
 @exchange_app.command("serve")
@@ -252,21 +254,25 @@ def pull(
         started = time.perf_counter()
         try:
             result = run(db, me, peer, page=page)
-            typer.echo(
-                f"{peer}: {result.entries} entries in {result.pages} pages, checkpoint "
-                f"{result.checkpoint} ({time.perf_counter() - started:.2f} s)"
-            )
+            pulled: dict[str, object] = {
+                "peer": peer,
+                "entries": result.entries,
+                "pages": result.pages,
+                "checkpoint": result.checkpoint,
+                "seconds": round(time.perf_counter() - started, 3),
+            }
             if banks and result.entries:
                 synced = sync_peer_banks(db, peer, PeerRegistry(db).get(peer).key_id)
-                typer.echo(f"{peer}: banks {', '.join(synced.banks) or '-'} "
-                           f"(+{synced.added} -{synced.removed})")  # fmt: skip
+                pulled["banks"] = {"names": list(synced.banks), "added": synced.added,
+                                   "removed": synced.removed}  # fmt: skip
                 if matcher is not None and synced.new_pdq:
                     retro = matcher.match(entries_of(db, [e.id for e in synced.new_pdq]))
-                    typer.echo(f"{peer}: {len(retro)} retroactive matches raised")
+                    pulled["retroactive_matches"] = len(retro)
+            emit(pulled)
         except ExchangeError:
             if not every:
                 raise
-            typer.echo(f"{peer}: pull failed: {sys.exc_info()[1]}", err=True)
+            error_line(None, f"{peer}: pull failed: {sys.exc_info()[1]}")
         if not every:
             return
         time.sleep(every)
@@ -303,9 +309,8 @@ def export(
         last = max((s.seq for s in signals), default=0)
         data = write_bundle(_identity(), signals, after=0, checkpoint=last)
     out.write_bytes(data)
-    typer.echo(
-        f"{len(signals)} entries to {out}" + (f"; not carried: {skipped}" if skipped else "")
-    )
+    emit({"collection": collection, "file": str(out), "entries": len(signals),
+          "not_carried": skipped})  # fmt: skip
 
 
 @exchange_app.command("import")
@@ -340,7 +345,7 @@ def import_(
         if s.deleted:
             with contextlib.suppress(NotFound):  # withdrawing what we never had: nothing to do
                 store.withdraw(collection, s.kind.value, s.value, principal=principal)
-    typer.echo(f"{len(live)} entries published in {collection}; not read: {read.skipped or 'none'}")
+    emit({"collection": collection, "published": len(live), "not_read": read.skipped or {}})
 
 
 @exchange_app.command("feedback")
@@ -360,7 +365,7 @@ def feedback(
     db = context.open_database()
     text = SignalScreen(db).feedback_export(PeerRegistry(db).get(peer).key_id)
     out.write_text(text, encoding="utf-8")
-    typer.echo(f"{len(text.splitlines())} feedback lines to {out}")
+    emit({"peer": peer, "file": str(out), "feedback_lines": len(text.splitlines())})
 
 
 @exchange_app.command("entries")
@@ -389,9 +394,9 @@ def entries(
         query = query.where(SharedSignalRow.state == state)
     with db.session() as s:
         for row in s.scalars(query.order_by(SharedSignalRow.id).limit(10_000)):
-            gone = " (withdrawn)" if row.deleted else ""
-            reason = f"  {row.state_reason}" if row.state_reason else ""
-            typer.echo(f"{row.id}\t{row.state}{gone}\t{row.kind}:{row.value}\t{row.label}{reason}")
+            emit({"id": row.id, "state": row.state, "withdrawn": bool(row.deleted),
+                  "kind": row.kind, "value": row.value, "label": row.label,
+                  "reason": row.state_reason or None})  # fmt: skip
 
 
 @exchange_app.command("review")
@@ -425,7 +430,7 @@ def review(
         peer = PeerRegistry(db).by_key(publisher)
         if peer is not None:
             sync_peer_banks(db, peer.name, peer.key_id)
-    typer.echo(f"entry {entry_id}: {action}")
+    emit({"id": entry_id, "action": action})
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,57 @@
+"""`safestream exchange`: every command answers with JSON lines on stdout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from safestream.exchange.bundle import read_bundle
+from safestream.exchange.identity import public_key_from_text
+from tests.cli.json_lines import run_cli
+
+PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+ORG = "Example Platform"
+
+
+def test_identity_gives_the_key_id_and_public_key(home: Path) -> None:
+    code, lines, _ = run_cli("exchange", "identity")
+    assert code == 0
+    [me] = lines
+    assert me["key_id"] and me["public_key"]
+
+
+def test_an_organisations_collection_is_published_and_exported_as_a_signed_bundle(
+    home: Path, tmp_path: Path
+) -> None:
+    assert run_cli("org", "create", ORG)[0] == 0
+    code, lines, _ = run_cli("exchange", "collection-create", "finds", "--org", ORG)
+    assert (code, lines) == (0, [{"collection": "finds", "owner": ORG}])
+    signals = tmp_path / "signals.txt"
+    signals.write_text(f"pdq {PDQ}\nurl https://example.org/a\n", encoding="utf-8")
+    code, lines, _ = run_cli("exchange", "publish", "finds", str(signals), "--org", ORG)
+    assert (code, lines) == (0, [{"collection": "finds", "published": 2}])
+    out = tmp_path / "finds.bundle"
+    code, lines, _ = run_cli("exchange", "export", "finds", "--out", str(out))
+    assert code == 0
+    assert lines == [{"collection": "finds", "file": str(out), "entries": 2, "not_carried": {}}]
+    [me] = run_cli("exchange", "identity")[1]
+    publishers = {str(me["key_id"]): public_key_from_text(str(me["public_key"]))}
+    bundle = read_bundle(out.read_bytes(), publishers)
+    assert {(s.kind.value, s.value) for s in bundle.signals} == {
+        ("pdq", PDQ),
+        ("url", "https://example.org/a"),
+    }
+
+
+def test_a_collection_of_another_organisation_is_refused_with_a_message(
+    home: Path, tmp_path: Path
+) -> None:
+    assert run_cli("org", "create", ORG)[0] == 0
+    assert run_cli("org", "create", "Other Platform")[0] == 0
+    assert run_cli("exchange", "collection-create", "finds", "--org", ORG)[0] == 0
+    signals = tmp_path / "signals.txt"
+    signals.write_text(f"pdq {PDQ}\n", encoding="utf-8")
+    code, lines, stderr = run_cli(
+        "exchange", "publish", "finds", str(signals), "--org", "Other Platform"
+    )
+    assert code != 0 and lines == []
+    assert "error" in stderr
