@@ -1,8 +1,9 @@
 """Login throttling per account and per client address, and a bound on concurrent Argon2 checks.
 
 Each password check costs Argon2id's 64 MiB; without a bound, 64 parallel wrong guesses took the
-server from 357 to 1,198 MiB. Failures are counted in a sliding window in this process (a
-multi-worker deployment counts per worker, so the limits are per worker).
+server from 357 to 1,198 MiB. With 2 at once they take it from 333 to 468 MiB
+(`bench/bench_login_memory.py`; 596 MiB with 4). Failures are counted in a sliding window in
+this process (a multi-worker deployment counts per worker, so the limits are per worker).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ class LoginThrottle:
     ACCOUNT_FAILURES = 5
     ADDRESS_FAILURES = 20
     WINDOW_SECONDS = 900.0
-    CONCURRENT_HASHES = 4
+    CONCURRENT_HASHES = 2  # 2 x 64 MiB over a ~330 MiB worker stays under 500 MiB
 
     def __init__(
         self,
