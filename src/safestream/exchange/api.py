@@ -17,7 +17,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Header, HTTPException, Query, Request, Response
 
-from safestream.exchange.bundle import MEDIA_TYPE, write_bundle
+from safestream.exchange.bundle import MEDIA_TYPE, sign_lines
 from safestream.exchange.identity import Identity, verify
 from safestream.exchange.peers import PeerRegistry
 from safestream.exchange.store import SignalStore
@@ -83,8 +83,8 @@ def exchange_router(db: Database, identity: Identity) -> APIRouter:
     ) -> Response:
         key = caller(request, x_safestream_key, x_safestream_time, x_safestream_signature)
         collections = grants.served(key)
-        signals, checkpoint, more = store.changes(after, limit, collections)
-        body = write_bundle(identity, signals, after=after, checkpoint=checkpoint, more=more)
+        lines, checkpoint, more = store.change_lines(after, limit, collections)
+        body = sign_lines(identity, lines, after=after, checkpoint=checkpoint, more=more)
         return Response(body, media_type=MEDIA_TYPE)
 
     return router

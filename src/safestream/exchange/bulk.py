@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import itemgetter
 
 from sqlalchemy.engine import Connection
 
@@ -30,6 +31,7 @@ BATCH = 20_000
 BULK_CACHE_KIB = 262_144
 
 Row = tuple[object, ...]
+_INDEX_ORDER = itemgetter(2, 3)  # (kind, value): the unique index's leading columns
 
 
 def _sqlite(connection: Connection) -> bool:
@@ -68,7 +70,7 @@ def upsert(connection: Connection, rows: Sequence[Row], *, keep_added: bool) -> 
         + ", ".join(f"{c} = excluded.{c}" for c in changing)
     )
     # In index order, so each B-tree page is visited once rather than at random.
-    ordered = sorted(rows, key=lambda r: (r[2], r[3])) if len(rows) > BATCH else list(rows)
+    ordered = sorted(rows, key=_INDEX_ORDER) if len(rows) > BATCH else list(rows)
     sqlite = _sqlite(connection)
     if sqlite and len(rows) > BATCH:
         connection.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
@@ -98,5 +100,10 @@ def changes(
         f"AND collection IN ({', '.join([mark] * len(collections))}) "
         f"ORDER BY seq LIMIT {int(limit)}"
     )
-    result = connection.exec_driver_sql(sql, (publisher, after, upto, *collections))
-    return [tuple(r) for r in result.fetchall()]
+    # The driver's own cursor: its tuples, without a result row object per entry.
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, (publisher, after, upto, *collections))
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()

@@ -111,8 +111,20 @@ def write_bundle(
     more: bool = False,
 ) -> bytes:
     """A signed bundle of `signals` (change numbers in (after, checkpoint])."""
-    lines = [entry_line(s) for s in signals]
-    body = ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+    lines = [entry_line(s).encode("utf-8") for s in signals]
+    return sign_lines(identity, lines, after=after, checkpoint=checkpoint, more=more)
+
+
+def sign_lines(
+    identity: Identity,
+    lines: list[bytes],
+    *,
+    after: int,
+    checkpoint: int,
+    more: bool = False,
+) -> bytes:
+    """A signed bundle of entry lines already in wire form (`entry_line`, `wire_rows`)."""
+    body = b"\n".join(lines) + b"\n" if lines else b""
     header = {
         "format": FORMAT,
         "publisher": identity.key_id,
@@ -130,6 +142,25 @@ def write_bundle(
 
 def read_bundle(data: bytes, publishers: Mapping[str, Ed25519PublicKey]) -> Bundle:
     """Verify and parse a bundle from one of `publishers`; raise `ExchangeError` otherwise."""
+    meta, body = verify_bundle(data, publishers)
+    try:
+        signals = [_entry(orjson.loads(line)) for line in body.splitlines() if line.strip()]
+    except (orjson.JSONDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise ExchangeError(f"bundle entry unreadable: {exc}") from exc
+    if len(signals) != meta.count:
+        raise ExchangeError(f"bundle says {meta.count} entries, holds {len(signals)}")
+    if any(not meta.after < s.seq <= meta.checkpoint for s in signals):
+        raise ExchangeError("bundle entry outside the bundle's change range: refused")
+    return Bundle(meta, signals)
+
+
+def verify_bundle(
+    data: bytes, publishers: Mapping[str, Ed25519PublicKey]
+) -> tuple[BundleHeader, bytes]:
+    """The verified header and the body (entry lines) of a bundle from one of `publishers`.
+
+    The body is covered by the signature through its hash; its entries are still to be read
+    (`read_bundle`, or `wire_rows.rows_of` straight into store rows)."""
     head, sep1, rest = data.partition(b"\n")
     sig_line, sep2, body = rest.partition(b"\n")
     if not (sep1 and sep2):
@@ -148,21 +179,16 @@ def read_bundle(data: bytes, publishers: Mapping[str, Ed25519PublicKey]) -> Bund
         raise ExchangeError("bundle signature does not verify: refused")
     if hashlib.sha256(body).hexdigest() != header.get("body_sha256"):
         raise ExchangeError("bundle body does not match its signed hash: refused")
-    meta = BundleHeader(
-        publisher=str(header["publisher"]),
-        after=int(header["after"]),
-        checkpoint=int(header["checkpoint"]),
-        count=int(header["count"]),
-        more=bool(header.get("more")),
-        created_at=str(header.get("created_at", "")),
-        body_sha256=str(header["body_sha256"]),
-    )
     try:
-        signals = [_entry(orjson.loads(line)) for line in body.splitlines() if line.strip()]
-    except (orjson.JSONDecodeError, ValueError, KeyError, TypeError) as exc:
-        raise ExchangeError(f"bundle entry unreadable: {exc}") from exc
-    if len(signals) != meta.count:
-        raise ExchangeError(f"bundle says {meta.count} entries, holds {len(signals)}")
-    if any(not meta.after < s.seq <= meta.checkpoint for s in signals):
-        raise ExchangeError("bundle entry outside the bundle's change range: refused")
-    return Bundle(meta, signals)
+        meta = BundleHeader(
+            publisher=str(header["publisher"]),
+            after=int(header["after"]),
+            checkpoint=int(header["checkpoint"]),
+            count=int(header["count"]),
+            more=bool(header.get("more")),
+            created_at=str(header.get("created_at", "")),
+            body_sha256=str(header["body_sha256"]),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ExchangeError(f"bundle header unreadable: {exc}") from exc
+    return meta, body

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from safestream.core.classification import parse_grade
 from safestream.core.errors import NotFound
 from safestream.core.principal import Principal
-from safestream.exchange import bulk
+from safestream.exchange import bulk, wire_rows
+from safestream.exchange.bundle import BundleHeader
 from safestream.exchange.signals import SharedSignal, SignalKind, canonical_value
 from safestream.store.base import utcnow
 from safestream.store.database import Database
@@ -145,15 +146,7 @@ class SignalStore:
         """Our changes after `after` in these collections: entries, checkpoint, more to come.
 
         A full fetch (after 0) leaves tombstones out: there is nothing to withdraw yet."""
-        with self.db.session() as session:
-            # The newest committed number first: changes are committed in number order, so
-            # every change up to it is visible to the next read (on PostgreSQL each statement
-            # has its own snapshot; reading this last could skip a change committed between).
-            upto = max(after, self._last_seq(session, LOCAL))
-            rows = bulk.changes(session.connection(), LOCAL, after, upto, limit + 1, collections)
-            more = len(rows) > limit
-            rows = rows[:limit]
-            checkpoint = int(str(rows[-1][8])) if more else upto
+        rows, checkpoint, more = self._change_rows(after, limit, collections)
         kinds = {k.value: k for k in SignalKind}
         signals = [
             SharedSignal(
@@ -166,6 +159,26 @@ class SignalStore:
             if not (after == 0 and deleted)
         ]  # fmt: skip
         return signals, checkpoint, more
+
+    def change_lines(
+        self, after: int, limit: int, collections: Sequence[str]
+    ) -> tuple[list[bytes], int, bool]:
+        """`changes` as bundle lines, without an object per entry (what the API serves)."""
+        rows, checkpoint, more = self._change_rows(after, limit, collections)
+        return wire_rows.lines_of(rows, full=after == 0), checkpoint, more
+
+    def _change_rows(
+        self, after: int, limit: int, collections: Sequence[str]
+    ) -> tuple[list[bulk.Row], int, bool]:
+        with self.db.session() as session:
+            # The newest committed number first: changes are committed in number order, so
+            # every change up to it is visible to the next read (on PostgreSQL each statement
+            # has its own snapshot; reading this last could skip a change committed between).
+            upto = max(after, self._last_seq(session, LOCAL))
+            rows = bulk.changes(session.connection(), LOCAL, after, upto, limit + 1, collections)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return rows, int(str(rows[-1][8])) if more else upto, more
 
     def apply(self, publisher: str, signals: Sequence[SharedSignal], checkpoint: int) -> int:
         """Store a peer's entries (tombstones included) and its new checkpoint, atomically."""
@@ -187,6 +200,22 @@ class SignalStore:
                 update(ExchangePeerRow)
                 .where(ExchangePeerRow.key_id == publisher)
                 .values(checkpoint=checkpoint, last_fetch_at=utcnow(), last_error="")
+            )
+        return len(rows)
+
+    def apply_bundle(self, publisher: str, header: BundleHeader, body: bytes) -> int:
+        """`apply` for a verified bundle's entry lines, read straight into store rows."""
+        with self.db.session() as session:
+            connection = session.connection()
+            rows = wire_rows.rows_of(
+                body, header, publisher, lambda t: bulk.db_time(connection, t),
+                bulk.db_time(connection, utcnow()),
+            )  # fmt: skip
+            bulk.upsert(connection, rows, keep_added=False)
+            session.execute(
+                update(ExchangePeerRow)
+                .where(ExchangePeerRow.key_id == publisher)
+                .values(checkpoint=header.checkpoint, last_fetch_at=utcnow(), last_error="")
             )
         return len(rows)
 
