@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck bench bench-quick clean system
-# The PDQ kernels compiled ahead of time (numba pycc, host CPU): commands start without numba.
+# The PDQ and index kernels compiled ahead of time (numba pycc, host CPU): commands start without numba.
 # Rebuilt when the kernel source changes; without a compiler the JIT is used instead.
 KERNELS := src/safestream/media/.kernels-built
 
@@ -16,8 +16,8 @@ $(STAMP): pyproject.toml scripts/bootstrap-system.sh
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-$(KERNELS): $(STAMP) src/safestream/media/pdq_kernels.py src/safestream/media/kernels_build.py
-	$(BIN)/python -m safestream.media.kernels_build || echo "PDQ kernels not built ahead of time: numba's JIT is used"
+$(KERNELS): $(STAMP) src/safestream/media/pdq_kernels.py src/safestream/media/index/hamming_kernels.py src/safestream/media/kernels_build.py
+	$(BIN)/python -m safestream.media.kernels_build || echo "kernels not built ahead of time: numba's JIT is used"
 	touch $@
 
 system:
@@ -46,4 +46,4 @@ bench-quick: $(KERNELS)
 	$(BIN)/python -m bench --quick
 
 clean:
-	rm -rf $(VENV) build *.egg-info $(KERNELS) src/safestream/media/_pdq_aot*.so
+	rm -rf $(VENV) build *.egg-info $(KERNELS) src/safestream/media/_pdq_aot*.so src/safestream/media/index/_index_aot*.so
