@@ -8,6 +8,7 @@ radius-search index (`PdqIndex`), apart from the banks, and expire by age.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,8 @@ import numpy as np
 from safestream.core.signals import PDQ_MATCH_MAX_BITS
 from safestream.media.index import PdqIndex
 from safestream.media.index.codes import hex_to_codes
+
+WORKERS = min(4, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -115,13 +118,20 @@ class RecentlySeen:
         return gone
 
     def match_new_entries(
-        self, entries: Sequence[tuple[int, str]], radius: int = PDQ_MATCH_MAX_BITS
+        self,
+        entries: Sequence[tuple[int, str]],
+        radius: int = PDQ_MATCH_MAX_BITS,
+        *,
+        workers: int = WORKERS,
     ) -> list[RetroMatch]:
-        """Past content within `radius` of each new bank entry (entry id, PDQ hex)."""
+        """Past content within `radius` of each new bank entry (entry id, PDQ hex).
+
+        A bank update is a batch job: its entries are searched on `workers` threads."""
         if not entries or not len(self.index):
             return []
         found: list[RetroMatch] = []
-        results = self.index.query_many(hex_to_codes([h for _, h in entries]), radius)
+        codes = hex_to_codes([h for _, h in entries])
+        results = self.index.query_many(codes, radius, workers=workers)
         for (entry_id, _), (ids, distances) in zip(entries, results, strict=True):
             for hash_id, distance in zip(ids.tolist(), distances.tolist(), strict=True):
                 item, source = int(self._item_of[hash_id]), int(self._source[hash_id])

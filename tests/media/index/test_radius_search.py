@@ -98,3 +98,16 @@ def test_results_are_sorted_by_distance_then_id(
     assert list(zip(distances.tolist(), ids.tolist(), strict=True)) == sorted(
         zip(distances.tolist(), ids.tolist(), strict=True)
     )
+
+
+def test_a_batch_split_between_threads_answers_what_one_thread_does_in_order(
+    stored: tuple[PdqIndex, np.ndarray, np.ndarray],
+) -> None:
+    index, _, codes = stored
+    rng = np.random.default_rng(7)
+    batch = np.stack([flip_bits(codes[r], 12, rng) for r in rng.integers(0, len(codes), 600)])
+    alone = index.query_many(batch, 31)
+    threaded = index.query_many(batch, 31, workers=3)
+    assert len(threaded) == len(alone)
+    for (ids_a, d_a), (ids_b, d_b) in zip(alone, threaded, strict=True):
+        assert ids_a.tolist() == ids_b.tolist() and d_a.tolist() == d_b.tolist()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,8 @@ JOURNAL_MAX = 1 << 16
 # Main segments at least this large are rebuilt in a background thread; smaller ones take well
 # under a second and are rebuilt in place.
 BACKGROUND_REBUILD_ROWS = 1 << 18
+# Below this many queries per thread, `query_many` stays on one thread (start-up outweighs it).
+PARALLEL_MIN_QUERIES = 256
 
 
 class _Binding:
@@ -248,12 +251,23 @@ class PdqIndex:
         return self._query_words(to_words(query)[0], _check_radius(radius))
 
     def query_many(
-        self, codes: np.ndarray, radius: int = PDQ_MATCH_MAX_BITS
+        self, codes: np.ndarray, radius: int = PDQ_MATCH_MAX_BITS, *, workers: int = 1
     ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """`query` for each row of `codes`, in order."""
+        """`query` for each row of `codes`, in order; with `workers` > 1 the rows are split
+        between that many threads (the search kernels release the GIL), for batch jobs."""
         words = to_words(as_codes(codes))
         radius = _check_radius(radius)
-        return [self._query_words(row, radius) for row in words]
+        if workers <= 1 or words.shape[0] < 2 * PARALLEL_MIN_QUERIES:
+            return [self._query_words(row, radius) for row in words]
+        # Interleaved shares even out clustered queries (near-duplicates cost more).
+        shares = [words[w::workers] for w in range(workers)]
+        with ThreadPoolExecutor(workers, thread_name_prefix="pdq-query") as pool:
+            parts = list(pool.map(lambda part: [self._query_words(r, radius) for r in part],
+                                  shares))  # fmt: skip
+        out: list[tuple[np.ndarray, np.ndarray]] = [None] * words.shape[0]  # type: ignore[list-item]
+        for w, part in enumerate(parts):
+            out[w::workers] = part
+        return out
 
     def _query_words(self, query: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
         rows, main_distances = self._main.search(query, radius)
