@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -33,6 +33,7 @@ from safestream.store.access import (
     get_org,
     get_user,
 )
+from safestream.store.panic_keys import issue_panic_key
 from tests.web.conftest import (
     KNOWN_BANK,
     LIGHT_ARGON2,
@@ -63,6 +64,8 @@ class World:
     case_y: int
     evidence_x: str
     acme_report: str
+    # Keys and people of "Other Platform", which only the operator's administrators manage.
+    other: dict[str, int] = field(default_factory=dict)
 
 
 def _user_client(console: Console, email: str) -> TestClient:
@@ -108,7 +111,26 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         record_decision(db, referrer, case_y, "refer", agency="UK-NCA")
         page = clients["hotline:admin"].get(f"/console/cases/{case_x}")
         evidence_x = page.text.split('id="media-', 1)[1][:36]
-        yield World(console, clients, keys, case_x, case_y, evidence_x, acme_report)
+        other = _other_platforms_access(db)
+        yield World(console, clients, keys, case_x, case_y, evidence_x, acme_report, other)
+
+
+def _other_platforms_access(db: Any) -> dict[str, int]:
+    """Two API keys, two panic keys and two people of "Other Platform" for the access probes
+    (each probe that changes one uses its own, so the matrix does not depend on order)."""
+    found = {}
+    for name in ("revoke", "rotate"):
+        found[f"api_{name}"] = create_api_key(db, "Other Platform").id
+        panic = issue_panic_key(
+            db, "Other Platform", origins=["https://other.example"], stream_prefix=f"other-{name}-"
+        )
+        found[f"panic_{name}"] = panic.info.id
+    for name in ("disable", "enable"):
+        email = f"other-{name}@example.org"
+        found[f"user_{name}"] = add_user(
+            db, email, org="Other Platform", role="reviewer", password=PASSWORD, hasher=LIGHT_ARGON2
+        ).id
+    return found
 
 
 def outcome(response: httpx.Response) -> str:
@@ -173,6 +195,15 @@ def _csrf_form(world: World, caller: str, form: dict[str, str]) -> dict[str, str
 
 
 ANY_USER = console_rule(lambda org, role: "ok")
+
+
+def operator_admin_only(org: str, role: str) -> str:
+    """Only the operator's administrators reach another organisation's keys and people."""
+    if role != "admin":
+        return "forbidden"
+    return "ok" if org == "hotline" else "hidden"
+
+
 X = "/console/cases/{case_id}"
 
 PROBES = [
@@ -295,6 +326,34 @@ PROBES = [
         # Nobody's view has this id: a person's views are theirs alone (tests/web/test_saved_views).
         console_rule(lambda o, r: "hidden" if r in REVIEWING else "forbidden"),
     ),
+    Probe(
+        "GET",
+        "/console/access",
+        lambda w: "/console/access",
+        console_rule(lambda o, r: "ok" if r == "admin" else "forbidden"),
+    ),
+    *[
+        Probe(
+            "POST",
+            f"/console/access/{kind}/{{key_id}}/{change}",
+            lambda w, kind=kind, change=change, prefix=prefix: (
+                f"/console/access/{kind}/{w.other[f'{prefix}_{change}']}/{change}"
+            ),
+            # Another organisation's admins do not learn that Other Platform's keys exist.
+            console_rule(operator_admin_only),
+        )
+        for kind, prefix in (("api-keys", "api"), ("panic-keys", "panic"))
+        for change in ("revoke", "rotate")
+    ],
+    *[
+        Probe(
+            "POST",
+            f"/console/access/users/{{user_id}}/{change}",
+            lambda w, change=change: f"/console/access/users/{w.other[f'user_{change}']}/{change}",
+            console_rule(operator_admin_only),
+        )
+        for change in ("disable", "enable")
+    ],
     Probe("GET", "/console/preferences", lambda w: "/console/preferences", ANY_USER),
     Probe(
         "POST",

@@ -90,9 +90,7 @@ class Record:
         for name, hint, check in checks:
             value = getattr(self, name)
             if not check(value):
-                raise TypeError(
-                    f"{cls.__name__}.{name} must be {_describe(hint)}, not {value!r}"
-                )
+                raise TypeError(f"{cls.__name__}.{name} must be {_describe(hint)}, not {value!r}")
 
 
 def _describe(hint: Any) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from safestream.api.web import (
+    access_page,
     audit_log,
     bank_settings,
     bulk_actions,
@@ -30,6 +31,7 @@ from safestream.api.web import (
 # Console pages stay out of the OpenAPI document; POST /v1/panic is part of the public API.
 router = APIRouter()
 _PARTS = (
+    access_page,
     login,
     queue,
     bulk_actions,

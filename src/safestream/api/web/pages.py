@@ -48,6 +48,9 @@ FLASH_MESSAGES = {
     "released": ("ok", "Case released back to its queue."),
     "deconflicted": ("ok", "Marked as held by another agency; it has left the review queues."),
     "bank": ("ok", "Bank setting saved."),
+    "revoked": ("ok", "Key revoked: it is refused from now on."),
+    "user_disabled": ("ok", "User disabled: their sessions have ended."),
+    "user_enabled": ("ok", "User enabled: they may log in again."),
     "view_saved": ("ok", "View saved: it is listed under Your views."),
     "view_deleted": ("ok", "Saved view deleted."),
     "cybertip": ("ok", "CyberTipline reports validated and submitting; refresh for NCMEC's ids."),
@@ -62,6 +65,7 @@ class Capabilities:
     see_media: bool
     read_audit: bool
     administer: bool  # the installation's settings (banks): the operator's administrators
+    manage_access: bool = False  # keys and users of the organisations the admin manages
 
     @classmethod
     def of(cls, user: User) -> Capabilities:
@@ -71,6 +75,7 @@ class Capabilities:
             see_media=user.allows(Permission.VIEW_CHILD_SAFETY_MEDIA),
             read_audit=user.allows(Permission.READ_AUDIT),
             administer=user.allows(Permission.ADMINISTER) and user.principal.links_and_triages,
+            manage_access=user.allows(Permission.ADMINISTER),
         )
 
 
