@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from safestream.api.errors import ErrorBody
 from safestream.api.web.panic_api import MAX_PANIC_BODY_BYTES, PANIC_PER_CLIENT_PER_MINUTE
 from safestream.store.access import create_api_key
 from tests.web.conftest import CALL_ORIGIN, ORG, Console
@@ -107,3 +108,25 @@ def test_the_console_login_redirect_is_still_a_redirect(console: Console) -> Non
     answer = console.client.get("/console/queue", follow_redirects=False)
     assert answer.status_code == 303
     assert answer.headers["location"].startswith("/console/login")
+
+
+def test_the_api_document_describes_every_refusal_as_the_one_body(console: Console) -> None:
+    spec = console.client.get("/openapi.json").json()
+    assert set(spec["components"]["schemas"]["ErrorBody"]["required"]) == {"error", "errors"}
+    refusals = {
+        (path, method, status): answer["content"]["application/json"]["schema"]
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        if "HMA-compatible" not in operation.get("tags", [])
+        for status, answer in operation["responses"].items()
+        if status.startswith(("4", "5"))
+    }
+    assert ("/v1/panic", "post", "401") in refusals
+    assert ("/v1/reports/{report_id}", "get", "422") in refusals
+    assert all(s == {"$ref": "#/components/schemas/ErrorBody"} for s in refusals.values())
+
+
+def test_a_refusal_fits_the_documented_body(console: Console) -> None:
+    answer = _press(console, _panic_key(console), child_in_danger="maybe")
+    body = ErrorBody.model_validate(answer.json())
+    assert [e.field for e in body.errors] == ["child_in_danger"]

@@ -25,7 +25,12 @@ from safestream.api import bank_routes, hma_curation, hma_routes, media_routes, 
 from safestream.api.attachment_matching import AttachmentMatcher
 from safestream.api.auth import ApiKeyCache
 from safestream.api.docs_pages import add_docs_pages
-from safestream.api.errors import error_body, http_error, invalid_fields_body
+from safestream.api.errors import (
+    error_body,
+    http_error,
+    invalid_fields_body,
+    publish_error_schema,
+)
 from safestream.api.intake_endpoint import IntakeFastPath, IntakeHandler
 from safestream.api.limits import BodySizeLimit
 from safestream.api.linker import BackgroundLinker, LinkerLag
@@ -55,7 +60,7 @@ def _validation_error(_: Request, exc: Exception) -> Response:
 
 
 def _publish_request_schemas(app: FastAPI) -> None:
-    """Add `ReportIn` (parsed by hand for speed) to the OpenAPI components."""
+    """Add `ReportIn` (parsed by hand for speed) and the one error body to the OpenAPI document."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -65,6 +70,7 @@ def _publish_request_schemas(app: FastAPI) -> None:
                 [(ReportIn, "validation")], ref_template="#/components/schemas/{model}"
             )
             spec.setdefault("components", {}).setdefault("schemas", {}).update(extra["$defs"])
+            publish_error_schema(spec)
             app.openapi_schema = spec
         return app.openapi_schema
 

@@ -11,12 +11,32 @@ domain errors and the panic button all build their body here, so the shape canno
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+
+# Routes that answer as another service does (HMA's `{"message"}`), documented as such.
+OWN_SHAPE_TAGS = frozenset({"HMA-compatible"})
+ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+
+
+class FieldError(BaseModel):
+    """One bad field of a refused request."""
+
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every refusal of the API: a sentence, and the bad fields (empty unless a 422)."""
+
+    error: str
+    errors: list[FieldError]
 
 
 def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -61,3 +81,24 @@ def http_error(_: Request, exc: Exception) -> Response:
         return Response(status_code=exc.status_code, headers=exc.headers)
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     return error_response(exc.status_code, message, headers=exc.headers)
+
+
+def publish_error_schema(spec: dict[str, Any]) -> None:
+    """Describe every error answer of the OpenAPI document as `ErrorBody` (FastAPI's own 422
+    schema, `{"detail"}`, is not what this API answers)."""
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    schemas["FieldError"] = FieldError.model_json_schema()
+    body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    body.pop("$defs", None)
+    schemas["ErrorBody"] = body
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or OWN_SHAPE_TAGS & set(operation.get("tags", [])):
+                continue
+            for status, answer in operation.get("responses", {}).items():
+                if status[:1] in {"4", "5"}:
+                    answer["content"] = {"application/json": {"schema": ERROR_REF}}
+    referenced = json.dumps(spec.get("paths", {})) + json.dumps(schemas)
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if f'"#/components/schemas/{unused}"' not in referenced:
+            schemas.pop(unused, None)
