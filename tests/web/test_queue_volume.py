@@ -159,3 +159,16 @@ def test_filter_by_another_agency_lists_deconflicted_cases(console: Console) -> 
         s.execute(update(CaseRow).where(CaseRow.id == held).values(claimed_elsewhere_by="NCA"))
     console.login("reviewer")
     assert _case_ids(console.client.get("/console/queue?claimed=elsewhere").text) == [held]
+
+
+def test_a_held_case_says_who_holds_it(console: Console) -> None:
+    _, case_id = console.file(_report("held-by-colleague"))
+    colleague = add_user(
+        console.db, "holder@example.org", org=ORG, role="reviewer", password=PASSWORD,
+        hasher=LIGHT_ARGON2,
+    )  # fmt: skip
+    assert QueueRepository(console.db).claim_next(colleague.principal, None) is not None
+    console.login("reviewer")
+    page = console.client.get("/console/queue?status=held").text
+    assert f"#{case_id}</a></td>" in page
+    assert "open · claimed by holder@example.org</td>" in page

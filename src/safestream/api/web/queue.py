@@ -113,6 +113,7 @@ def queue_page(
         older_than=AGES.get(age),
     )
     page = browse_cases(env.db, viewer.principal, f, after=_page_key(after))
+    holders = claimants(env.db, viewer.principal)
     now = utcnow()
     params = _filter_params(f)
     context = {
@@ -133,7 +134,8 @@ def queue_page(
         "ages": list(AGES),
         "age": age,
         "orgs": reporting_orgs(env.db, viewer.principal),
-        "claimants": claimants(env.db, viewer.principal),
+        "claimants": holders,
+        "holder_of": {c.value: c.label for c in holders},
         "me": str(viewer.user.id),
         "assignees": assignees(env.db, viewer.principal),
         "views": SavedViewRepository(env.db).list(viewer.principal),
