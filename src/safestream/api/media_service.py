@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from safestream.api.read_write_lock import ReadWriteLock
 from safestream.core.banks import Bank, Match
 from safestream.core.config import Settings
 from safestream.core.errors import BankNotFound
@@ -61,14 +62,22 @@ class MediaService:
         self._index: BankIndex | None = None
         self._bank_list: list[Bank] = []
         self._refreshed = 0.0
+        # `_lock` orders opening and refreshing the index (and the feature stage); `_access`
+        # lets lookups share the index while a refresh that changes it waits for them alone.
         self._lock = threading.RLock()
+        self._access = ReadWriteLock()
         self._features: FeatureBank | None = None
         self._features_refreshed = 0.0
 
     # -- index ---------------------------------------------------------------------------------
 
     def index(self) -> BankIndex:
-        """The bank index, opened on first use and caught up at most once a second."""
+        """The bank index, opened on first use and caught up at most once a second.
+
+        Query it only inside `self._access.reading()`: a refresh changes it in place."""
+        current = self._index
+        if current is not None and self.fresh():
+            return current
         with self._lock:
             if self._index is None:
                 opened = BankIndex.open(self.banks, self.directory)
@@ -76,7 +85,8 @@ class MediaService:
                 self._index = BankIndex.load_saved(self.banks, self.directory) or opened
                 self._reload_banks()
             elif time.monotonic() - self._refreshed >= REFRESH_SECONDS:
-                self._refresh()
+                with self._access.writing():
+                    self._refresh()
             return self._index
 
     def fresh(self) -> bool:
@@ -87,7 +97,8 @@ class MediaService:
         """Catch up now: this worker changed a bank."""
         with self._lock:
             if self._index is not None:
-                self._refresh()
+                with self._access.writing():
+                    self._refresh()
 
     def _refresh(self) -> None:
         assert self._index is not None
@@ -127,8 +138,9 @@ class MediaService:
     def raw_lookup(self, pdq_hexes: Sequence[str], radius: int) -> list[list[RawHit]]:
         """Index hits of each hash within `radius`, without bank rules (HMA's raw_lookup)."""
         codes = hex_to_codes(list(pdq_hexes))
-        with self._lock:
-            results = self.index().index.query_many(codes, radius)
+        index = self.index()
+        with self._access.reading():
+            results = index.index.query_many(codes, radius)
         return [
             [RawHit(int(i), int(d)) for i, d in zip(ids.tolist(), dists.tolist(), strict=True)]
             for ids, dists in results
@@ -159,7 +171,7 @@ class MediaService:
     ) -> list[list[Match]]:
         """Matches of each hashed frame under the matching rules (negative banks, quality...)."""
         matcher = self.matcher(bank_names, threshold)
-        with self._lock:
+        with self._access.reading():
             return matcher.match_variants(frames)
 
     def match_upload(
@@ -170,7 +182,7 @@ class MediaService:
     ) -> list[Match]:
         """Matches of an uploaded file: every variant, and its exact MD5/SHA-256 entries."""
         matcher = self.matcher(bank_names, threshold)
-        with self._lock:
+        with self._access.reading():
             if hashed.image is not None:
                 found = matcher.match_variants([FrameVariants.of(hashed.image)])[0]
             else:
