@@ -1,9 +1,11 @@
-"""Take the console screenshots in docs/screenshots/ with the system Chromium.
+"""Take the console screenshots with the system Chromium (light and dark, desktop and phone).
 
-    .venv/bin/python -m tests.web.screenshots [--out docs/screenshots]
+    .venv/bin/python -m tests.web.screenshots                      # into a new temporary folder
+    .venv/bin/python -m tests.web.screenshots --out docs/screenshots  # update the documented ones
 
-Serves the real app on a throwaway home seeded with benign stand-in data (scikit-image sample
-photos as "evidence", invented accounts), then photographs the main pages.
+Without `--out` the files go to a fresh folder outside the source tree (printed), so a trial run
+never changes tracked files. Serves the real app on a throwaway home seeded with benign stand-in
+data (scikit-image sample photos as "evidence", invented accounts), then photographs the pages.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from tests.web.conftest import LIGHT_ARGON2, ORG, PASSWORD, email_of, png_base64
 from tests.web.live_server import LiveServer, launch_chromium, live_server
 
 VIEWPORT = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
 
 
 def seed(server: LiveServer) -> dict[str, int]:
@@ -44,7 +47,7 @@ def seed(server: LiveServer) -> dict[str, int]:
     # A report's match counts only when SafeStream's own bank holds the entry.
     BankRepository(server.db).create("ncmec-industry")
     [known] = BankRepository(server.db).add_entries("ncmec-industry", [NewEntry("pdq", "ab" * 32)])
-    for role in ("reviewer", "child_safety_reviewer", "auditor"):
+    for role in ("reviewer", "child_safety_reviewer", "auditor", "admin"):
         add_user(
             server.db, email_of(role), org=ORG, role=role, password=PASSWORD, hasher=LIGHT_ARGON2
         )
@@ -205,6 +208,39 @@ def take(out: Path) -> list[Path]:
             page.goto(f"{server.url}/console/preferences")
             shot("wellbeing")
 
+            page.goto(f"{server.url}/console/queue?status=any&search=private+stream")
+            shot("search")
+            page.goto(f"{server.url}/console/cases/{cases['live']}")
+            page.locator("figure.graph").screenshot(path=str(out / "graph.png"))
+            written.append(out / "graph.png")
+            page.goto(f"{server.url}/console/queue")
+            for box in page.locator("input[name=case]").all()[:2]:
+                box.check()
+            page.get_by_role("button", name="Review and confirm").click()
+            page.wait_for_load_state("networkidle")
+            shot("bulk-confirm")
+
+            page.emulate_media(color_scheme="dark")
+            page.goto(f"{server.url}/console/queue")
+            shot("queue-dark")
+            page.goto(f"{server.url}/console/cases/{cases['live']}")
+            shot("case-dark")
+            page.locator("figure.graph").screenshot(path=str(out / "graph-dark.png"))
+            written.append(out / "graph-dark.png")
+            page.emulate_media(color_scheme="light")
+
+            phone = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+            log_in(phone, server, "reviewer")
+            phone.goto(f"{server.url}/console/queue")
+            path = out / "queue-phone.png"
+            phone.screenshot(path=str(path), full_page=True)
+            written.append(path)
+            phone.goto(f"{server.url}/console/cases/{cases['live']}")
+            path = out / "case-phone.png"
+            phone.screenshot(path=str(path))
+            written.append(path)
+            phone.close()
+
             call = browser.new_page(viewport=VIEWPORT)
             call.goto(server.call_page(ORG, "call-3090"))
             call.wait_for_timeout(300)
@@ -229,6 +265,9 @@ def take(out: Path) -> list[Path]:
             log_in(page, server, "auditor")
             page.goto(f"{server.url}/console/audit")
             shot("audit")
+            log_in(page, server, "admin")
+            page.goto(f"{server.url}/console/banks")
+            shot("banks")
             browser.close()
     return written
 
@@ -236,9 +275,12 @@ def take(out: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     """Write the screenshots and list them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    parser.add_argument(
+        "--out", type=Path, help="folder to write into (default: a new temporary folder)"
+    )
     args = parser.parse_args(argv)
-    for path in take(args.out):
+    out = args.out or Path(tempfile.mkdtemp(prefix="safestream-screenshots-"))
+    for path in take(out):
         print(path)
     return 0
 
