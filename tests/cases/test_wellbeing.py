@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -111,3 +113,26 @@ def test_new_shift_resets_the_budget(database: Database, vault: EvidenceVault) -
     view_media(database, vault, reviewer.principal, eid)
     assert exposure(database, reviewer.principal).break_needed
     assert start_shift(database, reviewer.principal).remaining == 1
+
+
+def test_parallel_views_never_exceed_the_budget(database: Database, vault: EvidenceVault) -> None:
+    """Eight views fired at once against a budget of three: three are shown, five refused."""
+    eid = _evidence(database, vault)
+    reviewer = user(database, "r@h.org", "child_safety_reviewer")
+    set_preferences(database, reviewer.principal, Preferences(exposure_budget=3))
+    start_shift(database, reviewer.principal)
+    start = threading.Barrier(8)
+
+    def view() -> str:
+        start.wait()
+        try:
+            view_media(database, vault, reviewer.principal, eid)
+        except ExposureBudgetSpent:
+            return "refused"
+        return "shown"
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(lambda _: view(), range(8)))
+    assert sorted(outcomes) == ["refused"] * 5 + ["shown"] * 3
+    assert exposure(database, reviewer.principal).viewed == 3
+    assert len(media_views(database, SYSTEM, eid)) == 3

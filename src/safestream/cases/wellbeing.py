@@ -16,14 +16,11 @@ from safestream.core.principal import Permission, Principal
 from safestream.store.database import Database
 from safestream.store.scope import require
 from safestream.store.vault import EvidenceFile, EvidenceVault
+from safestream.store.wellbeing import ExposureBudgetSpent as ExposureBudgetSpent
 from safestream.store.wellbeing import StoredPreferences, WellbeingRepository
 
 DEFAULT_EXPOSURE_BUDGET = 20
 MAX_EXPOSURE_BUDGET = 500
-
-
-class ExposureBudgetSpent(PermissionDenied):
-    """The reviewer has seen as much media as this shift allows; time for a break."""
 
 
 @dataclass(frozen=True)

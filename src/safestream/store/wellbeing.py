@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
-from safestream.core.errors import Conflict
+from safestream.core.errors import Conflict, PermissionDenied
 from safestream.core.principal import Principal
 from safestream.store import audit
 from safestream.store.base import utcnow
@@ -27,6 +28,21 @@ from safestream.store.models.reports import EvidenceRow, ReportRow
 from safestream.store.scope import reports_visible
 from safestream.store.times import aware
 from safestream.store.vault import EvidenceFile, EvidenceVault
+
+
+class ExposureBudgetSpent(PermissionDenied):
+    """The reviewer has seen as much media as this shift allows; time for a break."""
+
+
+def _take_from_budget(s: Session, shift_id: int) -> None:
+    """Lock the shift, then refuse if its budget is spent: parallel views of one reviewer queue
+    here one by one, so each counts the views committed before it (a no-op UPDATE is the lock
+    both SQLite and PostgreSQL take the same way)."""
+    s.execute(update(ShiftRow).where(ShiftRow.id == shift_id).values(budget=ShiftRow.budget))
+    budget = s.scalar(select(ShiftRow.budget).where(ShiftRow.id == shift_id))
+    viewed = s.scalar(select(func.count()).where(MediaViewRow.shift_id == shift_id)) or 0
+    if budget is not None and viewed >= budget:
+        raise ExposureBudgetSpent("this shift's exposure budget is spent; take a break")
 
 
 @dataclass(frozen=True)
@@ -153,9 +169,12 @@ class WellbeingRepository:
         shift_id: int | None,
         reason: str,
     ) -> tuple[int, datetime, EvidenceFile]:
-        """Decrypt evidence in scope, store the view and audit it in one transaction."""
+        """Decrypt evidence in scope, store the view and audit it in one transaction; with a
+        shift, refuse (`ExposureBudgetSpent`, nothing decrypted or recorded) once it is spent."""
         now = utcnow()
         with self.db.session() as s:
+            if shift_id is not None:
+                _take_from_budget(s, shift_id)
             found, file = read_audited(
                 s, principal, vault, evidence_id, action="evidence.view", details={"reason": reason}
             )
