@@ -354,6 +354,15 @@ PROBES = [
         )
         for change in ("disable", "enable")
     ],
+    Probe("GET", "/console/password", lambda w: "/console/password", ANY_USER),
+    Probe(
+        "POST",
+        "/console/password",
+        lambda w: "/console/password",
+        # A wrong current password changes nothing (each caller is one failure of five).
+        console_rule(lambda o, r: "unauthorised"),
+        form={"current": "not the password", "new": "n" * 12, "again": "n" * 12},
+    ),
     Probe("GET", "/console/preferences", lambda w: "/console/preferences", ANY_USER),
     Probe(
         "POST",

@@ -356,6 +356,25 @@ def set_password(
         return _user(row, s.get(OrganisationRow, row.org_id)), ended
 
 
+def change_own_password(
+    db: Database, user_id: int, current: str, new: str, *, hasher: PasswordHasher = _HASHER
+) -> int | None:
+    """A person changes their password, proving the current one: the new hash is stored and
+    every console session of theirs ends, in one transaction. Return how many sessions ended,
+    or None when `current` is wrong (nothing changes)."""
+    _check_password(new)
+    with db.session() as s:
+        row = s.get(UserRow, user_id)
+        if row is None or not row.active:
+            return None
+        try:
+            hasher.verify(row.password_hash, current)
+        except (VerificationError, InvalidHashError):
+            return None
+        row.password_hash = hasher.hash(new)
+        return end_user_sessions(s, row.id, "password_changed")
+
+
 def set_user_active(db: Database, email: str, active: bool) -> tuple[User, int]:
     """Disable (or enable again) a user; disabling ends their console sessions at once, in the
     same transaction. Return the user and how many sessions ended."""

@@ -22,6 +22,7 @@ from safestream.api.web import (
     login,
     media,
     panic_api,
+    password_page,
     queue,
     saved_views,
     static_files,
@@ -33,6 +34,7 @@ router = APIRouter()
 _PARTS = (
     access_page,
     login,
+    password_page,
     queue,
     bulk_actions,
     saved_views,

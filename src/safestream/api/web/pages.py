@@ -49,6 +49,7 @@ FLASH_MESSAGES = {
     "deconflicted": ("ok", "Marked as held by another agency; it has left the review queues."),
     "bank": ("ok", "Bank setting saved."),
     "revoked": ("ok", "Key revoked: it is refused from now on."),
+    "password": ("ok", "Password changed: your other sessions have ended."),
     "user_disabled": ("ok", "User disabled: their sessions have ended."),
     "user_enabled": ("ok", "User enabled: they may log in again."),
     "view_saved": ("ok", "View saved: it is listed under Your views."),
