@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from safestream.api.web.asserted_facts import asserted_facts
 from safestream.api.web.cybertip_page import case_submissions
 from safestream.api.web.environment import console_environment
 from safestream.api.web.graph import GraphInput, layout_graph
@@ -100,6 +101,8 @@ def case_context(request: Request, viewer: Viewer, case_id: int) -> dict[str, An
             if viewer.can.see_media and not e.matched_label and e.content_type.startswith("image/")
         },
         "cybertips": case_submissions(env, case_id),
+        # Priority-raising facts as their senders' word, next to the rules they fired.
+        "asserted": asserted_facts(detail.reports),
         # Deconfliction claims on the case's identifiers: shown, never hiding the case.
         "claims": ClaimRepository(env.db).on_entities(detail.case.entities),
     }
