@@ -187,3 +187,20 @@ def test_text_from_reports_is_escaped_not_run(console: Console) -> None:
     page = console.client.get(f"/console/cases/{case_id}").text
     assert "<script>alert" not in page and "&lt;script&gt;alert" in page
     assert '<img src=x onerror="alert(1)">' not in page
+
+
+def test_graph_nodes_lead_to_the_report_and_to_every_case_holding_an_identifier(
+    console: Console,
+) -> None:
+    first, case_id = console.file(_report("call-19", "host-19"))
+    second, _ = console.file(_report("call-19", "guest-19"))
+    console.login("reviewer")
+    page = console.client.get(f"/console/cases/{case_id}").text
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    assert f'<a href="#report-{first}">' in svg and f'<a href="#report-{second}">' in svg
+    assert '<a href="/console/queue?status=any&amp;search=stream%3Acall-19">' in svg
+    table = page[page.index('<details class="graph-table">') :]
+    stream_row = table[table.index("stream: call-19") :].split("</tr>", 1)[0]
+    assert f'href="#report-{first}"' in stream_row and f'href="#report-{second}"' in stream_row
+    found = console.client.get("/console/queue?status=any&search=stream%3Acall-19").text
+    assert f'<a href="/console/cases/{case_id}">#{case_id}</a>' in found

@@ -60,8 +60,8 @@ def graph_of(detail: CaseDetail) -> GraphInput:
     by_report: dict[str, list[tuple[str, str]]] = {r.id: [] for r in detail.reports}
     for report_id, entity in detail.links:
         by_report.setdefault(report_id, []).append((entity.kind.value, entity.value))
-    # The graph's report boxes are small: the id's first 8 characters name the report there.
-    return GraphInput([(rid[:8], named) for rid, named in by_report.items()])
+    # Keyed by the full id (links jump to the report); the boxes show its first 8 characters.
+    return GraphInput(list(by_report.items()))
 
 
 def agency_choices(detail: CaseDetail, request: Request) -> list[tuple[str, str]]:

@@ -1,21 +1,27 @@
-"""Layout of a case's link graph (reports and the identifiers they share) for an inline SVG.
+"""Layout of a case's link graph (reports and the identifiers they name) for an inline SVG.
 
-Reports sit on an inner ring and entities on an outer ring; each entity is placed at the mean angle
-of the reports that mention it, so an identifier shared by two reports sits between them and the
-drawing shows at a glance why the reports were joined. Pure function: no store, no HTML.
+Reports stand in a column on the left and identifiers in a column on the right; every line joins
+a report's box to an identifier's dot, so it crosses the empty band between the columns and no
+line can pass through a node it does not join (the drawing never suggests a link that is not
+there). Identifiers are ordered by the mean row of the reports naming them, so one shared by two
+reports sits between them and lines cross as little as they can. Pure function: no store, no HTML.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 WIDTH = 640
-HEIGHT = 420
-REPORT_RING = 0.28
-ENTITY_RING = 0.44
-LABEL_MAX_CHARS = 22
+MIN_HEIGHT = 120
+ROW = 34  # vertical distance between two nodes of a column
+MARGIN = 28
+REPORT_X = 90
+ENTITY_X = 380  # labels go to the right of the dots, away from the lines
+REPORT_HALF_WIDTH = 40  # a report box is 80 x 24, centred on its node
+REPORT_HALF_HEIGHT = 12
+ENTITY_RADIUS = 9
+LABEL_MAX_CHARS = 30
 
 # One colour per entity kind, so the legend stays short and kinds are told apart without reading.
 KIND_COLOURS: dict[str, str] = {
@@ -39,7 +45,9 @@ class GraphInput:
 
 @dataclass(frozen=True)
 class Node:
-    """A placed node: a report or an entity, with its label and colour."""
+    """A placed node: a report or an entity, with its label and colour.
+
+    `holders` (entities only): the reports of the case that name it, in report order."""
 
     key: str
     label: str
@@ -48,6 +56,12 @@ class Node:
     y: float
     colour: str
     shared: bool = False
+    holders: tuple[str, ...] = ()
+
+    @property
+    def value(self) -> str:
+        """An entity's identifier without its kind."""
+        return self.key[len(self.kind) + 1 :] if self.kind != "report" else self.key
 
 
 @dataclass(frozen=True)
@@ -85,57 +99,55 @@ def shorten(text: str, limit: int = LABEL_MAX_CHARS) -> str:
     return f"{text[:keep]}…{text[-keep:]}"
 
 
-def _point(angle: float, ring: float, width: int, height: int) -> tuple[float, float]:
-    cx, cy = width / 2, height / 2
-    radius = ring * min(width, height) * 1.0
-    return round(cx + radius * math.cos(angle), 1), round(cy + radius * math.sin(angle), 1)
+def _column(count: int, height: int) -> list[float]:
+    """Evenly spaced rows for `count` nodes, centred in the drawing's height."""
+    top = (height - ROW * (count - 1)) / 2
+    return [round(top + ROW * index, 1) for index in range(count)]
 
 
-def _mean_angle(angles: Sequence[float]) -> float:
-    return math.atan2(sum(math.sin(a) for a in angles), sum(math.cos(a) for a in angles))
-
-
-def layout_graph(graph: GraphInput, width: int = WIDTH, height: int = HEIGHT) -> GraphLayout:
-    """Place reports on the inner ring and entities on the outer ring, near their reports."""
-    count = max(len(graph.reports), 1)
-    report_angle: dict[str, float] = {}
-    reports: list[Node] = []
-    for index, (report_key, _entities) in enumerate(graph.reports):
-        angle = -math.pi / 2 + 2 * math.pi * index / count
-        report_angle[report_key] = angle
-        x, y = _point(angle, REPORT_RING if count > 1 else 0.0, width, height)
-        reports.append(Node(report_key, shorten(report_key), "report", x, y, "#24292f"))
-
+def layout_graph(graph: GraphInput, width: int = WIDTH) -> GraphLayout:
+    """Place reports in the left column and the identifiers they name in the right one."""
     mentions: dict[tuple[str, str], list[str]] = {}
     for report_key, named in graph.reports:
         for kind, value in named:
             holders = mentions.setdefault((kind, value), [])
             if report_key not in holders:
                 holders.append(report_key)
+    rows = max(len(graph.reports), len(mentions), 1)
+    height = max(MIN_HEIGHT, ROW * (rows - 1) + 2 * MARGIN)
 
+    report_ys = _column(len(graph.reports), height)
+    reports = [
+        Node(key, key[:8], "report", float(REPORT_X), y, "#24292f")
+        for (key, _named), y in zip(graph.reports, report_ys, strict=True)
+    ]
+    row_of = {node.key: index for index, node in enumerate(reports)}
     wanted = sorted(
         mentions.items(),
-        key=lambda item: (_mean_angle([report_angle[r] for r in item[1]]), item[0]),
+        key=lambda item: (sum(row_of[r] for r in item[1]) / len(item[1]), item[0]),
     )
-    # Spread entities evenly around the ring in the order of their preferred angles, so labels
-    # of entities that belong to the same report do not pile up on one spot.
-    placed: dict[tuple[str, str], tuple[float, float]] = {}
-    entities: list[Node] = []
-    total = max(len(wanted), 1)
-    start = _mean_angle([report_angle[r] for r in wanted[0][1]]) if wanted else 0.0
-    for index, ((kind, value), holders) in enumerate(wanted):
-        angle = start + 2 * math.pi * index / total
-        x, y = _point(angle, ENTITY_RING, width, height)
-        placed[(kind, value)] = (x, y)
-        colour = KIND_COLOURS.get(kind, DEFAULT_COLOUR)
-        entities.append(
-            Node(f"{kind}:{value}", shorten(value), kind, x, y, colour, shared=len(holders) > 1)
+    entities = [
+        Node(
+            f"{kind}:{value}",
+            shorten(value),
+            kind,
+            float(ENTITY_X),
+            y,
+            KIND_COLOURS.get(kind, DEFAULT_COLOUR),
+            shared=len(holders) > 1,
+            holders=tuple(holders),
         )
-
+        for ((kind, value), holders), y in zip(wanted, _column(len(wanted), height), strict=True)
+    ]
     by_key = {node.key: node for node in reports}
     edges = [
-        Edge(by_key[report_key].x, by_key[report_key].y, *placed[entity])
-        for entity, holders in wanted
-        for report_key in holders
+        Edge(
+            by_key[report].x + REPORT_HALF_WIDTH,
+            by_key[report].y,
+            entity.x - ENTITY_RADIUS,
+            entity.y,
+        )
+        for entity in entities
+        for report in entity.holders
     ]
     return GraphLayout(width, height, reports, entities, edges)
