@@ -223,3 +223,25 @@ def test_reviewer_claims_decides_and_returns_to_the_queue_by_keyboard_alone(
     expect(page.locator(".pill", has_text="decision:")).to_be_visible()
     page.keyboard.press("q")
     expect(page).to_have_url(f"{server.url}/console/queue")
+
+
+def test_a_decision_key_only_focuses_its_button_and_c_goes_on_to_the_next_case(
+    server: LiveServer, browser: Browser
+) -> None:
+    server.file(ORG, photo_report("call-loop-2", account="loop-2"))
+    server.file(ORG, photo_report("call-loop-3", account="loop-3"))
+    page = browser.new_page()
+    _log_in(page, server, "reviewer")
+    page.goto(f"{server.url}/console/queue")
+    page.keyboard.press("c")
+    expect(page).to_have_url(re.compile(r"/console/cases/\d+\?flash=claimed$"))
+    first = page.url
+    page.keyboard.press("2")
+    dismiss = page.locator("button[name=decision][value=dismiss]")
+    expect(dismiss).to_be_focused()
+    expect(page.locator(".pill", has_text="decision:")).to_have_count(0)  # nothing decided yet
+    page.keyboard.press("Enter")
+    expect(page.locator(".pill", has_text="decision: dismiss")).to_be_visible()
+    page.keyboard.press("c")
+    expect(page).to_have_url(re.compile(r"/console/cases/\d+\?flash=claimed$"))
+    assert page.url != first

@@ -4,7 +4,9 @@
  * o       open the selected case (Enter on its focused link does the same)
  * x       tick or untick the selected case for a bulk action
  * c, q, d and any other key named by an element's data-shortcut: press that button or link, or
- *         focus that field (d: the decision's reason on a case page)
+ *         focus that field (d: the decision's reason on a case page); an element marked
+ *         data-shortcut-focus is only focused (1-4: a decision button, so Enter decides and a
+ *         stray key press never decides a case)
  * ?       show or hide the list of shortcuts of this page; Escape hides it
  * Keys typed into a field, or pressed with Ctrl/Alt/Meta, are left alone.
  *
@@ -125,7 +127,11 @@
     if (!target || target.disabled) return;
     event.preventDefault();
     // A field is focused (to type a reason); a button or link is pressed.
-    if (/^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) { target.focus(); } else { target.click(); }
+    if (/^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) || target.hasAttribute("data-shortcut-focus")) {
+      target.focus();
+    } else {
+      target.click();
+    }
   });
 
   var refresh = document.querySelector("[data-refresh-seconds]");
