@@ -7,7 +7,9 @@ the case summaries the page renders):
 - the landing page (open cases across queues, most urgent first);
 - a deep page (keyset cursor past 50,000 cases) beside the peer a developer would otherwise write,
   the same query cut by `OFFSET 50000`;
-- filtered pages (closed/dismissed; source + country) and an identifier search.
+- filtered pages (closed/dismissed; source + country; organisation; claimed by no one), an
+  identifier search and a full-text search (two words of the reports' descriptions, which the
+  seed writes from a small vocabulary, indexed as the linker indexes them).
 - the same views as whole console pages (`GET /console/queue...` through the app, logged in as an
   operator's reviewer: session, scope, query, rendering), in-process via Starlette's TestClient.
 Each is repeated `--repeats` times; p50 and p95 in ms are printed. Target: p95 < 300 ms.
@@ -18,6 +20,7 @@ Run: `.venv/bin/python -m bench.bench_console_queue [--cases 100000] [--repeats 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import re
 import statistics
@@ -43,12 +46,16 @@ from safestream.store.cases import case_summary
 from safestream.store.database import Database
 from safestream.store.models.cases import CaseEntityRow, CaseRow
 from safestream.store.models.reports import ReportEntityRow, ReportRow
+from safestream.store.report_text import index_reports
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 DB_NAME = "bench_console"
 SOURCES = ["platform", "panic_button", "hotline", "payment_provider"]
 INCIDENTS = ["child_pornography", "child_sex_trafficking", "online_enticement"]
 COUNTRIES = ["PH", "US", "GB", "DE", "NL", None]
+# Words of the seeded descriptions: a common one (in ~1 of 4 reports) and rarer ones.
+COMMON = ["private", "stream", "viewers", "payment"]
+RARE = [f"word{n}" for n in range(400)]
 BATCH = 5000
 PASSWORD = "bench password, not a secret"
 
@@ -105,7 +112,13 @@ def _seed(db: Database, n_cases: int) -> None:
                     "status": "linked",
                     "case_id": i,
                     "fingerprint": "0" * 64,
-                    "body": "{}",
+                    "body": json.dumps(
+                        {
+                            "description": f"Stand-in report {i}: {rnd.choice(COMMON)} "
+                            f"{rnd.choice(RARE)} {rnd.choice(RARE)}",
+                            "reported_accounts": [{"platform": "examplecall", "id": f"user-{i}"}],
+                        }
+                    ),
                     "platform_country": rnd.choice(COUNTRIES),
                 }
             )
@@ -123,6 +136,7 @@ def _seed(db: Database, n_cases: int) -> None:
             s.execute(insert(ReportRow), reports)
             s.execute(insert(ReportEntityRow), rents)
             s.execute(insert(CaseEntityRow), cents)
+            index_reports(s, [r["id"] for r in reports])  # what the linker does on linking
     with db.engine.connect() as c:
         c.execute(text("ANALYZE"))
         c.commit()
@@ -216,6 +230,8 @@ def main() -> None:
     depth = args.cases // 2 if args.cases > 1000 else 10
     key = _deep_key(db, depth)
     needle = f"examplecall:user-{args.cases // 3}"
+    words = "private word7"
+    org_id = get_org(db, "Bench Platform").id
     runs: list[tuple[str, Callable[[], object]]] = [
         ("landing page (open, all queues)", lambda: browser.page(who, CaseFilter())),
         (f"keyset page after {depth:,} cases", lambda: browser.page(who, CaseFilter(), after=key)),
@@ -235,6 +251,12 @@ def main() -> None:
                 who, CaseFilter(status=StatusFilter.ANY, search=f"iban:PH{7:012d}")
             ),
         ),
+        (
+            "full-text search, 2 words (any status)",
+            lambda: browser.page(who, CaseFilter(status=StatusFilter.ANY, search=words)),
+        ),
+        ("open, organisation", lambda: browser.page(who, CaseFilter(org_id=org_id))),
+        ("open, claimed by no one", lambda: browser.page(who, CaseFilter(claimant="nobody"))),
     ]
     with tempfile.TemporaryDirectory() as home:
         client = _console_client(db, Path(home))
@@ -246,6 +268,14 @@ def main() -> None:
             ),
             ("page: dismissed", _get(client, "/console/queue?status=dismissed")),
             ("page: search account", _get(client, f"/console/queue?status=any&search={needle}")),
+            (
+                "page: full-text search, 2 words",
+                _get(client, "/console/queue?status=any&search=private+word7"),
+            ),
+            (
+                "page: organisation + claimed by me",
+                _get(client, f"/console/queue?org={org_id}&claimed=me"),
+            ),
         ]
         _report(runs, args.repeats)
 

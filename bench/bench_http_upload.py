@@ -62,9 +62,13 @@ def multipart(path: str, field: str, data: bytes, headers: dict[str, str]) -> by
     """A raw HTTP/1.1 POST of one file as multipart form data."""
     boundary = uuid.uuid4().hex
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; "
-        f"filename=\"u.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
-    ).encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
+            f'filename="u.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     head = (
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}"

@@ -13,6 +13,7 @@ from safestream.core.principal import Principal
 from safestream.core.reports import LiveStream, ReportedAccount, ReportIn, ReportSource
 from safestream.store.access import add_user, create_org, get_org
 from safestream.store.base import utcnow
+from safestream.store.case_facets import reporting_orgs
 from safestream.store.models.cases import CaseRow
 from safestream.store.queues import QueueRepository
 from tests.web.conftest import LIGHT_ARGON2, ORG, PASSWORD, Console
@@ -122,14 +123,29 @@ def test_filter_by_organisation_keeps_cases_holding_its_reports(
 ) -> None:
     console = console_on_each_store
     other = create_org(console.db, "Other Platform")
-    create_org(console.db, "Silent Platform")  # filed nothing: not offered
     console.file(_report("ours"))
     theirs = _file_as(console, other.name, _report("theirs"))
     console.login("reviewer")
     page = console.client.get(f"/console/queue?org={other.id}").text
     assert _case_ids(page) == [theirs]
     assert f'<option value="{other.id}" selected>Other Platform</option>' in page
-    assert "Silent Platform" not in page
+
+
+def test_an_agency_is_offered_only_organisations_of_reports_it_may_see(console: Console) -> None:
+    referred_org = create_org(console.db, "Referred Platform")
+    create_org(console.db, "Unseen Platform")
+    referred = _file_as(console, referred_org.name, _report("referred"))
+    _file_as(console, "Unseen Platform", _report("unseen"))
+    create_org(console.db, "NCA", kind="agency", agency_code="UK-NCA")
+    record_decision(console.db, Principal.system("test"), referred, "refer", agency="UK-NCA")
+    agent = add_user(
+        console.db, "agent@example.org", org="NCA", role="reviewer", password=PASSWORD,
+        hasher=LIGHT_ARGON2,
+    )  # fmt: skip
+    offered = [c.label for c in reporting_orgs(console.db, agent.principal)]
+    assert offered == ["Referred Platform"]
+    everyone = [c.label for c in reporting_orgs(console.db, Principal.system("test"))]
+    assert "Unseen Platform" in everyone
 
 
 def test_filter_by_claimant_lists_what_each_person_holds(console_on_each_store: Console) -> None:

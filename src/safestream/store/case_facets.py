@@ -1,7 +1,10 @@
 """What the queue's organisation and claimant filters offer, in the viewer's scope.
 
-Only organisations with a report the viewer may see, and only people holding a case the viewer
-may see, are offered: a choice list must not tell a viewer more than the cases themselves do.
+A choice list must not tell a viewer more than the cases themselves do: an agency is offered only
+organisations with a report it may see, and everyone only people holding a case they may see.
+The operator's reviewers see every report, so they are offered every organisation, without a
+look at the reports (an EXISTS per organisation over a large reports table is planned as a scan
+when one organisation filed most of them).
 """
 
 from __future__ import annotations
@@ -29,15 +32,15 @@ class Choice:
 
 
 def reporting_orgs(db: Database, principal: Principal) -> list[Choice]:
-    """Organisations that filed at least one report the principal may see, by name."""
-    # One indexed probe per organisation (there are few), not a scan of the reports.
-    filed = exists().where(ReportRow.org_id == OrganisationRow.id, reports_visible(principal))
+    """Organisations the principal may filter by: every one for those who see every report,
+    else those that filed at least one report the principal may see; by name."""
+    query = select(OrganisationRow.id, OrganisationRow.name).order_by(OrganisationRow.name)
+    if not principal.links_and_triages:
+        # An agency sees the reports of the few cases referred to it: a small set to probe.
+        visible = reports_visible(principal)
+        query = query.where(exists().where(ReportRow.org_id == OrganisationRow.id, visible))
     with db.session() as s:
-        rows = s.execute(
-            select(OrganisationRow.id, OrganisationRow.name)
-            .where(filed)
-            .order_by(OrganisationRow.name)
-        ).all()
+        rows = s.execute(query).all()
     return [Choice(org_id, name) for org_id, name in rows]
 
 
