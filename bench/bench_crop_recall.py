@@ -213,6 +213,11 @@ def make_queries(
                         transform(pixels, 2000 + i),
                     )
                 )
+    for i, (name, pixels) in enumerate(sorted(tuned.items())):
+        for k in range(3):  # the copies the picture-in-picture tuning looked at
+            queries.append(
+                Query("tuning set: pip_tuning", False, name, wl.pip_tuning(pixels, i * 10 + k))
+            )
     for family, name, pixels in room_queries:
         queries.append(Query(family, family.startswith("held-out"), name, pixels))
     return queries

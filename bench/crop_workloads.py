@@ -6,7 +6,9 @@ and scenes (`safestream.media.scenes`).
 
 Held out of all tuning (reported separately): the labelme photos and scikit-learn's two photos
 as known images, the "screen_roll" transform family (a screen filmed at an angle *and* rolled,
-with JPEG at quality 40), and the "loft" room family.
+with JPEG at quality 40), the "pip_varied" family (picture-in-picture from another generator:
+other sizes, places, backgrounds and window borders), and the "loft" room family. Tuning of the
+picture-in-picture path looked only at `pip_tuning` copies of the tuned photos.
 """
 
 from __future__ import annotations
@@ -144,17 +146,35 @@ def _background(seed: int) -> Pixels:
     return cv2.resize(procedural_scene(seed), (FRAME_W, FRAME_H))
 
 
-def _pip(img: Pixels, seed: int) -> Pixels:
-    # The known picture in a quarter of a 720p frame (half width, half height), over other video.
+def _pip(img: Pixels, seed: int, side: float = 0.5, border: int = 0) -> Pixels:
+    # The known picture fitted into `side` of a 720p frame's width and height (0.5: a quarter of
+    # the frame), at a random place over other video, optionally with a white window border.
     frame = _background(seed)
     h, w = img.shape[:2]
-    s = min(FRAME_W / 2 / w, FRAME_H / 2 / h)
+    s = min(FRAME_W * side / w, FRAME_H * side / h)
     small = cv2.resize(img, (int(w * s), int(h * s)), interpolation=cv2.INTER_AREA)
+    if border:
+        small = cv2.copyMakeBorder(small, *[border] * 4, cv2.BORDER_CONSTANT, value=(255,) * 3)
     rng = np.random.default_rng(seed)
     y = int(rng.integers(0, FRAME_H - small.shape[0] + 1))
     x = int(rng.integers(0, FRAME_W - small.shape[1] + 1))
     frame[y : y + small.shape[0], x : x + small.shape[1]] = small
     return frame
+
+
+def _pip_varied(img: Pixels, seed: int) -> Pixels:
+    # Held out of tuning: another generator for placement, size (0.42-0.55 of the frame's sides,
+    # 18-30% of its area), background and border, with its own seeds.
+    rng = np.random.default_rng((77, seed))
+    side = float(rng.uniform(0.42, 0.55))
+    border = int(rng.choice([0, 0, 3, 6]))
+    return _pip(img, 700_000 + seed, side, border)
+
+
+def pip_tuning(img: Pixels, seed: int) -> Pixels:
+    """The picture-in-picture copies second-stage tuning may look at: the benchmark's quarter-frame
+    generator with seeds (50,000 and up) that neither the table's rows nor the held-out rows use."""
+    return _pip(img, 50_000 + seed)
 
 
 def _filmed(img: Pixels, seed: int, roll: float = 0.0, quality: int = 80) -> Pixels:
@@ -214,6 +234,7 @@ HELD_OUT_TRANSFORMS: dict[str, Transform] = {
         roll=float(np.random.default_rng(s).uniform(8, 20)) * (1 if s % 2 else -1),
         quality=40,
     ),
+    "pip_varied": _pip_varied,
 }
 
 

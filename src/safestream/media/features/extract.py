@@ -2,14 +2,17 @@
 
 A bank image keeps at most `BANK_KEYPOINTS` keypoints, chosen for spread (the strongest few in
 each cell of a grid) so that a crop, banner or overlay hiding part of the image still leaves
-enough of them. A query frame keeps more keypoints (`QUERY_KEYPOINTS`), since it may show the bank
-image small (picture-in-picture) among other content.
+enough of them, and `SMALL_KEYPOINTS` more found on the image shrunk to `SMALL_LONG_SIDE`, so that
+a copy shown small (picture-in-picture) still shares keypoints with it. Records made before the
+small keypoints were added hold only the first kind and still work (re-adding the image adds
+them). A query frame keeps more keypoints (`QUERY_KEYPOINTS`), since it may show the bank image
+small among other content.
 
 Stored form (`to_bytes`), little-endian, no pickle:
   magic "SSLF", version u8, reserved u8, count u16, width u16, height u16,
   then count x (x u16, y u16) in 1/65535 of the analysed image's width and height,
   then count x 32-byte ORB descriptors.
-256 keypoints take 12 + 256 * 36 = 9,228 bytes.
+256 + 128 keypoints take 12 + 384 * 36 = 13,836 bytes.
 """
 
 from __future__ import annotations
@@ -31,6 +34,12 @@ DESCRIPTOR_BYTES = 32
 # picture-in-picture at 720p, and ORB's cost stays a few milliseconds.
 ANALYSIS_LONG_SIDE = 640
 BANK_KEYPOINTS = 256
+
+# A copy shown small (picture-in-picture at a quarter of a 720p frame is 180-320 analysed pixels)
+# shares few keypoints with the full-size analysis: ORB's pyramid finds most of them at fine
+# scales. So a bank image also keeps keypoints found on it at this long side.
+SMALL_LONG_SIDE = 256
+SMALL_KEYPOINTS = 128
 QUERY_KEYPOINTS = 700
 GRID = 8
 
@@ -146,8 +155,21 @@ def extract_features(
 
 
 def bank_features(pixels: npt.NDArray[np.uint8]) -> LocalFeatures:
-    """The features a bank keeps for one image (at most `BANK_KEYPOINTS`)."""
-    return extract_features(pixels, max_keypoints=BANK_KEYPOINTS)
+    """The features a bank keeps for one image: at most `BANK_KEYPOINTS` at the analysis size
+    and `SMALL_KEYPOINTS` more found on the image at `SMALL_LONG_SIDE` (positions in the
+    analysis size's pixels)."""
+    full = extract_features(pixels, max_keypoints=BANK_KEYPOINTS)
+    small = extract_features(pixels, max_keypoints=SMALL_KEYPOINTS, long_side=SMALL_LONG_SIDE)
+    if len(small) == 0:
+        return full
+    ratio = np.array([full.width / small.width, full.height / small.height], dtype=np.float32)
+    return LocalFeatures(
+        full.width,
+        full.height,
+        np.concatenate([full.points, small.points * ratio]).astype(np.float32),
+        np.concatenate([full.descriptors, small.descriptors]),
+        full.scale,
+    )
 
 
 def _empty(width: int, height: int, scale: float) -> LocalFeatures:
