@@ -25,6 +25,8 @@ from safestream.media.features.extract import LocalFeatures
 RATIO = 0.8
 MAX_HAMMING = 64
 CELLS = 4
+# Bank keypoints closer than this (analysed pixels) are one place seen at two scales.
+SAME_PLACE = 6.0
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,9 @@ def correspondences(
         return empty, empty
     index = faiss.IndexBinaryFlat(bank.descriptors.shape[1] * 8)
     index.add(np.ascontiguousarray(bank.descriptors))
-    dist, nearest = index.search(np.ascontiguousarray(query.descriptors), 2)
-    ok = (dist[:, 0] <= MAX_HAMMING) & (dist[:, 0] < RATIO * dist[:, 1])
+    k = min(3, len(bank))
+    dist, nearest = index.search(np.ascontiguousarray(query.descriptors), k)
+    ok = (dist[:, 0] <= MAX_HAMMING) & (dist[:, 0] < RATIO * _second(dist, nearest, bank.points))
     qi = np.flatnonzero(ok)
     if len(qi) == 0:
         return empty, empty
@@ -79,6 +82,25 @@ def correspondences(
     first[1:] = bi[order][1:] != bi[order][:-1]
     keep = order[first]
     return bank.points[bi[keep]], query.points[qi[keep]]
+
+
+def _second(
+    dist: npt.NDArray[np.int32], nearest: npt.NDArray[np.int64], points: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float64]:
+    """Distance to the nearest bank keypoint at another place than the nearest one.
+
+    The ratio test asks whether the best match is clearly better than any other; a bank keypoint
+    found again at another scale, at the same place, is not another candidate, and would make
+    every keypoint the bank keeps at two scales fail the test."""
+    second = np.full(len(dist), np.inf)
+    for j in range(nearest.shape[1] - 1, 0, -1):
+        valid = nearest[:, j] >= 0
+        apart = np.zeros(len(dist), dtype=bool)
+        rows = np.flatnonzero(valid)
+        gap = points[nearest[rows, j]] - points[nearest[rows, 0]]
+        apart[rows] = np.hypot(gap[:, 0], gap[:, 1]) > SAME_PLACE
+        second = np.where(apart, dist[:, j], second)
+    return second
 
 
 def verify(
