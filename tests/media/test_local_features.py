@@ -10,10 +10,15 @@ import pytest
 
 from safestream.core.errors import InvalidInput
 from safestream.media.features.bank import FeatureBank
-from safestream.media.features.extract import LocalFeatures, bank_features, extract_features
+from safestream.media.features.extract import (
+    BANK_KEYPOINTS,
+    LocalFeatures,
+    bank_features,
+    extract_features,
+)
 from safestream.media.features.stage import LocalStage
-from safestream.media.features.verify import MEDIA_POLICY, ROOM_POLICY, verify
-from safestream.media.scenes import View, make_room, render_room, texture
+from safestream.media.features.verify import MEDIA_POLICY, ROOM_POLICY, correspondences, verify
+from safestream.media.scenes import View, make_room, procedural_scene, render_room, texture
 from safestream.media.synthetic import sample_photo
 from safestream.store import Database
 from safestream.store.banks import BankRepository, NewFeatures
@@ -44,6 +49,24 @@ def picture_in_picture(pixels: np.ndarray) -> np.ndarray:
     return canvas
 
 
+def quarter_frame(pixels: np.ndarray) -> np.ndarray:
+    """The photo fitted into a quarter of a 720p frame (640 x 360) over a generated scene."""
+    frame = np.ascontiguousarray(cv2.resize(procedural_scene(5), (1280, 720)))
+    h, w = pixels.shape[:2]
+    s = min(640 / w, 360 / h)
+    small = cv2.resize(pixels, (int(w * s), int(h * s)), interpolation=cv2.INTER_AREA)
+    frame[300 : 300 + small.shape[0], 600 : 600 + small.shape[1]] = small
+    return frame
+
+
+def full_size_only(features: LocalFeatures) -> LocalFeatures:
+    """A bank record without the keypoints found on the shrunk image."""
+    keep = slice(0, BANK_KEYPOINTS)
+    return LocalFeatures(
+        features.width, features.height, features.points[keep], features.descriptors[keep]
+    )
+
+
 def test_feature_record_round_trips_within_20_kb() -> None:
     features = bank_features(sample_photo("astronaut"))
     data = features.to_bytes()
@@ -67,6 +90,31 @@ def test_twenty_percent_crop_is_found_with_region_and_coverage() -> None:
     assert found is not None
     assert 0.5 <= found.coverage <= 0.8  # a 20% crop keeps 80% x 80% of the image
     assert found.region[2] > 300 and found.region[3] > 300
+
+
+def test_a_photo_shown_at_a_quarter_of_the_frame_is_found_by_its_small_scale_keypoints() -> None:
+    photo = sample_photo("hubble_deep_field")  # fine detail: at 360 px little of it survives
+    frame = extract_features(quarter_frame(photo))
+    found = verify(frame, bank_features(photo))
+    assert found is not None
+    x, y, _, h = found.region
+    assert abs(x - 600) < 20 and abs(y - 300) < 20 and abs(h - 360) < 20
+    assert verify(frame, full_size_only(bank_features(photo))) is None
+
+
+def test_a_keypoint_kept_at_two_scales_is_not_its_own_rival_in_the_ratio_test() -> None:
+    photo = sample_photo("astronaut")
+    bank = full_size_only(bank_features(photo))
+    twice = LocalFeatures(
+        bank.width,
+        bank.height,
+        np.concatenate([bank.points, bank.points + 1.0]),
+        np.concatenate([bank.descriptors, bank.descriptors]),
+    )
+    query = extract_features(crop(photo, 10))
+    once_found = len(correspondences(query, bank)[0])
+    assert once_found > 50
+    assert len(correspondences(query, twice)[0]) >= once_found
 
 
 def test_picture_in_picture_region_is_where_the_photo_was_pasted() -> None:
