@@ -10,7 +10,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from safestream.cli import app
-from safestream.media.scenes import View, make_room, render_room
+from safestream.media.scenes import View, make_room, procedural_scene, render_room
+from safestream.media.synthetic import write_clip
 from tests.cli.json_lines import run_cli as run
 from tests.media.hash_samples import photo
 
@@ -68,6 +69,27 @@ def test_match_report_files_the_second_stage_match_as_a_region_event(
     assert region.frame_size == (width, height) and region.stage == "local"
     assert region.media_sha256 == file_digests(query)[1]
     assert region.coverage > 0.5 and region.inliers >= 14
+
+
+def test_a_video_showing_a_known_photo_small_is_matched_frame_by_frame(
+    home: Path, media: Path
+) -> None:
+    scene = np.ascontiguousarray(procedural_scene(3, 1280, 720))
+    inset = scene.copy()
+    inset[100:460, 700:1060] = np.asarray(Image.fromarray(photo("astronaut")).resize((360, 360)))
+    clip = write_clip(media / "clip.mp4", [scene, inset], seconds=6.0, fps=5)
+    run("bank", "create", "known")
+    run("bank", "add", "known", str(media / "known"), "--label", "A2", "--local")
+    code, lines, err = run("match", str(clip))
+    assert code == 0, err
+    assert lines and all(x["kind"] == "video" and x["stage"] == "local" for x in lines)
+    assert min(float(x["t"]) for x in lines) >= 2.5  # type: ignore[arg-type]
+    first = lines[0]
+    assert first["frame"] == {"width": 1280, "height": 720}
+    region = first["region"]
+    assert isinstance(region, dict)
+    assert 250 < region["width"] < 500 and 250 < region["height"] < 500
+    assert region["x"] + region["width"] <= 1280 and region["y"] + region["height"] <= 720
 
 
 def test_pdq_matches_say_their_stage(home: Path, media: Path) -> None:

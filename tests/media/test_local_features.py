@@ -234,3 +234,15 @@ def test_ivf_index_round_trips_through_its_files(tmp_path: Path) -> None:
     assert loaded.candidates(query) == index.candidates(query)
     assert loaded.candidates(query)[0][0] == 7
     assert len(loaded) == len(items) - 1
+
+
+def test_features_of_a_reduced_video_frame_are_measured_in_the_full_frames_pixels() -> None:
+    from safestream.media.features.video import frame_features
+    from safestream.media.video import SampledFrame
+
+    grey = cv2.cvtColor(cv2.resize(sample_photo("astronaut"), (960, 540)), cv2.COLOR_RGB2GRAY)
+    sample = SampledFrame(25, 1.0, grey.astype(np.float32), full_width=1920, full_height=1080)
+    features = frame_features(sample).features
+    assert features.width == 640
+    assert round(features.width / features.scale) == 1920
+    assert round(features.height / features.scale) == 1080

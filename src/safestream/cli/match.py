@@ -15,6 +15,7 @@ from safestream.cli.output import emit, error_line, note
 if TYPE_CHECKING:
     from safestream.core.banks import Match
     from safestream.media.features.stage import LocalStage
+    from safestream.media.features.video import FrameFeatures
     from safestream.media.hashing import FrameHash
     from safestream.media.matching import Matcher
     from safestream.media.upload_manifest import UploadContext, UploadManifest
@@ -107,7 +108,9 @@ def match(
         None, "--context", help="With --report: where the files were found, why they were sent."
     ),
     local: bool = typer.Option(
-        True, "--local/--no-local", help="Second stage (local features) for unmatched images."
+        True,
+        "--local/--no-local",
+        help="Second stage (local features) for unmatched images and video frames (one every 2 s).",
     ),
 ) -> None:
     """Match media or hashes against the banks; one JSON line per match.
@@ -178,6 +181,8 @@ def _match_files(
                 file_report(store, path, hashed.image.md5, hashed.image.sha256, merged, upload)
             continue
         flat = _match_video(matcher, path, hashed.frames)
+        if stage is not None:
+            flat += _match_video_locally(stage, path, hashed.frame_features, flat)
         if report and flat:
             from safestream.media.exact_hashes import file_digests
 
@@ -216,6 +221,21 @@ def _match_listed_hashes(matcher: Matcher, values: list[str]) -> int:
         for m in matcher.match_hash(hex_hash):
             emit(match_line(hex_hash, "hash", m))
     return failed
+
+
+def _match_video_locally(
+    stage: LocalStage, path: str, frames: list[FrameFeatures], pdq: list[Match]
+) -> list[Match]:
+    """Second-stage matches of a video's sampled frames PDQ did not match; print them."""
+    matched_at = {m.t for m in pdq}
+    found = []
+    for frame in frames:
+        if frame.t in matched_at:
+            continue
+        for m in stage.match_features(frame.features, frame.t):
+            emit(match_line(path, "video", m))
+            found.append(m)
+    return found
 
 
 def _match_video(matcher: Matcher, path: str, frames: list[FrameHash]) -> list[Match]:

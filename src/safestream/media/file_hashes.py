@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from safestream.core.banks import classify_label
 from safestream.core.errors import InvalidInput
@@ -26,12 +27,16 @@ from safestream.media.hashing import (
     HashMode,
     ImageHash,
     file_digests,
+    frame_hash,
     hash_image,
     hash_video,
     media_kind,
 )
 from safestream.media.imaging import decode_rgb
 from safestream.store.banks import BankRepository, NewEntry, NewFeatures
+
+if TYPE_CHECKING:
+    from safestream.media.features.video import FrameFeatures
 
 PYTX_ARRAY_NOTE = "pytx-array"
 
@@ -44,18 +49,31 @@ class HashedMedia:
     image: ImageHash | None = None
     frames: list[FrameHash] = field(default_factory=list)
     features: LocalFeatures | None = None  # an image's local features, for the second stage
+    # A video's sampled frames with local features (one every 2 s), for the second stage.
+    frame_features: list[FrameFeatures] = field(default_factory=list)
 
 
 def hash_for_matching(path: Path, *, exact: bool, local: bool = False) -> HashedMedia:
     """Hash one file with its rotated and mirrored variants, ready to match; with `local`, an
-    image also gets its local features for the second stage."""
+    image also gets its local features for the second stage, and a video those of a sampled
+    frame every 2 s (from the same decode)."""
     mode: HashMode = "exact" if exact else "fast"
     kind = media_kind(path)
     if kind == "image":
         image = hash_image(path, mode=mode, dihedral=True)
         features = image_features(path, query=True) if local else None
         return HashedMedia(kind, image=image, features=features)
-    return HashedMedia(kind, frames=list(hash_video(path, mode=mode, dihedral=True)))
+    if not local:
+        return HashedMedia(kind, frames=list(hash_video(path, mode=mode, dihedral=True)))
+    from safestream.media.features.video import LocalSampler
+    from safestream.media.video import sample_frames
+
+    sampler = LocalSampler()
+    frames = []
+    for sample in sample_frames(path, mode=mode):
+        frames.append(frame_hash(sample, dihedral=True))
+        sampler.offer(sample)
+    return HashedMedia(kind, frames=frames, frame_features=sampler.frames)
 
 
 def image_features(path: Path, *, query: bool) -> LocalFeatures:

@@ -42,7 +42,7 @@ from safestream.media.pdq import (
 from safestream.media.sniffing import MediaKind, media_kind
 
 if TYPE_CHECKING:
-    from safestream.media.video import VideoLimits
+    from safestream.media.video import SampledFrame, VideoLimits
 
 HashMode = Literal["fast", "exact"]
 
@@ -146,16 +146,21 @@ def hash_video(
         raise ValueError(f"unknown hash mode {mode!r}")
     limits = limits or DEFAULT_VIDEO_LIMITS
     for sample in sample_frames(path, mode=mode, seconds_per_hash=seconds_per_hash, limits=limits):
-        width, height = sample.full_size
-        result = pdq_from_scaled_luma(sample.luma, width, height, dihedral=dihedral)
-        yield FrameHash(
-            t=sample.t,
-            frame_number=sample.frame_number,
-            pdq=result.hex,
-            quality=result.quality,
-            pdq_trimmed=_trimmed_hash(sample.luma, width, height),
-            dihedral=result.dihedral,
-        )
+        yield frame_hash(sample, dihedral=dihedral)
+
+
+def frame_hash(sample: SampledFrame, *, dihedral: bool = False) -> FrameHash:
+    """The `FrameHash` of one sampled video frame."""
+    width, height = sample.full_size
+    result = pdq_from_scaled_luma(sample.luma, width, height, dihedral=dihedral)
+    return FrameHash(
+        t=sample.t,
+        frame_number=sample.frame_number,
+        pdq=result.hex,
+        quality=result.quality,
+        pdq_trimmed=_trimmed_hash(sample.luma, width, height),
+        dihedral=result.dihedral,
+    )
 
 
 def _trimmed_hash(luma: FloatImage, width: int, height: int) -> str | None:
