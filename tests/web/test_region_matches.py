@@ -83,3 +83,25 @@ def test_a_case_without_region_matches_has_no_regions_section(console: Console) 
     _, case_id = console.file(photo_report("call-s"))
     console.login("child_safety_reviewer")
     assert 'id="regions"' not in console.client.get(f"/console/cases/{case_id}").text
+
+
+def test_a_file_a_known_image_was_found_in_gets_no_preview_and_opens_only_with_a_reason(
+    console: Console,
+) -> None:
+    case_id = _file(console, photo_report("call-r"), "media")
+    console.login("child_safety_reviewer")
+    [evidence_id] = console.evidence_ids(case_id)
+    assert console.client.get(f"/console/media/{evidence_id}/preview").status_code == 403
+    token = console.csrf(f"/console/cases/{case_id}")
+    answer = console.client.post(
+        f"/console/cases/{case_id}/media/{evidence_id}/open",
+        data={"reason": "", "csrf_token": token},
+    )
+    assert answer.status_code == 422 and "reason" in answer.text
+
+
+def test_a_file_a_known_room_was_found_in_keeps_its_blurred_preview(console: Console) -> None:
+    case_id = _file(console, photo_report("call-r"), "room")
+    console.login("child_safety_reviewer")
+    [evidence_id] = console.evidence_ids(case_id)
+    assert console.client.get(f"/console/media/{evidence_id}/preview").status_code == 200

@@ -21,6 +21,7 @@ from safestream.core.principal import Permission, Principal
 from safestream.store import audit
 from safestream.store.bank_trust import verified_match
 from safestream.store.database import Database
+from safestream.store.events import region_matches
 from safestream.store.models.cases import CaseMatchRow
 from safestream.store.models.reports import EvidenceRow, ReportRow
 from safestream.store.scope import reports_visible, require
@@ -71,13 +72,23 @@ def read_audited(
 
 
 def matched_label(s: Session, evidence_id: str) -> str | None:
-    """The bank label when the evidence's report matched a verified bank (show hash first)."""
-    return s.scalar(
+    """The bank label when the evidence's report matched a verified bank (show hash first):
+    by hash, or by the second stage finding a known image (not a room) inside its media."""
+    label = s.scalar(
         select(CaseMatchRow.label)
         .join(EvidenceRow, EvidenceRow.report_id == CaseMatchRow.report_id)
         .where(EvidenceRow.id == evidence_id, verified_match())
         .limit(1)
     )
+    if label is not None:
+        return label
+    report_id = s.scalar(select(EvidenceRow.report_id).where(EvidenceRow.id == evidence_id))
+    if report_id is None:
+        return None
+    for _, found in region_matches(s, [report_id]):
+        if found.verified and found.bank_kind == "media":
+            return found.label.value
+    return None
 
 
 def decrypt_evidence(
