@@ -2,7 +2,10 @@
 
 Lookups are cached for a second per process, so intake does not query keys on every request (one
 query a second per key and process); a key revoked or rotated by `safestream apikey` is refused by
-every server process within `KEY_CACHE_SECONDS`, wherever the command ran.
+every server process within `KEY_CACHE_SECONDS`, wherever the command ran. While the store does
+not answer, a key looked up before keeps its last answer (nothing can be revoked meanwhile, and
+the report is then refused by the store with a retryable 503, never with a 401 or 500); a key
+never seen raises the store's retryable error.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from safestream.core.errors import SafeStreamError
 from safestream.store.access import Organisation, hash_api_key, org_for_api_key
 from safestream.store.database import Database
+from safestream.store.faults import store_failure
 
 KEY_CACHE_SECONDS = 1.0
 MISS = object()
@@ -53,7 +57,12 @@ class ApiKeyCache:
             hit = self._entries.get(digest)
         if hit is not None and hit[1] > now:
             return hit[0]
-        org = org_for_api_key(self.db, key)
+        try:
+            org = org_for_api_key(self.db, key)
+        except Exception as exc:  # the driver's own errors too: only the store is asked here
+            if hit is not None:
+                return hit[0]
+            raise store_failure(exc, "the request", "retry later") from exc
         with self._lock:
             if len(self._entries) > 10_000:  # unknown keys from a scanner must not grow it forever
                 self._entries.clear()

@@ -180,7 +180,13 @@ class IntakeHandler:
             raise await _error(send, 401, error_body(NO_KEY))
         org = self.api_keys.cached(key)
         if org is MISS:
-            org = await run_in_threadpool(self.api_keys.lookup, key)
+            try:
+                org = await run_in_threadpool(self.api_keys.lookup, key)
+            except SafeStreamError as error:  # the store is away: retryable, nothing stored
+                retry = [(k.lower().encode(), v.encode()) for k, v in retry_headers(error).items()]
+                raise await _error(
+                    send, error.http_status, error_body(str(error)), *retry
+                ) from None
         if not isinstance(org, Organisation):
             raise await _error(send, 401, error_body(UNKNOWN_KEY))
         return org

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from safestream.api.auth import MISS, ApiKeyCache
 from safestream.api.media_service import MediaService
 from safestream.api.metrics import Metrics
+from safestream.core.errors import SafeStreamError
 from safestream.core.signals import PDQ_MATCH_MAX_BITS
 from safestream.store.access import Organisation
 
@@ -91,6 +92,9 @@ class RawLookupFastPath:
                     return None
                 hit = self.keys.cached(key.strip())
                 if hit is MISS:
-                    hit = await run_in_threadpool(self.keys.lookup, key.strip())
+                    try:
+                        hit = await run_in_threadpool(self.keys.lookup, key.strip())
+                    except SafeStreamError:  # the declared route answers with the store's 503
+                        return None
                 return hit if isinstance(hit, Organisation) else None
         return None
