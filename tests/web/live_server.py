@@ -71,13 +71,14 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(home: Path) -> Iterator[LiveServer]:
-    """Serve `create_app` for a fresh home on 127.0.0.1 until the block ends."""
+def live_server(home: Path, database: Database | None = None) -> Iterator[LiveServer]:
+    """Serve `create_app` for a fresh home (and its SQLite store, or `database`) on 127.0.0.1
+    until the block ends."""
     # Demo mode serves the demo call page the panic-button tests embed the widget in.
-    database_url = f"sqlite:///{home / 'safestream.db'}"
+    database_url = database.url if database else f"sqlite:///{home / 'safestream.db'}"
     settings = Settings(home=home, database_url=database_url, demo_mode=True)
     settings.ensure_home()
-    app = create_app(settings)
+    app = create_app(settings, database=database)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
