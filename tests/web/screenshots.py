@@ -227,6 +227,8 @@ def take(out: Path) -> list[Path]:
             shot("case-dark")
             page.locator("figure.graph").screenshot(path=str(out / "graph-dark.png"))
             written.append(out / "graph-dark.png")
+            page.goto(f"{server.url}/console/queue?status=any&search=private+stream")
+            shot("search-dark")
             page.emulate_media(color_scheme="light")
 
             phone = browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
@@ -238,6 +240,13 @@ def take(out: Path) -> list[Path]:
             phone.goto(f"{server.url}/console/cases/{cases['live']}")
             path = out / "case-phone.png"
             phone.screenshot(path=str(path))
+            written.append(path)
+            path = out / "graph-phone.png"
+            phone.locator("figure.graph").screenshot(path=str(path))
+            written.append(path)
+            phone.goto(f"{server.url}/console/queue?status=any&search=private+stream")
+            path = out / "search-phone.png"
+            phone.screenshot(path=str(path), full_page=True)
             written.append(path)
             phone.close()
 
