@@ -107,6 +107,8 @@ def test_region_match_found_by_the_second_stage_is_stored_with_its_region(
     assert (event.inliers, event.bank_kind, event.media_sha256) == (33, "media", "3" * 64)
     with database.session() as s:  # no hash to list: the case's hash matches stay empty
         assert list(s.scalars(select(CaseMatchRow.id))) == []
+    fired = [f.rule for f in get_case(database, SYSTEM, _case(database, stored.id)).fired]
+    assert "known_image_inside_media" in fired and "verified_hash_match" not in fired
 
 
 def test_region_match_seen_by_the_live_monitor_holds_the_streams_evidence(
@@ -133,6 +135,8 @@ def test_region_match_seen_by_the_live_monitor_holds_the_streams_evidence(
     with database.session() as s:  # one hold per stream, whichever rule asked first
         held = set(s.scalars(select(EvidenceHoldRow.stream_id)))
     assert held == {"rtmp://live.example/room-4"}
+    case = get_case(database, SYSTEM, _case(database, report_id))
+    assert "known_room_seen" in [f.rule for f in case.fired]
 
 
 def test_stream_flagged_by_the_live_monitor_holds_the_streams_evidence(database: Database) -> None:

@@ -21,6 +21,18 @@ def test_live_stream_with_hash_match_is_priority_one() -> None:
     assert result.queue == "urgent"
 
 
+def test_live_stream_showing_a_known_room_is_priority_one() -> None:
+    result = load_rules().evaluate({**BASE, "live_now": True, "room_match": True})
+    assert result.priority is Priority.URGENT and result.queue == "urgent"
+    assert "live_stream_in_known_room" in [f.rule for f in result.fired]
+
+
+def test_a_known_image_found_inside_media_scores_like_a_hash_match() -> None:
+    inside = load_rules().evaluate({**BASE, "image_region_match": True})
+    hashed = load_rules().evaluate({**BASE, "hash_match": True})
+    assert inside.score == hashed.score and inside.priority == hashed.priority
+
+
 def test_panic_report_of_child_in_danger_is_priority_one() -> None:
     result = load_rules().evaluate({**BASE, "panic": True, "child_in_danger": True})
     assert result.priority is Priority.URGENT

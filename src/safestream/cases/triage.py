@@ -27,6 +27,8 @@ KNOWN_FACTS = frozenset(
     {
         "live_now",
         "hash_match",
+        "image_region_match",
+        "room_match",
         "child_in_danger",
         "panic",
         "payment_flag",

@@ -127,6 +127,8 @@ def load_views(s: Session, case_ids: Sequence[int]) -> dict[int, CaseView]:
         facts: dict[str, FactValue] = {
             "live_now": bool(live),
             "hash_match": bool(verified),
+            "image_region_match": events.image_region_match,
+            "room_match": events.room_match,
             "child_in_danger": bool(danger),
             "panic": events.panic,
             "payment_flag": events.payment_flag,

@@ -116,16 +116,21 @@ class CaseEventFacts:
     panic: bool
     payment_flag: bool
     payment_score: float  # the strongest pattern, in units of its flag threshold; 0 when none
+    image_region_match: bool = False  # the second stage found a verified bank's image in media
+    room_match: bool = False  # the second stage saw a verified bank's room
 
 
 def case_event_facts(s: Session, case_ids: Sequence[int]) -> dict[int, CaseEventFacts]:
-    """Per case (of those that have any): a panic press, and the strongest payment pattern.
+    """Per case (of those that have any): a panic press, the strongest payment pattern, and
+    verified second-stage matches (a known image inside media, a known room).
 
-    Only the events these facts need are read (panic presses and payment patterns are a small
-    share of all events), each decoded by its class."""
-    kinds = [PanicPressed.__name__, PaymentPatternFound.__name__]
+    Only the events these facts need are read (panic presses, payment patterns and region
+    matches are a small share of all events), each decoded by its class."""
+    kinds = [PanicPressed.__name__, PaymentPatternFound.__name__, RegionMatchFound.__name__]
     panic: set[int] = set()
     strongest: dict[int, float] = {}
+    images: set[int] = set()
+    rooms: set[int] = set()
     for case_id, kind, version, payload in s.execute(
         select(ReportRow.case_id, EventRow.kind, EventRow.version, EventRow.payload)
         .join(ReportRow, ReportRow.id == EventRow.report_id)
@@ -138,11 +143,17 @@ def case_event_facts(s: Session, case_ids: Sequence[int]) -> dict[int, CaseEvent
             panic.add(case_id)
         elif isinstance(event, PaymentPatternFound):
             strongest[case_id] = max(strongest.get(case_id, 0.0), event.strength)
+        elif isinstance(event, RegionMatchFound) and event.verified:
+            (rooms if event.bank_kind == "room" else images).add(case_id)
     return {
         c: CaseEventFacts(
-            panic=c in panic, payment_flag=c in strongest, payment_score=strongest.get(c, 0.0)
+            panic=c in panic,
+            payment_flag=c in strongest,
+            payment_score=strongest.get(c, 0.0),
+            image_region_match=c in images,
+            room_match=c in rooms,
         )
-        for c in panic | set(strongest)
+        for c in panic | set(strongest) | images | rooms
     }
 
 
