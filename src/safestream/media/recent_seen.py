@@ -8,7 +8,6 @@ radius-search index (`PdqIndex`), apart from the banks, and expire by age.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,7 +18,10 @@ from safestream.core.signals import PDQ_MATCH_MAX_BITS
 from safestream.media.index import PdqIndex
 from safestream.media.index.codes import hex_to_codes
 
-WORKERS = min(4, os.cpu_count() or 1)
+# One thread by default: on the shared 2-core machine at load 7-10, two threads took 12.5-21.6 s
+# for the 10M benchmark's update against 10.6 s on one (bench/results/exchange.md). A dedicated
+# server with idle cores can pass more.
+WORKERS = 1
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ class RecentlySeen:
     ) -> list[RetroMatch]:
         """Past content within `radius` of each new bank entry (entry id, PDQ hex).
 
-        A bank update is a batch job: its entries are searched on `workers` threads."""
+        A bank update is a batch job: its entries can be searched on `workers` threads."""
         if not entries or not len(self.index):
             return []
         found: list[RetroMatch] = []
