@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from safestream.media.features.extract import bank_features
-from safestream.media.synthetic import sample_photo
+from safestream.media.scenes import procedural_scene
+from safestream.media.synthetic import sample_photo, write_clip
 from safestream.store.banks import BankRepository, NewFeatures
 from tests.api.media_fixtures import MediaApi
 
@@ -44,3 +47,26 @@ def test_unrelated_image_has_no_second_stage_match(media_api: MediaApi) -> None:
     f = bank_features(sample_photo("astronaut"))
     banks.add_local_features("known", [NewFeatures(f.to_bytes(), len(f), "A2")])
     assert _post(media_api, sample_photo("coffee")) == []
+
+
+def test_video_frames_pdq_misses_go_to_the_second_stage(
+    media_api: MediaApi, tmp_path: Path
+) -> None:
+    banks = BankRepository(media_api.app.state.db)
+    banks.create("known")
+    photo = sample_photo("astronaut")
+    f = bank_features(photo)
+    banks.add_local_features("known", [NewFeatures(f.to_bytes(), len(f), "A2")])
+    scene = np.ascontiguousarray(procedural_scene(3, 1280, 720))
+    inset = scene.copy()
+    inset[100:460, 700:1060] = np.asarray(Image.fromarray(photo).resize((360, 360)))
+    clip = write_clip(tmp_path / "clip.mp4", [scene, inset], seconds=6.0, fps=5)
+    answer = media_api.client.post(
+        "/v1/match",
+        files={"file": ("clip.mp4", clip.read_bytes(), "video/mp4")},
+        headers=media_api.platform,
+    )
+    assert answer.status_code == 200, answer.text
+    matches = answer.json()["matches"]
+    assert matches and all(m["stage"] == "local" and m["t"] >= 2.5 for m in matches)
+    assert matches[0]["frame_size"] == [1280, 720]

@@ -209,15 +209,20 @@ def match_file(
     """Hash a file with its rotated, mirrored and border-trimmed variants and match it.
 
     Frames of quality under 50 match nothing; a match in a negative bank silences the frame.
-    An image PDQ does not match goes to the second stage (local features), whose matches say
-    `stage: "local"` with the `region` and `coverage` of the bank image found.
+    An image PDQ does not match, and a video's sampled frames (one every 2 s) PDQ does not match,
+    go to the second stage (local features), whose matches say `stage: "local"` with the
+    `region`, `frame_size` and `coverage` of the bank image found (and `t` in a video).
     """
     data = upload_bytes(service, file, url)
-    hashed: HashedUpload = hash_upload(data, mode=mode, dihedral=True)
+    hashed: HashedUpload = hash_upload(data, mode=mode, dihedral=True, local=True)
     found = service.match_upload(hashed, bank_filter(banks), threshold)
     if not found and hashed.image is not None:
         # Second stage: a cropped, captioned or framed copy of a known image, or a known room.
         found = service.match_local(data, bank_filter(banks))
+    elif hashed.frame_features:
+        # A video's sampled frames (one every 2 s) PDQ did not match go to the second stage too.
+        matched_at = {m.t for m in found if m.t is not None}
+        found += service.match_local_frames(hashed.frame_features, bank_filter(banks), matched_at)
     frames = 1 if hashed.image else len(hashed.frames)
     return MatchResultOut(
         kind=hashed.kind,

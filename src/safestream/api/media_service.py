@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from safestream.api.read_write_lock import ReadWriteLock
 from safestream.core.banks import Bank, Match
@@ -30,6 +31,9 @@ from safestream.media.matching import FrameVariants, Matcher
 from safestream.media.upload_hashing import HashedUpload
 from safestream.store.banks import BankRepository
 from safestream.store.database import Database
+
+if TYPE_CHECKING:
+    from safestream.media.features.video import FrameFeatures
 
 REFRESH_SECONDS = 1.0
 
@@ -195,16 +199,37 @@ class MediaService:
         holds local features. Each worker keeps its own feature index in memory, caught up from
         the store's change log at most once a second."""
         with self._lock:
-            if self._features is None:
-                self._features = FeatureBank.in_memory(self.banks)
-                self._features_refreshed = time.monotonic()
-            elif time.monotonic() - self._features_refreshed >= REFRESH_SECONDS:
-                self._features.refresh(persist=False)
-                self._features_refreshed = time.monotonic()
-            stage = LocalStage(self.banks, self._features, bank_names=bank_names)
+            stage = self._local_stage(bank_names)
+            return stage.match_pixels(decode_rgb(data)) if stage else []
+
+    def match_local_frames(
+        self,
+        frames: Sequence[FrameFeatures],
+        bank_names: Sequence[str] | None = None,
+        skip_times: Collection[float] = (),
+    ) -> list[Match]:
+        """Second-stage matches of a video's sampled frames, except those at `skip_times` (the
+        frames PDQ matched)."""
+        with self._lock:
+            stage = self._local_stage(bank_names)
             if not stage:
                 return []
-            return stage.match_pixels(decode_rgb(data))
+            return [
+                m
+                for f in frames
+                if f.t not in skip_times
+                for m in stage.match_features(f.features, f.t)
+            ]
+
+    def _local_stage(self, bank_names: Sequence[str] | None) -> LocalStage | None:
+        if self._features is None:
+            self._features = FeatureBank.in_memory(self.banks)
+            self._features_refreshed = time.monotonic()
+        elif time.monotonic() - self._features_refreshed >= REFRESH_SECONDS:
+            self._features.refresh(persist=False)
+            self._features_refreshed = time.monotonic()
+        stage = LocalStage(self.banks, self._features, bank_names=bank_names)
+        return stage if stage else None
 
     def count_entries(self, signal_type: SignalType) -> int:
         """How many entries of a signal type the banks hold."""

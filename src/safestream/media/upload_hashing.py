@@ -8,11 +8,22 @@ import io
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from safestream.core.errors import UnsupportedMedia
 from safestream.media.exact_hashes import digests_of_bytes
-from safestream.media.hashing import FrameHash, HashMode, ImageHash, hash_image, hash_video
+from safestream.media.hashing import (
+    FrameHash,
+    HashMode,
+    ImageHash,
+    frame_hash,
+    hash_image,
+    hash_video,
+)
 from safestream.media.sniffing import MediaKind, kind_from_header
+
+if TYPE_CHECKING:
+    from safestream.media.features.video import FrameFeatures
 
 
 @dataclass(frozen=True)
@@ -24,6 +35,8 @@ class HashedUpload:
     sha256: str
     image: ImageHash | None = None
     frames: list[FrameHash] = field(default_factory=list)
+    # With `local`: a video's sampled frames with local features (one every 2 s).
+    frame_features: list[FrameFeatures] = field(default_factory=list)
 
 
 def upload_kind(data: bytes) -> MediaKind:
@@ -46,9 +59,15 @@ def upload_kind(data: bytes) -> MediaKind:
 
 
 def hash_upload(
-    data: bytes, *, mode: HashMode = "fast", dihedral: bool = False, seconds_per_hash: float = 1.0
+    data: bytes,
+    *,
+    mode: HashMode = "fast",
+    dihedral: bool = False,
+    seconds_per_hash: float = 1.0,
+    local: bool = False,
 ) -> HashedUpload:
-    """Hash uploaded bytes; raise `UnsupportedMedia` or `MediaTooLarge` for bad input."""
+    """Hash uploaded bytes; raise `UnsupportedMedia` or `MediaTooLarge` for bad input. With
+    `local`, a video's sampled frames also get local features (from the same decode)."""
     kind = upload_kind(data)
     if kind == "image":
         image = hash_image(data, mode=mode, dihedral=dihedral)
@@ -57,9 +76,19 @@ def hash_upload(
     with tempfile.NamedTemporaryFile(prefix="safestream-upload-", suffix=".bin") as tmp:
         tmp.write(data)
         tmp.flush()
-        frames = list(
-            hash_video(
-                Path(tmp.name), mode=mode, dihedral=dihedral, seconds_per_hash=seconds_per_hash
+        if not local:
+            frames = list(
+                hash_video(
+                    Path(tmp.name), mode=mode, dihedral=dihedral, seconds_per_hash=seconds_per_hash
+                )
             )
-        )
-    return HashedUpload(kind, md5, sha256, frames=frames)
+            return HashedUpload(kind, md5, sha256, frames=frames)
+        from safestream.media.features.video import LocalSampler
+        from safestream.media.video import sample_frames
+
+        sampler = LocalSampler()
+        frames = []
+        for sample in sample_frames(Path(tmp.name), mode=mode, seconds_per_hash=seconds_per_hash):
+            frames.append(frame_hash(sample, dihedral=dihedral))
+            sampler.offer(sample)
+    return HashedUpload(kind, md5, sha256, frames=frames, frame_features=sampler.frames)
