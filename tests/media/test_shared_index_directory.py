@@ -111,3 +111,23 @@ def test_a_reader_maps_the_files_only_after_the_writer_lets_go(
         assert reader.is_alive() and not loaded
     reader.join(timeout=30)
     assert loaded and loaded[0] is not None
+
+
+def test_the_feature_index_saves_only_while_holding_the_directory_lock(
+    banks: BankRepository, tmp_path: Path
+) -> None:
+    from safestream.media.features.bank import STATE_FILE as FEATURE_STATE
+    from safestream.media.features.bank import FeatureBank
+
+    directory = tmp_path / "features"
+    features = FeatureBank.open(banks, directory)
+    add(banks, random_hashes(7, 1))  # any logged change moves the saved position
+    state_before = (directory / FEATURE_STATE).read_text()
+    with directory_lock(directory):
+        saver = threading.Thread(target=features.refresh)
+        saver.start()
+        time.sleep(0.5)
+        assert saver.is_alive()
+        assert (directory / FEATURE_STATE).read_text() == state_before
+    saver.join(timeout=30)
+    assert (directory / FEATURE_STATE).read_text() != state_before
