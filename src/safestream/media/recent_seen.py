@@ -22,6 +22,10 @@ from safestream.media.index.codes import hex_to_codes
 # for the 10M benchmark's update against 10.6 s on one (bench/results/exchange.md). A dedicated
 # server with idle cores can pass more.
 WORKERS = 1
+# Twelve 21-bit tables instead of the banks' eleven (252 of 256 bits used): about a fifth fewer
+# buckets probed and candidates checked per entry at 10M hashes (19-25% faster in a side-by-side
+# run), for about 4 more bytes per hash. Nothing saves this index, so its layout is its own.
+TABLES = 12
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ class RecentlySeen:
         if retention <= timedelta(0):
             raise ValueError("retention must be positive")
         self.retention = retention
-        self.index = PdqIndex()
+        self.index = PdqIndex(tables=TABLES)
         self._items: list[str] = []  # interned item names
         self._item_ids: dict[str, int] = {}
         # Per hash id (arrival order): which item carried it and when (unix time, never

@@ -30,10 +30,10 @@ def held_build(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     release = threading.Event()
     build = MainSegment.build.__func__  # type: ignore[attr-defined]
 
-    def held(cls: type[MainSegment], ids: np.ndarray, codes: np.ndarray) -> MainSegment:
+    def held(cls: type[MainSegment], ids: np.ndarray, codes: np.ndarray, **how: int) -> MainSegment:
         if threading.current_thread().name == REBUILD_THREAD:
             release.wait(20)
-        return build(cls, ids, codes)  # type: ignore[no-any-return]
+        return build(cls, ids, codes, **how)  # type: ignore[no-any-return]
 
     monkeypatch.setattr(MainSegment, "build", classmethod(held))
     yield release
@@ -100,10 +100,12 @@ def test_a_failed_rebuild_leaves_the_index_exact(
 ) -> None:
     build = MainSegment.build.__func__  # type: ignore[attr-defined]
 
-    def failing(cls: type[MainSegment], ids: np.ndarray, codes: np.ndarray) -> MainSegment:
+    def failing(
+        cls: type[MainSegment], ids: np.ndarray, codes: np.ndarray, **how: int
+    ) -> MainSegment:
         if threading.current_thread().name == REBUILD_THREAD:
             raise MemoryError("no room for a second segment")
-        return build(cls, ids, codes)  # type: ignore[no-any-return]
+        return build(cls, ids, codes, **how)  # type: ignore[no-any-return]
 
     monkeypatch.setattr(MainSegment, "build", classmethod(failing))
     rng = np.random.default_rng(3)

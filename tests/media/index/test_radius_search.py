@@ -111,3 +111,18 @@ def test_a_batch_split_between_threads_answers_what_one_thread_does_in_order(
     assert len(threaded) == len(alone)
     for (ids_a, d_a), (ids_b, d_b) in zip(alone, threaded, strict=True):
         assert ids_a.tolist() == ids_b.tolist() and d_a.tolist() == d_b.tolist()
+
+
+def test_an_index_with_twelve_tables_answers_what_brute_force_does(
+    stored: tuple[PdqIndex, np.ndarray, np.ndarray],
+) -> None:
+    _, ids, codes = stored
+    twelve = PdqIndex(tables=12)
+    twelve.add(ids, codes)
+    assert twelve._main.layout.tables == 12 and twelve._main.uses_tables(31)
+    rng = np.random.default_rng(11)
+    for query in _queries(codes, 31, rng):
+        found_ids, found_distances = twelve.query(query, 31)
+        truth_ids, truth_distances = radius_search(ids, codes, query, 31)
+        assert found_ids.tolist() == truth_ids.tolist()
+        assert found_distances.tolist() == truth_distances.tolist()

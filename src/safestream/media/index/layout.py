@@ -44,11 +44,13 @@ class TableLayout:
     positions: np.ndarray  # (tables, bits) uint8
 
     @classmethod
-    def for_size(cls, rows: int) -> TableLayout:
-        """The default layout for an index of `rows` codes."""
-        bits = bits_for_size(rows)
+    def for_size(cls, rows: int, tables: int = TABLES) -> TableLayout:
+        """The layout for an index of `rows` codes in `tables` tables (default: `TABLES`)."""
+        if not 1 <= tables <= PDQ_BITS // MIN_BITS:
+            raise ValueError(f"between 1 and {PDQ_BITS // MIN_BITS} tables, not {tables}")
+        bits = min(bits_for_size(rows), PDQ_BITS // tables)
         order = np.random.default_rng(PERMUTATION_SEED).permutation(PDQ_BITS)
-        return cls(order[: TABLES * bits].reshape(TABLES, bits).astype(np.uint8))
+        return cls(order[: tables * bits].reshape(tables, bits).astype(np.uint8))
 
     @property
     def tables(self) -> int:

@@ -16,7 +16,13 @@ import numpy as np
 
 from safestream.media.index import kernels
 from safestream.media.index.codes import to_words
-from safestream.media.index.layout import MAX_TABLE_RADIUS, TableLayout, flip_masks, table_radii
+from safestream.media.index.layout import (
+    MAX_TABLE_RADIUS,
+    TABLES,
+    TableLayout,
+    flip_masks,
+    table_radii,
+)
 
 # Relative cost of one random bucket or code read versus one sequentially scanned code.
 _RANDOM_READ_COST = 12.0
@@ -63,15 +69,16 @@ class MainSegment:
         self._plans: dict[int, np.ndarray | None] = {}
 
     @classmethod
-    def empty(cls) -> MainSegment:
+    def empty(cls, tables: int = TABLES) -> MainSegment:
         """A segment with no rows."""
-        return cls.build(np.empty(0, dtype=np.int64), np.empty((0, 32), dtype=np.uint8))
+        empty = np.empty(0, dtype=np.int64), np.empty((0, 32), dtype=np.uint8)
+        return cls.build(*empty, tables=tables)
 
     @classmethod
-    def build(cls, ids: np.ndarray, codes: np.ndarray) -> MainSegment:
+    def build(cls, ids: np.ndarray, codes: np.ndarray, *, tables: int = TABLES) -> MainSegment:
         """Index `codes` under `ids` (sorted, unique int64) in freshly built tables."""
         n = ids.shape[0]
-        layout = TableLayout.for_size(n)
+        layout = TableLayout.for_size(n, tables)
         words = to_words(codes)
         buckets = 1 << layout.bits
         width = row_bytes_for(n)

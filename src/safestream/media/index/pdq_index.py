@@ -27,6 +27,7 @@ from safestream.core.signals import PDQ_BITS, PDQ_MATCH_MAX_BITS
 from safestream.media.index import storage
 from safestream.media.index.codes import as_codes, as_ids, to_words
 from safestream.media.index.delta_segment import DeltaSegment
+from safestream.media.index.layout import TABLES
 from safestream.media.index.main_segment import MainSegment
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ class _Binding:
 class _Rebuild:
     """A main segment being built in a thread from a snapshot, and the changes made since."""
 
-    def __init__(self, main: MainSegment, delta: DeltaSegment) -> None:
+    def __init__(self, main: MainSegment, delta: DeltaSegment, tables: int) -> None:
         # The old segment's arrays never change, only its tombstones: copy those and the delta.
         dead = main.dead.copy()
         delta_ids, delta_codes = delta.live()
@@ -67,21 +68,27 @@ class _Rebuild:
         self.error: BaseException | None = None
         self._thread = threading.Thread(
             target=self._build,
-            args=(main, dead, delta_ids.copy(), delta_codes.copy()),
+            args=(main, dead, delta_ids.copy(), delta_codes.copy(), tables),
             name="safestream-index-rebuild",
             daemon=True,
         )
         self._thread.start()
 
     def _build(
-        self, main: MainSegment, dead: np.ndarray, delta_ids: np.ndarray, delta_codes: np.ndarray
+        self,
+        main: MainSegment,
+        dead: np.ndarray,
+        delta_ids: np.ndarray,
+        delta_codes: np.ndarray,
+        tables: int,
     ) -> None:
         try:
             keep = ~dead
             self.segment = MainSegment.build(
                 *_merged(
                     [main.ids[keep].astype(np.int64), delta_ids], [main.codes[keep], delta_codes]
-                )
+                ),
+                tables=tables,
             )
         except BaseException as exc:  # a thread boundary: `settle` logs it
             self.error = exc
@@ -104,8 +111,12 @@ class PdqIndex:
     segment has `background_rows` rows (2-4 s per million rows on one busy core), in place below.
     """
 
-    def __init__(self, *, background_rows: int = BACKGROUND_REBUILD_ROWS) -> None:
-        self._main = MainSegment.empty()
+    def __init__(
+        self, *, background_rows: int = BACKGROUND_REBUILD_ROWS, tables: int = TABLES
+    ) -> None:
+        # Substring tables of the segments this index builds (a loaded segment keeps its own).
+        self.tables = tables
+        self._main = MainSegment.empty(tables)
         self._delta = DeltaSegment()
         self._binding: _Binding | None = None
         # Changes since the binding's state: (op, id, code) chunks, or None if too many.
@@ -221,7 +232,7 @@ class PdqIndex:
         if self._replaying or self._main.size < self.background_rows:
             self._rebuild()
         else:
-            self._rebuilding = _Rebuild(self._main, self._delta)
+            self._rebuilding = _Rebuild(self._main, self._delta, self.tables)
 
     def _rebuild(self, extra: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         main_ids, main_codes = self._main.live()
@@ -232,9 +243,9 @@ class PdqIndex:
             parts_ids.append(extra[0])
             parts_codes.append(extra[1])
         ids, codes = _merged(parts_ids, parts_codes)
-        self._main = MainSegment.empty()  # drop the old arrays before building the new ones
+        self._main = MainSegment.empty(self.tables)  # drop the old arrays before the new ones
         self._delta.clear()
-        self._main = MainSegment.build(ids, codes)
+        self._main = MainSegment.build(ids, codes, tables=self.tables)
 
     # -- lookups ---------------------------------------------------------------------------
 
