@@ -103,6 +103,7 @@ def add(
       safestream bank add known photos/ clip.mp4 --label A1 --source "case 1234"
       safestream bank add allowlist logos/ --label benign
     """
+    from safestream.cli.retro import entries_of, retro_matcher
     from safestream.core.banks import classify_label
     from safestream.media.batch import iter_files, run_batch
     from safestream.media.file_hashes import entries_from_media, label_conflicts, local_record
@@ -111,6 +112,7 @@ def add(
     if store.banks.get(name).kind == "room":
         local = True  # a room is recognised by its features; PDQ alone never finds it
     classify_label(label)
+    matcher = retro_matcher(store.db)
     work = partial(entries_from_media, label=label, source=source, note=note)
     failed = 0
     for outcome in run_batch(work, list(iter_files(paths)), label="adding"):
@@ -119,6 +121,7 @@ def add(
             error_line(outcome.path, outcome.error or "failed")
             continue
         ids = store.banks.add_entries(name, outcome.value.entries)
+        retro = matcher.match(entries_of(store.db, ids)) if matcher and ids else []
         conflicts = label_conflicts(store.banks, name, outcome.value.entries, ids)
         if local and outcome.value.kind == "image":
             try:
@@ -141,6 +144,7 @@ def add(
                 "entry_ids": ids,
                 "skipped_low_quality": outcome.value.skipped_low_quality,
                 "label_conflicts": [asdict(c) for c in conflicts],
+                "retro_matches": len(retro),
             }
         )
     raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
