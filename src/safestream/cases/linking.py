@@ -175,7 +175,8 @@ def _shared_ips(s: Session, joins: Sequence[OpenOrJoinCase]) -> set[str]:
     crowded = {
         e.value
         for j in joins
-        if sum(e.kind is EntityKind.ACCOUNT for e in j.entities) > MAX_ACCOUNTS_PER_LINKING_IP
+        if len({e.value for e in j.entities if e.kind is EntityKind.ACCOUNT})
+        > MAX_ACCOUNTS_PER_LINKING_IP
         for e in j.entities
         if e.kind is EntityKind.IP
     }
