@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from sqlalchemy.exc import OperationalError
+
 from safestream.api.web.panic_api import MAX_PANIC_BODY_BYTES, PANIC_PER_CLIENT_PER_MINUTE
 from safestream.core.reports import ReportSource
 from safestream.store.access import create_api_key
@@ -120,3 +123,18 @@ def test_case_page_shows_only_what_the_viewer_said(console: Console) -> None:
     assert "not stated (panic button)" in page
     assert "Child Pornography" not in page
     assert "viewers" not in page and "public" not in page
+
+
+def test_a_stored_press_is_answered_as_filed_when_linking_it_at_once_fails(
+    console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = console.client.app.state.engine  # type: ignore[attr-defined]
+
+    def store_busy(report_ids: object) -> dict[str, int]:
+        raise OperationalError("link", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(engine, "process", store_busy)
+    answer = _press(console)
+    assert answer.status_code == 201
+    assert answer.json()["case_id"] is None
+    assert ReportRepository(console.db).get(answer.json()["report_id"]).body.child_in_danger
