@@ -42,3 +42,13 @@ def test_linking_transaction_holds_the_linker_lock(database: Database) -> None:
             {"k": LOCK_KEY},
         ).scalar_one()
         assert held == 1
+
+
+@on_postgres
+def test_a_linker_that_will_not_wait_is_told_another_holds_the_lock(database: Database) -> None:
+    with database.session() as holder:
+        assert begin_linking(holder, LOCK_KEY)
+        with database.session() as other:
+            assert begin_linking(other, LOCK_KEY, wait=False) is False
+    with database.session() as later:
+        assert begin_linking(later, LOCK_KEY, wait=False) is True

@@ -130,10 +130,10 @@ def test_a_stored_press_is_answered_as_filed_when_linking_it_at_once_fails(
 ) -> None:
     engine = console.client.app.state.engine  # type: ignore[attr-defined]
 
-    def store_busy(report_ids: object) -> dict[str, int]:
+    def store_busy(report_id: str) -> int:
         raise OperationalError("link", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(engine, "process", store_busy)
+    monkeypatch.setattr(engine, "process_now_or_leave", store_busy)
     answer = _press(console)
     assert answer.status_code == 201
     assert answer.json()["case_id"] is None

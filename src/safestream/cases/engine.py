@@ -97,6 +97,15 @@ class CaseEngine:
             effects += found + rules.notify_on_urgent(view, found)
         sinks.apply_all(s, effects, linked)
 
+    def process_now_or_leave(self, report_id: str) -> int | None:
+        """Link one report at once unless another linker is at work (PostgreSQL): then it is
+        left to that linker's next round, which it joins within about a batch's time, rather
+        than waiting behind the batch here. Returns its case, or None when left."""
+        with self.db.session() as s:
+            if not begin_linking(s, LINKER_LOCK, wait=False):
+                return None
+            return self._link_batch(s, claim_reports(s, [report_id])).get(report_id)
+
     def process(self, report_ids: Sequence[str]) -> dict[str, int]:
         """Link these reports in one transaction; on failure, one by one. Returns id -> case."""
         try:

@@ -58,7 +58,7 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def begin_linking(s: Session, lock_key: int) -> None:
+def begin_linking(s: Session, lock_key: int, *, wait: bool = True) -> bool:
     """Start a linking transaction: one linker at a time, and plans made for this batch's data.
 
     On PostgreSQL a transaction-scoped advisory lock lets one linker run at a time across server
@@ -66,11 +66,18 @@ def begin_linking(s: Session, lock_key: int) -> None:
     and PostgreSQL may then switch to a generic plan; one made while `case_entities` was empty
     (a new store, the first batches) joins by scanning the whole table, and it is kept until
     autoanalyze happens to run, so the linker fell ever further behind intake on a growing store.
-    Custom plans cost a planning step per statement, which is small beside a batch."""
+    Custom plans cost a planning step per statement, which is small beside a batch.
+
+    With `wait=False` the lock is only tried: False means another linker holds it (and will
+    take these reports on its next round). SQLite has one writer anyway and always waits."""
     if s.get_bind().dialect.name != "postgresql":
-        return
-    s.execute(text("select pg_advisory_xact_lock(:k)"), {"k": lock_key})
+        return True
+    if wait:
+        s.execute(text("select pg_advisory_xact_lock(:k)"), {"k": lock_key})
+    elif not s.execute(text("select pg_try_advisory_xact_lock(:k)"), {"k": lock_key}).scalar():
+        return False
     s.execute(text("set local plan_cache_mode = force_custom_plan"))
+    return True
 
 
 def open_case_holders(s: Session, keys: Iterable[Key]) -> dict[Key, set[int]]:

@@ -77,9 +77,11 @@ def _file(env: ConsoleEnvironment, org: Organisation, report: ReportIn) -> dict[
     """Store the report for the key's organisation and link it into a case at once.
 
     Linking now (not in the background) puts a child-in-danger press in front of a reviewer
-    without waiting for the next engine run. Once stored, the press is answered as filed even if
-    that linking fails (a store busy or gone for a moment): the background linker files it on its
-    next round, and an error here would only make the widget send it again.
+    without waiting for the next engine run, unless the linker is busy with a batch (then it
+    takes the press on its next round rather than keep the press waiting behind the batch). Once
+    stored, the press is answered as filed even if that linking fails (a store busy or gone for a
+    moment): the background linker files it, and an error here would only make the widget send
+    it again.
     """
     stream_id = report.live_stream.stream_id if report.live_stream else None
     pressed = PanicPressed(at=utcnow(), stream_id=stream_id, child_in_danger=report.child_in_danger)
@@ -87,7 +89,7 @@ def _file(env: ConsoleEnvironment, org: Organisation, report: ReportIn) -> dict[
     case_id = stored.report.case_id
     if stored.created:
         try:
-            case_id = env.engine.process([stored.report.id]).get(stored.report.id)
+            case_id = env.engine.process_now_or_leave(stored.report.id)
         except Exception:  # whatever linking raised, the press is stored and will be linked
             logger.exception("panic report %s stored; linking it now failed", stored.report.id)
     return {
