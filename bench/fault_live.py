@@ -96,13 +96,14 @@ def nats_outage(folder: Path, outage_s: float) -> OutageResult:
     """Stop the worker's NATS for `outage_s` while it watches a stream, then bring it back."""
     server = PrivateNats(folder / "nats")
     server.start()
-    home = folder / "home"
-    home_with_bank(home)
-    # The stream is taken at about 0 s of its time and NATS stops at its first alert (~2.3 s).
-    shows = [("chelsea", 2.0), ("coffee", 2.5 + outage_s / 2), ("astronaut", 4.5 + outage_s)]
-    clip = alerting_clip(folder / "outage.mp4", outage_s + 30, shows)
-    worker = start_worker(server.url, home)
-    try:
+    worker: LiveWorkerProcess | None = None
+    try:  # from here on, whatever fails, the private server and the worker are stopped
+        home = folder / "home"
+        home_with_bank(home)
+        # The stream is taken at about 0 s of its time and NATS stops at its first alert (~2.3 s).
+        shows = [("chelsea", 2.0), ("coffee", 2.5 + outage_s / 2), ("astronaut", 4.5 + outage_s)]
+        clip = alerting_clip(folder / "outage.mp4", outage_s + 30, shows)
+        worker = start_worker(server.url, home)
         queue(server.url, "room-1", clip)
         assert wait_until(lambda: bool(worker.saw("stream_taken")), 20) is not None
         assert wait_until(lambda: bool(worker.alerts), 15) is not None, "no alert before outage"
@@ -126,7 +127,8 @@ def nats_outage(folder: Path, outage_s: float) -> OutageResult:
             outage_s, not worker.alive(), held, during, back, alert_after, new_taken
         )
     finally:
-        worker.stop()
+        if worker is not None:
+            worker.stop()
         server.stop()
 
 
@@ -134,12 +136,13 @@ def worker_kill(folder: Path, run_for_s: float = 8.0) -> TakeoverResult:
     """kill -9 the worker watching a stream; time until the other worker has taken it."""
     server = PrivateNats(folder / "nats")
     server.start()
-    home = folder / "home"
-    home_with_bank(home)
-    shows = [("chelsea", 2.0), ("coffee", run_for_s + 6.0)]
-    clip = alerting_clip(folder / "takeover.mp4", run_for_s + 40, shows)
-    workers = [start_worker(server.url, home)]
-    try:
+    workers: list[LiveWorkerProcess] = []
+    try:  # from here on, whatever fails, the private server and workers are stopped
+        home = folder / "home"
+        home_with_bank(home)
+        shows = [("chelsea", 2.0), ("coffee", run_for_s + 6.0)]
+        clip = alerting_clip(folder / "takeover.mp4", run_for_s + 40, shows)
+        workers.append(start_worker(server.url, home))
         workers.append(start_worker(server.url, home))
         queue(server.url, "room-1", clip)
         assert wait_until(lambda: any(w.saw("stream_taken") for w in workers), 20) is not None
