@@ -205,10 +205,14 @@ def fill(folder: Path, leave_bytes: int) -> Path:
 
 
 def disk_full(
-    folder: Path, full_s: float = 2.0, link_timeout: float = 60.0, megabytes: int = 48
+    folder: Path, full_s: float = 2.0, link_timeout: float = 60.0, megabytes: int = 160
 ) -> StoreFaultResult:
     """Fill the disk of a SQLite home under intake load (half the reports carry evidence),
-    keep it full for `full_s` after the first refusal, then free space."""
+    keep it full for `full_s` after the first refusal, then free space.
+
+    The disk is large enough that the load's last seconds after the fault (evidence included)
+    cannot fill it again: with 48 MB, a faster intake refilled it before the linker's next try,
+    and the test measured a second fault instead of the recovery from the first."""
     with small_disk(folder / "disk", megabytes) as disk:
         settings = Settings(home=disk / "home")
         with running_app(settings) as (client, db, headers):
