@@ -38,3 +38,9 @@ def jit_forced() -> bool:
     """Whether SAFESTREAM_JIT_KERNELS=1 asks for numba's JIT (tests compare the two)."""
     # A build-time switch, not a setting: it chooses code, and results are identical either way.
     return os.environ.get(FORCE_JIT_ENV) == "1"
+
+
+def load_kernels(module_name: str, source: Path, jit_module: str) -> ModuleType:
+    """The extension when it is current and the JIT is not forced, else `jit_module` (numba)."""
+    aot = None if jit_forced() else load_current(module_name, source)
+    return aot if aot is not None else importlib.import_module(jit_module)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import ModuleType
 
-from safestream.media.aot import digest_of, jit_forced, load_current
+from safestream.media.aot import digest_of, load_current, load_kernels
 
 AOT_MODULE = "safestream.media._pdq_aot"
 KERNEL_SOURCE = Path(__file__).with_name("pdq_kernels.py")
@@ -23,13 +23,4 @@ def load_aot() -> ModuleType | None:
     return load_current(AOT_MODULE, KERNEL_SOURCE)
 
 
-def _load() -> ModuleType:
-    aot = None if jit_forced() else load_aot()
-    if aot is not None:
-        return aot
-    from safestream.media import pdq_kernels
-
-    return pdq_kernels
-
-
-KERNELS = _load()
+KERNELS = load_kernels(AOT_MODULE, KERNEL_SOURCE, "safestream.media.pdq_kernels")

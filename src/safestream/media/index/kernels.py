@@ -16,7 +16,7 @@ from types import ModuleType
 
 import numpy as np
 
-from safestream.media.aot import digest_of, jit_forced, load_current
+from safestream.media.aot import digest_of, load_current, load_kernels
 
 AOT_MODULE = "safestream.media.index._index_aot"
 KERNEL_SOURCE = Path(__file__).with_name("hamming_kernels.py")
@@ -32,16 +32,7 @@ def load_aot() -> ModuleType | None:
     return load_current(AOT_MODULE, KERNEL_SOURCE)
 
 
-def _load() -> ModuleType:
-    aot = None if jit_forced() else load_aot()
-    if aot is not None:
-        return aot
-    from safestream.media.index import hamming_kernels
-
-    return hamming_kernels
-
-
-_KERNELS = _load()
+_KERNELS = load_kernels(AOT_MODULE, KERNEL_SOURCE, "safestream.media.index.hamming_kernels")
 
 
 def _in(array: np.ndarray, dtype: type) -> np.ndarray:
