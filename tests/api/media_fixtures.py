@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import http.server
 import io
@@ -9,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -72,3 +74,27 @@ def media_api(tmp_path: Path, image_host: str) -> Iterator[MediaApi]:
         platform = {"Authorization": f"Bearer {create_api_key(db, 'Acme Video').key}"}
         yield MediaApi(client, app, curator, platform, image_host)
     app.state.db.dispose()
+
+
+def report_with_attachment(data: bytes) -> dict[str, Any]:
+    """A platform's report carrying one JPEG under an evidence hold."""
+    return {
+        "source": "platform",
+        "platform": {"name": "Acme Video", "country": "US"},
+        "reported_accounts": [{"platform": "acme", "id": "u1"}],
+        "incident_type": "child_pornography",
+        "evidence_hold": True,
+        "media": [{"filename": "upload.jpg", "data_base64": base64.b64encode(data).decode()}],
+    }
+
+
+def bank_photo(api: MediaApi, data: bytes) -> None:
+    """Put a photo in bank "known" (label A1) through the API, as a curator would."""
+    api.client.post("/v1/banks", json={"name": "known"}, headers=api.curator)
+    answer = api.client.post(
+        "/v1/banks/known/media",
+        params={"label": "A1"},
+        files={"file": ("k.jpg", data, "image/jpeg")},
+        headers=api.curator,
+    )
+    assert answer.status_code < 300, answer.text

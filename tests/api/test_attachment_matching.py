@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-from typing import Any
-
 from safestream.cases.wellbeing import is_hash_matched
 from safestream.core.principal import Principal
 from safestream.store.reports import ReportRepository
-from tests.api.media_fixtures import MediaApi, jpeg
-
-
-def _report(data: bytes) -> dict[str, Any]:
-    return {
-        "source": "platform",
-        "platform": {"name": "Acme Video", "country": "US"},
-        "reported_accounts": [{"platform": "acme", "id": "u1"}],
-        "incident_type": "child_pornography",
-        "evidence_hold": True,
-        "media": [{"filename": "upload.jpg", "data_base64": base64.b64encode(data).decode()}],
-    }
-
-
-def _bank_photo(api: MediaApi, data: bytes) -> None:
-    api.client.post("/v1/banks", json={"name": "known"}, headers=api.curator)
-    api.client.post(
-        "/v1/banks/known/media",
-        params={"label": "A1"},
-        files={"file": ("k.jpg", data, "image/jpeg")},
-        headers=api.curator,
-    )
+from tests.api.media_fixtures import MediaApi, bank_photo, jpeg, report_with_attachment
 
 
 def test_a_known_attachment_is_matched_and_shown_hash_first(media_api: MediaApi) -> None:
     data = jpeg("coffee")
-    _bank_photo(media_api, data)
-    answer = media_api.client.post("/v1/reports", json=_report(data), headers=media_api.platform)
+    bank_photo(media_api, data)
+    answer = media_api.client.post(
+        "/v1/reports", json=report_with_attachment(data), headers=media_api.platform
+    )
     assert answer.status_code == 202, answer.text
     db = media_api.app.state.db
     stored = ReportRepository(db).get(answer.json()["id"])
@@ -46,9 +24,9 @@ def test_a_known_attachment_is_matched_and_shown_hash_first(media_api: MediaApi)
 
 
 def test_an_unknown_attachment_adds_no_match(media_api: MediaApi) -> None:
-    _bank_photo(media_api, jpeg("coffee"))
+    bank_photo(media_api, jpeg("coffee"))
     answer = media_api.client.post(
-        "/v1/reports", json=_report(jpeg("rocket")), headers=media_api.platform
+        "/v1/reports", json=report_with_attachment(jpeg("rocket")), headers=media_api.platform
     )
     stored = ReportRepository(media_api.app.state.db).get(answer.json()["id"])
     assert stored.body.matches == []
@@ -56,6 +34,8 @@ def test_an_unknown_attachment_adds_no_match(media_api: MediaApi) -> None:
 
 def test_an_attachment_that_is_not_media_is_stored_without_matching(media_api: MediaApi) -> None:
     answer = media_api.client.post(
-        "/v1/reports", json=_report(b"not an image at all"), headers=media_api.platform
+        "/v1/reports",
+        json=report_with_attachment(b"not an image at all"),
+        headers=media_api.platform,
     )
     assert answer.status_code == 202

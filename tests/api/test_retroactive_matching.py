@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import timedelta
-from typing import Any
 
 from safestream.core.principal import Principal
 from safestream.core.signals import SignalType
@@ -13,42 +11,22 @@ from safestream.reports.intake import DetectorSink
 from safestream.store.banks import BankRepository
 from safestream.store.reports import ReportRepository
 from safestream.store.seen_hashes import SeenHashes
-from tests.api.media_fixtures import MediaApi, jpeg
-
-
-def _report(data: bytes) -> dict[str, Any]:
-    return {
-        "source": "platform",
-        "platform": {"name": "Acme Video", "country": "US"},
-        "reported_accounts": [{"platform": "acme", "id": "u1"}],
-        "incident_type": "child_pornography",
-        "evidence_hold": True,
-        "media": [{"filename": "upload.jpg", "data_base64": base64.b64encode(data).decode()}],
-    }
-
-
-def _bank_photo(api: MediaApi, data: bytes) -> None:
-    api.client.post("/v1/banks", json={"name": "known"}, headers=api.curator)
-    answer = api.client.post(
-        "/v1/banks/known/media",
-        params={"label": "A1"},
-        files={"file": ("k.jpg", data, "image/jpeg")},
-        headers=api.curator,
-    )
-    assert answer.status_code < 300, answer.text
+from tests.api.media_fixtures import MediaApi, bank_photo, jpeg, report_with_attachment
 
 
 def test_an_earlier_attachment_is_raised_into_its_case_when_its_hash_reaches_a_bank(
     media_api: MediaApi,
 ) -> None:
     data = jpeg("coffee")
-    answer = media_api.client.post("/v1/reports", json=_report(data), headers=media_api.platform)
+    answer = media_api.client.post(
+        "/v1/reports", json=report_with_attachment(data), headers=media_api.platform
+    )
     assert answer.status_code == 202, answer.text
     db, engine = media_api.app.state.db, media_api.app.state.engine
     engine.process_pending()
     original = ReportRepository(db).get(answer.json()["id"])
     assert original.body.matches == []  # nothing was known when it arrived
-    _bank_photo(media_api, data)
+    bank_photo(media_api, data)
     matcher = RetroMatcher(db, timedelta(days=30), DetectorSink(db, detector="retro"))
     findings = matcher.match(list(BankRepository(db).iter_entries("known")))
     assert {f.seen.kind for f in findings} == {"upload"}
@@ -59,7 +37,9 @@ def test_an_earlier_attachment_is_raised_into_its_case_when_its_hash_reaches_a_b
 
 def test_intake_names_the_attachments_sha256_and_keeps_only_hashes(media_api: MediaApi) -> None:
     data = jpeg("rocket")
-    answer = media_api.client.post("/v1/reports", json=_report(data), headers=media_api.platform)
+    answer = media_api.client.post(
+        "/v1/reports", json=report_with_attachment(data), headers=media_api.platform
+    )
     db = media_api.app.state.db
     stored = ReportRepository(db).get(answer.json()["id"])
     (sha,) = [h.value for h in stored.body.media_hashes if h.signal_type is SignalType.SHA256]
