@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from safestream.cli import app
+from tests.cli.serving import wait_until_ready
 
 
 def _free_port() -> int:
@@ -37,16 +38,7 @@ def test_serve_answers_health_and_takes_a_report(home: Path) -> None:
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, "server exited"
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.2)
+        wait_until_ready(server, base)
         r = httpx.post(
             f"{base}/v1/reports",
             json={"reported_accounts": [{"platform": "acme", "id": "u1"}]},

@@ -25,6 +25,7 @@ from safestream.core.config import Settings
 from safestream.media.index import PdqIndex, hex_to_codes
 from safestream.store import Database
 from safestream.store.banks import BankRepository
+from tests.cli.serving import wait_until_ready
 
 ROUNDS = 3
 PER_ROUND = 40
@@ -68,16 +69,7 @@ def server(home: Path) -> Iterator[tuple[str, dict[str, str]]]:
     process = subprocess.Popen(command, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "server exited"
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.2)
+        wait_until_ready(process, base, timeout=90)
         yield base, {"Authorization": f"Bearer {key}"}
     finally:
         os.killpg(process.pid, signal.SIGTERM)

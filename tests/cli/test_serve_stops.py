@@ -7,12 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import psutil
 import pytest
+
+from tests.cli.serving import wait_until_ready
 
 
 def _free_port() -> int:
@@ -30,16 +30,7 @@ def _start_serve(home: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def _wait_ready(server: subprocess.Popen[bytes], port: int) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert server.poll() is None, "serve exited"
-        assert time.monotonic() < deadline, "serve did not become ready"
-        time.sleep(0.2)
+    wait_until_ready(server, f"http://127.0.0.1:{port}")
 
 
 def _alive(process: psutil.Process) -> bool:
