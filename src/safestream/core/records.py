@@ -37,11 +37,6 @@ def field_types(cls: type) -> tuple[tuple[str, Any], ...]:
     return found
 
 
-def conforms(value: object, hint: Any) -> bool:
-    """Whether `value` is of the declared type `hint` (see the module docstring)."""
-    return _checker(hint)(value)
-
-
 Checker = Callable[[object], bool]
 _CHECKERS: dict[type, tuple[tuple[str, Any, Checker], ...]] = {}
 
