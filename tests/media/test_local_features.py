@@ -184,6 +184,45 @@ def test_allowlisted_scene_silences_the_frame(banks: BankRepository, tmp_path: P
     assert stage.match_pixels(crop(photo, 10)) == []
 
 
+def test_room_allowlist_silences_a_common_hotel_room_and_a_distinct_room_still_matches(
+    banks: BankRepository, tmp_path: Path
+) -> None:
+    # A case's room photos: the distinct room a stream came from, and a chain-hotel room (plain
+    # walls, catalogue bed and curtains) that streams from any of its copies also show.
+    distinct, hotel = make_room(31), make_room(703, generic=True)
+    banks.create("case_rooms", kind="room")
+    distinct_id, hotel_id = banks.add_local_features(
+        "case_rooms",
+        [
+            record(render_room(distinct, View(), 960, 540)),
+            record(render_room(hotel, View(), 960, 540)),
+        ],
+    )
+    new_light = {"gain": 0.8, "tint": (1.1, 1.0, 0.9), "noise": 5.0}
+    hotel_frame = render_room(
+        hotel, View(x=0.25, z=-0.2, yaw=-6, pitch=-8, **new_light), 1280, 720, seed=1
+    )
+    distinct_frame = render_room(
+        distinct, View(x=0.3, z=-0.3, yaw=-8, pitch=-7, **new_light), 1280, 720, seed=1
+    )
+    before = LocalStage(banks, FeatureBank.open(banks, tmp_path / "before"))
+    assert [m.entry_id for m in before.match_pixels(hotel_frame)] == [hotel_id]
+
+    # The hotline's allowlist of common scenes: that hotel room photographed elsewhere, and
+    # another generic room.
+    banks.create("common_scenes", negative=True)
+    allowlist = [
+        render_room(hotel, View(x=-0.3, z=-0.4, yaw=6, gain=1.1), 960, 540, seed=3),
+        render_room(make_room(704, generic=True), View(), 960, 540),
+    ]
+    banks.add_local_features("common_scenes", [record(p, label="benign") for p in allowlist])
+    stage = LocalStage(banks, FeatureBank.open(banks, tmp_path / "after"))
+    assert stage.match_pixels(hotel_frame) == []
+    assert stage.stats.silenced == 1
+    (match,) = stage.match_pixels(distinct_frame)
+    assert (match.entry_id, match.stage, match.extra["bank_kind"]) == (distinct_id, "local", "room")
+
+
 def test_feature_bank_catches_up_after_reopen(banks: BankRepository, tmp_path: Path) -> None:
     banks.create("rooms", kind="room")
     first = FeatureBank.open(banks, tmp_path / "features")
