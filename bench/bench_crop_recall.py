@@ -3,10 +3,11 @@ brute-force peer and SafeStream's two stages (PDQ, then local features) in one r
 
 Bank: the known images (PDQ hash and local features), banked rooms (one photo each, local
 features only; including generic rooms with plain walls and catalogue furniture) and `--bank-size`
-generated filler images, so lookups run against a bank of that many images. Queries: every known
-image under every transform, and each banked room from a new viewpoint and light. False matches:
-`--distractors` unrelated frames (package pictures cropped, scaled and flipped, generated scenes,
-other rooms, generic rooms sharing the banked generic rooms' furniture).
+generated filler images (kept in `--bank-dir` for later runs, see `crop_bank`), so lookups run
+against a bank of that many images. Queries: every known image under every transform, and each
+banked room from a new viewpoint and light. False matches: `--distractors` unrelated frames
+(package pictures cropped, scaled and flipped, generated scenes, other rooms, generic rooms
+sharing the banked generic rooms' furniture).
 
 Peer: the straightforward ORB matcher a user would write from OpenCV's tutorial: ORB (500
 keypoints) on the query, brute-force Hamming k-NN against every known image and room, Lowe's
@@ -14,27 +15,29 @@ ratio 0.75, RANSAC homography, a match at 10 or more inliers. It has no index, s
 the known images and rooms only (not the filler) and on a sample of the distractors.
 
     python -m bench.bench_crop_recall [--quick] [--distractors N] [--bank-size N] [--workers W]
+        [--bank-dir DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import platform
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 
 from bench import crop_workloads as wl
+from bench.crop_bank import STATE as _STATE
+from bench.crop_bank import build_bank, done_spans, grey_for_pdq, make_pool
 from safestream.media.features.stage import StageStats
 
 PEER_MIN_INLIERS = 10
-_STATE: dict[str, Any] = {}
 
 
 @dataclass
@@ -48,15 +51,6 @@ class Query:
 
 
 # --- the three matchers ------------------------------------------------------------------------
-
-
-def grey_for_pdq(pixels: np.ndarray) -> np.ndarray:
-    """Grey pixels at a 512 short side, as the live path hashes frames."""
-    from safestream.media.frames import scaled_size
-
-    grey = cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2GRAY)
-    w, h = scaled_size(grey.shape[1], grey.shape[0])
-    return np.asarray(cv2.resize(grey, (w, h), interpolation=cv2.INTER_AREA))
 
 
 class Peer:
@@ -104,91 +98,6 @@ def ours(pixels: np.ndarray) -> tuple[set[int], set[int], float]:
     t0 = time.perf_counter()
     local = {m.entry_id for m in stage.match_pixels(pixels)}
     return pdq, local, (time.perf_counter() - t0) * 1000
-
-
-# --- building the bank -------------------------------------------------------------------------
-
-
-def _filler_record(index: int) -> bytes:
-    from safestream.media.features.extract import bank_features
-
-    return bank_features(wl.filler(index, _STATE["filler_pool"])).to_bytes()
-
-
-def _pool_member(args: tuple[int, int, int, int]) -> np.ndarray:
-    return wl.pool_scene(*args)
-
-
-def make_pool(base_seed: int, size: int, width: int, height: int, workers: int) -> list[np.ndarray]:
-    """`size` generated scenes (rendered in `workers` processes)."""
-    jobs = [(i, base_seed, width, height) for i in range(size)]
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return pool.map(_pool_member, jobs, chunksize=16)
-
-
-def build_bank(
-    tmp: Path,
-    known: dict[str, np.ndarray],
-    rooms: dict[str, np.ndarray],
-    common: list[np.ndarray],
-    bank_size: int,
-    workers: int,
-) -> dict[int, str]:
-    """Fill a store with the banks; return entry id -> known/room name (PDQ and local)."""
-    from safestream.media.bank_index import BankIndex
-    from safestream.media.features.bank import FeatureBank
-    from safestream.media.features.extract import bank_features
-    from safestream.media.features.stage import LocalStage
-    from safestream.media.frames import hash_luma
-    from safestream.media.matching import Matcher
-    from safestream.store import Database
-    from safestream.store.banks import BankRepository, NewEntry, NewFeatures
-
-    db = Database(f"sqlite:///{tmp}/bench.db")
-    db.migrate()
-    banks = BankRepository(db)
-    banks.create("known")
-    banks.create("rooms", kind="room")
-    banks.create("filler")
-    banks.create("common_scenes", negative=True)
-    for pixels in common:
-        f = bank_features(pixels)
-        banks.add_local_features("common_scenes", [NewFeatures(f.to_bytes(), len(f), "benign")])
-    names: dict[int, str] = {}
-    for name, pixels in known.items():
-        variants = hash_luma(grey_for_pdq(pixels))
-        if variants.quality >= 50:
-            (pid,) = banks.add_entries("known", [NewEntry("pdq", variants.hashes["original"])])
-            names[pid] = name
-        f = bank_features(pixels)
-        (lid,) = banks.add_local_features("known", [NewFeatures(f.to_bytes(), len(f))])
-        names[lid] = name
-    for name, pixels in rooms.items():
-        f = bank_features(pixels)
-        (lid,) = banks.add_local_features("rooms", [NewFeatures(f.to_bytes(), len(f))])
-        names[lid] = name
-    t0 = time.perf_counter()
-    _STATE["filler_pool"] = make_pool(9_000_000, wl.POOL_SIZE, 640, 360, workers)
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        records = pool.map(_filler_record, range(bank_size), chunksize=256)
-    extract_s = time.perf_counter() - t0
-    for start in range(0, len(records), 5000):
-        banks.add_local_features(
-            "filler", [NewFeatures(r, (len(r) - 12) // 36) for r in records[start : start + 5000]]
-        )
-    sizes = [len(r) for r in records]
-    t0 = time.perf_counter()
-    features = FeatureBank.open(banks, tmp / "features")
-    index_s = time.perf_counter() - t0
-    _STATE["matcher"] = Matcher(banks, BankIndex.open(banks, tmp / "pdq"))
-    _STATE["stage"] = LocalStage(banks, features, bank_names=["known", "rooms"])
-    print(
-        f"bank: {len(features.index):,} images with local features "
-        f"({features.index.descriptors.shape[0]:,} descriptors); filler extraction "
-        f"{extract_s:.0f} s on {workers} workers, index build {index_s:.0f} s; feature record "
-        f"median {np.median(sizes) / 1024:.1f} KB, max {max(sizes) / 1024:.1f} KB"
-    )
-    return names
 
 
 # --- queries -----------------------------------------------------------------------------------
@@ -279,14 +188,27 @@ def _distractor_worker(span: tuple[int, int]) -> DistractorResult:
     return out
 
 
-def run_distractors(count: int, workers: int) -> DistractorResult:
-    """Run every distractor through PDQ and the local stage in `workers` forked processes."""
+def run_distractors(count: int, workers: int, folder: Path | None, seed: int) -> DistractorResult:
+    """Run every distractor through PDQ and the local stage in `workers` forked processes; with
+    a kept folder, slices already logged there are not run again and new ones are logged."""
     step = 500
     spans = [(s, min(s + step, count)) for s in range(0, count, step)]
+    log, done = done_spans(folder, seed)
+    logged = {(row.pop("start"), row.pop("end")): row for row in done}
     total = DistractorResult()
+    for span in spans:
+        if span in logged:
+            total.merge(DistractorResult(**logged[span]))
+    todo = [span for span in spans if span not in logged]
+    if len(todo) < len(spans):
+        print(f"distractors: {len(spans) - len(todo)} slices of {step} resumed from {log}")
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        for part in pool.imap_unordered(_distractor_worker, spans):
+        for span, part in zip(todo, pool.imap(_distractor_worker, todo), strict=True):
             total.merge(part)
+            if log is not None:
+                with log.open("a") as out:
+                    out.write(json.dumps({"start": span[0], "end": span[1], **asdict(part)}))
+                    out.write("\n")
     return total
 
 
@@ -330,6 +252,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--no-recall", action="store_true", help="only count false matches")
+    parser.add_argument(
+        "--bank-dir",
+        type=Path,
+        default=None,
+        help="keep the bank's store here and reuse it; log finished distractor slices to resume",
+    )
     args = parser.parse_args(argv)
     distractors = args.distractors or (3_000 if args.quick else 100_000)
     bank_size = args.bank_size if args.bank_size is not None else (3_000 if args.quick else 100_000)
@@ -348,14 +276,17 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     with tempfile.TemporaryDirectory() as tmp:
-        names = build_bank(Path(tmp), known, rooms_bank, common, bank_size, args.workers)
+        folder = args.bank_dir or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        images = {"known": known, "rooms": rooms_bank, "common": common}
+        names = build_bank(folder, Path(tmp), images, bank_size, args.workers)
         peer = Peer({**known, **rooms_bank})
         if not args.no_recall:
             run_recall_and_timing(tuned, held, room_queries, names, peer)
         pool = make_pool(6_000_000, wl.POOL_SIZE, 640, 360, args.workers)
         _STATE["seed"], _STATE["sources"] = args.seed, pool + wl.distractor_sources()
         t0 = time.perf_counter()
-        result = run_distractors(distractors, args.workers)
+        result = run_distractors(distractors, args.workers, args.bank_dir, args.seed)
         d_s = time.perf_counter() - t0
         peer_n = min(args.peer_distractors, distractors)
         peer_false = sum(
