@@ -15,6 +15,7 @@ from typer._click import Command, Context, Parameter
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from safestream.cli.exit_codes import exit_code_for
+from safestream.cli.plain_values import plain_values
 from safestream.cli.store_errors import as_command_error, one_line
 
 
@@ -24,6 +25,11 @@ class SafeStreamGroup(TyperGroup):
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
         _tidy_help(self)
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        # Help options are made on first use, after __init__ tidied the declared parameters.
+        _plain_help_options(self, ctx)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Context) -> Any:
         try:
@@ -60,12 +66,25 @@ def _tidy_help(command: Command) -> None:
 
 
 def _tidy_param(param: Parameter) -> None:
+    _use_plain_values(param)
     if isinstance(param, TyperArgument):
         if param.metavar is None:
             param.metavar = (param.name or "value").upper()
         param.__class__ = _PlainArgument
     elif isinstance(param, TyperOption) and param.metavar is None and not param.is_flag:
         param.metavar = _metavar(param)
+
+
+def _plain_help_options(command: Command, ctx: Context) -> None:
+    _use_plain_values(command.get_help_option(ctx))
+    for sub in getattr(command, "commands", {}).values():
+        _plain_help_options(sub, ctx)
+
+
+def _use_plain_values(param: Parameter | None) -> None:
+    if isinstance(param, (TyperArgument, TyperOption)) and param._runtime_param is None:
+        # Set before first use, so Typer never builds (nor imports) its pydantic conversion.
+        param._runtime_param = plain_values(param.type_descriptor)
 
 
 def _metavar(param: TyperOption) -> str:
