@@ -52,7 +52,7 @@ def _store_away(monkeypatch: pytest.MonkeyPatch) -> None:
     def unreachable(*_: object) -> None:
         raise ConnectionRefusedError("connection to server at 127.0.0.1 refused")
 
-    monkeypatch.setattr("safestream.api.auth.org_for_api_key", unreachable)
+    monkeypatch.setattr("safestream.store.api_key_cache.org_for_api_key", unreachable)
 
 
 def test_key_used_before_keeps_its_answer_while_the_store_is_away(

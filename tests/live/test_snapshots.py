@@ -13,6 +13,7 @@ from safestream.live.monitor import MatchService
 from safestream.live.risk import RiskBook
 from safestream.live.sampling import SamplingMode, SamplingPolicy
 from safestream.live.snapshots import SnapshotIngest, live_router
+from safestream.live.worker_access import WorkerAccess
 
 from .conftest import Watch, png_bytes
 
@@ -27,7 +28,7 @@ def client(match_service: MatchService) -> tuple[TestClient, list[Alert]]:
     book = RiskBook(SamplingPolicy(SamplingMode.KEYFRAMES))
     app = FastAPI()
     preserve = lambda sid, by, why: sid == "watched"  # noqa: E731
-    app.include_router(live_router(TOKEN, ingest, book.apply, preserve))
+    app.include_router(live_router(WorkerAccess(None, TOKEN), ingest, book.apply, preserve))
     return TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"}), alerts
 
 

@@ -23,7 +23,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from safestream import __version__
 from safestream.api import bank_routes, hma_curation, hma_routes, media_routes, v1
 from safestream.api.attachment_matching import AttachmentMatcher
-from safestream.api.auth import ApiKeyCache
 from safestream.api.docs_pages import add_docs_pages
 from safestream.api.errors import (
     error_body,
@@ -46,6 +45,7 @@ from safestream.core.reports import ReportIn
 from safestream.exchange.api import exchange_router
 from safestream.exchange.identity import Identity
 from safestream.reports.intake import IntakeService
+from safestream.store.api_key_cache import ApiKeyCache
 from safestream.store.database import Database, DatabaseError
 from safestream.store.seen_hashes import SeenHashes
 from safestream.store.vault import EvidenceVault

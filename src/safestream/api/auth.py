@@ -1,17 +1,12 @@
 """API-key authentication: `Authorization: Bearer KEY` names the calling organisation.
 
-Lookups are cached for a second per process, so intake does not query keys on every request (one
-query a second per key and process); a key revoked or rotated by `safestream apikey` is refused by
-every server process within `KEY_CACHE_SECONDS`, wherever the command ran. While the store does
-not answer, a key looked up before keeps its last answer (nothing can be revoked meanwhile, and
-the report is then refused by the store with a retryable 503, never with a 401 or 500); a key
-never seen raises the store's retryable error.
+The key is looked up through `store.api_key_cache.ApiKeyCache` (cached a second per process, so
+a revoked key is refused within `KEY_CACHE_SECONDS`; during a store outage a key seen before keeps
+its answer and an unseen one gets a retryable 503, never a 401 or a 500).
 """
 
 from __future__ import annotations
 
-import time
-from threading import Lock
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -19,55 +14,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from safestream.core.errors import SafeStreamError
-from safestream.store.access import Organisation, hash_api_key, org_for_api_key
-from safestream.store.database import Database
-from safestream.store.faults import store_failure
-
-KEY_CACHE_SECONDS = 1.0
-MISS = object()
+from safestream.store.access import Organisation
+from safestream.store.api_key_cache import KEY_CACHE_SECONDS as KEY_CACHE_SECONDS
+from safestream.store.api_key_cache import MISS, ApiKeyCache
 
 
 class Unauthorized(SafeStreamError):
     """No valid API key was sent."""
 
     http_status = 401
-
-
-class ApiKeyCache:
-    """Maps API keys (by hash) to organisations for a short time."""
-
-    def __init__(self, db: Database, ttl: float = KEY_CACHE_SECONDS) -> None:
-        self.db = db
-        self.ttl = ttl
-        self._lock = Lock()
-        self._entries: dict[str, tuple[Organisation | None, float]] = {}
-
-    def cached(self, key: str) -> Organisation | object | None:
-        """The cached answer for a key, or `MISS` when it must be looked up."""
-        hit = self._entries.get(hash_api_key(key))
-        if hit is not None and hit[1] > time.monotonic():
-            return hit[0]
-        return MISS
-
-    def lookup(self, key: str) -> Organisation | None:
-        """The organisation of a key, or None if the key is unknown or revoked."""
-        digest = hash_api_key(key)
-        now = time.monotonic()
-        with self._lock:
-            hit = self._entries.get(digest)
-        if hit is not None and hit[1] > now:
-            return hit[0]
-        try:
-            org = org_for_api_key(self.db, key)
-        except Exception as exc:  # the driver's own errors too: only the store is asked here
-            if hit is not None:
-                return hit[0]
-            raise store_failure(exc, "the request", "retry later") from exc
-        with self._lock:
-            if len(self._entries) > 10_000:  # unknown keys from a scanner must not grow it forever
-                self._entries.clear()
-            self._entries[digest] = (org, now + self.ttl)
-        return org
 
 
 BEARER = HTTPBearer(

@@ -22,7 +22,6 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from safestream.api.auth import MISS, ApiKeyCache
 from safestream.api.errors import error_body, invalid_fields_body
 from safestream.api.limits import send_413
 from safestream.api.linker import BackgroundLinker
@@ -32,6 +31,7 @@ from safestream.core.errors import SafeStreamError
 from safestream.core.reports import Report, ReportIn
 from safestream.reports.intake import IntakeService
 from safestream.store.access import Organisation
+from safestream.store.api_key_cache import MISS, ApiKeyCache
 from safestream.store.faults import store_failure
 
 INTAKE_PATH = "/v1/reports"

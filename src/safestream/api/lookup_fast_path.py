@@ -16,12 +16,12 @@ from urllib.parse import parse_qs
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from safestream.api.auth import MISS, ApiKeyCache
 from safestream.api.media_service import MediaService
 from safestream.api.metrics import Metrics
 from safestream.core.errors import SafeStreamError
 from safestream.core.signals import PDQ_MATCH_MAX_BITS
 from safestream.store.access import Organisation
+from safestream.store.api_key_cache import MISS, ApiKeyCache
 
 PATH = "/m/raw_lookup"
 _HEX = frozenset("0123456789abcdefABCDEF")

@@ -15,8 +15,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from safestream.api.auth import MISS, ApiKeyCache
 from safestream.store.access import Organisation
+from safestream.store.api_key_cache import MISS, ApiKeyCache
 
 
 @dataclass

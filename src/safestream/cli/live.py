@@ -58,8 +58,9 @@ def open_local_stage(store: Any, bank_names: list[str] | None) -> Any:
     return stage if stage else None
 
 
-def build_monitor(options: MonitorOptions) -> Any:
-    """Open the store and bank index and assemble a `StreamMonitor` with its sinks."""
+def build_monitor(options: MonitorOptions, store: Any = None) -> Any:
+    """Assemble a `StreamMonitor` with its sinks over the store (opened here unless given) and
+    its bank index."""
     from safestream.live.alerts import AlertRouter, AlertSink, Confirmation, JsonLinesSink
     from safestream.live.classifiers import OnnxFrameClassifier
     from safestream.live.evidence import EvidenceStore
@@ -72,7 +73,7 @@ def build_monitor(options: MonitorOptions) -> Any:
     from safestream.media.matching import Matcher
     from safestream.store.seen_hashes import SeenHashes
 
-    store = context.open_store()
+    store = store or context.open_store()
     index = BankIndex.open(store.banks, store.settings.pdq_index_dir)
     matcher = Matcher(
         store.banks, index, bank_names=options.banks or None, threshold=options.threshold
@@ -256,13 +257,13 @@ def serve(
 
     from safestream.live.distribution import LiveSubjects, LiveWorker, nats_url
 
-    token = _worker_token() if http else ""  # refused before any stream is taken
     options = MonitorOptions(
         bank or [], threshold, confirm or [], evidence, evidence_seconds, webhook,
         store_reports, classifier, fps, keyframes, decode_all,
     )  # fmt: skip
     subjects = LiveSubjects(prefix)
-    monitor = build_monitor(options)
+    store = context.open_store()
+    monitor = build_monitor(options, store)
     worker = LiveWorker(
         monitor,
         url=nats_url(nats_server or context.settings().nats_url),
@@ -279,7 +280,7 @@ def serve(
             loop.add_signal_handler(sig, stop.set)
         await worker.run(stop)
 
-    server = _start_http(http, token, monitor, worker.health) if http else None
+    server = _start_http(http, store.db, monitor, worker.health) if http else None
     try:
         asyncio.run(main())
     finally:
@@ -288,39 +289,24 @@ def serve(
         monitor.alerts.close()
 
 
-def _worker_token() -> str:
-    """The live worker token; `--http` without one is refused rather than served open."""
-    token = context.settings().secret("live_worker_token")
-    if not token:
-        raise typer.BadParameter(
-            "--http needs the live_worker_token setting (SAFESTREAM_LIVE_WORKER_TOKEN): "
-            "the worker's HTTP routes are never served without credentials"
-        )
-    return token
-
-
-def _start_http(address: str, token: str, monitor: Any, health: Any = None) -> Any:
-    """Serve the `/live` routes of this worker in a background thread (uvicorn), every route
-    (health too, which names the streams held) behind the worker token."""
+def _start_http(address: str, db: Any, monitor: Any, health: Any = None) -> Any:
+    """Serve the `/live` routes of this worker in a background thread (uvicorn): organisations'
+    API keys for their own streams, the operator's key or `live_worker_token` (when set) for
+    every stream and for health, which names the streams held."""
     import threading
 
     import uvicorn
-    from fastapi import Depends, FastAPI
 
-    from safestream.live.snapshots import SnapshotIngest, bearer_token_check, live_router
+    from safestream.live.snapshots import SnapshotIngest, worker_app
+    from safestream.live.worker_access import WorkerAccess
 
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit():
         raise typer.BadParameter(f"--http needs HOST:PORT, got {address!r}")
-    app = FastAPI(title="SafeStream live worker")
+    access = WorkerAccess(db, context.settings().secret("live_worker_token") or None)
     ingest = SnapshotIngest(monitor.match, monitor.alerts, local_match=monitor.local_match)
     handlers = (ingest, monitor.apply_event, monitor.preserve_stream_evidence)
-    app.include_router(live_router(token, *handlers))
-    if health is not None:
-        # Bus state and held streams; 200 while the worker runs, even with the bus away,
-        # since it keeps watching its streams (an orchestrator should not restart it).
-        checked = [Depends(bearer_token_check(token))]
-        app.get("/healthz", summary="Worker health (token)", dependencies=checked)(health)
+    app = worker_app(access, *handlers, health=health)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=int(port), log_level="warning"))
     threading.Thread(target=server.run, name="live-http", daemon=True).start()
     _log_line({"event": "http_serving", "address": address})

@@ -108,8 +108,9 @@ class Settings(BaseModel):
     )
     live_worker_token: SecretStr | None = Field(
         None,
-        description="Bearer token every HTTP route of a live worker (`live serve --http`) "
-        "requires; without it the worker serves no HTTP.",
+        description="The operator's Bearer token for a live worker's HTTP routes (`live serve "
+        "--http`): every stream, and health. Organisations use their API keys, each for the "
+        "streams in its namespace; without the token only API keys are taken.",
     )
     ncmec_environment: Literal["test", "production"] = Field(
         "test", description="The CyberTipline service the console reports to."

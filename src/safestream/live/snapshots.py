@@ -5,9 +5,10 @@ post those JPEG/PNG snapshots here instead of (or as well as) letting SafeStream
 stream; each snapshot is hashed like a video frame (dihedral and border-trimmed variants),
 matched, and alerts go through the same router (merging, confirmation, sinks).
 
-Routes (served by `safestream live serve --http HOST:PORT`), each requiring
-`Authorization: Bearer <live_worker_token>`; bodies are read only up to their limit (a longer one
-is refused with 413 before the rest is read):
+Routes (served by `safestream live serve --http HOST:PORT`), each requiring an organisation's API
+key (or the operator's `live_worker_token`) as `Authorization: Bearer`, and acting only on streams
+in the caller's namespace (`live.worker_access`; another organisation's stream is 404); bodies are
+read only up to their limit (a longer one is refused with 413 before the rest is read):
 
 * `POST /live/streams/{stream_id}/snapshots?t=SECONDS`, body: the image bytes
   (`image/jpeg` or `image/png`); answers `{"accepted": true, "quality": Q}`. Whether the image
@@ -16,23 +17,29 @@ is refused with 413 before the rest is read):
 * `POST /live/streams/{stream_id}/events`, body: a JSON stream event (see `risk.StreamEvent`);
   answers the stream's risk score, reasons and sampling;
 * `POST /live/streams/{stream_id}/preserve`, body `{"requested_by": ..., "reason": ...}`:
-  keep the stream's evidence buffer (404 when this process does not watch the stream).
+  keep the stream's evidence buffer (404 when this process does not watch the stream);
+* `GET /healthz` (with `worker_app`): bus state and the streams held, for the operator only.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 
 from safestream.core.errors import SafeStreamError
 from safestream.live.alerts import Alert, AlertRouter, SampledMatches
 from safestream.live.risk import RiskAssessment, StreamEvent
+from safestream.live.worker_access import (
+    WorkerAccess,
+    WorkerCaller,
+    operator_only,
+    stream_in_scope,
+)
 from safestream.media.frames import hash_luma
 from safestream.media.imaging import DEFAULT_IMAGE_LIMITS, ImageLimits, decode_luma
 from safestream.media.matching import FrameVariants
@@ -60,23 +67,6 @@ async def _json_object(request: Request) -> dict[str, Any] | None:
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
-
-
-def bearer_token_check(token: str) -> Callable[[Request], None]:
-    """A dependency refusing (401) requests without `Authorization: Bearer <token>`."""
-    if not token:
-        raise ValueError("the live worker's HTTP routes need a token (live_worker_token)")
-    expected = token.encode()
-
-    def check(request: Request) -> None:
-        scheme, _, sent = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(sent.strip().encode(), expected):
-            raise HTTPException(
-                401, "send the live worker token as a Bearer token",
-                headers={"WWW-Authenticate": "Bearer"},
-            )  # fmt: skip
-
-    return check
 
 
 class SnapshotIngest:
@@ -124,23 +114,24 @@ class SnapshotIngest:
 
 
 def live_router(
-    token: str,
+    access: WorkerAccess,
     ingest: SnapshotIngest | None = None,
     on_event: Callable[[StreamEvent], RiskAssessment] | None = None,
     on_preserve: Callable[[str, str, str], bool] | None = None,
 ) -> APIRouter:
-    """The `/live` routes for whichever of the three handlers are given, each requiring
-    `token` as a Bearer token (an empty token is refused: the routes are never open)."""
-    router = APIRouter(
-        prefix="/live", tags=["live"], dependencies=[Depends(bearer_token_check(token))]
-    )
+    """The `/live` routes for whichever of the three handlers are given, each for callers
+    `access` admits (never open) and streams in the caller's namespace (else 404, checked
+    before the body is read)."""
+    router = APIRouter(prefix="/live", tags=["live"])
+    Caller = Depends(access)  # the same dependency for every route
 
     if ingest is not None:
 
         @router.post("/streams/{stream_id}/snapshots")
         async def post_snapshot(
-            stream_id: str, request: Request, t: float | None = None
+            stream_id: str, request: Request, t: float | None = None, caller: WorkerCaller = Caller
         ) -> dict[str, Any]:
+            stream_in_scope(caller, stream_id)
             data = await read_limited(request, MAX_SNAPSHOT_BYTES)
             if not data:
                 raise HTTPException(422, "empty body: post the JPEG or PNG bytes")
@@ -154,7 +145,10 @@ def live_router(
         handle_event = on_event
 
         @router.post("/streams/{stream_id}/events")
-        async def post_event(stream_id: str, request: Request) -> dict[str, Any]:
+        async def post_event(
+            stream_id: str, request: Request, caller: WorkerCaller = Caller
+        ) -> dict[str, Any]:
+            stream_in_scope(caller, stream_id)
             body = await _json_object(request)
             if body is None:
                 raise HTTPException(422, "the body must be a JSON object")
@@ -168,12 +162,35 @@ def live_router(
         handle_preserve = on_preserve
 
         @router.post("/streams/{stream_id}/preserve")
-        async def post_preserve(stream_id: str, request: Request) -> dict[str, Any]:
+        async def post_preserve(
+            stream_id: str, request: Request, caller: WorkerCaller = Caller
+        ) -> dict[str, Any]:
+            stream_in_scope(caller, stream_id)
             body = await _json_object(request) or {}
-            requested_by = str(body.get("requested_by") or "api")
+            # Whoever the body names, the manifest also says whose credential asked.
+            requested_by = f"{body.get('requested_by') or 'api'} (via {caller.name})"
             reason = str(body.get("reason") or "panic_report")
             if not handle_preserve(stream_id, requested_by, reason):
                 raise HTTPException(404, f"stream {stream_id!r} is not watched here")
             return {"accepted": True, "stream_id": stream_id}
 
     return router
+
+
+def worker_app(
+    access: WorkerAccess,
+    ingest: SnapshotIngest | None = None,
+    on_event: Callable[[StreamEvent], RiskAssessment] | None = None,
+    on_preserve: Callable[[str, str, str], bool] | None = None,
+    health: Callable[[], Any] | None = None,
+) -> FastAPI:
+    """A live worker's HTTP app: the `/live` routes and, given `health`, `/healthz` for the
+    operator only (it names every stream the worker holds)."""
+    app = FastAPI(title="SafeStream live worker")
+    app.include_router(live_router(access, ingest, on_event, on_preserve))
+    if health is not None:
+        # Bus state and held streams; 200 while the worker runs, even with the bus away,
+        # since it keeps watching its streams (an orchestrator should not restart it).
+        checked = [Depends(operator_only(access))]
+        app.get("/healthz", summary="Worker health (operator)", dependencies=checked)(health)
+    return app

@@ -251,7 +251,7 @@ def _live_key_row(s: Session, key_id: int) -> ApiKeyRow:
 
 
 def revoke_api_key(db: Database, key_id: int) -> ApiKeyInfo:
-    """Revoke an API key by id: servers refuse it within `api.auth.KEY_CACHE_SECONDS`."""
+    """Revoke an API key by id: servers refuse it within `store.api_key_cache.KEY_CACHE_SECONDS`."""
     with db.session() as s:
         row = _live_key_row(s, key_id)
         row.revoked_at = utcnow()

@@ -221,3 +221,15 @@ def list_panic_keys(db: Database, org: str | None = None) -> list[PanicKeyInfo]:
         if org is not None:
             query = query.where(OrganisationRow.name == org.strip())
         return [_info(key, owner) for key, owner in s.execute(query).all()]
+
+
+def stream_namespace(db: Database, org_id: int) -> tuple[str, ...]:
+    """The organisation's stream namespace: the stream prefixes of its live panic keys (two
+    organisations' never overlap), sorted; empty when it holds no live panic key."""
+    with db.session() as s:
+        rows = s.scalars(
+            select(PanicKeyRow.stream_prefix)
+            .where(PanicKeyRow.org_id == org_id, PanicKeyRow.revoked_at.is_(None))
+            .distinct()
+        ).all()
+        return tuple(sorted(rows))
