@@ -2,11 +2,13 @@
 
 Issue 10's target: 64 concurrent wrong-password attempts keep the server under 500 MiB resident.
 Argon2id (argon2-cffi defaults) takes 64 MiB per check, so a server hashing every guess at once
-needs 64 x 64 MiB. SafeStream bounds concurrent checks (4, `api/web/login_throttle.py`).
+needs 64 x 64 MiB. SafeStream bounds concurrent checks (2, `api/web/login_throttle.py`).
 
 - SafeStream: `safestream serve` (1 worker, real Argon2 defaults), a console user; each of the
   64 clients fetches the login form (cookie and CSRF token) first, then all post a wrong password
-  at once (64 different e-mails, 1 of them real: unknown e-mails are hashed too).
+  at once (64 different e-mails, 1 of them real: unknown e-mails are hashed too), each client
+  from its own loopback address (127.0.0.2, .3, ...), so the per-address login throttle (20
+  attempts) does not refuse most of the burst before any password is hashed.
 - peer (`bench/login_peer.py`): Starlette under uvicorn, each POST verifies Argon2 in the thread
   pool at once, as the first console did.
 The resident memory (RSS) of the process answering the logins is sampled every 10 ms from
@@ -154,7 +156,9 @@ def safestream_login(url: str) -> Callable[[int], Callable[[], int]]:
     """Per client: fetch the form (cookie, CSRF token) now; the returned call posts the guess."""
 
     def prepare(i: int) -> Callable[[], int]:
-        client = httpx.Client(base_url=url, timeout=300.0)
+        # Own address per client: the throttle counts 20 attempts per address.
+        transport = httpx.HTTPTransport(local_address=f"127.0.0.{2 + i % 250}")
+        client = httpx.Client(base_url=url, timeout=300.0, transport=transport)
         form = client.get("/console/login")
         found = re.search(r'name="csrf_token" value="([^"]*)"', form.text)
         assert found, "no CSRF token on the login form"

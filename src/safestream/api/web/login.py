@@ -33,11 +33,11 @@ _THROTTLE_LOCK = threading.Lock()
 
 
 def login_throttle(request: Request) -> LoginThrottle:
-    """The app's one throttle, made on first use."""
+    """The app's one throttle over its store, made on first use."""
     with _THROTTLE_LOCK:
         throttle = getattr(request.app.state, "login_throttle", None)
         if not isinstance(throttle, LoginThrottle):
-            throttle = LoginThrottle()
+            throttle = LoginThrottle(console_environment(request).db)
             request.app.state.login_throttle = throttle
         return throttle
 
@@ -76,16 +76,15 @@ def login(
     throttle = login_throttle(request)
     account = email.strip().lower()[:254]
     address = request.client.host if request.client else "unknown"
-    wait = throttle.retry_after(account, address)
-    if wait > 0:
+    attempt = throttle.admit(account, address)  # counted until the password proves right
+    if attempt.refused:
         context = {"error": TOO_MANY, "email": email, "next": safe_next(next)}
         refused = render(request, "login.html", context, session=session, status_code=429)
-        refused.headers["Retry-After"] = str(int(wait) + 1)
+        refused.headers["Retry-After"] = str(int(attempt.wait) + 1)
         return refused
     with throttle.hashing():
         user = authenticate_user(env.db, email, password)
     if user is None:
-        throttle.failed(account, address)
         audit.record(
             env.db,
             actor=f"login:{account}",
@@ -95,7 +94,7 @@ def login(
         )
         context = {"error": LOGIN_FAILED, "email": email, "next": safe_next(next)}
         return render(request, "login.html", context, session=session, status_code=401)
-    throttle.succeeded(account)
+    throttle.succeeded(attempt)
     audit.record(env.db, actor=user.email, action="login", subject="console", details={})
     ensure_shift(env.db, user)
     token = start_session(env.db, user.id, env.session_policy)

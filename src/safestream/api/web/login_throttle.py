@@ -2,21 +2,43 @@
 
 Each password check costs Argon2id's 64 MiB; without a bound, 64 parallel wrong guesses took the
 server from 357 to 1,198 MiB. With 2 at once they take it from 333 to 468 MiB
-(`bench/bench_login_memory.py`; 596 MiB with 4). Failures are counted in a sliding window in
-this process (a multi-worker deployment counts per worker, so the limits are per worker).
+(`bench/bench_login_memory.py`; 596 MiB with 4). The bound is per process, as the memory is.
+
+Attempts are counted in the store (`store.login_attempts`), so every worker process of
+`serve --workers N`, and every server on the same store, throttles one count: N processes do not
+give an attacker N times the attempts. An attempt is counted before its password is checked and
+taken back when the password is right, so guesses still hashing count as well.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from safestream.store.base import utcnow
+from safestream.store.database import Database
+from safestream.store.login_attempts import Limit, admit, take_back
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One counted login attempt; `wait` > 0 means it was refused (and not counted)."""
+
+    account: str
+    ids: tuple[int, ...]
+    wait: float
+
+    @property
+    def refused(self) -> bool:
+        """Whether the caller must wait before trying again."""
+        return self.wait > 0
 
 
 class LoginThrottle:
-    """Counts failed logins; `retry_after` says how long a caller must wait (0 = may try)."""
+    """Counts login attempts in the store; `admit` says whether one may go ahead."""
 
     ACCOUNT_FAILURES = 5
     ADDRESS_FAILURES = 20
@@ -25,52 +47,34 @@ class LoginThrottle:
 
     def __init__(
         self,
+        db: Database,
         *,
         concurrent_hashes: int = CONCURRENT_HASHES,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        self.db = db
         self._clock = clock
-        self._lock = threading.Lock()
-        self._accounts: dict[str, deque[float]] = {}
-        self._addresses: dict[str, deque[float]] = {}
+        self._window = timedelta(seconds=self.WINDOW_SECONDS)
         self._hashing = threading.BoundedSemaphore(concurrent_hashes)
 
-    def _recent(self, table: dict[str, deque[float]], key: str, now: float) -> deque[float]:
-        times = table.get(key)
-        if times is None:
-            return deque()
-        while times and times[0] <= now - self.WINDOW_SECONDS:
-            times.popleft()
-        if not times:
-            del table[key]
-        return times
+    def admit(self, account: str, address: str) -> Attempt:
+        """Count an attempt for this account and address, or refuse it while either is at its
+        limit (the wait in seconds; even a right password waits)."""
+        limits = (
+            Limit(f"account:{account}", self.ACCOUNT_FAILURES),
+            Limit(f"address:{address}", self.ADDRESS_FAILURES),
+        )
+        ids, wait = admit(self.db, limits, self._clock(), self._window)
+        return Attempt(account, ids, wait)
 
-    def retry_after(self, account: str, address: str) -> float:
-        """Seconds until this account and address may try again; 0 when they may now."""
-        now = self._clock()
-        with self._lock:
-            waits = [0.0]
-            for table, key, limit in (
-                (self._accounts, account, self.ACCOUNT_FAILURES),
-                (self._addresses, address, self.ADDRESS_FAILURES),
-            ):
-                times = self._recent(table, key, now)
-                if len(times) >= limit:
-                    waits.append(times[-limit] + self.WINDOW_SECONDS - now)
-            return max(waits)
+    def succeeded(self, attempt: Attempt) -> None:
+        """A right password: the attempt is taken back and the account's count cleared (the
+        address keeps its other attempts)."""
+        take_back(self.db, attempt.ids, clear=f"account:{attempt.account}")
 
-    def failed(self, account: str, address: str) -> None:
-        """Count a failed attempt against both the account and the address."""
-        now = self._clock()
-        with self._lock:
-            for table, key in ((self._accounts, account), (self._addresses, address)):
-                # Bounded per key: only the newest `limit` times matter.
-                table.setdefault(key, deque(maxlen=self.ADDRESS_FAILURES)).append(now)
-
-    def succeeded(self, account: str) -> None:
-        """A right password clears the account's count (not the address's)."""
-        with self._lock:
-            self._accounts.pop(account, None)
+    def unchecked(self, attempt: Attempt) -> None:
+        """The password was never checked (the form was refused first): take the attempt back."""
+        take_back(self.db, attempt.ids)
 
     @contextmanager
     def hashing(self) -> Iterator[None]:

@@ -54,19 +54,20 @@ def change_password(
     throttle = login_throttle(request)
     account = viewer.user.email
     address = request.client.host if request.client else "unknown"
-    wait = throttle.retry_after(account, address)
-    if wait > 0:
+    attempt = throttle.admit(account, address)  # counted until the password proves right
+    if attempt.refused:
         refused = _refuse(request, viewer, TOO_MANY, 429)
-        refused.headers["Retry-After"] = str(int(wait) + 1)
+        refused.headers["Retry-After"] = str(int(attempt.wait) + 1)
         return refused
     try:
         with throttle.hashing():
             ended = access.change_own_password(env.db, viewer.user.id, current, new)
     except InvalidInput as error:
+        throttle.unchecked(attempt)  # the new password was refused before the current was read
         return _refuse(request, viewer, str(error), 422)
     if ended is None:
-        throttle.failed(account, address)
         return _refuse(request, viewer, WRONG_PASSWORD, 401)
+    throttle.succeeded(attempt)
     subject = f"user:{viewer.user.id}"
     details: dict[str, object] = {"sessions_ended": ended}
     audit.record(

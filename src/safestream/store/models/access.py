@@ -1,10 +1,11 @@
-"""Tables of access: organisations, users, API keys, console sessions, wellbeing, shifts, views."""
+"""Tables of access: organisations, users, API keys, console sessions, login attempts, wellbeing,
+shifts, views."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safestream.store.base import Base, utcnow
@@ -78,6 +79,23 @@ class ConsoleSessionRow(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # logout, password_changed, user_disabled
     ended_because: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class LoginAttemptRow(Base):
+    """A console login (or password check) counted against its account and client address.
+
+    Counted in the store so every server process sees every attempt; `key_hash` is the SHA-256 of
+    `account:EMAIL` or `address:IP` (no typed text is kept). A right password takes its attempt
+    back; the rest expire after the throttle's window.
+    """
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+    __table_args__ = (Index("ix_login_attempts_key_hash_attempted_at", "key_hash", "attempted_at"),)
 
 
 class WellbeingPreferenceRow(Base):
