@@ -101,9 +101,7 @@ def test_the_same_item_matched_again_is_not_a_flood(db: Database, tmp_path: Path
     assert _state(db) == "active"
 
 
-def test_hash_lookups_without_an_item_count_each_hash_as_one(
-    db: Database, tmp_path: Path
-) -> None:
+def test_hash_lookups_without_an_item_count_each_hash_as_one(db: Database, tmp_path: Path) -> None:
     matcher = _matcher(db, tmp_path)
     near = [PDQ[:-1] + c for c in "0123"]  # four different hashes within the threshold
     found = [matcher.match_hash(h) for h in near]
@@ -125,9 +123,7 @@ def test_a_confirmed_entry_matches_again_and_is_no_longer_counted(
     assert _state(db) == "active"
 
 
-def test_a_deconfirmed_entry_is_disabled_here_with_the_reason(
-    db: Database, tmp_path: Path
-) -> None:
+def test_a_deconfirmed_entry_is_disabled_here_with_the_reason(db: Database, tmp_path: Path) -> None:
     matcher = _matcher(db, tmp_path)
     SignalScreen(db).give_feedback(_signal_id(db), "deconfirm", actor="rev", reason="a meme")
     assert _state(db) == "disabled"

@@ -58,12 +58,14 @@ class RawLookupFastPath:
             await self.app(scope, receive, send)
             return
         with_distance = query.get("include_distance", ["false"])[0].lower() in _TRUE
+        hexes = [signal.lower()]
         if self.service.fresh():
-            (hits,) = self.service.raw_lookup([signal.lower()], PDQ_MATCH_MAX_BITS)
+            found, seq = self.service.raw_index_hits(hexes, PDQ_MATCH_MAX_BITS)
+            if not self.service.known_local(found, seq):  # a peer's entry is screened
+                found = await run_in_threadpool(self.service.screen_raw, hexes, found, seq)
+            (hits,) = found
         else:
-            (hits,) = await run_in_threadpool(
-                self.service.raw_lookup, [signal.lower()], PDQ_MATCH_MAX_BITS
-            )
+            (hits,) = await run_in_threadpool(self.service.raw_lookup, hexes, PDQ_MATCH_MAX_BITS)
         if with_distance:
             matches: list[object] = [
                 {"bank_content_id": h.entry_id, "distance": str(h.distance)} for h in hits

@@ -21,6 +21,7 @@ from safestream.core.banks import Bank, Match
 from safestream.core.config import Settings
 from safestream.core.errors import BankNotFound
 from safestream.core.signals import SignalType
+from safestream.exchange.entry_screen import BankHit, PeerEntryScreen, is_peer_bank
 from safestream.media.bank_index import BankIndex
 from safestream.media.directory_lock import directory_lock
 from safestream.media.features.bank import FeatureBank
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from safestream.media.features.video import FrameFeatures
 
 REFRESH_SECONDS = 1.0
+LOCAL_ENTRY_CACHE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,9 @@ class MediaService:
         self._access = ReadWriteLock()
         self._features: FeatureBank | None = None
         self._features_refreshed = 0.0
+        # Entry ids known to be in local (not peers') banks, as of the index's change number.
+        self._local_entries: set[int] = set()
+        self._local_seq = -1
 
     # -- index ---------------------------------------------------------------------------------
 
@@ -140,15 +145,60 @@ class MediaService:
     # -- lookups -------------------------------------------------------------------------------
 
     def raw_lookup(self, pdq_hexes: Sequence[str], radius: int) -> list[list[RawHit]]:
-        """Index hits of each hash within `radius`, without bank rules (HMA's raw_lookup)."""
+        """Index hits of each hash within `radius`, without bank rules (HMA's raw_lookup),
+        except that a peer's entry the safety screen holds back is left out (as HMA leaves
+        disabled content out of its index)."""
+        found, seq = self.raw_index_hits(pdq_hexes, radius)
+        return self.screen_raw(pdq_hexes, found, seq) if any(found) else found
+
+    def raw_index_hits(
+        self, pdq_hexes: Sequence[str], radius: int
+    ) -> tuple[list[list[RawHit]], int]:
+        """Index hits of each hash (no store access once the index is fresh), and the change
+        number the index was at; `screen_raw` them before answering."""
         codes = hex_to_codes(list(pdq_hexes))
         index = self.index()
         with self._access.reading():
             results = index.index.query_many(codes, radius)
-        return [
+            seq = index.applied_seq
+        found = [
             [RawHit(int(i), int(d)) for i, d in zip(ids.tolist(), dists.tolist(), strict=True)]
             for ids, dists in results
         ]
+        return found, seq
+
+    def known_local(self, found: list[list[RawHit]], seq: int) -> bool:
+        """Whether every hit is an entry known to be in a local bank (nothing to screen)."""
+        local = self._local_entries if seq == self._local_seq else set()
+        return all(h.entry_id in local for hits in found for h in hits)
+
+    def screen_raw(
+        self, pdq_hexes: Sequence[str], found: list[list[RawHit]], seq: int
+    ) -> list[list[RawHit]]:
+        """Hits on peers' banks through the safety screen; other entries are remembered as
+        local until the banks change, so a hit on them costs no store access."""
+        if seq != self._local_seq:
+            self._local_entries, self._local_seq = set(), seq
+        unknown = [h.entry_id for hits in found for h in hits]
+        unknown = [i for i in unknown if i not in self._local_entries]
+        if not unknown:
+            return found
+        entries = self.banks.entries_by_id(unknown)
+        peer = {i: e for i, e in entries.items() if is_peer_bank(e[1].source)}
+        if len(self._local_entries) < LOCAL_ENTRY_CACHE:
+            self._local_entries.update(i for i in entries if i not in peer)
+        asked = [
+            (n, h, BankHit("pdq:" + pdq_hexes[n], peer[h.entry_id][1].name,
+                           peer[h.entry_id][1].source, "pdq", peer[h.entry_id][0].value))
+            for n, hits in enumerate(found)
+            for h in hits
+            if h.entry_id in peer
+        ]  # fmt: skip
+        if not asked:
+            return found
+        verdicts = PeerEntryScreen(self.banks.db).allowed([hit for _, _, hit in asked])
+        refused = {(n, h.entry_id) for (n, h, _), ok in zip(asked, verdicts, strict=True) if not ok}
+        return [[h for h in hits if (n, h.entry_id) not in refused] for n, hits in enumerate(found)]
 
     def matcher(
         self, bank_names: Sequence[str] | None = None, threshold: int | None = None
@@ -188,9 +238,11 @@ class MediaService:
         matcher = self.matcher(bank_names, threshold)
         with self._access.reading():
             if hashed.image is not None:
-                found = matcher.match_variants([FrameVariants.of(hashed.image)])[0]
+                found = matcher.match_variants([FrameVariants.of(hashed.image, hashed.sha256)])[0]
             else:
-                per_frame = matcher.match_variants([FrameVariants.of(f) for f in hashed.frames])
+                per_frame = matcher.match_variants(
+                    [FrameVariants.of(f, hashed.sha256) for f in hashed.frames]
+                )
                 found = [m for frame in per_frame for m in frame]
         return matcher.merge_exact(matcher.exact_matches(hashed.md5, hashed.sha256), found)
 
@@ -236,5 +288,10 @@ class MediaService:
         return self.banks.count_entries(signal_type.value)
 
     def exact_lookup(self, signal_type: SignalType, value: str) -> list[RawHit]:
-        """Entries whose MD5 or SHA-256 is this one."""
-        return [RawHit(e.id, 0) for e, _ in self.banks.find_exact(signal_type.value, value)]
+        """Entries whose MD5 or SHA-256 is this one (peers' entries screened)."""
+        found = self.banks.find_exact(signal_type.value, value)
+        verdicts = PeerEntryScreen(self.banks.db).allowed(
+            [BankHit(f"{signal_type.value}:{value}", b.name, b.source, e.signal_type, e.value)
+             for e, b in found]
+        )  # fmt: skip
+        return [RawHit(e.id, 0) for (e, _), ok in zip(found, verdicts, strict=True) if ok]

@@ -407,6 +407,9 @@ def review(
 ) -> None:
     """Confirm, de-confirm, disable (with a reason) or enable one of a peer's entries.
 
+    Confirming releases a quarantined entry (and stops flood counting for it); de-confirming
+    disables it here. The peer's banks follow at once.
+
     \b
     Examples:
       safestream exchange review 4711 confirm
@@ -424,12 +427,12 @@ def review(
     else:
         screen.set_state(entry_id, "disabled" if action == "disable" else "active",
                          actor="cli", reason=reason)  # fmt: skip
-        with db.session() as s:
-            row = s.get(SharedSignalRow, entry_id)
-            publisher = row.publisher if row else ""
-        peer = PeerRegistry(db).by_key(publisher)
-        if peer is not None:
-            sync_peer_banks(db, peer.name, peer.key_id)
+    with db.session() as s:
+        row = s.get(SharedSignalRow, entry_id)
+        publisher = row.publisher if row else ""
+    peer = PeerRegistry(db).by_key(publisher)
+    if peer is not None:
+        sync_peer_banks(db, peer.name, peer.key_id)
     emit({"id": entry_id, "action": action})
 
 

@@ -242,7 +242,7 @@ def _match_video(matcher: Matcher, path: str, frames: list[FrameHash]) -> list[M
     """Print a video's frame matches and its overlap with bank videos; return the matches."""
     from safestream.media.matching import FrameVariants
 
-    frame_matches = matcher.match_variants([FrameVariants.of(f) for f in frames])
+    frame_matches = matcher.match_variants([FrameVariants.of(f, f"file:{path}") for f in frames])
     flat = [m for ms in frame_matches for m in ms]
     for m in flat:
         emit(match_line(path, "video", m))

@@ -5,18 +5,20 @@
 - A peer's entry that matches more distinct items within an hour than its peer's flood limit is
   quarantined for review instead of raising more matches (HMA roadmap: flood prevention).
 - Reviewers confirm or de-confirm a peer's entry (feedback the list owner can be sent), and may
-  disable one entry with a reason; a disabled or quarantined entry matches nothing until enabled.
+  disable one entry with a reason; a disabled or quarantined entry matches nothing until enabled
+  or confirmed. The same rules reach near matches through the banks (`exchange.entry_screen`).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from safestream.core.errors import InvalidInput, NotFound
+from safestream.exchange.entry_screen import confirmed_ids, count_hits
 from safestream.exchange.peers import DEFAULT_FLOOD_LIMIT, PeerRegistry
 from safestream.exchange.signals import SignalKind, canonical_value
 from safestream.store import audit
@@ -26,10 +28,8 @@ from safestream.store.models.exchange import (
     LOCAL,
     SharedSignalRow,
     SignalFeedbackRow,
-    SignalHitRow,
 )
 
-FLOOD_WINDOW = timedelta(hours=1)
 VERDICTS = ("confirm", "deconfirm")
 
 
@@ -104,35 +104,28 @@ class SignalScreen:
         peer = self.peers.by_key(row.publisher)
         limit = peer.flood_limit if peer else DEFAULT_FLOOD_LIMIT
         with self.db.session() as s:
-            s.add(SignalHitRow(signal_id=row.id, item=item[:128], at=moment))
-            s.flush()
-            distinct = s.scalar(
-                select(func.count(func.distinct(SignalHitRow.item))).where(
-                    SignalHitRow.signal_id == row.id, SignalHitRow.at > moment - FLOOD_WINDOW
-                )
-            )
-            if int(distinct or 0) <= limit:
-                return False
+            if confirmed_ids(s, [row.id]):
+                return False  # a reviewer vouched for it: not counted
             stored = s.get(SharedSignalRow, row.id)
-            if stored is not None:
-                stored.state = "quarantined"
-                stored.state_reason = (
-                    f"matched {distinct} distinct items within an hour (limit {limit}); "
-                    "held for review"
-                )
-                audit.append(
-                    s, actor="system", action="exchange.quarantine",
-                    subject=f"signal:{row.id}", details={"distinct_items": int(distinct or 0)},
-                )  # fmt: skip
-            return True
+            return stored is not None and not count_hits(s, stored, [item], limit, moment)
 
     def give_feedback(self, signal_id: int, verdict: str, *, actor: str, reason: str = "") -> None:
-        """Confirm or de-confirm a peer's entry."""
+        """Confirm or de-confirm a peer's entry.
+
+        Confirming releases a quarantined entry, and a confirmed entry is no longer flood
+        counted; de-confirming disables the entry here (its matches were wrong) with the reason.
+        Either is kept as feedback for the list owner."""
         if verdict not in VERDICTS:
             raise InvalidInput(f"verdict must be one of {', '.join(VERDICTS)}")
         with self.db.session() as s:
-            if s.get(SharedSignalRow, signal_id) is None:
+            row = s.get(SharedSignalRow, signal_id)
+            if row is None:
                 raise NotFound(f"no shared signal {signal_id}")
+            if verdict == "confirm" and row.state == "quarantined":
+                row.state, row.state_reason = "active", f"confirmed by {actor}"
+            elif verdict == "deconfirm" and row.state == "active":
+                row.state = "disabled"
+                row.state_reason = f"de-confirmed by {actor}" + (f": {reason}" if reason else "")
             s.add(
                 SignalFeedbackRow(signal_id=signal_id, verdict=verdict, reason=reason, actor=actor)
             )

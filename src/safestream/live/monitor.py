@@ -337,7 +337,8 @@ class StreamWorker(threading.Thread):
         if reason == "clock" and not self._skipping and self.sampler.can_skip_to_keyframe():
             self._skipping = True
             self._ctx.skip_frame = "NONKEY"
-        fh = hash_video_frame(frame, t=t, short_side=self.monitor.hash_short_side)
+        item = f"stream:{self.spec.stream_id}"  # what its frames count as (flood prevention)
+        fh = hash_video_frame(frame, t=t, short_side=self.monitor.hash_short_side, item=item)
         matches = self.monitor.match(fh)
         if not matches and self.monitor.local_match is not None and self._risky():
             # A risky stream: look for cropped or framed known images and known rooms too.

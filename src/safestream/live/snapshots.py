@@ -96,7 +96,7 @@ class SnapshotIngest:
         first = self._first_seen.setdefault(stream_id, arrival)
         stream_t = (arrival - first) if t is None else t
         decoded = decode_luma(data, self.limits)
-        variants = hash_luma(decoded.luma, t=stream_t)
+        variants = hash_luma(decoded.luma, t=stream_t, item=f"stream:{stream_id}")
         matches = self.match(variants)
         if not matches and self.local_match is not None:
             grey = np.clip(np.asarray(decoded.luma), 0, 255).astype(np.uint8)

@@ -33,7 +33,9 @@ def frame_grey(frame: Any, short_side: int = HASH_SHORT_SIDE) -> ByteImage:
     return np.ascontiguousarray(grey, dtype=np.uint8)
 
 
-def hash_luma(luma: FloatImage | ByteImage, *, t: float | None = None) -> FrameVariants:
+def hash_luma(
+    luma: FloatImage | ByteImage, *, t: float | None = None, item: str = ""
+) -> FrameVariants:
     """PDQ variants of a 2-D luma image (0-255): the 8 dihedral hashes of the whole image and,
     when it has uniform borders, the 8 dihedral hashes of the content inside them
     (`trimmed`, `trimmed_flipy`, ...), so a mirrored still shown pillarboxed still matches."""
@@ -47,12 +49,15 @@ def hash_luma(luma: FloatImage | ByteImage, *, t: float | None = None) -> FrameV
         inner = pdq_from_luma(box.crop(image), dihedral=True)
         for name, value in (inner.dihedral or {}).items():
             hashes["trimmed" if name == "original" else f"trimmed_{name}"] = value
-    return FrameVariants(hashes, result.quality, t)
+    return FrameVariants(hashes, result.quality, t, item)
 
 
-def hash_video_frame(frame: Any, *, t: float, short_side: int = HASH_SHORT_SIDE) -> FrameVariants:
-    """Hash one decoded PyAV frame (scaled grey, dihedral variants, border trimming)."""
-    return hash_luma(frame_grey(frame, short_side), t=t)
+def hash_video_frame(
+    frame: Any, *, t: float, short_side: int = HASH_SHORT_SIDE, item: str = ""
+) -> FrameVariants:
+    """Hash one decoded PyAV frame (scaled grey, dihedral variants, border trimming); `item`
+    names what carried it (a stream) for flood counting."""
+    return hash_luma(frame_grey(frame, short_side), t=t, item=item)
 
 
 def prepare_frame_hashing() -> None:

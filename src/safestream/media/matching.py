@@ -10,6 +10,9 @@ Rules, in the order they apply to one image or video frame:
 4. If any variant matches a negative bank (an allowlist of test cards, logos, ...), the frame
    raises no match at all.
 5. Each entry is reported once per frame, with the variant at the smallest distance.
+6. A hit on a peer's bank (synced from another installation) raises a match only if the peer's
+   entry is active here and not flooding (`exchange.entry_screen`): every matcher (`match`, the
+   HTTP routes, intake's attachments, the live monitor) goes through this class.
 
 MD5 and SHA-256 entries match the file's bytes exactly.
 """
@@ -24,6 +27,7 @@ from pathlib import Path
 from safestream.core.banks import Bank, BankEntry, Match
 from safestream.core.errors import BankNotFound
 from safestream.core.signals import PDQ_MIN_QUALITY, SignalType
+from safestream.exchange.entry_screen import BankHit, PeerEntryScreen
 from safestream.media.bank_index import BankIndex
 from safestream.media.hashing import FrameHash, HashMode, ImageHash, hash_image, hash_video
 from safestream.media.index import hex_to_codes
@@ -37,9 +41,12 @@ class FrameVariants:
     hashes: dict[str, str]
     quality: int
     t: float | None = None
+    # What carried the frame (an upload's SHA-256, a stream): flood prevention counts distinct
+    # items per peer entry. Empty: the frame's own hash stands for it (a bare hash lookup).
+    item: str = ""
 
     @classmethod
-    def of(cls, h: ImageHash | FrameHash) -> FrameVariants:
+    def of(cls, h: ImageHash | FrameHash, item: str = "") -> FrameVariants:
         """All variants a hashing result carries (original, trimmed, dihedral)."""
         hashes = {"original": h.pdq}
         if h.dihedral:
@@ -48,7 +55,7 @@ class FrameVariants:
             hashes["trimmed"] = h.pdq_trimmed
         if isinstance(h, ImageHash) and h.pdq_pytx:
             hashes["pytx"] = h.pdq_pytx  # what pytx/HMA hash for a palette or CMYK image
-        return cls(hashes, h.quality, h.t if isinstance(h, FrameHash) else None)
+        return cls(hashes, h.quality, h.t if isinstance(h, FrameHash) else None, item)
 
 
 @dataclass(frozen=True)
@@ -82,10 +89,12 @@ class Matcher:
         bank_names: Sequence[str] | None = None,
         threshold: int | None = None,
         known_banks: Sequence[Bank] | None = None,
+        screen: PeerEntryScreen | None = None,
     ) -> None:
         self.banks = banks
         self.index = index
         self.threshold = threshold
+        self.screen = screen or PeerEntryScreen(banks.db)
         # A server passes the banks it already holds rather than query them per request.
         listed = banks.list_banks() if known_banks is None else known_banks
         all_banks = {b.name: b for b in listed}
@@ -120,7 +129,8 @@ class Matcher:
                 for entry_id, dist in zip(ids.tolist(), dists.tolist(), strict=True):
                     hits[i].append((variant, int(entry_id), int(dist)))
         self._load_entries({e for frame_hits in hits.values() for _, e, _ in frame_hits})
-        return [self._decide(hits.get(i, []), frame.t) for i, frame in enumerate(frames)]
+        decided = [self._decide(hits.get(i, []), frame.t) for i, frame in enumerate(frames)]
+        return self._screened(decided, [_item(frame) for frame in frames])
 
     def match_hash(self, pdq: str, quality: int = 100) -> list[Match]:
         """Matches of one PDQ hash given as hex."""
@@ -135,7 +145,7 @@ class Matcher:
 
     def match_image_hash(self, h: ImageHash) -> list[Match]:
         """Matches of an already hashed image: its variants, then exact MD5/SHA-256 entries."""
-        matches = self.match_variants([FrameVariants.of(h)])[0]
+        matches = self.match_variants([FrameVariants.of(h, item=h.sha256)])[0]
         return self.merge_exact(self.exact_matches(h.md5, h.sha256), matches)
 
     def match_video(
@@ -162,6 +172,24 @@ class Matcher:
             yield frame, self.match_variants([FrameVariants.of(frame)])[0]
 
     # --- rules -------------------------------------------------------------------------------
+
+    def _screened(self, per_frame: list[list[Match]], items: list[str]) -> list[list[Match]]:
+        """Drop matches of peers' entries the safety screen holds back (rule 6)."""
+        peer_banks = {b.name: b.source for b in self._banks.values() if b.source}
+        asked = [
+            (i, m, BankHit(items[i], m.bank, peer_banks[m.bank], self._entries[m.entry_id][0]
+                           .signal_type, m.entry_hash))
+            for i, matches in enumerate(per_frame)
+            for m in matches
+            if m.bank in peer_banks and m.entry_id in self._entries
+        ]  # fmt: skip
+        if not asked:
+            return per_frame
+        verdicts = self.screen.allowed([hit for _, _, hit in asked])
+        refused = {(i, id(m)) for (i, m, _), ok in zip(asked, verdicts, strict=True) if not ok}
+        if not refused:
+            return per_frame
+        return [[m for m in ms if (i, id(m)) not in refused] for i, ms in enumerate(per_frame)]
 
     def _match_frames(self, frames: list[FrameHash]) -> list[Match]:
         per_frame = self.match_variants([FrameVariants.of(f) for f in frames])
@@ -209,13 +237,18 @@ class Matcher:
         return exact + [m for m in matches if m.entry_id not in seen]
 
     def exact_matches(self, md5: str, sha256: str) -> list[Match]:
-        """Entries whose MD5 or SHA-256 equals the file's."""
+        """Entries whose MD5 or SHA-256 equals the file's (peers' entries screened, rule 6)."""
         found = self.banks.find_exact(SignalType.MD5.value, md5)
         found += self.banks.find_exact(SignalType.SHA256.value, sha256)
+        found = [(e, b) for e, b in found if b.id in self._banks]
+        item = sha256 or md5
+        verdicts = self.screen.allowed(
+            [BankHit(item, b.name, b.source, e.signal_type, e.value) for e, b in found]
+        )
         return [
             Match(b.name, e.id, e.value, 0, e.label, variant=f"exact_{e.signal_type}")
-            for e, b in found
-            if b.id in self._banks
+            for (e, b), ok in zip(found, verdicts, strict=True)
+            if ok
         ]
 
     def _load_entries(self, ids: set[int]) -> None:
@@ -253,3 +286,10 @@ class Matcher:
                 )
             )
         return out
+
+
+def _item(frame: FrameVariants) -> str:
+    """What carried a frame, for flood counting: its item, else its own hash."""
+    if frame.item:
+        return frame.item
+    return "pdq:" + frame.hashes.get("original", next(iter(frame.hashes.values()), ""))

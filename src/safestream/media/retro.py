@@ -22,6 +22,7 @@ from safestream.core.events import EventSink, MatchFound
 from safestream.core.principal import Principal
 from safestream.core.reports import IncidentType, LiveStream, MatchedEntry, MediaHash, ReportIn
 from safestream.core.signals import PDQ_MATCH_MAX_BITS, SignalType
+from safestream.exchange.entry_screen import BankHit, PeerEntryScreen
 from safestream.media.recent_seen import RecentlySeen, RetroMatch
 from safestream.store.database import Database
 from safestream.store.seen_hashes import SeenHash, SeenHashes
@@ -52,6 +53,7 @@ class RetroMatcher:
         radius: int = PDQ_MATCH_MAX_BITS,
     ) -> None:
         self.store = SeenHashes(db)
+        self.screen = PeerEntryScreen(db)  # a peer's entry matching too much is quarantined
         self.seen = RecentlySeen(retention)
         self.sink = sink
         self.radius = radius
@@ -99,8 +101,16 @@ class RetroMatcher:
             key = (m.entry_id, seen.kind, seen.ref)
             if key not in best or m.distance < best[key][0].distance:
                 best[key] = (m, seen)
+        pairs = sorted(best.items())
+        verdicts = self.screen.allowed([
+            BankHit(f"{seen.kind}:{seen.ref}", wanted[entry_id].bank, wanted[entry_id].source,
+                    SignalType.PDQ.value, wanted[entry_id].value)
+            for (entry_id, _, _), (_, seen) in pairs
+        ])  # fmt: skip
         raised = []
-        for (entry_id, _, _), (m, seen) in sorted(best.items()):
+        for ((entry_id, _, _), (m, seen)), ok in zip(pairs, verdicts, strict=True):
+            if not ok:
+                continue
             entry = wanted[entry_id]
             stored = self.sink.emit(_report(entry, seen, m.distance), [_event(entry, seen, m)])
             raised.append(RetroFinding(entry, seen, m.distance, str(stored.id)))
