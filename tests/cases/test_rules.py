@@ -72,7 +72,8 @@ def test_received_report_joins_or_opens_a_case_on_its_identifiers() -> None:
     entities = (Entity.of(EntityKind.EMAIL, "p@x.org"),)
     event = ReportReceived(
         at=AT, source=ReportSource.PLATFORM, entities=entities, live_now=False,
-        child_in_danger=False,
+        child_in_danger=False, private_stream=False, viewer_count=0, payment_count=0,
+        platform_country=None, countries=(),
     )  # fmt: skip
     assert RULES.effects(event, VIEW) == [
         OpenOrJoinCase(rule="link_shared_identifiers", report_id="r-1", entities=entities)

@@ -14,6 +14,7 @@ from safestream.core.entities import Entity, EntityKind
 from safestream.core.errors import InvalidInput
 from safestream.core.events import (
     EVENT_TYPES,
+    CountryHint,
     Event,
     MatchFound,
     PanicPressed,
@@ -55,6 +56,11 @@ ONE_OF_EACH: list[Event] = [
         ),
         live_now=True,
         child_in_danger=False,
+        private_stream=True,
+        viewer_count=2,
+        payment_count=1,
+        platform_country="GB",
+        countries=(CountryHint(country="PH", how="stream viewer claimed by Acme Video"),),
     ),
     MatchFound(
         at=AT,
@@ -170,6 +176,38 @@ def test_a_match_stored_before_it_had_a_time_still_decodes_with_the_time_unknown
     event = decode_event(kind, 1, payload)
     assert isinstance(event, MatchFound) and event.t is None
     assert dataclasses.replace(event, t=2.0) == ONE_OF_EACH[1]
+
+
+def test_a_report_received_before_it_carried_facts_still_decodes_standing_for_none() -> None:
+    kind, _, payload = encode_event(ONE_OF_EACH[0])
+    for name in ("private_stream", "viewer_count", "payment_count", "platform_country"):
+        del payload[name]
+    del payload["countries"]
+    event = decode_event(kind, 1, payload)
+    assert isinstance(event, ReportReceived)
+    assert (event.viewer_count, event.platform_country, event.countries) == (0, None, ())
+
+
+def test_report_received_carries_the_stream_and_place_facts_as_the_senders_claim() -> None:
+    body = ReportIn.model_validate(
+        {
+            "source": "platform",
+            "platform": {"name": "Acme Video", "country": "GB"},
+            "location_hints": [{"country": "TH"}],
+            "live_stream": {
+                "stream_id": "call-9",
+                "private": True,
+                "viewers": [{"account_id": "v1", "country": "PH"}, {"account_id": "v2"}],
+            },
+        }
+    )
+    (event,) = submitted(body, AT, claimed_by="Acme Video")
+    assert isinstance(event, ReportReceived)
+    assert (event.private_stream, event.viewer_count, event.platform_country) == (True, 2, "GB")
+    assert event.countries == (
+        CountryHint(country="TH", how="location hint claimed by Acme Video"),
+        CountryHint(country="PH", how="stream viewer claimed by Acme Video"),
+    )
 
 
 def test_an_effect_survives_the_outbox_round_trip() -> None:

@@ -8,16 +8,24 @@ from concurrent.futures import Future
 import pytest
 
 from safestream.core.errors import Conflict
+from safestream.core.events import received
+from safestream.core.reports import ReportIn
 from safestream.reports.group_commit import GroupCommitWriter
+from safestream.store.access import Organisation
+from safestream.store.base import utcnow
 from safestream.store.database import Database
 from safestream.store.reports import NewReport, ReportRepository, StoredReport
 from tests.reports.builders import account, org, report
 
 
+def _new(owner: Organisation, body: ReportIn, key: str) -> NewReport:
+    return NewReport(owner.id, owner.name, body, key, events=(received(body, utcnow()),))
+
+
 def test_batch_stores_every_report_and_answers_each_in_order(database: Database) -> None:
     acme = org(database)
     items = [
-        NewReport(acme.id, acme.name, report(reported_accounts=[account("a", f"u{i}")]), f"k{i}")
+        _new(acme, report(reported_accounts=[account("a", f"u{i}")]), f"k{i}")
         for i in range(20)
     ]
     results = ReportRepository(database).add_many(items)
@@ -29,10 +37,10 @@ def test_batch_stores_every_report_and_answers_each_in_order(database: Database)
 
 def test_conflicting_key_in_a_batch_fails_only_that_report(database: Database) -> None:
     acme = org(database)
-    first = NewReport(acme.id, acme.name, report(description="one"), "same")
-    clash = NewReport(acme.id, acme.name, report(description="two"), "same")
-    repeat = NewReport(acme.id, acme.name, report(description="one"), "same")
-    other = NewReport(acme.id, acme.name, report(description="three"), "other")
+    first = _new(acme, report(description="one"), "same")
+    clash = _new(acme, report(description="two"), "same")
+    repeat = _new(acme, report(description="one"), "same")
+    other = _new(acme, report(description="three"), "other")
     a, b, c, d = ReportRepository(database).add_many([first, clash, repeat, other])
     assert isinstance(a, StoredReport) and a.created
     assert isinstance(b, Conflict)
@@ -47,7 +55,7 @@ def test_writer_answers_each_caller_after_commit(database: Database) -> None:
     writer.start()
     try:
         futures: list[Future[StoredReport]] = [
-            writer.submit(NewReport(acme.id, acme.name, report(description=f"r{i}"), f"k{i}"))
+            writer.submit(_new(acme, report(description=f"r{i}"), f"k{i}"))
             for i in range(30)
         ]
         stored = [f.result(timeout=30) for f in futures]
@@ -60,9 +68,9 @@ def test_writer_passes_a_conflict_to_its_caller_only(database: Database) -> None
     acme = org(database)
     writer = GroupCommitWriter(ReportRepository(database))
     try:
-        ok = writer.submit(NewReport(acme.id, acme.name, report(description="a"), "k"))
+        ok = writer.submit(_new(acme, report(description="a"), "k"))
         assert ok.result(timeout=30).created
-        bad = writer.submit(NewReport(acme.id, acme.name, report(description="b"), "k"))
+        bad = writer.submit(_new(acme, report(description="b"), "k"))
         with pytest.raises(Conflict):
             bad.result(timeout=30)
     finally:
@@ -77,7 +85,7 @@ def test_event_loop_callers_each_get_their_own_report_after_commit(database: Dat
     async def submit_all() -> list[StoredReport]:
         return await asyncio.gather(
             *(
-                writer.store(NewReport(acme.id, acme.name, report(description=f"r{i}"), f"k{i}"))
+                writer.store(_new(acme, report(description=f"r{i}"), f"k{i}"))
                 for i in range(40)
             )
         )
@@ -95,11 +103,11 @@ def test_writer_opens_a_new_connection_after_its_own_breaks(database: Database) 
     repo = ReportRepository(database)
     writer = GroupCommitWriter(repo)
     try:
-        writer.submit(NewReport(acme.id, acme.name, report(description="a"), "a")).result(30)
+        writer.submit(_new(acme, report(description="a"), "a")).result(30)
         connection = writer._connection
         assert connection is not None
         connection.invalidate()  # as when the database restarts under it
-        second = writer.submit(NewReport(acme.id, acme.name, report(description="b"), "b"))
+        second = writer.submit(_new(acme, report(description="b"), "b"))
         assert second.result(timeout=30).created
     finally:
         writer.stop()

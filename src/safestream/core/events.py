@@ -33,16 +33,32 @@ from safestream.core.signals import SignalType
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class ReportReceived(Record):
-    """Intake stored a report: the identifiers it names and what the reporter said."""
+class CountryHint(Record):
+    """A country a report points at, and how it is known (with whose claim it is)."""
 
-    VERSION: ClassVar[int] = 1
+    country: str
+    how: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReportReceived(Record):
+    """Intake stored a report: the identifiers it names and the facts triage and routing read.
+
+    The report's fact columns are written from this event in its transaction (and only from it:
+    `store.reports.fact_columns`), so cases aggregate the event's facts in SQL."""
+
+    VERSION: ClassVar[int] = 2
 
     at: datetime
     source: ReportSource
     entities: tuple[Entity, ...]
     live_now: bool
     child_in_danger: bool
+    private_stream: bool
+    viewer_count: int
+    payment_count: int
+    platform_country: str | None
+    countries: tuple[CountryHint, ...]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -191,14 +207,28 @@ class EventSink(Protocol):
         ...
 
 
-def received(report: ReportIn, at: datetime) -> ReportReceived:
-    """The event intake emits for every report it stores."""
+def received(report: ReportIn, at: datetime, claimed_by: str | None = None) -> ReportReceived:
+    """The event intake emits for every report it stores.
+
+    Countries a client names (location hints, its stream's viewers) are its word: with
+    `claimed_by`, each says whose claim it is, and routing reasons built from them show it
+    ("location hint claimed by Acme Video"), so no organisation's hint reads as SafeStream's
+    finding."""
+    stream = report.live_stream
+    claim = f" claimed by {claimed_by}" if claimed_by is not None else ""
     return ReportReceived(
         at=at,
         source=report.source,
         entities=tuple(report.entities()),
         live_now=report.live_now,
         child_in_danger=report.child_in_danger,
+        private_stream=bool(stream and stream.private),
+        viewer_count=len(stream.viewers) if stream else 0,
+        payment_count=len(stream.payments) if stream else 0,
+        platform_country=report.platform.country if report.platform else None,
+        countries=tuple(
+            CountryHint(country=country, how=how + claim) for country, how in report.country_hints()
+        ),
     )
 
 
@@ -209,12 +239,12 @@ def _label(text: str) -> Classification:
         return Classification.UNCLASSIFIED
 
 
-def submitted(report: ReportIn, at: datetime) -> list[Event]:
+def submitted(report: ReportIn, at: datetime, claimed_by: str | None = None) -> list[Event]:
     """The events a report from outside stands for, as its submitter claims them: it was
     received, a panic button was pressed (a platform's own widget), and the bank matches it
     lists. SafeStream's own producers build their events instead."""
     stream = report.live_stream.stream_id if report.live_stream else None
-    found: list[Event] = [received(report, at)]
+    found: list[Event] = [received(report, at, claimed_by)]
     if report.source is ReportSource.PANIC_BUTTON:
         found.append(PanicPressed(at=at, stream_id=stream, child_in_danger=report.child_in_danger))
     found += [
@@ -244,6 +274,16 @@ def encode_event(event: Event) -> tuple[str, int, dict[str, JsonValue]]:
 UPGRADES: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {
     # Version 1 had no time in the video: it is not known.
     ("MatchFound", 1): lambda payload: {**payload, "t": None},
+    # Version 1 carried no stream or place facts: its report's columns (filled then from the
+    # report itself) still hold them, and the event stands for none.
+    ("ReportReceived", 1): lambda payload: {
+        **payload,
+        "private_stream": False,
+        "viewer_count": 0,
+        "payment_count": 0,
+        "platform_country": None,
+        "countries": [],
+    },
 }
 
 

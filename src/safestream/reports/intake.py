@@ -31,11 +31,13 @@ from safestream.store.vault import EvidenceVault
 DETECTOR_ORG = "SafeStream detectors"
 
 
-def _with_received(report: ReportIn, events: Sequence[Event] | None) -> tuple[Event, ...]:
+def _with_received(
+    report: ReportIn, events: Sequence[Event] | None, claimed_by: str | None
+) -> tuple[Event, ...]:
     at = utcnow()
     if events is None:
-        return tuple(submitted(report, at))
-    return (received(report, at), *events)
+        return tuple(submitted(report, at, claimed_by))
+    return (received(report, at, claimed_by), *events)
 
 
 class IntakeService:
@@ -87,7 +89,7 @@ class IntakeService:
             stored,
             key,
             prepared=prepared,
-            events=_with_received(stored, events),
+            events=_with_received(stored, events, claimed_by=org.name),
         )
         return await self.writer.store(item)
 
@@ -127,8 +129,7 @@ class IntakeService:
                 key,
                 evidence,
                 prepared,
-                events=_with_received(report, events),
-                trusted=trusted,
+                events=_with_received(report, events, None if trusted else org.name),
             )
             (stored,) = self.reports.add_many([item])
             if isinstance(stored, Exception):

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from safestream.core.errors import Conflict, InvalidInput, NotFound
-from safestream.core.events import Event
+from safestream.core.events import Event, ReportReceived
 from safestream.core.principal import Principal
 from safestream.core.reports import Report, ReportIn, ReportStatus
 from safestream.store.base import utcnow
@@ -123,26 +123,22 @@ def _insert_postgres(
     return set(s.execute(_POSTGRES_BATCH, params).scalars())
 
 
-def report_facts(report: ReportIn, claimed_by: str | None = None) -> dict[str, Any]:
-    """The per-report columns that case triage and routing aggregate.
-
-    Countries a client names (location hints, its stream's viewers) are its word: with
-    `claimed_by`, each says whose claim it is, and routing reasons built from them show it
-    ("location hint claimed by Acme Video in TH"), so no organisation's hint reads as SafeStream's
-    finding."""
-    stream = report.live_stream
-    hints = report.country_hints()
-    if claimed_by is not None:
-        hints = [(country, f"{why} claimed by {claimed_by}") for country, why in hints]
-    return {
-        "live_now": report.live_now,
-        "child_in_danger": report.child_in_danger,
-        "private_stream": bool(stream and stream.private),
-        "viewer_count": len(stream.viewers) if stream else 0,
-        "payment_count": len(stream.payments) if stream else 0,
-        "platform_country": report.platform.country if report.platform else None,
-        "countries": json.dumps(hints),
-    }
+def fact_columns(events: Sequence[Event]) -> dict[str, Any]:
+    """The report's fact columns, written from its `ReportReceived` and from nothing else: case
+    triage and routing aggregate them in SQL (a hot stream's case can hold thousands of reports),
+    so they are the event's projection, never a second reading of the report."""
+    for event in events:
+        if isinstance(event, ReportReceived):
+            return {
+                "live_now": event.live_now,
+                "child_in_danger": event.child_in_danger,
+                "private_stream": event.private_stream,
+                "viewer_count": event.viewer_count,
+                "payment_count": event.payment_count,
+                "platform_country": event.platform_country,
+                "countries": json.dumps([[c.country, c.how] for c in event.countries]),
+            }
+    raise InvalidInput("a report is stored with its ReportReceived event")
 
 
 @dataclass(frozen=True)
@@ -155,10 +151,13 @@ class NewReport:
     idempotency_key: str | None
     evidence: Sequence[EvidenceRow] = ()
     prepared: tuple[str, str] | None = None  # from `prepared_json`, when already computed
-    # What the report stands for (`core.events`), stored in the report's transaction.
+    # What the report stands for (`core.events`), stored in the report's transaction: always a
+    # `ReportReceived`, whose facts fill the report's fact columns, and what its producer found.
     events: Sequence[Event] = ()
-    # SafeStream's own producers only (`DetectorSink`); anything else is its sender's claim.
-    trusted: bool = False
+
+    def __post_init__(self) -> None:
+        if not any(isinstance(event, ReportReceived) for event in self.events):
+            raise InvalidInput("a report is stored with its ReportReceived event")
 
 
 class ReportRepository:
@@ -193,7 +192,7 @@ class ReportRepository:
                 "idempotency_key": item.idempotency_key,
                 "fingerprint": digest,
                 "body": body,
-                **report_facts(item.report, None if item.trusted else item.org_name),
+                **fact_columns(item.events),
             }
             for rid, item, (digest, body) in prepared
         ]
