@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from safestream.cases.engine import CaseEngine
 from safestream.core.config import Settings
-from safestream.core.errors import InvalidInput, SafeStreamError
+from safestream.core.errors import InvalidInput, PermissionDenied, SafeStreamError
 from safestream.core.events import Event, received, submitted
 from safestream.core.reports import Report, ReportIn, ReportSource
 from safestream.reports.group_commit import GroupCommitWriter
@@ -25,6 +25,7 @@ from safestream.store.banks import BankRepository
 from safestream.store.base import utcnow
 from safestream.store.database import Database
 from safestream.store.faults import store_failure
+from safestream.store.panic_keys import stream_owner
 from safestream.store.reports import NewReport, ReportRepository, StoredReport, prepared_json
 from safestream.store.vault import EvidenceVault
 
@@ -38,6 +39,10 @@ def _with_received(
     if events is None:
         return tuple(submitted(report, at, claimed_by))
     return (received(report, at, claimed_by), *events)
+
+
+def _names_a_pressed_stream(report: ReportIn) -> bool:
+    return report.source is ReportSource.PANIC_BUTTON and report.live_stream is not None
 
 
 class IntakeService:
@@ -63,6 +68,24 @@ class IntakeService:
         stored = as_claims(self.banks, report)
         return stored, (digest, prepared_json(stored)[1] if stored is not report else body)
 
+    def check_press_stream(self, org: Organisation, report: ReportIn) -> None:
+        """Refuse (403) a panic press naming a stream in another organisation's namespace.
+
+        A press holds its stream's evidence for a year and asks the live worker to keep its
+        buffer; the panic-key route allows that only in the key's namespace, and a press sent
+        as a report with an API key may not do what that route refuses. A stream nobody claims
+        stays open to every organisation; the operator may press for any stream."""
+        if not _names_a_pressed_stream(report) or org.principal.links_and_triages:
+            return
+        assert report.live_stream is not None
+        stream_id = report.live_stream.stream_id
+        owner = stream_owner(self.db, stream_id)
+        if owner is not None and owner != org.id:
+            raise PermissionDenied(
+                f"live_stream.stream_id: {stream_id!r} is in another organisation's stream "
+                "namespace; a panic press may name only your own streams"
+            )
+
     async def receive_async(
         self,
         org: Organisation,
@@ -76,8 +99,9 @@ class IntakeService:
         Reports from the API are a client's word: asserted matches are checked against the banks
         and detector names stored as claims (`reports.provenance`).
         """
-        if report.media or report.matches:
-            # Sealing evidence and checking matches read files and the store: off the loop.
+        if report.media or report.matches or _names_a_pressed_stream(report):
+            # Sealing evidence, checking matches and a press's stream read files and the store:
+            # off the loop.
             return await run_in_threadpool(
                 lambda: self.receive(org, report, idempotency_key=idempotency_key, events=events)
             )
@@ -110,6 +134,8 @@ class IntakeService:
         detector names are SafeStream's findings, not claims checked against the banks.
         """
         key = report.idempotency_key or idempotency_key
+        if not trusted:
+            self.check_press_stream(org, report)
         report, prepared = self._prepared(report, trusted)
         if report.media and not report.evidence_hold:
             raise InvalidInput("media: media is only accepted with evidence_hold: true")

@@ -233,3 +233,15 @@ def stream_namespace(db: Database, org_id: int) -> tuple[str, ...]:
             .distinct()
         ).all()
         return tuple(sorted(rows))
+
+
+def stream_owner(db: Database, stream_id: str) -> int | None:
+    """The id of the organisation whose namespace holds this stream id (a live panic key's
+    prefix starts it), or None when no organisation claims it."""
+    with db.session() as s:
+        rows = s.execute(
+            select(PanicKeyRow.org_id, PanicKeyRow.stream_prefix).where(
+                PanicKeyRow.revoked_at.is_(None)
+            )
+        ).all()
+    return next((org_id for org_id, prefix in rows if stream_id.startswith(prefix)), None)
