@@ -245,3 +245,35 @@ def test_a_decision_key_only_focuses_its_button_and_c_goes_on_to_the_next_case(
     page.keyboard.press("c")
     expect(page).to_have_url(re.compile(r"/console/cases/\d+\?flash=claimed$"))
     assert page.url != first
+
+
+def test_widget_sends_the_press_again_while_the_store_is_busy(
+    server: LiveServer, browser: Browser
+) -> None:
+    """Two 503s with Retry-After (the store busy): the widget waits and resends the same press
+    itself; the viewer sees it sent, and it is filed once."""
+    call = browser.new_page()
+    call.goto(server.call_page(ORG, "call-98"))
+    refused: list[str] = []
+
+    def store_busy_twice(route: Route) -> None:
+        if len(refused) < 2:
+            refused.append(route.request.post_data_json["idempotency_key"])
+            headers = {"Retry-After": "1", "Access-Control-Allow-Origin": "*",
+                       "Access-Control-Expose-Headers": "Retry-After"}  # fmt: skip
+            route.fulfill(
+                status=503, json={"error": "the database is unavailable"}, headers=headers
+            )
+        else:
+            route.continue_()
+
+    reports_before = ReportRepository(server.db).count()
+    call.route("**/v1/panic", store_busy_twice)
+    call.get_by_role("button", name="Report abuse").click()
+    dialog = call.get_by_role("dialog")
+    dialog.get_by_label("What is happening?").fill("A child may be at risk.")
+    with call.expect_response(lambda r: r.url.endswith("/v1/panic") and r.ok, timeout=15_000):
+        dialog.get_by_role("button", name="Send report").click()
+    expect(dialog.get_by_role("status")).to_contain_text("Your report was sent")
+    assert len(refused) == 2 and len(set(refused)) == 1  # the same press, resent
+    assert ReportRepository(server.db).count() == reports_before + 1

@@ -138,3 +138,29 @@ def test_a_stored_press_is_answered_as_filed_when_linking_it_at_once_fails(
     assert answer.status_code == 201
     assert answer.json()["case_id"] is None
     assert ReportRepository(console.db).get(answer.json()["report_id"]).body.child_in_danger
+
+
+def test_press_while_another_process_holds_the_write_lock_is_refused_retryably_then_filed(
+    console: Console,
+) -> None:
+    """A press the store cannot take now is refused with a retryable 503 whose Retry-After the
+    widget may read across origins; its retry with the same idempotency key is filed."""
+    import sqlite3
+
+    console.panic_key()  # issued before the lock is taken
+    path = console.db.engine.url.database
+    assert path is not None
+    holder = sqlite3.connect(path, timeout=0, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # as a long write of another server process does
+    try:
+        refused = _press(console, idempotency_key="press-locked")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert refused.status_code == 503
+    assert int(refused.headers["retry-after"]) > 0
+    assert "retry-after" in refused.headers["access-control-expose-headers"].lower()
+    assert ReportRepository(console.db).count() == 0
+    filed = _press(console, idempotency_key="press-locked")
+    assert filed.status_code == 201
+    assert ReportRepository(console.db).get(filed.json()["report_id"]).body.child_in_danger

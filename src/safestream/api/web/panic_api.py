@@ -39,6 +39,8 @@ CORS_HEADERS = {
     "Access-Control-Allow-Methods": "POST, OPTIONS",
     "Access-Control-Allow-Headers": "Authorization, Content-Type",
     "Access-Control-Max-Age": "600",
+    # The widget waits as long as a 429 or 503 asks before it sends the press again.
+    "Access-Control-Expose-Headers": "Retry-After",
     "Vary": "Origin",
 }
 _OPENAPI_BODY: dict[str, Any] = {
@@ -53,9 +55,17 @@ def _answer(status: int, body: dict[str, Any]) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=CORS_HEADERS)
 
 
-def _refuse(status: int, message: str) -> JSONResponse:
-    """An error in the API's one shape (`api.errors`), with the CORS header like every answer."""
-    return _answer(status, error_body(message))
+def _refuse(status: int, message: str, retry_after: int | None = None) -> JSONResponse:
+    """An error in the API's one shape (`api.errors`), with the CORS header like every answer,
+    and `Retry-After` when the press may simply be sent again (a busy or absent store)."""
+    answer = _answer(status, error_body(message))
+    if retry_after:
+        answer.headers["Retry-After"] = str(retry_after)
+    return answer
+
+
+def _refuse_error(error: SafeStreamError) -> JSONResponse:
+    return _refuse(error.http_status, str(error), getattr(error, "retry_after", None))
 
 
 def _limiter(request: Request) -> RateLimiter:
@@ -122,7 +132,8 @@ def panic_preflight() -> Response:
         403: {"description": "key used from another origin, or for a stream outside its namespace"},
         413: {"description": "body over 16 KiB"},
         422: {"description": "invalid fields, each named"},
-        429: {"description": "too many panic reports from this client"},
+        429: {"description": "too many panic reports from this client (Retry-After)"},
+        503: {"description": "the store cannot take it now: send it again after Retry-After"},
     },
 )
 async def panic(request: Request) -> JSONResponse:
@@ -141,10 +152,10 @@ async def panic(request: Request) -> JSONResponse:
             checked_key, env.db, _bearer(request), request.headers.get("origin")
         )
     except SafeStreamError as error:
-        return _refuse(error.http_status, str(error))
+        return _refuse_error(error)
     client = request.client.host if request.client else "unknown"
     if not _limiter(request).allow(f"{key.id}:{client}"):
-        return _refuse(429, "too many reports from this device; please wait a minute")
+        return _refuse(429, "too many reports from this device; please wait a minute", 60)
     try:
         report = to_report(PanicReportIn.model_validate_json(bytes(body)))
     except ValidationError as error:
@@ -152,7 +163,7 @@ async def panic(request: Request) -> JSONResponse:
     try:
         result = await run_in_threadpool(_file_for_key, env, key, report)
     except SafeStreamError as error:
-        return _refuse(error.http_status, str(error))
+        return _refuse_error(error)
     metrics = getattr(request.app.state, "metrics", None)
     if result["created"] and metrics is not None:
         metrics.reports.labels("panic_button").inc()

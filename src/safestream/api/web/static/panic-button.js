@@ -21,6 +21,9 @@
   if (!script) {
     return;
   }
+  var MAX_ATTEMPTS = 6;
+  var RETRY_MS = 2000;
+  var MAX_WAIT_MS = 10000;
   var config = {
     streamId: script.getAttribute("data-stream-id") || "",
     key: script.getAttribute("data-key") || "",
@@ -135,6 +138,38 @@
       status.className = "status" + (kind ? " " + kind : "");
     }
 
+    // A busy or absent store answers 503 with Retry-After: the press is sent again with the same
+    // idempotency key (it cannot be filed twice) a few times, waiting as asked (at most
+    // MAX_WAIT_MS), before the viewer is told. A network error is shown at once: the viewer's
+    // connection may be gone, and pressing again resends the same key.
+    function sendPress(content, attempt) {
+      return fetch(config.endpoint, {
+        method: "POST",
+        mode: "cors",
+        credentials: "omit",
+        headers: { "Content-Type": "application/json", Authorization: "Bearer " + config.key },
+        body: content,
+      }).then(function (response) {
+        if (response.status === 503 && attempt < MAX_ATTEMPTS) {
+          var asked = parseInt(response.headers.get("Retry-After") || "", 10);
+          return retryAfter(content, attempt, isNaN(asked) ? RETRY_MS : asked * 1000);
+        }
+        return response.json().catch(function () { return null; }).then(function (body) {
+          if (!response.ok) {
+            throw new Error(errorText(response.status, body));
+          }
+          return body;
+        });
+      });
+    }
+
+    function retryAfter(content, attempt, waitMs) {
+      setStatus("Still sending: the service is busy, trying again…", "");
+      return new Promise(function (resolve) {
+        window.setTimeout(resolve, Math.min(Math.max(waitMs, 0), MAX_WAIT_MS));
+      }).then(function () { return sendPress(content, attempt + 1); });
+    }
+
     function open() {
       backdrop.hidden = false;
       form.hidden = false;
@@ -220,21 +255,7 @@
       payload.idempotency_key = idempotencyKey;
       send.disabled = true;
       setStatus("Sending…", "");
-      fetch(config.endpoint, {
-        method: "POST",
-        mode: "cors",
-        credentials: "omit",
-        headers: { "Content-Type": "application/json", Authorization: "Bearer " + config.key },
-        body: JSON.stringify(payload),
-      })
-        .then(function (response) {
-          return response.json().catch(function () { return null; }).then(function (body) {
-            if (!response.ok) {
-              throw new Error(errorText(response.status, body));
-            }
-            return body;
-          });
-        })
+      sendPress(JSON.stringify(payload), 1)
         .then(function (body) {
           var ref = body && body.report_id ? " Reference: " + body.report_id + "." : "";
           setStatus("", "");
