@@ -33,7 +33,7 @@ from safestream.api.errors import (
 from safestream.api.intake_endpoint import IntakeFastPath, IntakeHandler
 from safestream.api.limits import BodySizeLimit
 from safestream.api.linker import BackgroundLinker, LinkerLag
-from safestream.api.lookup_fast_path import RawLookupFastPath
+from safestream.api.lookup_fast_path import RawLookupAnswers, RawLookupFastPath
 from safestream.api.media_service import MediaService
 from safestream.api.metrics import MeasureRequests, Metrics, may_read_metrics
 from safestream.api.readiness import domain_error, readiness, store_error
@@ -153,9 +153,8 @@ def create_app(
         attachment_matcher=_attachment_matcher(app.state.media, db, settings),
     )
     app.add_middleware(IntakeFastPath, handler=app.state.intake_handler)
-    app.add_middleware(
-        RawLookupFastPath, service=app.state.media, keys=app.state.api_keys, metrics=metrics
-    )
+    app.state.raw_lookup_answers = RawLookupAnswers(app.state.media, app.state.api_keys, metrics)
+    app.add_middleware(RawLookupFastPath, answers=app.state.raw_lookup_answers)
     return app
 
 

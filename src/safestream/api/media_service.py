@@ -16,6 +16,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from safestream.api.read_write_lock import ReadWriteLock
 from safestream.core.banks import Bank, Match
 from safestream.core.config import Settings
@@ -199,6 +201,16 @@ class MediaService:
         verdicts = PeerEntryScreen(self.banks.db).allowed([hit for _, _, hit in asked])
         refused = {(n, h.entry_id) for (n, h, _), ok in zip(asked, verdicts, strict=True) if not ok}
         return [[h for h in hits if (n, h.entry_id) not in refused] for n, hits in enumerate(found)]
+
+    def raw_index_hits_one(self, pdq_hex: str, radius: int) -> tuple[list[RawHit], int]:
+        """`raw_index_hits` of one well-formed lower-case hash: the HTTP fast path's lookup,
+        with nothing around the index's own work."""
+        code = np.frombuffer(bytes.fromhex(pdq_hex), dtype=np.uint8)
+        index = self.index()
+        with self._access.reading():
+            ids, distances = index.index.query(code, radius)
+            seq = index.applied_seq
+        return [RawHit(i, d) for i, d in zip(ids.tolist(), distances.tolist(), strict=True)], seq
 
     def matcher(
         self, bank_names: Sequence[str] | None = None, threshold: int | None = None

@@ -113,6 +113,7 @@ def _run_server(
     from uvicorn.supervisors import Multiprocess
 
     from safestream.api.app import server_app
+    from safestream.api.lookup_protocol import LookupHttpProtocol
 
     config = uvicorn.Config(
         # A picklable factory: each worker process builds its app from these settings.
@@ -122,6 +123,8 @@ def _run_server(
         port=port,
         workers=workers,
         log_config=logs,
+        # uvicorn's httptools protocol, answering plain hash lookups without an ASGI round.
+        http=LookupHttpProtocol,
         # A worker answers the supervisor's pings only once it has imported the app; on a busy
         # machine that takes longer than uvicorn's 5 s, and it would kill and respawn it forever.
         timeout_worker_healthcheck=WORKER_START_SECONDS,

@@ -67,6 +67,9 @@ class MainSegment:
         self._masks = layout.masks
         self._flips, self._flips_upto = flip_masks(layout.bits)
         self._plans: dict[int, np.ndarray | None] = {}
+        self._probers: dict[int, kernels.Prober] = {}
+        # Indexing a memmap goes through numpy's Python-level subclass hooks: a plain view does not.
+        self._ids: np.ndarray = ids.view(np.ndarray)
 
     @classmethod
     def empty(cls, tables: int = TABLES) -> MainSegment:
@@ -107,7 +110,8 @@ class MainSegment:
 
     def ids_at(self, rows: np.ndarray) -> np.ndarray:
         """The int64 ids of the given rows."""
-        return np.asarray(self.ids[rows], dtype=np.int64)
+        ids: np.ndarray = self._ids[rows].astype(np.int64, copy=False)
+        return ids
 
     def positions_of(self, ids: np.ndarray) -> np.ndarray:
         """Row of each id, or -1 where the id is absent or dead."""
@@ -167,24 +171,22 @@ class MainSegment:
 
     def search(self, query: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows of live codes within `radius` of the query words, and their distances."""
+        prober = self._probers.get(radius)
+        if prober is not None:
+            return prober(query)
         if self.size == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int32)
         radii = self._plan(radius)
         if radii is not None:
-            return kernels.collect(
-                kernels.probe,
+            prober = kernels.Prober(
                 self.words,
                 self.dead,
-                query,
                 radius,
                 radii,
-                self._bit_words,
-                self._bit_shifts,
-                self._masks,
-                self._flips,
-                self._flips_upto,
-                self.starts,
-                self.rows,
-                self.row_bytes,
+                (self._bit_words, self._bit_shifts, self._masks),
+                (self._flips, self._flips_upto),
+                (self.starts, self.rows, self.row_bytes),
             )
+            self._probers[radius] = prober
+            return prober(query)
         return kernels.collect(kernels.scan_live, self.words, self.dead, query, radius)
