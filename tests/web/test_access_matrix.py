@@ -9,6 +9,10 @@ table does not expect, and on any route the table does not list.
 Outcomes: `ok` (2xx, or a 303 that is not to the login page), `login` (303 to the login page),
 `hidden` (404: outside the caller's scope, indistinguishable from absent), `forbidden` (403),
 `conflict` (409), `unauthorised` (401).
+
+A live worker's own HTTP app (`live serve --http`) has its matrix in
+`tests/live/test_worker_http_access.py`: every worker route for the anonymous caller, the
+operator's token and key, two platforms on one platform's stream, and an agency.
 """
 
 from __future__ import annotations
