@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
+from bench import wrk_load
 from bench.bench_store import BANK, bench_store
 from bench.tables import markdown_table
 
@@ -114,14 +115,14 @@ def prepare_safestream(home: Path, codes: np.ndarray) -> tuple[str, dict[int, in
     return store.api_key, row_of
 
 
-def start_safestream(home: Path, port: int) -> subprocess.Popen[bytes]:
-    """`safestream serve --workers 2` on the prepared home."""
+def start_safestream(home: Path, port: int, workers: int = 2) -> subprocess.Popen[bytes]:
+    """`safestream serve --workers N` on the prepared home."""
     env = {**os.environ, "SAFESTREAM_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
     env.pop("SAFESTREAM_DATABASE_URL", None)
     # No access log: nobody reads the stderr pipe until the server exits, and a line per request
     # fills it within seconds, after which every worker blocks writing its next line.
     command = [sys.executable, "-m", "safestream.cli", "serve", "--port", str(port),
-               "--workers", "2", "--linker", "off", "--no-access-log"]  # fmt: skip
+               "--workers", str(workers), "--linker", "off", "--no-access-log"]  # fmt: skip
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -236,10 +237,13 @@ async def _closed_loop(
 
 
 def load(port: int, hexes: list[str], headers: dict[str, str], connections: int,
-         seconds: float) -> LoadResult:  # fmt: skip
-    """Closed-loop raw lookups of the query hashes for `seconds`."""
-    paths = [_encode(f"/m/raw_lookup?signal_type=pdq&signal={h}", headers) for h in hexes]
-    return asyncio.run(_closed_loop(port, paths, connections, seconds))
+         seconds: float, client: str = "asyncio") -> LoadResult:  # fmt: skip
+    """Closed-loop raw lookups of the query hashes for `seconds`, from the asyncio client or wrk."""
+    if client == "wrk":
+        paths = [f"/m/raw_lookup?signal_type=pdq&signal={h}" for h in hexes]
+        return LoadResult(*wrk_load.run(port, paths, headers, connections, seconds))
+    raw = [_encode(f"/m/raw_lookup?signal_type=pdq&signal={h}", headers) for h in hexes]
+    return asyncio.run(_closed_loop(port, raw, connections, seconds))
 
 
 def batch_load(port: int, hexes: list[str], headers: dict[str, str], batch: int,
@@ -356,7 +360,8 @@ def measure(
         got = [sorted(row_of.get(i, i - SYNTHETIC_ID_BASE + REAL_ENTRIES) for i in ids)
                for ids in got]  # fmt: skip
     load(port, hexes, headers, args.connections, 2.0)  # warm-up
-    runs = [load(port, hexes, headers, args.connections, args.seconds) for _ in range(args.runs)]
+    runs = [load(port, hexes, headers, args.connections, args.seconds, args.client)
+            for _ in range(args.runs)]  # fmt: skip
     if row_of is not None and args.batch:
         batch = batch_load(port, hexes, headers, args.batch, 4, args.seconds)
         print(
@@ -380,7 +385,7 @@ def run_size(n: int, args: argparse.Namespace) -> list[ServerResult]:
         key, row_of = prepare_safestream(Path(tmp) / "home", codes)
         prepared = time.monotonic() - began
         port = free_port()
-        server = start_safestream(Path(tmp) / "home", port)
+        server = start_safestream(Path(tmp) / "home", port, args.workers)
         try:
             headers = {"Authorization": f"Bearer {key}"}
             context = (hexes, headers, expected, row_of)
@@ -416,10 +421,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--verify", type=int, default=100)
     parser.add_argument("--batch", type=int, default=100, help="hashes per batch (0: none)")
+    parser.add_argument(
+        "--client",
+        choices=["asyncio", "wrk"],
+        default="asyncio",
+        help="load generator: the asyncio client here, or wrk (C, cheaper)",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="SafeStream serve workers")
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:
         args.hashes, args.seconds, args.runs, args.peer_max = [200_000], 3.0, 1, 200_000
+    if args.client == "wrk" and not wrk_load.available():
+        parser.error("--client wrk needs wrk on PATH (Debian: apt-get install wrk)")
     rows = []
     for n in args.hashes:
         rows.extend(run_size(n, args))
