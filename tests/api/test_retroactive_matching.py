@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import select
+
 from safestream.core.principal import Principal
 from safestream.core.signals import SignalType
+from safestream.media.hashing import hash_image
 from safestream.media.retro import RetroMatcher
 from safestream.reports.intake import DetectorSink
+from safestream.store import Database
 from safestream.store.banks import BankRepository
+from safestream.store.models.reports import ReportRow
 from safestream.store.reports import ReportRepository
 from safestream.store.seen_hashes import SeenHashes
 from tests.api.media_fixtures import MediaApi, bank_photo, jpeg, report_with_attachment
@@ -48,3 +54,47 @@ def test_intake_names_the_attachments_sha256_and_keeps_only_hashes(media_api: Me
     page = seen.page(system, 0, 100)
     assert page.ids and len(page.codes) == 32 * len(page.ids)
     assert {h.ref for h in seen.details(system, page.ids).values()} == {sha}
+
+
+def _retro_reports(db: Database) -> list[tuple[str, int | None]]:
+    with db.session() as s:
+        rows = s.execute(
+            select(ReportRow.id, ReportRow.case_id).where(ReportRow.detector == "retro")
+        ).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def _add_over_http(api: MediaApi, route: str, data: bytes) -> None:
+    client, curator = api.client, api.curator
+    if route == "hma-signal":
+        assert client.post("/c/banks", json={"name": "KNOWN"}, headers=curator).status_code == 201
+        answer = client.post(
+            "/c/bank/KNOWN/signal", json={"pdq": hash_image(data).pdq}, headers=curator
+        )
+    elif route == "v1-entries":
+        client.post("/v1/banks", json={"name": "known"}, headers=curator)
+        entry = {"hash": hash_image(data).pdq, "label": "A1"}
+        answer = client.post("/v1/banks/known/entries", json={"entries": [entry]}, headers=curator)
+    else:
+        client.post("/v1/banks", json={"name": "known"}, headers=curator)
+        files = {"file": ("k.jpg", data, "image/jpeg")}
+        answer = client.post("/v1/banks/known/media", files=files, headers=curator)
+    assert answer.status_code < 300, answer.text
+
+
+@pytest.mark.parametrize("route", ["v1-entries", "v1-media", "hma-signal"])
+def test_an_entry_added_over_http_raises_earlier_attachments_into_their_case(
+    media_api: MediaApi, route: str
+) -> None:
+    data = jpeg("coffee")
+    answer = media_api.client.post(
+        "/v1/reports", json=report_with_attachment(data), headers=media_api.platform
+    )
+    db, engine = media_api.app.state.db, media_api.app.state.engine
+    engine.process_pending()
+    original = ReportRepository(db).get(answer.json()["id"])
+    assert _retro_reports(db) == []
+    _add_over_http(media_api, route, data)
+    assert media_api.app.state.retro.wait_idle(60)
+    raised = _retro_reports(db)
+    assert len(raised) == 1 and raised[0][1] == original.case_id

@@ -37,6 +37,7 @@ from safestream.api.lookup_fast_path import RawLookupAnswers, RawLookupFastPath
 from safestream.api.media_service import MediaService
 from safestream.api.metrics import MeasureRequests, Metrics, may_read_metrics
 from safestream.api.readiness import domain_error, readiness, store_error
+from safestream.api.retro_queue import RetroQueue
 from safestream.api.web import router as web_router
 from safestream.cases.engine import CaseEngine
 from safestream.core.config import Settings
@@ -92,6 +93,7 @@ def create_app(
     engine = CaseEngine.for_settings(db, settings)
     linker = BackgroundLinker(engine, metrics, enabled=link_in_background)
     intake = IntakeService(db, vault)
+    retro = RetroQueue(db, settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -102,6 +104,7 @@ def create_app(
         try:
             yield
         finally:
+            retro.close()
             linker.stop()
             intake.writer.stop()
 
@@ -125,6 +128,7 @@ def create_app(
     app.state.metrics = metrics
     app.state.api_keys = ApiKeyCache(db)
     app.state.media = MediaService(settings, db)
+    app.state.retro = retro  # bank entries added over HTTP: retroactive matching
     metrics.registry.register(LinkerLag(intake.reports))
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
@@ -132,16 +136,7 @@ def create_app(
     app.add_exception_handler(DatabaseError, store_error)
     app.add_exception_handler(OSError, store_error)
 
-    _add_health_routes(app, db, settings, metrics)
-    add_docs_pages(app)
-    app.include_router(v1.router)
-    app.include_router(media_routes.router)
-    app.include_router(bank_routes.router)
-    app.include_router(hma_routes.router)
-    app.include_router(hma_curation.router)
-    _publish_request_schemas(app)
-    app.include_router(web_router)
-    app.include_router(exchange_router(db, Identity.load_or_create(settings.home)))
+    _add_routers(app, db, settings, metrics)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(MeasureRequests, metrics=metrics)
     app.state.intake_handler = IntakeHandler(
@@ -156,6 +151,19 @@ def create_app(
     app.state.raw_lookup_answers = RawLookupAnswers(app.state.media, app.state.api_keys, metrics)
     app.add_middleware(RawLookupFastPath, answers=app.state.raw_lookup_answers)
     return app
+
+
+def _add_routers(app: FastAPI, db: Database, settings: Settings, metrics: Metrics) -> None:
+    _add_health_routes(app, db, settings, metrics)
+    add_docs_pages(app)
+    app.include_router(v1.router)
+    app.include_router(media_routes.router)
+    app.include_router(bank_routes.router)
+    app.include_router(hma_routes.router)
+    app.include_router(hma_curation.router)
+    _publish_request_schemas(app)
+    app.include_router(web_router)
+    app.include_router(exchange_router(db, Identity.load_or_create(settings.home)))
 
 
 def _attachment_matcher(media: MediaService, db: Database, settings: Settings) -> AttachmentMatcher:

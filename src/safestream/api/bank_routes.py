@@ -2,7 +2,8 @@
 
 Any API key may list banks; only organisations named in the `bank_curators` setting may change
 or export them (a bank's hashes are shared material). An entry added over HTTP records the
-calling organisation as its source unless the caller names one: whose word it is.
+calling organisation as its source unless the caller names one: whose word it is. New entries
+are searched over recently seen content in the background (`api.retro_queue`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from safestream.api.auth import current_org
 from safestream.api.media_routes import Service
+from safestream.api.retro_queue import RetroQueue
 from safestream.core.banks import Bank
 from safestream.core.errors import PermissionDenied
 from safestream.core.signals import PDQ_BITS
@@ -42,6 +44,15 @@ def curator(org: Org, request: Request) -> Organisation:
 
 
 Curator = Annotated[Organisation, Depends(curator)]
+
+
+def retro_queue(request: Request) -> RetroQueue:
+    """The process's queue of new entries for retroactive matching."""
+    queue: RetroQueue = request.app.state.retro
+    return queue
+
+
+Retro = Annotated[RetroQueue, Depends(retro_queue)]
 
 
 class BankIn(BaseModel):
@@ -131,9 +142,10 @@ def bank_out(b: Bank) -> BankOut:
     )
 
 
-def _added(service: Service, name: str, entries: list[NewEntry]) -> AddedOut:
+def _added(service: Service, retro: RetroQueue, name: str, entries: list[NewEntry]) -> AddedOut:
     ids = service.banks.add_entries(name, entries)
     service.changed()
+    retro.submit(ids)  # earlier uploads and frames are searched in the background
     conflicts = label_conflicts(service.banks, name, entries, ids)
     return AddedOut(entry_ids=ids, label_conflicts=[ConflictOut(**asdict(c)) for c in conflicts])
 
@@ -169,7 +181,9 @@ def delete_bank(_: Curator, service: Service, name: str) -> RemovedOut:
 
 
 @router.post("/banks/{name}/entries", response_model=AddedOut, summary="Add hashes to a bank")
-def add_entries(org: Curator, service: Service, name: str, body: EntriesIn) -> AddedOut:
+def add_entries(
+    org: Curator, service: Service, retro: Retro, name: str, body: EntriesIn
+) -> AddedOut:
     """Add hashes; a hash the bank holds keeps its entry and label (reported as a conflict)."""
     service.banks.get(name)
     entries = [
@@ -178,13 +192,14 @@ def add_entries(org: Curator, service: Service, name: str, body: EntriesIn) -> A
         )
         for e in body.entries
     ]
-    return _added(service, name, entries)
+    return _added(service, retro, name, entries)
 
 
 @router.post("/banks/{name}/media", response_model=AddedOut, summary="Hash a file into a bank")
 def add_media(
     org: Curator,
     service: Service,
+    retro: Retro,
     name: str,
     file: Annotated[UploadFile, File()],
     label: str = "unclassified",
@@ -196,7 +211,7 @@ def add_media(
         tmp.write(file.file.read())
         tmp.flush()
         media = entries_from_media(Path(tmp.name), label=label, source=org.name, note=note)
-    added = _added(service, name, media.entries)
+    added = _added(service, retro, name, media.entries)
     return added.model_copy(
         update={"kind": media.kind, "skipped_low_quality": media.skipped_low_quality}
     )

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from pydantic import BaseModel
 
 from safestream.api.auth import current_org
-from safestream.api.bank_routes import Curator
+from safestream.api.bank_routes import Curator, Retro
 from safestream.api.hma_compat import (
     CONTENT_TYPES,
     SIGNAL_TYPES,
@@ -132,7 +132,12 @@ def _note(value: Any) -> str:
 
 
 def _add_signals(
-    service: Service, org: Organisation, bank_name: str, signals: dict[str, Any], note: str
+    service: Service,
+    retro: Retro,
+    org: Organisation,
+    bank_name: str,
+    signals: dict[str, Any],
+    note: str,
 ) -> dict[str, Any]:
     if not signals:
         raise HmaError(400, "No signals given")
@@ -148,23 +153,25 @@ def _add_signals(
         entries.append(NewEntry(kind.value, clean, "unclassified", org.name, note))
     ids = service.banks.add_entries(bank_name, entries)
     service.changed()
+    retro.submit(ids)  # earlier uploads and frames are searched in the background
     return {"id": ids[0], "signals": {n: e.value for n, e in zip(signals, entries, strict=True)}}
 
 
 @router.post("/bank/{bank_name}/signal", summary="Add signals to bank (HMA)")
 def bank_add_signals(
-    org: Curator, service: Service, bank_name: str, body: dict[str, Any]
+    org: Curator, service: Service, retro: Retro, bank_name: str, body: dict[str, Any]
 ) -> dict[str, Any]:
     """`{"pdq": "..."}` (and an optional `note`) as one content; answers its id and signals."""
     _existing(service, bank_name)
     note = _note(body.pop("note", None))
-    return _add_signals(service, org, bank_name, body, note)
+    return _add_signals(service, retro, org, bank_name, body, note)
 
 
 @router.post("/bank/{bank_name}/content", summary="Add content to bank (HMA)")
 def bank_add_content(
     org: Curator,
     service: Service,
+    retro: Retro,
     request: Request,
     bank_name: str,
     photo: Annotated[UploadFile | None, File()] = None,
@@ -202,11 +209,11 @@ def bank_add_content(
             signals["pdq"] = pdq
             rgb = variants.get("original")
             if rgb and rgb != pdq:  # a palette/CMYK photo: its RGB hash matches too
-                signals_rgb = {"pdq": rgb}
-                _add_signals(service, org, bank_name, signals_rgb, "rgb of a pytx-array hash")
+                rgb_note = "rgb of a pytx-array hash"
+                _add_signals(service, retro, org, bank_name, {"pdq": rgb}, rgb_note)
         else:
             signals["video_md5"] = hashlib.md5(data).hexdigest()
-    return _add_signals(service, org, bank_name, signals, _note(note))
+    return _add_signals(service, retro, org, bank_name, signals, _note(note))
 
 
 @router.get("/bank/{bank_name}/content/{content_id}", summary="Get bank content (HMA)")

@@ -24,6 +24,7 @@ from safestream.core.reports import IncidentType, LiveStream, MatchedEntry, Medi
 from safestream.core.signals import PDQ_MATCH_MAX_BITS, SignalType
 from safestream.exchange.entry_screen import BankHit, PeerEntryScreen
 from safestream.media.recent_seen import RecentlySeen, RetroMatch
+from safestream.store.banks import BankRepository
 from safestream.store.database import Database
 from safestream.store.seen_hashes import SeenHash, SeenHashes
 
@@ -76,6 +77,11 @@ class RetroMatcher:
             self.seen.observe_stored(ids[keep], codes[keep], np.asarray(page.times)[keep])
             self._last_id = page.ids[-1]
             loaded += int(keep.sum())
+
+    def match_ids(self, ids: Sequence[int], now: datetime | None = None) -> list[RetroFinding]:
+        """`match` for entries known by id (entries of negative banks are left out)."""
+        found = BankRepository(self.store.db).entries_by_id(sorted(set(ids)))
+        return self.match([e for e, bank in found.values() if not bank.negative], now)
 
     def match(
         self, entries: Sequence[BankEntry], now: datetime | None = None
