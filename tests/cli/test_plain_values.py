@@ -47,8 +47,21 @@ def _run(*args: str) -> tuple[int, str]:
 
 
 def test_values_arrive_as_their_annotated_types() -> None:
-    code, output = _run("a.jpg", "b", "--count", "3", "--ratio", "0.25", "--colour", "blue",
-                        "--tag", "x", "--tag", "y", "--loud")
+    code, output = _run(
+        "a.jpg",
+        "b",
+        "--count",
+        "3",
+        "--ratio",
+        "0.25",
+        "--colour",
+        "blue",
+        "--tag",
+        "x",
+        "--tag",
+        "y",
+        "--loud",
+    )
     assert code == 0
     assert output.strip() == repr(
         ([Path("a.jpg"), Path("b")], 3, 0.25, Colour.BLUE, ["x", "y"], True)

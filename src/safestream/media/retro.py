@@ -66,17 +66,26 @@ class RetroMatcher:
         cutoff = (now or datetime.now(UTC)) - self.seen.retention
         self.store.prune(SYSTEM, cutoff)
         self.seen.prune(now)
-        loaded = 0
+        # Read every new page first and add them to the index at once: each bulk add rebuilds
+        # the index, so adding 10M hashes page by page took 16 min instead of seconds.
+        ids, codes, times = [], [], []
+        last = self._last_id
         while True:
-            page = self.store.page(SYSTEM, self._last_id, LOAD_PAGE)
+            page = self.store.page(SYSTEM, last, LOAD_PAGE)
             if not page.ids:
-                return loaded
-            codes = np.frombuffer(page.codes, dtype=np.uint8).reshape(-1, 32)
-            keep = np.asarray(page.times) >= cutoff.timestamp()
-            ids = np.asarray(page.ids, dtype=np.int64)
-            self.seen.observe_stored(ids[keep], codes[keep], np.asarray(page.times)[keep])
-            self._last_id = page.ids[-1]
-            loaded += int(keep.sum())
+                break
+            seen = np.asarray(page.times, dtype=np.float64)
+            keep = seen >= cutoff.timestamp()
+            ids.append(np.asarray(page.ids, dtype=np.int64)[keep])
+            codes.append(np.frombuffer(page.codes, dtype=np.uint8).reshape(-1, 32)[keep])
+            times.append(seen[keep])
+            last = page.ids[-1]
+        loaded = sum(len(i) for i in ids)
+        if loaded:
+            self.seen.observe_stored(np.concatenate(ids), np.concatenate(codes),
+                                     np.concatenate(times))  # fmt: skip
+        self._last_id = last
+        return loaded
 
     def match_ids(self, ids: Sequence[int], now: datetime | None = None) -> list[RetroFinding]:
         """`match` for entries known by id (entries of negative banks are left out)."""
