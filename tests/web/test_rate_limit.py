@@ -34,3 +34,21 @@ def test_allowance_returns_once_the_window_has_passed() -> None:
     assert not limiter.allow("a")
     clock.now += 2
     assert limiter.allow("a")
+
+
+def test_an_event_given_back_frees_its_slot() -> None:
+    limiter = RateLimiter(2, 60, FakeClock())
+    assert limiter.allow("a") and limiter.allow("a")
+    limiter.give_back("a")
+    assert limiter.allow("a")
+    assert not limiter.allow("a")
+
+
+def test_wait_says_when_the_oldest_event_leaves_the_window() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(2, 60, clock)
+    assert limiter.wait("a") == 0
+    limiter.allow("a")
+    clock.now += 10
+    limiter.allow("a")
+    assert limiter.wait("a") == 50

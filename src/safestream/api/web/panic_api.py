@@ -154,8 +154,10 @@ async def panic(request: Request) -> JSONResponse:
     except SafeStreamError as error:
         return _refuse_error(error)
     client = request.client.host if request.client else "unknown"
-    if not _limiter(request).allow(f"{key.id}:{client}"):
-        return _refuse(429, "too many reports from this device; please wait a minute", 60)
+    limiter, slot = _limiter(request), f"{key.id}:{client}"
+    if not limiter.allow(slot):
+        wait = int(limiter.wait(slot)) + 1
+        return _refuse(429, "too many reports from this device; please wait a minute", wait)
     try:
         report = to_report(PanicReportIn.model_validate_json(bytes(body)))
     except ValidationError as error:
@@ -163,6 +165,8 @@ async def panic(request: Request) -> JSONResponse:
     try:
         result = await run_in_threadpool(_file_for_key, env, key, report)
     except SafeStreamError as error:
+        if getattr(error, "retry_after", None):
+            limiter.give_back(slot)  # not stored: its retry must not be one too many
         return _refuse_error(error)
     metrics = getattr(request.app.state, "metrics", None)
     if result["created"] and metrics is not None:

@@ -38,6 +38,23 @@ class RateLimiter:
                 self._forget_idle(now)
             return True
 
+    def give_back(self, key: str) -> None:
+        """Uncount the newest event of `key` (one that did not happen after all: a press the
+        store refused, so its retry is not turned away as one too many)."""
+        with self._lock:
+            events = self._events.get(key)
+            if events:
+                events.pop()
+
+    def wait(self, key: str) -> float:
+        """Seconds until `key` may have another event (0 when it may now)."""
+        now = self._clock()
+        with self._lock:
+            events = self._events.get(key)
+            if not events or len(events) < self.limit:
+                return 0.0
+            return max(events[-self.limit] + self.window - now, 0.0)
+
     def _forget_idle(self, now: float) -> None:
         idle = [k for k, v in self._events.items() if not v or v[-1] <= now - self.window]
         for key in idle:
