@@ -100,6 +100,23 @@ def test_exact_lookup_finds_md5_entries(banks: BankRepository) -> None:
     assert bank.name == "known" and entry.signal_type == "md5"
 
 
+def test_exact_lookup_of_several_signals_answers_in_the_order_asked(banks: BankRepository) -> None:
+    md5, sha256 = "d41d8cd98f00b204e9800998ecf8427e", "e3b0c442" + "98fc1c14" * 7
+    banks.create("first")
+    banks.create("second")
+    banks.add_entries("first", [NewEntry("sha256", sha256), NewEntry("md5", md5)])
+    banks.add_entries("second", [NewEntry("md5", md5)])
+    found = banks.find_exact_any([("md5", md5), ("sha256", sha256), ("md5", "")])
+    assert [(e.signal_type, b.name) for e, b in found] == [
+        ("md5", "first"),
+        ("md5", "second"),
+        ("sha256", "first"),
+    ]
+    one_by_one = banks.find_exact("md5", md5) + banks.find_exact("sha256", sha256)
+    assert [e.id for e, _ in found] == [e.id for e, _ in one_by_one]
+    assert banks.find_exact_any([("md5", "0" * 32)]) == banks.find_exact_any([]) == []
+
+
 def test_large_batch_is_added_in_one_call(banks: BankRepository) -> None:
     banks.create("big")
     values = [f"{i:064x}" for i in range(5000)]

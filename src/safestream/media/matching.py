@@ -238,8 +238,9 @@ class Matcher:
 
     def exact_matches(self, md5: str, sha256: str) -> list[Match]:
         """Entries whose MD5 or SHA-256 equals the file's (peers' entries screened, rule 6)."""
-        found = self.banks.find_exact(SignalType.MD5.value, md5)
-        found += self.banks.find_exact(SignalType.SHA256.value, sha256)
+        found = self.banks.find_exact_any(
+            [(SignalType.MD5.value, md5), (SignalType.SHA256.value, sha256)]
+        )
         found = [(e, b) for e, b in found if b.id in self._banks]
         item = sha256 or md5
         verdicts = self.screen.allowed(

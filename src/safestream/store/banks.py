@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from safestream.core.banks import BANK_KINDS, Bank, BankEntry, Classification, classify_label
@@ -277,6 +277,26 @@ class BankRepository:
                 .where(BankEntryRow.signal_type == signal_type, BankEntryRow.value == value)
             ).all()
             return [(_entry(e, b.name), _bank(b)) for e, b in rows]
+
+    def find_exact_any(self, signals: Sequence[tuple[str, str]]) -> list[tuple[BankEntry, Bank]]:
+        """`find_exact` of each (signal type, value) in one query, in the order given: an upload
+        checks its MD5 and SHA-256 together (each query costs more than the lookup it does)."""
+        wanted = [(kind, value) for kind, value in signals if value]
+        if not wanted:
+            return []
+        where = or_(
+            *(and_(BankEntryRow.signal_type == k, BankEntryRow.value == v) for k, v in wanted)
+        )
+        with self.db.session() as s:
+            rows = s.execute(
+                select(BankEntryRow, BankRow)
+                .join(BankRow, BankRow.id == BankEntryRow.bank_id)
+                .where(where)
+                .order_by(BankEntryRow.id)
+            ).all()
+            found = [(_entry(e, b.name), _bank(b)) for e, b in rows]
+        rank = {pair: n for n, pair in reversed(list(enumerate(wanted)))}
+        return sorted(found, key=lambda f: rank[(f[0].signal_type, f[0].value)])
 
     def content_sizes(self, content_ids: Sequence[str]) -> dict[str, int]:
         """How many distinct PDQ hashes each source video contributed (for vPDQ percentages)."""
