@@ -15,7 +15,7 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Playwright
+from playwright.sync_api import Browser, sync_playwright
 
 from safestream.api.app import create_app
 from safestream.core.config import Settings
@@ -96,6 +96,14 @@ def live_server(home: Path, database: Database | None = None) -> Iterator[LiveSe
         thread.join(timeout=10)
 
 
-def launch_chromium(playwright: Playwright) -> Browser:
-    """Debian's Chromium, headless, with no background network of its own."""
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, with no background network of its own; closed after."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -14,7 +14,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 from skimage import data
 
 from safestream.core.reports import (
@@ -35,7 +35,7 @@ from safestream.core.reports import (
 from safestream.store.access import add_user, create_org
 from safestream.store.banks import BankRepository, NewEntry
 from tests.web.conftest import LIGHT_ARGON2, ORG, PASSWORD, email_of, png_base64
-from tests.web.live_server import LiveServer, launch_chromium, live_server
+from tests.web.live_server import LiveServer, chromium, live_server
 
 VIEWPORT = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
@@ -180,8 +180,7 @@ def take(out: Path) -> list[Path]:
     written: list[Path] = []
     with tempfile.TemporaryDirectory() as tmp, live_server(Path(tmp) / "home") as server:
         cases = seed(server)
-        with sync_playwright() as playwright:
-            browser = launch_chromium(playwright)
+        with chromium() as browser:
             page = browser.new_page(viewport=VIEWPORT)
 
             def shot(name: str, full_page: bool = False) -> None:
@@ -277,7 +276,6 @@ def take(out: Path) -> list[Path]:
             log_in(page, server, "admin")
             page.goto(f"{server.url}/console/banks")
             shot("banks")
-            browser.close()
     return written
 
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tests.web.conftest import ORG
-from tests.web.live_server import CHROMIUM, LiveServer, launch_chromium, live_server
+from tests.web.live_server import CHROMIUM, LiveServer, chromium, live_server
 from tests.web.screenshots import VIEWPORT, log_in, seed
 
 pytestmark = [
@@ -36,10 +36,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Headless system Chromium."""
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
+    with chromium() as running:
+        yield running
 
 
 def blocking_violations(page: Page) -> list[str]:

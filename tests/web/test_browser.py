@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from safestream.store.access import add_user, create_org
 from safestream.store.reports import ReportRepository
 from tests.web.conftest import LIGHT_ARGON2, ORG, PASSWORD, email_of, photo_report
-from tests.web.live_server import CHROMIUM, LiveServer, launch_chromium, live_server
+from tests.web.live_server import CHROMIUM, LiveServer, chromium, live_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -40,10 +40,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Headless system Chromium."""
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
+    with chromium() as running:
+        yield running
 
 
 def _log_in(page: Page, server: LiveServer, role: str) -> None:

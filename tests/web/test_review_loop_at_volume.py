@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from bench.bench_console_queue import seed_cases
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from safestream.store.access import add_user, create_org
 from safestream.store.database import Database
-from tests.web.live_server import CHROMIUM, LiveServer, launch_chromium, live_server
+from tests.web.live_server import CHROMIUM, LiveServer, chromium, live_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -58,8 +58,7 @@ def _claimed_case(page: Page) -> int:
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_reviewer_works_the_queue_of_100000_cases_by_keyboard_alone(server: LiveServer) -> None:
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
+    with chromium() as browser:
         page = browser.new_page()
         page.goto(f"{server.url}/console/login")
         for _ in range(6):  # Tab through the header to the email field
@@ -95,4 +94,3 @@ def test_a_reviewer_works_the_queue_of_100000_cases_by_keyboard_alone(server: Li
         rows = page.locator("table.queue tbody").inner_text()
         listed = {int(n) for n in re.findall(r"#(\d+)\b", rows)}
         assert len(listed) == 50 and not {first, second} & listed
-        browser.close()
