@@ -12,6 +12,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, cast, distinct, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -65,39 +66,9 @@ def load_views(s: Session, case_ids: Sequence[int]) -> dict[int, CaseView]:
     ids = sorted(set(case_ids))
     cases = {c.id: c for c in s.scalars(select(CaseRow).where(one_of(s, CaseRow.id, ids)))}
     in_cases = one_of(s, ReportRow.case_id, ids)
-    agg = {
-        row[0]: row[1:]
-        for row in s.execute(
-            select(
-                ReportRow.case_id,
-                func.count(),
-                func.count(distinct(ReportRow.org_id)),
-                _any(ReportRow.live_now),
-                _any(ReportRow.child_in_danger),
-                _any(ReportRow.private_stream),
-                func.max(ReportRow.viewer_count),
-                func.sum(ReportRow.payment_count),
-            )
-            .where(in_cases)
-            .group_by(ReportRow.case_id)
-        )
-    }
-    kinds: dict[int | None, list[tuple[str, str]]] = defaultdict(list)
-    for case_id, source, incident in s.execute(
-        select(ReportRow.case_id, ReportRow.source, ReportRow.incident_type)
-        .where(in_cases)
-        .distinct()
-    ):
-        kinds[case_id].append((source, incident))
-    places: dict[int | None, list[tuple[str, str | None]]] = defaultdict(list)
-    first_seen = func.min(ReportRow.received_at)
-    for case_id, countries_json, platform in s.execute(
-        select(ReportRow.case_id, ReportRow.countries, ReportRow.platform_country)
-        .where(in_cases, (ReportRow.countries != "[]") | ReportRow.platform_country.is_not(None))
-        .group_by(ReportRow.case_id, ReportRow.countries, ReportRow.platform_country)
-        .order_by(ReportRow.case_id, first_seen)
-    ):
-        places[case_id].append((countries_json, platform))
+    agg = _report_aggregates(s, in_cases)
+    kinds = _kinds(s, in_cases)
+    places = _places(s, in_cases)
     accounts = _counts(
         s,
         CaseEntityRow.case_id,
@@ -146,6 +117,55 @@ def load_views(s: Session, case_ids: Sequence[int]) -> dict[int, CaseView]:
         }
         views[case_id] = CaseView(case_id, case.priority, facts, tuple(countries), platform_country)
     return views
+
+
+def _report_aggregates(s: Session, in_cases: ColumnElement[bool]) -> dict[int | None, Any]:
+    """case id -> (reports, organisations, live, danger, private, viewers, payments)."""
+    return {
+        row[0]: row[1:]
+        for row in s.execute(
+            select(
+                ReportRow.case_id,
+                func.count(),
+                func.count(distinct(ReportRow.org_id)),
+                _any(ReportRow.live_now),
+                _any(ReportRow.child_in_danger),
+                _any(ReportRow.private_stream),
+                func.max(ReportRow.viewer_count),
+                func.sum(ReportRow.payment_count),
+            )
+            .where(in_cases)
+            .group_by(ReportRow.case_id)
+        )
+    }
+
+
+def _kinds(s: Session, in_cases: ColumnElement[bool]) -> dict[int | None, list[tuple[str, str]]]:
+    """case id -> the (source, incident type) pairs of its reports."""
+    kinds: dict[int | None, list[tuple[str, str]]] = defaultdict(list)
+    for case_id, source, incident in s.execute(
+        select(ReportRow.case_id, ReportRow.source, ReportRow.incident_type)
+        .where(in_cases)
+        .distinct()
+    ):
+        kinds[case_id].append((source, incident))
+    return kinds
+
+
+def _places(
+    s: Session, in_cases: ColumnElement[bool]
+) -> dict[int | None, list[tuple[str, str | None]]]:
+    """case id -> (countries JSON, platform country) of its reports, oldest first."""
+    places: dict[int | None, list[tuple[str, str | None]]] = defaultdict(list)
+    first_seen = func.min(ReportRow.received_at)
+    for case_id, countries_json, platform in s.execute(
+        select(ReportRow.case_id, ReportRow.countries, ReportRow.platform_country)
+        .where(in_cases, (ReportRow.countries != "[]") | ReportRow.platform_country.is_not(None))
+        .group_by(ReportRow.case_id, ReportRow.countries, ReportRow.platform_country)
+        .order_by(ReportRow.case_id, first_seen)
+    ):
+        places[case_id].append((countries_json, platform))
+    return places
 
 
 def _counts(

@@ -15,6 +15,7 @@ import hashlib
 import secrets
 import threading
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated
@@ -96,11 +97,22 @@ def _refusals(xml: bytes) -> str | None:
 def cybertip_test_app(state: TestServerState) -> FastAPI:
     """The ASGI app of the test server over `state`."""
     app = FastAPI(title="Local CyberTipline test server", docs_url=None, redoc_url=None)
+    app.middleware("http")(_guard(state))
     api = APIRouter()
+    _report_routes(api, state)
+    _file_routes(api, state)
+    app.include_router(api, prefix=PREFIX)
+    return app
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _guard(state: TestServerState) -> Callable[[Request, Handler], Awaitable[Response]]:
+    """Basic authentication, the call log, and the injected faults, before any route."""
     basic = HTTPBasic(auto_error=False)
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def guard(request: Request, call_next: Handler) -> Response:
         path = request.url.path.removeprefix(PREFIX)
         creds: HTTPBasicCredentials | None = await basic(request)
         ok = (
@@ -120,6 +132,12 @@ def cybertip_test_app(state: TestServerState) -> FastAPI:
         if fault:
             return _answer(fault.code, "injected failure")
         return await call_next(request)
+
+    return guard
+
+
+def _report_routes(api: APIRouter, state: TestServerState) -> None:
+    """Status, the schema, and opening a report."""
 
     @api.get("/status")
     def status(request: Request) -> Response:
@@ -142,6 +160,10 @@ def cybertip_test_app(state: TestServerState) -> FastAPI:
             state.next_id += 1
             state.reports[report_id] = ReceivedReport(report_id, xml)
         return _answer(0, reportId=report_id)
+
+
+def _file_routes(api: APIRouter, state: TestServerState) -> None:
+    """Files and their details on an open report, finishing and retracting it."""
 
     @api.post("/upload")
     async def upload(id: Annotated[str, Form()], file: Annotated[UploadFile, File()]) -> Response:
@@ -186,9 +208,6 @@ def cybertip_test_app(state: TestServerState) -> FastAPI:
             return _answer(UNKNOWN_REPORT, f"no open report {id}")
         report.retracted = True
         return _answer(0, reportId=report.report_id)
-
-    app.include_router(api, prefix=PREFIX)
-    return app
 
 
 def _open_report(state: TestServerState, report_id: str) -> ReceivedReport | None:
