@@ -55,7 +55,8 @@ INDEX_SIGNATURES = {
     "probe": (
         h.probe,
         f"int64({WORDS}, boolean[::1], {ROW}, int64, int64[::1], int64[:, ::1], int64[:, ::1], "
-        f"uint64[:, ::1], uint32[::1], int64[::1], uint32[:, ::1], uint8[:, ::1], int64, {OUT})",
+        f"uint64[:, ::1], uint32[::1], int64[::1], uint8[:, ::1], int64, uint8[:, ::1], int64, "
+        f"{OUT})",
     ),
 }
 

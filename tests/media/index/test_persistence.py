@@ -9,6 +9,7 @@ import pytest
 
 from safestream.core.errors import StoreError
 from safestream.media.index import PdqIndex, storage
+from safestream.media.index.main_segment import MainSegment
 from tests.media.index.brute_force import flip_bits, radius_search, random_codes
 
 ROWS = 20_000
@@ -59,6 +60,33 @@ def test_base_file_starts_with_magic_and_format_version(
     assert header[:8] == b"SSPDQIDX"
     assert int.from_bytes(header[8:12], "little") == storage.FORMAT_VERSION
     assert _files(tmp_path, ".pdql")[0].read_bytes()[:8] == b"SSPDQLOG"
+
+
+def test_bucket_starts_take_the_row_numbers_width_and_format_1_files_still_load(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(5)
+    codes = random_codes(rng, ROWS)
+    ids = np.arange(ROWS, dtype=np.int64)
+    segment = MainSegment.build(ids, codes)
+    assert segment.start_bytes == segment.row_bytes == 3
+    # A format 1 file: the same segment with 4-byte bucket starts.
+    buckets = (1 << segment.layout.bits) + 1
+    wide = np.zeros((segment.layout.tables, buckets, 4), dtype=np.uint8)
+    wide[:, :, :3] = segment.starts.reshape(segment.layout.tables, buckets, 3)
+    old = MainSegment(segment.generation, segment.ids, codes, segment.layout,
+                      wide.reshape(segment.layout.tables, -1), segment.rows)  # fmt: skip
+    name = storage.write_base(tmp_path, old)
+    assert int.from_bytes((tmp_path / name).read_bytes()[8:12], "little") == 1
+    loaded = storage.read_base(tmp_path / name)
+    assert loaded.start_bytes == 4
+    for i in range(0, ROWS, 1999):
+        query = flip_bits(codes[i], 25, rng)
+        words = query.view(np.uint64)
+        expected, _ = radius_search(ids, codes, query, 31)
+        for seg in (segment, loaded):
+            rows, _ = seg.search(words, 31)
+            assert np.array_equal(np.sort(seg.ids_at(rows)), expected)
 
 
 def test_saving_a_few_changes_appends_records_and_leaves_the_base_untouched(

@@ -132,6 +132,7 @@ def probe(
     flips: np.ndarray,
     flips_upto: np.ndarray,
     starts: np.ndarray,
+    start_bytes: int,
     rows: np.ndarray,
     row_bytes: int,
     out_rows: np.ndarray,
@@ -143,7 +144,8 @@ def probe(
     disjoint substrings and sum(table_radii + 1) > radius, any row within `radius` has some
     table whose substring differs by at most that table's radius (pigeonhole), so it is found.
     A row is reported only by the first table that can find it, which removes duplicates
-    without a per-query set. Table row numbers are little-endian, `row_bytes` (3 or 4) each.
+    without a per-query set. Bucket starts and table row numbers are little-endian,
+    `start_bytes` and `row_bytes` (3 or 4) each.
     """
     # Three passes per table (bucket bounds, candidate rows, candidate codes) instead of one
     # nested loop: each pass issues independent memory reads the CPU can overlap, where the
@@ -158,9 +160,9 @@ def probe(
         base = query_key(query, bit_words[t], bit_shifts[t])
         probes = flips_upto[r]
         for f in range(probes):
-            key = base ^ flips[f]
-            bounds[f, 0] = starts[t, key]
-            bounds[f, 1] = starts[t, key + 1]
+            at = int(base ^ flips[f]) * start_bytes
+            bounds[f, 0] = _read_le(starts, t, at, start_bytes)
+            bounds[f, 1] = _read_le(starts, t, at + start_bytes, start_bytes)
         pending = 0
         for f in range(probes):
             for i in range(bounds[f, 0], bounds[f, 1]):
@@ -184,6 +186,15 @@ def probe(
 
 
 _CANDIDATE_BATCH = 4096
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _read_le(table: np.ndarray, t: int, at: int, width: int) -> int:  # pragma: no cover
+    """The `width`-byte (3 or 4) little-endian number at byte `at` of row `t`."""
+    value = int(table[t, at]) | (int(table[t, at + 1]) << 8) | (int(table[t, at + 2]) << 16)
+    if width == 4:
+        value |= int(table[t, at + 3]) << 24
+    return value
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

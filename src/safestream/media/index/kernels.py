@@ -116,6 +116,7 @@ def probe(
     flips: np.ndarray,
     flips_upto: np.ndarray,
     starts: np.ndarray,
+    start_bytes: int,
     rows: np.ndarray,
     row_bytes: int,
     out_rows: np.ndarray,
@@ -134,7 +135,8 @@ def probe(
             _in(table_masks, np.uint64),
             _in(flips, np.uint32),
             _in(flips_upto, np.int64),
-            _in(starts, np.uint32),
+            _in(starts, np.uint8),
+            int(start_bytes),
             _in(rows, np.uint8),
             int(row_bytes),
             _out(out_rows, np.int64),
@@ -157,10 +159,10 @@ class Prober:
         table_radii: np.ndarray,
         layout: tuple[np.ndarray, np.ndarray, np.ndarray],
         flips: tuple[np.ndarray, np.ndarray],
-        tables: tuple[np.ndarray, np.ndarray, int],
+        tables: tuple[np.ndarray, int, np.ndarray, int],
     ) -> None:
         bit_words, bit_shifts, table_masks = layout
-        starts, rows, row_bytes = tables
+        starts, start_bytes, rows, row_bytes = tables
         self._head = (_in(words, np.uint64), _in(dead, np.bool_))
         self._tail = (
             int(radius),
@@ -170,7 +172,8 @@ class Prober:
             _in(table_masks, np.uint64),
             _in(flips[0], np.uint32),
             _in(flips[1], np.int64),
-            _in(starts, np.uint32),
+            _in(starts, np.uint8),
+            int(start_bytes),
             _in(rows, np.uint8),
             int(row_bytes),
         )

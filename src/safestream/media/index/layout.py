@@ -20,11 +20,10 @@ from safestream.core.signals import PDQ_BITS
 # 11 tables: with two bits of tolerance per substring, 11 * 3 = 33 > 31 covers the match radius.
 TABLES = 11
 MIN_BITS = 8
-# 22-bit substrings: bucket directories of 11 * 16 MB. Against 21 bits (11 * 8 MB) a 10M-row
-# lookup costs 0.30 instead of 0.49 ms of CPU (half the candidates to verify); 23 bits gives
-# 0.22 ms but 11 * 32 MB of directories, which would take a 10M index past 1 GiB resident
-# (bench/results/index.md, 2026-12-05).
-MAX_BITS = 22
+# 23-bit substrings from about 6M rows: against 22 bits a 10M-row lookup fetches half the
+# candidates (0.22 instead of 0.30 ms of CPU, bench/results/index.md, 2026-12-05). Bucket starts
+# are stored 3 bytes wide under 2**24 rows, so the 11 directories take 11 x 24 MiB at 23 bits.
+MAX_BITS = 23
 # Per-table tolerance beyond which probing costs more than it saves.
 MAX_TABLE_RADIUS = 4
 PERMUTATION_SEED = 0x5AFE57

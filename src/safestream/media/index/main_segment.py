@@ -5,7 +5,8 @@ kept. Removing a row only sets its tombstone; the owner rebuilds the segment whe
 are dead.
 
 Memory is the constraint at 10M rows, so ids are held as uint32 when they all fit (database keys
-usually do) and the tables' row numbers take 3 bytes while the segment has under 2**24 rows.
+usually do), and the tables' row numbers and bucket starts take 3 bytes while the segment has
+under 2**24 rows (`row_bytes_for`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,19 @@ def compact_ids(ids: np.ndarray) -> np.ndarray:
     if ids.shape[0] and int(ids[0]) >= 0 and int(ids[-1]) < _UINT32_END:
         return ids.astype(np.uint32)
     return ids
+
+
+def _low_bytes(numbers: np.ndarray, width: int) -> np.ndarray:
+    """The low `width` bytes of each little-endian uint32, as an (n, width) uint8 view."""
+    return numbers.astype("<u4", copy=False).view(np.uint8).reshape(-1, 4)[:, :width]
+
+
+def bucket_starts(starts: np.ndarray, table: int, width: int) -> np.ndarray:
+    """One table's bucket starts (uint32) from its `width`-byte little-endian directory."""
+    raw = np.asarray(starts[table]).reshape(-1, width)
+    out = np.zeros((raw.shape[0], 4), dtype=np.uint8)
+    out[:, :width] = raw
+    return out.view("<u4").reshape(-1)
 
 
 class MainSegment:
@@ -85,14 +99,16 @@ class MainSegment:
         words = to_words(codes)
         buckets = 1 << layout.bits
         width = row_bytes_for(n)
-        starts = np.zeros((layout.tables, buckets + 1), dtype=np.uint32)
+        starts = np.zeros((layout.tables, (buckets + 1) * width), dtype=np.uint8)
         rows = np.empty((layout.tables, n * width), dtype=np.uint8)
         bit_words, bit_shifts = layout.bit_words, layout.bit_shifts
+        table_starts = np.empty(buckets + 1, dtype=np.uint32)
         table_rows = np.empty(n, dtype=np.uint32)
         for t in range(layout.tables if n else 0):
             keys = kernels.extract_keys(words, bit_words[t], bit_shifts[t])
-            kernels.build_table(keys, buckets, starts[t], table_rows)
-            rows[t].reshape(n, width)[:] = table_rows.view(np.uint8).reshape(n, 4)[:, :width]
+            kernels.build_table(keys, buckets, table_starts, table_rows)
+            starts[t].reshape(buckets + 1, width)[:] = _low_bytes(table_starts, width)
+            rows[t].reshape(n, width)[:] = _low_bytes(table_rows, width)
         return cls(uuid.uuid4().hex, compact_ids(ids), codes, layout, starts, rows)
 
     def __len__(self) -> int:
@@ -102,6 +118,11 @@ class MainSegment:
     def size(self) -> int:
         """Rows stored, dead ones included."""
         return int(self.ids.shape[0])
+
+    @property
+    def start_bytes(self) -> int:
+        """Bytes per bucket start in the directories (4 in files of format 1, else row_bytes)."""
+        return int(self.starts.shape[1]) // ((1 << self.layout.bits) + 1)
 
     @property
     def row_bytes(self) -> int:
@@ -185,7 +206,7 @@ class MainSegment:
                 radii,
                 (self._bit_words, self._bit_shifts, self._masks),
                 (self._flips, self._flips_upto),
-                (self.starts, self.rows, self.row_bytes),
+                (self.starts, self.start_bytes, self.rows, self.row_bytes),
             )
             self._probers[radius] = prober
             return prober(query)

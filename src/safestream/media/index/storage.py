@@ -10,7 +10,7 @@ Files (all integers little-endian):
     64-byte header::
 
         0  8s   magic  b"SSPDQIDX"
-        8  u32  format version (1)
+        8  u32  format version (2; 1 is read too: its bucket starts are 4 bytes wide)
         12 u32  header size (64)
         16 16s  generation (uuid bytes; names the segment the log applies to)
         32 u64  row count n
@@ -23,7 +23,8 @@ Files (all integers little-endian):
     then sections, each starting on a 64-byte boundary: table bit positions (m*b uint8, bit k
     of a code is bit k%64 of its k//64-th little-endian uint64), ids (n, i bytes each,
     ascending), codes (n*32 uint8, the hash bytes in hex order), bucket starts (m*(2**b+1)
-    uint32; table t's bucket k holds rows starts[t,k]..starts[t,k+1]) and bucket rows (m*n
+    numbers, w bytes each, little-endian; table t's bucket k holds rows
+    starts[t,k]..starts[t,k+1]) and bucket rows (m*n
     row numbers, w bytes each, little-endian). The file size must equal the sum exactly.
 
 ``log-<generation>-<nonce>.pdql``  (append-only)
@@ -52,9 +53,13 @@ import numpy as np
 from safestream.core.errors import StoreError
 from safestream.media.index.codes import CODE_BYTES
 from safestream.media.index.layout import TableLayout
-from safestream.media.index.main_segment import MainSegment, row_bytes_for
+from safestream.media.index.main_segment import MainSegment, bucket_starts, row_bytes_for
 
-FORMAT_VERSION = 1
+# Format 2 writes bucket starts with the row numbers' width (3 bytes under 2**24 rows), where
+# format 1 (still read) wrote uint32: 23-bit keys at 10M rows then cost what 22-bit ones did.
+FORMAT_VERSION = 2
+_WIDE_STARTS_VERSION = 1
+LOG_FORMAT_VERSION = 1
 BASE_MAGIC = b"SSPDQIDX"
 LOG_MAGIC = b"SSPDQLOG"
 CURRENT = "CURRENT"
@@ -73,14 +78,14 @@ def _aligned(offset: int) -> int:
 
 
 def _sections(
-    n: int, bits: int, tables: int, id_bytes: int, row_bytes: int
+    n: int, bits: int, tables: int, id_bytes: int, row_bytes: int, start_bytes: int
 ) -> list[tuple[int, int]]:
     """(offset, byte length) of each base section after the header."""
     lengths = [
         tables * bits,
         n * id_bytes,
         n * CODE_BYTES,
-        tables * ((1 << bits) + 1) * 4,
+        tables * ((1 << bits) + 1) * start_bytes,
         tables * n * row_bytes,
     ]
     out = []
@@ -132,9 +137,11 @@ def write_base(directory: Path, segment: MainSegment) -> str:
     n = segment.size
     id_bytes = segment.ids.dtype.itemsize
     row_bytes = row_bytes_for(n)
+    start_bytes = segment.start_bytes  # 4 only in a segment read from a format 1 file
+    version = FORMAT_VERSION if start_bytes == row_bytes else _WIDE_STARTS_VERSION
     header = _BASE_HEADER.pack(
         BASE_MAGIC,
-        FORMAT_VERSION,
+        version,
         _BASE_HEADER.size,
         uuid.UUID(segment.generation).bytes,
         n,
@@ -148,7 +155,7 @@ def write_base(directory: Path, segment: MainSegment) -> str:
     def chunks() -> Iterator[bytes | memoryview]:
         written = len(header)
         yield header
-        sections = _sections(n, layout.bits, layout.tables, id_bytes, row_bytes)
+        sections = _sections(n, layout.bits, layout.tables, id_bytes, row_bytes, start_bytes)
         for (offset, _), array in zip(sections, arrays, strict=True):
             yield b"\0" * (offset - written)
             data = np.ascontiguousarray(array)
@@ -172,13 +179,15 @@ def read_base(path: Path) -> MainSegment:
             )
             if magic != BASE_MAGIC:
                 raise StoreError(f"{path}: not a SafeStream PDQ index base file")
-            if version != FORMAT_VERSION or header_size != _BASE_HEADER.size:
+            versions = (FORMAT_VERSION, _WIDE_STARTS_VERSION)
+            if version not in versions or header_size != _BASE_HEADER.size:
                 raise StoreError(f"{path}: unsupported index format version {version}")
             if not (0 < bits <= 24 and 0 < tables <= 32 and id_bytes in (4, 8)):
                 raise StoreError(f"{path}: corrupt header ({tables} tables of {bits} bits)")
             if row_bytes != row_bytes_for(n):
                 raise StoreError(f"{path}: corrupt header (row width {row_bytes} for {n} rows)")
-            sections = _sections(n, bits, tables, id_bytes, row_bytes)
+            start_bytes = 4 if version == _WIDE_STARTS_VERSION else row_bytes
+            sections = _sections(n, bits, tables, id_bytes, row_bytes, start_bytes)
             end = sections[-1][0] + sections[-1][1]
             size = os.fstat(fh.fileno()).st_size
             if size != end:
@@ -194,14 +203,14 @@ def read_base(path: Path) -> MainSegment:
             positions = section(0, np.uint8, tables * bits).reshape(tables, bits)
             ids = section(1, np.dtype("<u4" if id_bytes == 4 else "<i8").type, n)
             codes = section(2, np.uint8, n * CODE_BYTES).reshape(n, CODE_BYTES)
-            starts = section(3, np.dtype("<u4").type, tables * ((1 << bits) + 1))
+            starts = section(3, np.uint8, tables * ((1 << bits) + 1) * start_bytes)
             rows = section(4, np.uint8, tables * n * row_bytes)
     except OSError as exc:
         raise StoreError(f"cannot read index base {path}: {exc}") from exc
     layout = TableLayout(positions)
-    starts = starts.reshape(tables, (1 << bits) + 1)
+    starts = starts.reshape(tables, ((1 << bits) + 1) * start_bytes)
     rows = rows.reshape(tables, n * row_bytes)
-    _check_base(path, layout, ids, starts, rows, row_bytes)
+    _check_base(path, layout, ids, (starts, start_bytes), rows, row_bytes)
     return MainSegment(uuid.UUID(bytes=gen).hex, ids, codes, layout, starts, rows)
 
 
@@ -209,7 +218,7 @@ def _check_base(
     path: Path,
     layout: TableLayout,
     ids: np.ndarray,
-    starts: np.ndarray,
+    directory: tuple[np.ndarray, int],
     rows: np.ndarray,
     row_bytes: int,
 ) -> None:
@@ -221,12 +230,11 @@ def _check_base(
         raise StoreError(f"{path}: {exc}") from exc
     if n and not bool(np.all(ids[1:] > ids[:-1])):
         raise StoreError(f"{path}: ids are not strictly ascending")
-    if starts.size and (
-        int(starts[:, 0].max()) != 0
-        or bool(np.any(starts[:, -1] != n))
-        or not bool(np.all(starts[:, 1:] >= starts[:, :-1]))
-    ):
-        raise StoreError(f"{path}: corrupt bucket directory")
+    starts, start_bytes = directory
+    for t in range(starts.shape[0] if starts.size else 0):
+        table = bucket_starts(starts, t, start_bytes)
+        if table[0] != 0 or table[-1] != n or not bool(np.all(table[1:] >= table[:-1])):
+            raise StoreError(f"{path}: corrupt bucket directory")
     for table in rows:
         if n == 0:
             continue
@@ -246,7 +254,8 @@ def _check_base(
 
 def log_header(generation: str) -> bytes:
     """Header of a change log that applies to the given base generation."""
-    return _LOG_HEADER.pack(LOG_MAGIC, FORMAT_VERSION, RECORD.itemsize, uuid.UUID(generation).bytes)
+    generation_bytes = uuid.UUID(generation).bytes
+    return _LOG_HEADER.pack(LOG_MAGIC, LOG_FORMAT_VERSION, RECORD.itemsize, generation_bytes)
 
 
 def encode_records(ops: np.ndarray, ids: np.ndarray, codes: np.ndarray) -> bytes:
@@ -279,7 +288,7 @@ def read_log(path: Path, generation: str) -> LogContents:
     if len(data) < _LOG_HEADER.size:
         raise StoreError(f"{path}: truncated log header")
     magic, version, record_size, gen = _LOG_HEADER.unpack_from(data)
-    if magic != LOG_MAGIC or version != FORMAT_VERSION or record_size != RECORD.itemsize:
+    if magic != LOG_MAGIC or version != LOG_FORMAT_VERSION or record_size != RECORD.itemsize:
         raise StoreError(f"{path}: not a SafeStream PDQ index log (version {version})")
     if gen != uuid.UUID(generation).bytes:
         raise StoreError(f"{path}: log belongs to another base")
