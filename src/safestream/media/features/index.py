@@ -55,8 +55,9 @@ class LocalHit:
 
 
 def _ivf_lists(count: int) -> int:
-    # About 2,000 descriptors per list, at most 4,096 lists: comparing a query keypoint with
-    # 4,096 centroids costs about as much as scanning two lists of a 100,000-image bank.
+    # About 2,000 descriptors per list, at most 4,096 lists: a query keypoint is compared with
+    # every centroid and then with one list, so at 100,000 bank images (34.5M descriptors,
+    # ~8,400 a list) the two costs are of one size.
     lists = 64
     while lists * 2000 < count and lists < 4096:
         lists *= 2
@@ -73,7 +74,10 @@ class FeatureIndex:
         # entry id -> (first row, row count, width, height, kind index)
         self.entries: dict[int, tuple[int, int, int, int, int]] = {}
         self.removed: set[int] = set()
-        self.nprobe = 2
+        # One list per query keypoint: at 50,000 bank images (17M descriptors, ~8,400 a list as
+        # at 100,000 with 4,096 lists) a second list found no more of the tuned rows
+        # of the crop benchmark and cost half the lookup (bench/results/crops.md).
+        self.nprobe = 1
         self._index: faiss.IndexBinary = faiss.IndexBinaryFlat(DESCRIPTOR_BYTES * 8)
         self._trained_for = 0
         self._quantizer: faiss.IndexBinary | None = None
