@@ -25,8 +25,7 @@ def _new(owner: Organisation, body: ReportIn, key: str) -> NewReport:
 def test_batch_stores_every_report_and_answers_each_in_order(database: Database) -> None:
     acme = org(database)
     items = [
-        _new(acme, report(reported_accounts=[account("a", f"u{i}")]), f"k{i}")
-        for i in range(20)
+        _new(acme, report(reported_accounts=[account("a", f"u{i}")]), f"k{i}") for i in range(20)
     ]
     results = ReportRepository(database).add_many(items)
     assert [
@@ -55,8 +54,7 @@ def test_writer_answers_each_caller_after_commit(database: Database) -> None:
     writer.start()
     try:
         futures: list[Future[StoredReport]] = [
-            writer.submit(_new(acme, report(description=f"r{i}"), f"k{i}"))
-            for i in range(30)
+            writer.submit(_new(acme, report(description=f"r{i}"), f"k{i}")) for i in range(30)
         ]
         stored = [f.result(timeout=30) for f in futures]
     finally:
@@ -84,10 +82,7 @@ def test_event_loop_callers_each_get_their_own_report_after_commit(database: Dat
 
     async def submit_all() -> list[StoredReport]:
         return await asyncio.gather(
-            *(
-                writer.store(_new(acme, report(description=f"r{i}"), f"k{i}"))
-                for i in range(40)
-            )
+            *(writer.store(_new(acme, report(description=f"r{i}"), f"k{i}")) for i in range(40))
         )
 
     try:

@@ -94,6 +94,7 @@ def create_app(
     linker = BackgroundLinker(engine, metrics, enabled=link_in_background)
     intake = IntakeService(db, vault)
     retro = RetroQueue(db, settings)
+    media = MediaService(settings, db)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -105,6 +106,7 @@ def create_app(
             yield
         finally:
             retro.close()
+            media.seen.close()
             linker.stop()
             intake.writer.stop()
 
@@ -127,7 +129,7 @@ def create_app(
     app.state.linker = linker
     app.state.metrics = metrics
     app.state.api_keys = ApiKeyCache(db)
-    app.state.media = MediaService(settings, db)
+    app.state.media = media
     app.state.retro = retro  # bank entries added over HTTP: retroactive matching
     metrics.registry.register(LinkerLag(intake.reports))
     app.add_exception_handler(RequestValidationError, _validation_error)

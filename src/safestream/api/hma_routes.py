@@ -6,7 +6,8 @@ unless the administrator lists hosts (HMA fetches from anywhere when its list is
 
 Banks have no `enabled_ratio` coinflip in SafeStream (they are on), so `bypass_coinflip` and
 `seed` are accepted and change nothing; each bank's own threshold (31 by default) applies, and a
-negative bank's match silences the others, as everywhere in SafeStream.
+negative bank's match silences the others, as everywhere in SafeStream. The PDQ hashes of what a
+platform hashes or looks up are kept for retroactive matching (`api.seen_lookups`).
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def _one_upload(photo: UploadFile | None, video: UploadFile | None) -> tuple[str
 
 @router.get("/h/hash", summary="Hash content from URL (HMA)")
 def hash_url(
-    _: Org,
+    org: Org,
     service: Service,
     url: str,
     content_type: str | None = None,
@@ -90,18 +91,29 @@ def hash_url(
     """Fetch a URL from an allowed host and answer `{signal_type: hash}`."""
     data, mime = _fetched(service, url)
     kind = content_type_from_mime(mime, content_type)
-    return hma_hashes(data, wanted_types(kind, types))
+    return _seen(service, org, data, hma_hashes(data, wanted_types(kind, types)))
+
+
+def _seen(
+    service: Service, org: Organisation, data: bytes, hashes: dict[str, str]
+) -> dict[str, str]:
+    """Keep a hashed photo's PDQ for retroactive matching; return the hashes."""
+    if hashes.get("pdq"):
+        variant = FrameVariants({"original": hashes["pdq"]}, 100)
+        service.seen.file(org.id, hashlib.sha256(data).hexdigest(), [variant])
+    return hashes
 
 
 @router.post("/h/hash", summary="Hash uploaded file (HMA)")
 def hash_post(
-    _: Org,
+    org: Org,
+    service: Service,
     photo: Annotated[UploadFile | None, File()] = None,
     video: Annotated[UploadFile | None, File()] = None,
 ) -> dict[str, str]:
     """Hash one file sent as multipart field `photo` or `video`."""
     kind, data = _one_upload(photo, video)
-    return hma_hashes(data, wanted_types(kind, None))
+    return _seen(service, org, data, hma_hashes(data, wanted_types(kind, None)))
 
 
 def _validated(signal: str, signal_type: SignalType) -> str:
@@ -111,9 +123,12 @@ def _validated(signal: str, signal_type: SignalType) -> str:
         raise HmaError(400, f"invalid signal: {exc}") from exc
 
 
-def _raw_hits(service: Service, signal: str, signal_type: SignalType) -> list[tuple[int, int]]:
+def _raw_hits(
+    service: Service, org: Organisation, signal: str, signal_type: SignalType
+) -> list[tuple[int, int]]:
     value = _validated(signal, signal_type)
     if signal_type is SignalType.PDQ:
+        service.seen.hashes(org.id, [value])
         (hits,) = service.raw_lookup([value], PDQ_MATCH_MAX_BITS)
     else:
         hits = service.exact_lookup(signal_type, value)
@@ -129,7 +144,7 @@ def _in_banks(service: Service, ids: list[int], banks: set[str] | None) -> set[i
 
 @router.get("/m/raw_lookup", summary="Raw hash lookup (HMA)")
 def raw_lookup(
-    _: Org,
+    org: Org,
     service: Service,
     signal: str,
     signal_type: str,
@@ -137,7 +152,7 @@ def raw_lookup(
     include_distance: bool = False,
 ) -> dict[str, list[Any]]:
     """Index hits (entry ids, optionally with distances) before any bank rule."""
-    hits = _raw_hits(service, signal, signal_type_of(signal_type))
+    hits = _raw_hits(service, org, signal, signal_type_of(signal_type))
     wanted = set(banks.split(",")) if banks else None
     keep = _in_banks(service, [i for i, _ in hits], wanted)
     hits = [(i, d) for i, d in hits if i in keep]
@@ -173,7 +188,7 @@ def _lookup(
 
 @router.get("/m/lookup", summary="Content lookup (HMA)")
 def lookup_get(
-    _: Org,
+    org: Org,
     service: Service,
     url: str | None = None,
     content_type: str | None = None,
@@ -191,21 +206,30 @@ def lookup_get(
         if not signal or not signal_type:
             raise HmaError(400, "Either url or both signal and signal_type are required")
         kind = signal_type_of(signal_type)
-        return _lookup(service, {"original": _validated(signal, kind)}, kind, wanted)
+        value = _validated(signal, kind)
+        if kind is SignalType.PDQ:
+            service.seen.hashes(org.id, [value])
+        return _lookup(service, {"original": value}, kind, wanted)
     data, mime = _fetched(service, url)
     content = content_type_from_mime(mime, content_type)
-    per_type = _lookup_file(service, data, wanted_types(content, types), wanted)
+    per_type = _lookup_file(service, org, data, wanted_types(content, types), wanted)
     if signal_type is not None:
         return per_type.get(signal_type, {})
     return per_type
 
 
 def _lookup_file(
-    service: Service, data: bytes, types: tuple[str, ...], banks: set[str] | None
+    service: Service,
+    org: Organisation,
+    data: bytes,
+    types: tuple[str, ...],
+    banks: set[str] | None,
 ) -> dict[str, MatchesByBank]:
     out: dict[str, MatchesByBank] = {}
+    sha256 = hashlib.sha256(data).hexdigest()
     if "pdq" in types:
         _, variants = photo_pdq(data)
+        service.seen.file(org.id, sha256, [FrameVariants(variants, 100)] if variants else [])
         out["pdq"] = _lookup(service, variants, SignalType.PDQ, banks)
     if "video_md5" in types:
         md5 = hashlib.md5(data).hexdigest()
@@ -215,7 +239,7 @@ def _lookup_file(
 
 @router.post("/m/lookup", summary="Content lookup from file (HMA)")
 def lookup_post(
-    _: Org,
+    org: Org,
     service: Service,
     photo: Annotated[UploadFile | None, File()] = None,
     video: Annotated[UploadFile | None, File()] = None,
@@ -227,7 +251,7 @@ def lookup_post(
     del seed, bypass_coinflip
     kind, data = _one_upload(photo, video)
     wanted = set(banks.split(",")) if banks else None
-    return _lookup_file(service, data, wanted_types(content_type_of(kind), None), wanted)
+    return _lookup_file(service, org, data, wanted_types(content_type_of(kind), None), wanted)
 
 
 @router.get("/m/index/status", summary="Index status (HMA)")

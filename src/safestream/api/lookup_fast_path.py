@@ -102,6 +102,7 @@ class RawLookupAnswers:
         hits, seq = self.service.raw_index_hits_one(signal, PDQ_MATCH_MAX_BITS)
         if hits and not self.service.known_local([hits], seq):
             return None
+        self.service.seen.hashes(org.id, (signal,))  # queued; written by a background thread
         return self.body(hits, with_distance, started=started)
 
     def lookup(self, signal: str) -> list[RawHit]:
@@ -157,6 +158,7 @@ class RawLookupFastPath:
             return
         signal, with_distance = plain
         answers = self.answers
+        answers.service.seen.hashes(org.id, (signal,))  # queued; written by a background thread
         if answers.service.fresh():
             hits, seq = answers.service.raw_index_hits_one(signal, PDQ_MATCH_MAX_BITS)
             if hits and not answers.service.known_local([hits], seq):  # a peer's entry: screen

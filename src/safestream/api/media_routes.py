@@ -1,6 +1,8 @@
 """`/v1` hashing and matching: hash an upload, look hashes up (one or a batch), match an upload.
 
-Every route takes an organisation's API key. A file comes as multipart field `file`, or by `url`
+Every route takes an organisation's API key. The PDQ hashes of what a platform hashes, matches or
+looks up are kept for retroactive matching while the operator keeps seen hashes
+(`api.seen_lookups`). A file comes as multipart field `file`, or by `url`
 from a host the administrator allows (see `remote_media`). Matching scans with fast hashes by
 default (`mode=exact` for reference hashes); a match names the bank, entry, distance, label and
 the variant (rotation, border trim, pytx array) that matched.
@@ -144,7 +146,7 @@ def _present(values: dict[str, Any]) -> dict[str, Any]:
 
 @router.post("/hash", response_model=HashOut, summary="Hash a file (image or video)")
 def hash_file(
-    _: Org,
+    org: Org,
     service: Service,
     file: Annotated[UploadFile | None, File()] = None,
     url: Annotated[str | None, Query(description="Fetch from an allowed host instead.")] = None,
@@ -157,6 +159,7 @@ def hash_file(
     hash pytx computes for a palette, CMYK or LAB image when it differs from the RGB one.
     """
     hashed = hash_upload(upload_bytes(service, file, url), mode=mode, dihedral=dihedral)
+    service.seen.upload(org.id, hashed)  # content the platform saw: kept for retro matching
     return HashOut(
         kind=hashed.kind,
         md5=hashed.md5,
@@ -168,7 +171,7 @@ def hash_file(
 
 @router.get("/lookup", response_model=LookupOut, summary="Look up one PDQ hash")
 def lookup(
-    _: Org,
+    org: Org,
     service: Service,
     pdq: Annotated[str, Query(description="64 hex digits.")],
     banks: Annotated[str | None, Query(description="Comma-separated bank names.")] = None,
@@ -176,6 +179,7 @@ def lookup(
 ) -> LookupOut:
     """Entries within each bank's threshold (or `threshold`), nearest first."""
     value = normalize_hash(SignalType.PDQ, pdq)
+    service.seen.hashes(org.id, [value])
     (found,) = service.match_hashes(
         [FrameVariants({"original": value}, 100)], bank_filter(banks), threshold
     )
@@ -183,9 +187,10 @@ def lookup(
 
 
 @router.post("/lookup", response_model=BatchOut, summary="Look up many PDQ hashes")
-def lookup_batch(_: Org, service: Service, body: BatchIn) -> BatchOut:
+def lookup_batch(org: Org, service: Service, body: BatchIn) -> BatchOut:
     """The batch form of `GET /v1/lookup`: one index pass for up to 1,000 hashes."""
     values = [normalize_hash(SignalType.PDQ, h) for h in body.hashes]
+    service.seen.hashes(org.id, values)
     frames = [FrameVariants({"original": v}, 100) for v in values]
     results = service.match_hashes(frames, body.banks, body.threshold)
     return BatchOut(
@@ -198,7 +203,7 @@ def lookup_batch(_: Org, service: Service, body: BatchIn) -> BatchOut:
 
 @router.post("/match", response_model=MatchResultOut, summary="Match a file against the banks")
 def match_file(
-    _: Org,
+    org: Org,
     service: Service,
     file: Annotated[UploadFile | None, File()] = None,
     url: Annotated[str | None, Query(description="Fetch from an allowed host instead.")] = None,
@@ -215,6 +220,7 @@ def match_file(
     """
     data = upload_bytes(service, file, url)
     hashed: HashedUpload = hash_upload(data, mode=mode, dihedral=True, local=True)
+    service.seen.upload(org.id, hashed)
     found = service.match_upload(hashed, bank_filter(banks), threshold)
     if not found and hashed.image is not None:
         # Second stage: a cropped, captioned or framed copy of a known image, or a known room.

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from safestream.api.read_write_lock import ReadWriteLock
+from safestream.api.seen_lookups import SeenLookups
 from safestream.core.banks import Bank, Match
 from safestream.core.config import Settings
 from safestream.core.errors import BankNotFound
@@ -34,6 +35,7 @@ from safestream.media.matching import FrameVariants, Matcher
 from safestream.media.upload_hashing import HashedUpload
 from safestream.store.banks import BankRepository
 from safestream.store.database import Database
+from safestream.store.seen_hashes import SeenHashes
 
 if TYPE_CHECKING:
     from safestream.media.features.video import FrameFeatures
@@ -79,6 +81,9 @@ class MediaService:
         # Entry ids known to be in local (not peers') banks, as of the index's change number.
         self._local_entries: set[int] = set()
         self._local_seq = -1
+        # What platforms hash, match and look up, kept for retroactive matching (when kept).
+        kept = settings.recent_seen_days and settings.recent_seen_lookups
+        self.seen = SeenLookups(SeenHashes(db) if kept else None)
 
     # -- index ---------------------------------------------------------------------------------
 

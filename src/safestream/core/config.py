@@ -121,6 +121,11 @@ class Settings(BaseModel):
         description="Days the PDQ hashes of uploads and sampled live frames are kept for "
         "retroactive matching (0: not kept).",
     )
+    recent_seen_lookups: bool = Field(
+        True,
+        description="Also keep (for recent_seen_days) the PDQ hashes platforms hash, match or "
+        "look up over the API, with the organisation that asked.",
+    )
     ncmec_company: str = Field(
         "", description="Reporting company named in CyberTipline reports (default: the org)."
     )

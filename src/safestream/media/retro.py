@@ -18,12 +18,14 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from safestream.core.banks import BankEntry, Classification
+from safestream.core.errors import NotFound
 from safestream.core.events import EventSink, MatchFound
 from safestream.core.principal import Principal
 from safestream.core.reports import IncidentType, LiveStream, MatchedEntry, MediaHash, ReportIn
 from safestream.core.signals import PDQ_MATCH_MAX_BITS, SignalType
 from safestream.exchange.entry_screen import BankHit, PeerEntryScreen
 from safestream.media.recent_seen import RecentlySeen, RetroMatch
+from safestream.store.access import get_org_by_id
 from safestream.store.banks import BankRepository
 from safestream.store.database import Database
 from safestream.store.seen_hashes import SeenHash, SeenHashes
@@ -59,6 +61,7 @@ class RetroMatcher:
         self.sink = sink
         self.radius = radius
         self._last_id = 0
+        self._orgs: dict[int, str] = {}
 
     def refresh(self, now: datetime | None = None) -> int:
         """Forget what is past the retention (store and index); load rows added since; return
@@ -87,6 +90,18 @@ class RetroMatcher:
         self._last_id = last
         return loaded
 
+    def _org_name(self, org_id: int | None) -> str | None:
+        """The name of the organisation that showed the content (None for attachments and
+        frames, whose reports and streams say where they came from)."""
+        if org_id is None:
+            return None
+        if org_id not in self._orgs:
+            try:
+                self._orgs[org_id] = get_org_by_id(self.store.db, org_id).name
+            except NotFound:
+                self._orgs[org_id] = f"#{org_id} (since deleted)"
+        return self._orgs[org_id]
+
     def match_ids(self, ids: Sequence[int], now: datetime | None = None) -> list[RetroFinding]:
         """`match` for entries known by id (entries of negative banks are left out)."""
         found = BankRepository(self.store.db).entries_by_id(sorted(set(ids)))
@@ -108,36 +123,44 @@ class RetroMatcher:
         found = self.seen.match_new_entries([(e.id, e.value) for e in wanted.values()],
                                             self.radius)  # fmt: skip
         details = self.store.details(SYSTEM, [m.source_id for m in found if m.source_id])
-        best: dict[tuple[int, str, str], tuple[RetroMatch, SeenHash]] = {}
+        best: dict[tuple[int, str, str, int], tuple[RetroMatch, SeenHash]] = {}
         for m in found:
             seen = details.get(m.source_id or 0)
             if seen is None:  # pruned meanwhile
                 continue
-            key = (m.entry_id, seen.kind, seen.ref)
+            key = (m.entry_id, seen.kind, seen.ref, seen.org_id or 0)
             if key not in best or m.distance < best[key][0].distance:
                 best[key] = (m, seen)
         pairs = sorted(best.items())
         verdicts = self.screen.allowed([
             BankHit(f"{seen.kind}:{seen.ref}", wanted[entry_id].bank, wanted[entry_id].source,
                     SignalType.PDQ.value, wanted[entry_id].value)
-            for (entry_id, _, _), (_, seen) in pairs
+            for (entry_id, *_), (_, seen) in pairs
         ])  # fmt: skip
         raised = []
-        for ((entry_id, _, _), (m, seen)), ok in zip(pairs, verdicts, strict=True):
+        for ((entry_id, *_), (m, seen)), ok in zip(pairs, verdicts, strict=True):
             if not ok:
                 continue
             entry = wanted[entry_id]
-            stored = self.sink.emit(_report(entry, seen, m.distance), [_event(entry, seen, m)])
+            report = _report(entry, seen, m.distance, self._org_name(seen.org_id))
+            stored = self.sink.emit(report, [_event(entry, seen, m)])
             raised.append(RetroFinding(entry, seen, m.distance, str(stored.id)))
         return raised
 
 
-def _report(entry: BankEntry, seen: SeenHash, distance: int) -> ReportIn:
-    where = (
-        f"stream {seen.ref} at {seen.t or 0:.1f} s" if seen.kind == "frame"
-        else f"an upload (SHA-256 {seen.ref})"
-    )  # fmt: skip
-    key = hashlib.sha256(f"{seen.kind}\0{seen.ref}\0{entry.bank}\0{entry.id}".encode()).hexdigest()
+def _report(entry: BankEntry, seen: SeenHash, distance: int, org: str | None) -> ReportIn:
+    if seen.kind == "frame":
+        where = f"stream {seen.ref} at {seen.t or 0:.1f} s"
+    elif seen.kind == "lookup":
+        where = "a hash looked up"
+    else:
+        where = f"an upload (SHA-256 {seen.ref})"
+    if org is not None:
+        where += f" by organisation {org}"
+    # Who showed it is part of the key: two platforms that saw the same content each raise one.
+    whose = f"\0{seen.org_id}" if seen.org_id is not None else ""
+    name = f"{seen.kind}\0{seen.ref}\0{entry.bank}\0{entry.id}{whose}"
+    key = hashlib.sha256(name.encode()).hexdigest()
     hashes = [MediaHash(signal_type=SignalType.PDQ, value=seen.pdq)]
     if seen.kind == "upload":
         hashes.insert(0, MediaHash(signal_type=SignalType.SHA256, value=seen.ref))

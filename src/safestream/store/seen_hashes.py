@@ -1,10 +1,12 @@
 """Hashes of recently seen content in the store: what retroactive matching searches.
 
-Intake (report attachments) and the live monitor (sampled frames) record the PDQ hashes they
-computed anyway; the media itself is never kept here. Rows are numbered in arrival order, so a
-long-running matcher loads only the rows after the last one it holds, and rows older than the
-operator's retention are deleted by `prune`. Only SafeStream's own code (the system principal)
-records or reads them: they say what a platform uploaded and when.
+Intake (report attachments), the live monitor (sampled frames) and the hashing and lookup routes
+(files a platform hashed or matched, hashes it looked up, with the organisation as provenance)
+record the PDQ hashes they computed or were given anyway; the media itself is never kept here.
+Rows are numbered in arrival order, so a long-running matcher loads only the rows after the last
+one it holds, and rows older than the operator's retention are deleted by `prune`. Only
+SafeStream's own code (the system principal) records or reads them: they say what a platform
+uploaded and when.
 """
 
 from __future__ import annotations
@@ -13,27 +15,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Float, cast, delete, func, insert, select
+from sqlalchemy import Float, cast, delete, func, select
 
 from safestream.core.errors import InvalidInput, PermissionDenied
 from safestream.core.principal import Principal
 from safestream.store.database import Database
 from safestream.store.models.media import SeenHashRow
 
-KINDS = ("upload", "frame")
+KINDS = ("upload", "frame", "lookup")
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime in SQLite
 MAX_REF = 256
 
 
 @dataclass(frozen=True)
 class SeenHash:
-    """One hash of seen content: an upload's (`ref` its SHA-256) or a stream frame's."""
+    """One hash of seen content: an upload's (`ref` its SHA-256), a stream frame's, or a hash
+    looked up (`ref` the hash)."""
 
     kind: str
-    ref: str  # the upload's SHA-256, or the stream id
+    ref: str  # the upload's SHA-256, the stream id, or the hash looked up
     pdq: str  # 64 hex digits
     seen_at: datetime
     t: float | None = None  # seconds into the stream, for frames
     id: int = 0  # the store's row number (0 until stored)
+    org_id: int | None = None  # whose API call showed it (None: an attachment or a frame)
 
 
 @dataclass(frozen=True)
@@ -61,8 +66,12 @@ class SeenHashes:
         self.db = db
 
     def record(self, principal: Principal, hashes: Sequence[SeenHash]) -> int:
-        """Store hashes just seen; return how many. Bad rows are refused before any is stored."""
+        """Store hashes just seen; return how many. Bad rows are refused before any is stored.
+
+        Written with the driver's own `executemany` (SQLAlchemy's per-row parameter and type
+        processing cost more than the insert): every hash a platform looks up comes here."""
         _system(principal)
+        sqlite = self.db.url.startswith("sqlite")
         rows = []
         for h in hashes:
             if h.kind not in KINDS or not h.ref or len(h.ref) > MAX_REF:
@@ -73,11 +82,18 @@ class SeenHashes:
                 raise InvalidInput(f"seen hash: not a PDQ hex {h.pdq!r}") from exc
             if len(code) != 32:
                 raise InvalidInput(f"seen hash: not a PDQ hex {h.pdq!r}")
-            rows.append({"kind": h.kind, "ref": h.ref, "t": h.t, "pdq": code,
-                         "seen_at": _aware(h.seen_at)})  # fmt: skip
+            at = _aware(h.seen_at)
+            # SQLite keeps UTC as text in SQLAlchemy's format; PostgreSQL takes the datetime.
+            when = at.astimezone(UTC).strftime(_SQLITE_TIME) if sqlite else at
+            rows.append((h.kind, h.ref, h.t, code, when, h.org_id))
         if rows:
+            mark = "?" if sqlite else "%s"
+            sql = (
+                "INSERT INTO seen_hashes (kind, ref, t, pdq, seen_at, org_id) "
+                f"VALUES ({', '.join([mark] * 6)})"
+            )
             with self.db.session() as s:
-                s.execute(insert(SeenHashRow), rows)
+                s.connection().exec_driver_sql(sql, rows)
         return len(rows)
 
     def page(self, principal: Principal, after_id: int, limit: int) -> SeenPage:
@@ -118,7 +134,8 @@ class SeenHashes:
                     select(SeenHashRow).where(SeenHashRow.id.in_(unique[start : start + 500]))
                 ):
                     out[row.id] = SeenHash(row.kind, row.ref, bytes(row.pdq).hex(),
-                                           _aware(row.seen_at), row.t, row.id)  # fmt: skip
+                                           _aware(row.seen_at), row.t, row.id,
+                                           row.org_id)  # fmt: skip
         return out
 
     def prune(self, principal: Principal, before: datetime) -> int:

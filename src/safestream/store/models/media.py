@@ -106,9 +106,13 @@ class SeenHashRow(Base):
     __tablename__ = "seen_hashes"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(8))  # "upload" or "frame"
-    # What carried it: an upload's SHA-256, or a stream's id (with `t`, seconds into it).
+    kind: Mapped[str] = mapped_column(String(8))  # "upload", "frame" or "lookup"
+    # What carried it: an upload's SHA-256, a stream's id (with `t`, seconds into it), or for a
+    # bare hash looked up, the hash itself.
     ref: Mapped[str] = mapped_column(String(256))
     t: Mapped[float | None] = mapped_column(Float, nullable=True)
     pdq: Mapped[bytes] = mapped_column(LargeBinary(32))
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # The organisation whose API call showed it (hashed, matched or looked up); None for report
+    # attachments and live frames.
+    org_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
