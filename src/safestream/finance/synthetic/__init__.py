@@ -1,0 +1,1 @@
+"""Parts of the synthetic ledger generator; `safestream.finance.generator` puts them together."""
