@@ -13,7 +13,12 @@ real-image bit correlations and clusters of near-duplicates, which crowd index b
 new entries lie 0-31 bits from a seen hash, half are fresh. Target (issue 12): 10M seen, 10,000
 entries, under 10 s.
 
-Run: `python -m bench.bench_retro [--quick] [--seen N] [--entries M] [--shape uniform|pdq|both]`.
+Start-up (`--startup`): N seen hashes written to a fresh store (SQLite file, or PostgreSQL with
+`--database-url`), then a new `RetroMatcher` reads them all on its first refresh, as a process
+that has just started does: the time, the process's resident memory after it and its peak.
+
+Run: `python -m bench.bench_retro [--quick] [--seen N] [--entries M] [--shape uniform|pdq|both]`
+or `python -m bench.bench_retro --startup [--seen N] [--database-url URL]`.
 """
 
 from __future__ import annotations
@@ -106,6 +111,93 @@ def run_shape(shape: str, n: int, entries: int, repeats: int, sample: int) -> li
     ]
 
 
+def _memory_mib(field: str) -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _fill_store(url: str, n: int, rng: np.random.Generator) -> float:
+    """Write n seen hashes (frames of 1,000 streams over the last 29 days); return seconds."""
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from sqlalchemy import delete, insert
+
+    from safestream.store.database import Database
+    from safestream.store.models.media import SeenHashRow
+
+    db = Database(url)
+    db.migrate()
+    with db.session() as s:
+        s.execute(delete(SeenHashRow))
+    raw = sqlite3.connect(url.removeprefix("sqlite:///")) if url.startswith("sqlite") else None
+    start = time.perf_counter()
+    now = datetime.now(UTC).timestamp()
+    chunk = 100_000
+    for first in range(0, n, chunk):
+        size = min(chunk, n - first)
+        codes = rng.integers(0, 256, size=(size, 32), dtype=np.uint8)
+        base = now - 29 * 86400 * (1 - first / n)  # arrival order is time order
+        at = [datetime.fromtimestamp(base + i * 1e-3, UTC) for i in range(size)]
+        if raw is not None:  # as SQLAlchemy stores them, without its per-row cost
+            raw.executemany(
+                "INSERT INTO seen_hashes (kind, ref, t, pdq, seen_at) VALUES (?, ?, ?, ?, ?)",
+                [("frame", f"stream-{(first + i) % 1000}", float(first + i), codes[i].tobytes(),
+                  at[i].strftime("%Y-%m-%d %H:%M:%S.%f")) for i in range(size)],
+            )  # fmt: skip
+            raw.commit()
+            continue
+        rows = [
+            {"kind": "frame", "ref": f"stream-{(first + i) % 1000}", "t": float(first + i),
+             "pdq": codes[i].tobytes(), "seen_at": at[i]}
+            for i in range(size)
+        ]  # fmt: skip
+        with db.session() as s:
+            s.execute(insert(SeenHashRow), rows)
+    if raw is not None:
+        raw.close()
+    db.dispose()
+    return time.perf_counter() - start
+
+
+def run_startup(n: int, url: str | None) -> list[str]:
+    """A fresh `RetroMatcher` reading n seen hashes from the store; return report lines."""
+    import tempfile
+
+    from safestream.media.retro import RetroMatcher
+    from safestream.store.database import Database
+
+    with tempfile.TemporaryDirectory(prefix="bench-retro-") as tmp:
+        target = url or f"sqlite:///{tmp}/store.db"
+        fill = _fill_store(target, n, np.random.default_rng(7))
+        # Compile the index kernels first (a server's start-up does this once, before any load).
+        from safestream.media.recent_seen import RecentlySeen
+
+        RecentlySeen(timedelta(days=1)).observe("w", ["0" * 64])
+        db = Database(target)
+        before = _memory_mib("VmRSS")
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+            refs.write("5")  # reset the peak (VmHWM) to the current size
+        matcher = RetroMatcher(db, timedelta(days=30), sink=None)  # type: ignore[arg-type]
+        start = time.perf_counter()
+        loaded = matcher.refresh()
+        took = time.perf_counter() - start
+        after, peak = _memory_mib("VmRSS"), _memory_mib("VmHWM")
+        db.dispose()
+    kind = "PostgreSQL" if target.startswith("postgresql") else "SQLite"
+    return [
+        f"start-up: a new RetroMatcher reading {loaded:,} seen hashes from {kind}",
+        f"{'first refresh (s)':26}{took:12.1f}   ({loaded / took:,.0f} hashes/s)",
+        f"{'resident after (MiB)':26}{after:12.0f}   (before {before:.0f}; "
+        f"+{after - before:.0f} for the index)",
+        f"{'peak while loading (MiB)':26}{peak:12.0f}",
+        f"{'filling the store (s)':26}{fill:12.1f}   (bench set-up, not start-up)",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="1M seen hashes, one run")
@@ -114,8 +206,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--peer-sample", type=int, default=500)
     parser.add_argument("--shape", choices=("uniform", "pdq", "both"), default="both")
+    parser.add_argument("--startup", action="store_true", help="time loading N from a store")
+    parser.add_argument("--database-url", default=None, help="PostgreSQL for --startup")
     args = parser.parse_args(argv)
     n = 1_000_000 if args.quick else args.seen
+    if args.startup:
+        print(f"load average at start {os.getloadavg()[0]:.1f}")
+        print("\n".join(run_startup(n, args.database_url)), flush=True)
+        print(f"load average at end {os.getloadavg()[0]:.1f}")
+        return 0
     repeats = 1 if args.quick else args.repeats
     shapes = ("uniform", "pdq") if args.shape == "both" else (args.shape,)
     print(f"load average at start {os.getloadavg()[0]:.1f}, medians of {repeats} runs")
