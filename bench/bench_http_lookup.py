@@ -13,6 +13,9 @@ to 200 queries are checked against brute force (SafeStream) and against each oth
 Memory: resident (RSS), unique (USS) and proportional (PSS) set size of each server's workers.
 
 Run: `.venv/bin/python -m bench.bench_http_lookup [--quick] [--hashes N] [--peer-max N]`
+Real HMA (OpenMediaMatch) as the peer, installed by the user from its source (how: the
+docstring of bench/hma_source_peer.py): `--peer hma --hma-venv VENV --hma-src
+ThreatExchange/hasher-matcher-actioner`.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from bench import wrk_load
+from bench import hma_source_peer, wrk_load
 from bench.bench_store import BANK, bench_store
 from bench.tables import markdown_table
 
@@ -392,7 +395,10 @@ def run_size(n: int, args: argparse.Namespace) -> list[ServerResult]:
             results.append(measure("SafeStream", server, port, context, args, (n, prepared)))
         finally:
             _stop(server)
-        if n <= args.peer_max:
+        if n <= args.peer_max and args.peer == "hma":  # real HMA (bench/hma_source_peer.py)
+            checked = (hexes, expected)
+            results.append(hma_source_peer.run(n, codes, Path(tmp), checked, args))
+        elif n <= args.peer_max:
             began = time.monotonic()
             pickled = prepare_peer(Path(tmp), codes)
             prepared = time.monotonic() - began
@@ -429,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workers", type=int, default=2, help="SafeStream serve workers")
     parser.add_argument("--write-results", action="store_true")
+    hma_source_peer.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.hashes, args.seconds, args.runs, args.peer_max = [200_000], 3.0, 1, 200_000
