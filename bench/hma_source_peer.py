@@ -36,7 +36,6 @@ The bench then sends the same `GET /m/raw_lookup` queries to it as to SafeStream
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import http.client
 import json
 import os
@@ -49,6 +48,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from bench import wrk_load
 
 if TYPE_CHECKING:
     from bench.bench_http_lookup import ServerResult
@@ -297,6 +298,19 @@ def hash_matches(port: int, data: bytes) -> dict[str, object]:
     return result
 
 
+def answers(port: int, hexes: list[str]) -> list[list[int]]:
+    """HMA's content ids matched by each query (`GET /m/raw_lookup`, a connection each)."""
+    out = []
+    for h in hexes:
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        status, body = _call(conn, "GET", f"/m/raw_lookup?signal_type=pdq&signal={h}")
+        if status != 200:
+            raise RuntimeError(f"/m/raw_lookup answered {status}: {body[:300]!r}")
+        out.append([int(i) for i in json.loads(body)["matches"]])
+        conn.close()
+    return out
+
+
 def wait_loaded(port: int, process: subprocess.Popen[bytes], timeout: float = 900.0) -> None:
     """Block until 20 `/status` calls in a row answer 200: every worker has loaded the index."""
     deadline = time.monotonic() + timeout
@@ -377,6 +391,8 @@ def run(
 
     if args.hma_venv is None or args.hma_src is None:
         raise SystemExit("--peer hma needs --hma-venv and --hma-src")
+    if not wrk_load.available():
+        raise SystemExit("--peer hma needs wrk: HMA's sync workers close every connection")
     install = HmaInstall(args.hma_venv, args.hma_src, args.hma_database)
     began = time.monotonic()
     config = prepare(install, directory)
@@ -416,15 +432,15 @@ def run(
             flush=True,
         )
         hexes, expected = checked
-        no_batch = argparse.Namespace(**{**vars(args), "batch": 0})  # HMA has no /v1/lookup
-        result = bench.measure(
-            "HMA (OpenMediaMatch)",
-            server,
-            port,
-            (hexes, {}, expected, row_of),
-            no_batch,
-            (n, prepared),
-        )
+        got = [sorted(row_of[i] for i in ids) for ids in answers(port, hexes[: len(expected)])]
+        # gunicorn's sync workers (HMA's Dockerfile) close every connection: wrk reconnects.
+        bench.load(port, hexes, {}, args.connections, 2.0, "wrk")  # warm-up
+        runs = [
+            bench.load(port, hexes, {}, args.connections, args.seconds, "wrk")
+            for _ in range(args.runs)
+        ]
+        workers = bench.memory(server)
     finally:
         bench._stop(server)
-    return dataclasses.replace(result, ready_seconds=ready)
+    exact = got == expected
+    return bench.ServerResult("HMA (OpenMediaMatch)", n, prepared, ready, runs, workers, exact)
