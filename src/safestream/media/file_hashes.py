@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from safestream.core.banks import classify_label
 from safestream.core.errors import InvalidInput
 from safestream.core.signals import PDQ_MIN_QUALITY, SignalType
-from safestream.media.features.extract import LocalFeatures, bank_features, extract_features
+from safestream.media.features.extract import LocalFeatures, bank_features, query_features
 from safestream.media.features.verify import MEDIA_POLICY
 from safestream.media.hashing import (
     FrameHash,
@@ -79,7 +79,7 @@ def hash_for_matching(path: Path, *, exact: bool, local: bool = False) -> Hashed
 def image_features(path: Path, *, query: bool) -> LocalFeatures:
     """Local features of an image file (a query keeps more keypoints than a bank entry)."""
     rgb = decode_rgb(path.read_bytes())
-    return extract_features(rgb) if query else bank_features(rgb)
+    return query_features(rgb) if query else bank_features(rgb)
 
 
 def local_record(path: Path, *, label: str, source: str, note: str) -> NewFeatures:

@@ -18,6 +18,7 @@ Stored form (`to_bytes`), little-endian, no pickle:
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -41,6 +42,11 @@ BANK_KEYPOINTS = 256
 SMALL_LONG_SIDE = 256
 SMALL_KEYPOINTS = 128
 QUERY_KEYPOINTS = 700
+# A query frame lets ORB keep this many corners before the grid pass: ORB ranks corners over
+# the whole frame, so a low-contrast picture shown small among busy video (picture-in-picture)
+# loses its corners to the video's unless far more than are kept are detected. Only the kept
+# ones are described, so the cost is in detection.
+QUERY_DETECT = 3000
 GRID = 8
 
 Descriptors = npt.NDArray[np.uint8]
@@ -133,18 +139,29 @@ def extract_features(
     *,
     max_keypoints: int = QUERY_KEYPOINTS,
     long_side: int = ANALYSIS_LONG_SIDE,
+    detect: int | None = None,
 ) -> LocalFeatures:
-    """ORB keypoints and descriptors of an RGB or grey image, spread over a grid."""
+    """ORB keypoints and descriptors of an RGB or grey image, spread over a grid.
+
+    ORB keeps the `detect` corners with the strongest response over the whole image before the
+    grid pass chooses `max_keypoints` of them (default: twice as many, all described). A query
+    frame detects `QUERY_DETECT` (see there) and describes only the ones it keeps."""
     grey, scale = analysis_grey(pixels, long_side)
     h, w = grey.shape[:2]
     if min(h, w) < 32:
         return _empty(w, h, scale)
-    # Detect twice as many as kept, with a low FAST threshold so dim rooms still give corners;
-    # the grid pass then keeps the strongest per cell.
+    # A low FAST threshold so dim rooms still give corners; the grid pass then keeps the
+    # strongest per cell.
     orb = cv2.ORB.create(
-        nfeatures=max_keypoints * 2, fastThreshold=10, edgeThreshold=19, patchSize=19
+        nfeatures=detect or max_keypoints * 2, fastThreshold=10, edgeThreshold=19, patchSize=19
     )
-    keypoints, descriptors = orb.detectAndCompute(grey, None)
+    descriptors: Descriptors | None
+    if detect is None:
+        keypoints, found_desc = orb.detectAndCompute(grey, None)
+        descriptors = None if found_desc is None else np.asarray(found_desc, np.uint8)
+    else:
+        found = orb.detect(grey, None)
+        keypoints, descriptors = _describe(orb, grey, found, max_keypoints)
     if descriptors is None or not keypoints:
         return _empty(w, h, scale)
     xy = np.array([kp.pt for kp in keypoints], dtype=np.float32).reshape(-1, 2)
@@ -152,6 +169,25 @@ def extract_features(
     keep = _spread(xy, response, w, h, max_keypoints)
     points = xy[keep]
     return LocalFeatures(w, h, points, descriptors[keep].astype(np.uint8), scale)
+
+
+def _describe(
+    orb: cv2.ORB, grey: npt.NDArray[np.uint8], found: Sequence[cv2.KeyPoint], limit: int
+) -> tuple[Sequence[cv2.KeyPoint], Descriptors | None]:
+    # Choose by the grid first, then compute descriptors of the chosen keypoints only.
+    if not found:
+        return [], None
+    xy = np.array([kp.pt for kp in found], dtype=np.float32).reshape(-1, 2)
+    response = np.array([kp.response for kp in found], dtype=np.float32)
+    h, w = grey.shape[:2]
+    chosen = [found[i] for i in _spread(xy, response, w, h, limit)]
+    keypoints, descriptors = orb.compute(grey, chosen)
+    return keypoints, None if descriptors is None else np.asarray(descriptors, np.uint8)
+
+
+def query_features(pixels: npt.NDArray[np.uint8]) -> LocalFeatures:
+    """The features a query frame is looked up with (see `QUERY_DETECT`)."""
+    return extract_features(pixels, detect=QUERY_DETECT)
 
 
 def bank_features(pixels: npt.NDArray[np.uint8]) -> LocalFeatures:

@@ -25,7 +25,7 @@ import numpy.typing as npt
 from safestream.core.banks import Bank, BankEntry, Match
 from safestream.core.errors import BankNotFound
 from safestream.media.features.bank import FeatureBank
-from safestream.media.features.extract import LocalFeatures, extract_features
+from safestream.media.features.extract import LocalFeatures, query_features
 from safestream.media.features.index import LocalHit
 from safestream.store.banks import BankRepository
 
@@ -75,7 +75,7 @@ class LocalStage:
         if not self:
             return []
         started = time.thread_time()
-        return self.match_features(extract_features(pixels), t, started=started)
+        return self.match_features(query_features(pixels), t, started=started)
 
     def match_features(
         self, query: LocalFeatures, t: float | None = None, *, started: float | None = None

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from safestream.media.features.extract import LocalFeatures, extract_features
+from safestream.media.features.extract import LocalFeatures, query_features
 
 if TYPE_CHECKING:
     from safestream.media.video import SampledFrame
@@ -34,7 +34,7 @@ class FrameFeatures:
 def frame_features(sample: SampledFrame) -> FrameFeatures:
     """Local features of a sampled frame, positions measured in the full frame's pixels."""
     grey = np.clip(np.rint(sample.luma), 0, 255).astype(np.uint8)
-    features = extract_features(grey)
+    features = query_features(grey)
     full_width = sample.full_size[0]
     to_full = grey.shape[1] / full_width if full_width else 1.0
     return FrameFeatures(sample.t, replace(features, scale=features.scale * to_full))
