@@ -314,6 +314,14 @@ def medians(runs: list[list[list[str]]]) -> list[list[str]]:
     return rows
 
 
+def wait_for_quiet(below: float, most_seconds: float) -> None:
+    """On a shared machine: wait until the 1-minute load is under `below` (at most
+    `most_seconds`), so each run starts in the quietest moment on offer."""
+    deadline = time.monotonic() + most_seconds
+    while below > 0 and os.getloadavg()[0] >= below and time.monotonic() < deadline:
+        time.sleep(5)
+
+
 MEDIAN_HEAD = ["store", "requests", "runs all 2xx and stored", "p50 ms", "p99 ms", "p99 per run"]
 
 
@@ -344,12 +352,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--runs", type=int, default=1, help="Runs per store (medians reported).")
     parser.add_argument("--write-results", action="store_true")
+    parser.add_argument(
+        "--quiet-load",
+        type=float,
+        default=0.0,
+        help="Before each run, wait (up to --quiet-wait s) for the 1-minute load to drop below.",
+    )
+    parser.add_argument("--quiet-wait", type=float, default=300.0)
     args = parser.parse_args(argv)
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     runs: dict[str, list[list[list[str]]]] = {b: [] for b in backends}
     tables = []
     for n in range(args.runs):
         for backend in backends:  # alternating, so a change of load touches both stores
+            wait_for_quiet(args.quiet_load, args.quiet_wait)
             load = load_average()
             rows = run(backend)
             runs[backend].append(rows)
