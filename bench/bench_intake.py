@@ -297,12 +297,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+START_TIMEOUT_SECONDS = 240
+
+
 def start_server(
     cmd: list[str], port: int, workers: int, env: dict[str, str]
 ) -> subprocess.Popen[bytes]:
-    """Start a server command in its own process group and wait until it answers."""
+    """Start a server command in its own process group and wait until it answers; a server
+    that does not answer in time is stopped (its whole group) before the error is raised."""
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True)
-    deadline = time.time() + 60
+    # Workers started 24 s after their parent at load 6, and not within 60 s at load 13.
+    deadline = time.time() + START_TIMEOUT_SECONDS
     while time.time() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
@@ -312,6 +317,7 @@ def start_server(
             if proc.poll() is not None:
                 raise RuntimeError(f"{cmd} exited with {proc.returncode}") from None
             time.sleep(0.2)
+    stop_server(proc)
     raise RuntimeError(f"{cmd} did not start on port {port}")
 
 
