@@ -49,7 +49,8 @@ def _tables(words: np.ndarray, layout: TableLayout) -> tuple[np.ndarray, np.ndar
         keys = kernels.extract_keys(words, layout.bit_words[t], layout.bit_shifts[t])
         kernels.build_table(keys, buckets, starts[t], table_rows)
         rows[t] = table_rows.view(np.uint8)
-    return starts, rows
+    # Directories as the index stores them: little-endian bytes, here 4 a bucket start.
+    return starts.view(np.uint8), rows
 
 
 @needs_build
@@ -80,7 +81,7 @@ def test_tables_built_and_probed_agree_on_read_only_arrays() -> None:
         args = (
             _read_only(words), dead, words[0], radius, table_radii(layout.tables, radius),
             layout.bit_words, layout.bit_shifts, layout.masks, flips, upto,
-            _read_only(starts), _read_only(rows), 4,
+            _read_only(starts), 4, _read_only(rows), 4,
         )  # fmt: skip
         assert _hits(AOT.probe, *args) == _hits(jit.probe, *args)
 
