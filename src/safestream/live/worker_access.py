@@ -17,19 +17,16 @@ Without it the routes take API keys only; they are never served open.
 from __future__ import annotations
 
 import hmac
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from threading import Lock
 
 from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from safestream.core.errors import SafeStreamError
 from safestream.store.access import Organisation
-from safestream.store.api_key_cache import KEY_CACHE_SECONDS, MISS, ApiKeyCache
+from safestream.store.api_key_cache import KEY_CACHE_SECONDS, MISS, ApiKeyCache, StoreAnswers
 from safestream.store.database import Database
-from safestream.store.faults import store_failure
 from safestream.store.panic_keys import stream_namespace
 
 _ASK_FOR_KEY = "send your organisation's API key as 'Authorization: Bearer KEY'"
@@ -81,27 +78,14 @@ class WorkerAccess:
         self.keys = ApiKeyCache(db, ttl) if db is not None else None
         self.ttl = ttl
         self._token = token.encode() if token else b""
-        self._lock = Lock()
-        self._namespaces: dict[int, tuple[tuple[str, ...], float]] = {}
+        self._namespaces: StoreAnswers[int, tuple[str, ...]] = StoreAnswers(ttl)
 
     def namespace(self, org_id: int) -> tuple[str, ...]:
         """The organisation's stream prefixes, cached like keys (a revoked panic key's prefix
         leaves within `ttl`); during a store outage the last answer stands."""
-        now = time.monotonic()
-        with self._lock:
-            hit = self._namespaces.get(org_id)
-        if hit is not None and hit[1] > now:
-            return hit[0]
-        assert self.db is not None  # only asked for an organisation found by its key
-        try:
-            prefixes = stream_namespace(self.db, org_id)
-        except Exception as exc:  # the driver's own errors too: only the store is asked here
-            if hit is not None:
-                return hit[0]
-            raise store_failure(exc, "the request", "retry later") from exc
-        with self._lock:
-            self._namespaces[org_id] = (prefixes, now + self.ttl)
-        return prefixes
+        db = self.db
+        assert db is not None  # only asked for an organisation found by its key
+        return self._namespaces.get(org_id, lambda: stream_namespace(db, org_id))
 
     def caller_for(self, org: Organisation) -> WorkerCaller:
         """What an organisation's key may act on: every stream for the operator, else its
