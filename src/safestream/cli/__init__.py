@@ -1,7 +1,8 @@
 """The `safestream` command: one package holds every sub-command; this module assembles them.
 
-Command modules import only Typer and this package at load time; each command imports the
-parts it needs (numba, PyAV, SQLAlchemy, DuckDB, FastAPI) when it runs, so `--help` is quick.
+Command modules are imported only when their command runs (`command_table` lists them), and
+each command imports the parts it needs (numba, PyAV, SQLAlchemy, DuckDB, FastAPI) when it
+runs, so `--help` is quick.
 Results go to stdout as JSON lines; progress, notes and errors go to stderr. Exit statuses are
 in `safestream.cli.exit_codes`.
 """
@@ -66,35 +67,3 @@ def version() -> None:
       safestream version
     """
     typer.echo(__version__)
-
-
-def _register() -> None:
-    # Registration order is help order.
-    from safestream.cli import (
-        access,
-        bank,
-        cybertip,
-        evidence,
-        exchange,
-        finance,
-        hash,
-        live,
-        match,
-        panic_key,
-        serve,
-    )
-
-    hash.register(app)
-    app.add_typer(bank.bank_app, name="bank")
-    app.command("match")(match.match)
-    live.register(app)
-    serve.register(app)
-    access.register(app)
-    panic_key.register(app)
-    cybertip.register(app)
-    exchange.register(app)
-    evidence.register(app)
-    finance.register(app)
-
-
-_register()

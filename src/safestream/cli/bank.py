@@ -279,3 +279,8 @@ def delete(
         raise typer.Exit(EXIT_USAGE)
     count = open_store().banks.delete(name)
     emit({"bank": name, "deleted_entries": count})
+
+
+def register(app: typer.Typer) -> None:
+    """Add `safestream bank` to the root app."""
+    app.add_typer(bank_app, name="bank")

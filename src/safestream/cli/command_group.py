@@ -1,19 +1,24 @@
 """The root command group: the one place errors become exit statuses, and help stays plain.
 
 Commands raise `SafeStreamError` subclasses; this group prints `error: MESSAGE` on stderr and
-exits with the status from `exit_codes`. Usage errors are click's (status 2).
+exits with the status from `exit_codes`. Usage errors are click's (status 2). Top-level
+commands are loaded from `command_table` when first asked for, so a run imports (and builds the
+help of) only the command it runs.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 from typing import Any, get_args
 
 import typer
-from typer._click import Command, Context, Parameter
+from typer._click import Command, Context, HelpFormatter, Parameter
+from typer._click.utils import make_default_short_help
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
+from safestream.cli.command_table import COMMANDS
 from safestream.cli.exit_codes import exit_code_for
 from safestream.cli.plain_values import plain_values
 from safestream.cli.store_errors import as_command_error, one_line
@@ -30,6 +35,42 @@ class SafeStreamGroup(TyperGroup):
         # Help options are made on first use, after __init__ tidied the declared parameters.
         _plain_help_options(self, ctx)
         return super().parse_args(ctx, args)
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        unlisted = [name for name in self.commands if name not in COMMANDS]
+        return [*unlisted, *COMMANDS]
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self._load(COMMANDS[cmd_name].module, ctx)
+        return super().get_command(ctx, cmd_name)
+
+    def load_all(self, ctx: Context) -> None:
+        """Load every command (what the help tests compare the table with)."""
+        for name in COMMANDS:
+            self.get_command(ctx, name)
+
+    def _load(self, module_name: str, ctx: Context) -> None:
+        holder = typer.Typer(rich_markup_mode=None, add_completion=False)
+        importlib.import_module(module_name).register(holder)
+        for name, command in typer.main.get_group(holder).commands.items():
+            _tidy_help(command)
+            _plain_help_options(command, ctx)
+            self.commands.setdefault(name, command)
+
+    def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
+        # The root help lists summaries from the table rather than importing every command.
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            loaded = self.commands.get(name)
+            if loaded is None:
+                rows.append((name, make_default_short_help(COMMANDS[name].summary, limit)))
+            elif not loaded.hidden:
+                rows.append((name, loaded.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: Context) -> Any:
         try:

@@ -259,3 +259,8 @@ def _match_video(matcher: Matcher, path: str, frames: list[FrameHash]) -> list[M
             }
         )
     return flat
+
+
+def register(app: typer.Typer) -> None:
+    """Add `safestream match` to the root app."""
+    app.command("match")(match)
