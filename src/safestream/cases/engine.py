@@ -100,8 +100,9 @@ class CaseEngine:
     def process_now_or_leave(self, report_id: str) -> int | None:
         """Link one report at once unless another linker is at work (PostgreSQL): then it is
         left to that linker's next round, which it joins within about a batch's time, rather
-        than waiting behind the batch here. Returns its case, or None when left."""
-        with self.db.session() as s:
+        than waiting behind the batch here. On SQLite it goes ahead of background writers: a
+        person (a panic press) waits on it. Returns its case, or None when left."""
+        with self.db.session(write_first=True) as s:
             if not begin_linking(s, LINKER_LOCK, wait=False):
                 return None
             return self._link_batch(s, claim_reports(s, [report_id])).get(report_id)

@@ -125,6 +125,7 @@ class IntakeService:
         idempotency_key: str | None = None,
         events: Sequence[Event] | None = None,
         trusted: bool = False,
+        write_first: bool = False,
     ) -> StoredReport:
         """Store one report with `ReportReceived` and the producer's `events` (without them, the
         events its submitter claims: `core.events.submitted`); a repeat with the same idempotency
@@ -132,6 +133,8 @@ class IntakeService:
 
         `trusted` is for SafeStream's own detectors only (`DetectorSink`): their matches and
         detector names are SafeStream's findings, not claims checked against the banks.
+        `write_first` is for a report a person waits on (a panic press): its write goes ahead
+        of background writers on SQLite.
         """
         key = report.idempotency_key or idempotency_key
         if not trusted:
@@ -157,7 +160,7 @@ class IntakeService:
                 prepared,
                 events=_with_received(report, events, None if trusted else org.name),
             )
-            (stored,) = self.reports.add_many([item])
+            (stored,) = self.reports.add_many([item], write_first=write_first)
             if isinstance(stored, Exception):
                 raise stored
         except BaseException as exc:

@@ -16,6 +16,7 @@ from safestream.core.config import Settings
 from safestream.core.errors import StoreError
 from safestream.store.audit_anchor import AuditAnchor
 from safestream.store.schema_heads import schema_is_current
+from safestream.store.sqlite_write_lock import BUSY_TIMEOUT_MS, take_write_lock
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -31,7 +32,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -98,9 +99,15 @@ class Database:
             raise StoreError(f"migrating {where} failed: {exc}") from exc
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any error."""
+    def session(self, *, write_first: bool = False) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error.
+
+        `write_first` is for the few writes a person waits on (a panic press): on SQLite the
+        transaction starts holding the write lock, taken ahead of background writers
+        (`sqlite_write_lock`); elsewhere it changes nothing."""
         with self._sessions() as session, session.begin():
+            if write_first and self.engine.dialect.name == "sqlite":
+                take_write_lock(session.connection(), timeout=BUSY_TIMEOUT_MS / 1000)
             yield session
 
     def ping(self) -> None:

@@ -168,13 +168,18 @@ class ReportRepository:
         self._insert = _insert_for(db.engine)
 
     def add_many(
-        self, items: Sequence[NewReport], *, connection: Connection | None = None
+        self,
+        items: Sequence[NewReport],
+        *,
+        connection: Connection | None = None,
+        write_first: bool = False,
     ) -> list[StoredReport | Exception]:
         """Store many reports in one transaction (group commit); one answer per item, in order.
 
         An item whose idempotency key was used before answers with the stored report, or with a
         `Conflict` when its content differs; the other items are stored regardless. With a
-        `connection` (not in a transaction), the transaction runs and commits on it.
+        `connection` (not in a transaction), the transaction runs and commits on it;
+        `write_first` (a panic press) goes ahead of background writers (`Database.session`).
         """
         received = utcnow()
         prepared = [
@@ -203,7 +208,7 @@ class ReportRepository:
         ]
         events = [row for rid, item, _ in prepared for row in event_rows(rid, item.events)]
         results: list[StoredReport | Exception] = []
-        with self._transaction(connection) as s:
+        with self._transaction(connection, write_first) as s:
             if self.db.engine.dialect.name == "postgresql":
                 inserted = _insert_postgres(s, rows, entity_rows, events)
             else:
@@ -235,9 +240,9 @@ class ReportRepository:
         return results
 
     @contextmanager
-    def _transaction(self, connection: Connection | None) -> Iterator[Session]:
+    def _transaction(self, connection: Connection | None, write_first: bool) -> Iterator[Session]:
         if connection is None:
-            with self.db.session() as s:
+            with self.db.session(write_first=write_first) as s:
                 yield s
             return
         with Session(bind=connection, expire_on_commit=False) as s, s.begin():

@@ -95,7 +95,7 @@ def _file(env: ConsoleEnvironment, org: Organisation, report: ReportIn) -> dict[
     """
     stream_id = report.live_stream.stream_id if report.live_stream else None
     pressed = PanicPressed(at=utcnow(), stream_id=stream_id, child_in_danger=report.child_in_danger)
-    stored = env.intake.receive(org, report, events=[pressed])
+    stored = env.intake.receive(org, report, events=[pressed], write_first=True)
     case_id = stored.report.case_id
     if stored.created:
         try:
