@@ -27,6 +27,7 @@ from safestream.core.signals import SignalType
 from safestream.exchange.entry_screen import BankHit, PeerEntryScreen, is_peer_bank
 from safestream.media.bank_index import BankIndex
 from safestream.media.directory_lock import directory_lock
+from safestream.media.entry_cache import EntryCache
 from safestream.media.features.bank import FeatureBank
 from safestream.media.features.stage import LocalStage
 from safestream.media.imaging import decode_rgb
@@ -80,6 +81,8 @@ class MediaService:
         self._features_refreshed = 0.0
         # Entry ids known to be in local (not peers') banks, as of the index's change number.
         self._local_entries: set[int] = set()
+        # Entries the per-request matchers found, kept until the banks change.
+        self._entry_cache = EntryCache()
         self._local_seq = -1
         # What platforms hash, match and look up, kept for retroactive matching (when kept).
         kept = settings.recent_seen_days and settings.recent_seen_lookups
@@ -232,6 +235,7 @@ class MediaService:
             bank_names=bank_names,
             threshold=threshold,
             known_banks=self._bank_list,
+            entry_cache=self._entry_cache,
         )
 
     def match_hashes(

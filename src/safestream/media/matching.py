@@ -29,6 +29,7 @@ from safestream.core.errors import BankNotFound
 from safestream.core.signals import PDQ_MIN_QUALITY, SignalType
 from safestream.exchange.entry_screen import BankHit, PeerEntryScreen
 from safestream.media.bank_index import BankIndex
+from safestream.media.entry_cache import EntryCache
 from safestream.media.hashing import FrameHash, HashMode, ImageHash, hash_image, hash_video
 from safestream.media.index import hex_to_codes
 from safestream.store.banks import BankRepository
@@ -90,8 +91,11 @@ class Matcher:
         threshold: int | None = None,
         known_banks: Sequence[Bank] | None = None,
         screen: PeerEntryScreen | None = None,
+        entry_cache: EntryCache | None = None,
     ) -> None:
         self.banks = banks
+        # A server shares one cache between its per-request matchers.
+        self.entry_cache = entry_cache
         self.index = index
         self.threshold = threshold
         self.screen = screen or PeerEntryScreen(banks.db)
@@ -201,8 +205,9 @@ class Matcher:
             found = self._entries.get(entry_id)
             if found is None:
                 continue
-            _, bank = found
-            if bank.id not in self._banks:
+            # The bank's rules as this matcher knows them, not as they were when the entry loaded.
+            bank = self._banks.get(found[1].id)
+            if bank is None:
                 continue
             limit = self.threshold if self.threshold is not None else bank.threshold
             if dist > limit:
@@ -213,10 +218,10 @@ class Matcher:
                 best[entry_id] = (dist, variant)
         matches = []
         for entry_id, (dist, variant) in sorted(best.items(), key=lambda kv: (kv[1][0], kv[0])):
-            entry, bank = self._entries[entry_id]
+            entry, loaded = self._entries[entry_id]
             matches.append(
                 Match(
-                    bank=bank.name,
+                    bank=self._banks[loaded.id].name,
                     entry_id=entry_id,
                     entry_hash=entry.value,
                     distance=dist,
@@ -254,8 +259,13 @@ class Matcher:
 
     def _load_entries(self, ids: set[int]) -> None:
         missing = [i for i in ids if i not in self._entries]
-        if missing:
+        if not missing:
+            return
+        if self.entry_cache is None:
             self._entries.update(self.banks.entries_by_id(missing))
+        else:
+            seq = self.index.applied_seq
+            self._entries.update(self.entry_cache.entries(missing, seq, self.banks.entries_by_id))
 
     def video_overlaps(self, frames: list[FrameHash], matches: list[Match]) -> list[VideoOverlap]:
         """vPDQ percentages per matched bank video: query frames matched, bank frames matched."""
