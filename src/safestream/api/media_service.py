@@ -28,6 +28,7 @@ from safestream.exchange.entry_screen import BankHit, PeerEntryScreen, is_peer_b
 from safestream.media.bank_index import BankIndex
 from safestream.media.directory_lock import directory_lock
 from safestream.media.entry_cache import EntryCache
+from safestream.media.exact_values import ExactValues
 from safestream.media.features.bank import FeatureBank
 from safestream.media.features.stage import LocalStage
 from safestream.media.imaging import decode_rgb
@@ -83,6 +84,7 @@ class MediaService:
         self._local_entries: set[int] = set()
         # Entries the per-request matchers found, kept until the banks change.
         self._entry_cache = EntryCache()
+        self._exact_values = ExactValues(self.banks)
         self._local_seq = -1
         # What platforms hash, match and look up, kept for retroactive matching (when kept).
         kept = settings.recent_seen_days and settings.recent_seen_lookups
@@ -236,6 +238,7 @@ class MediaService:
             threshold=threshold,
             known_banks=self._bank_list,
             entry_cache=self._entry_cache,
+            exact_values=self._exact_values,
         )
 
     def match_hashes(
@@ -301,7 +304,9 @@ class MediaService:
         elif time.monotonic() - self._features_refreshed >= REFRESH_SECONDS:
             self._features.refresh(persist=False)
             self._features_refreshed = time.monotonic()
-        stage = LocalStage(self.banks, self._features, bank_names=bank_names)
+        stage = LocalStage(
+            self.banks, self._features, bank_names=bank_names, known_banks=self.bank_list()
+        )
         return stage if stage else None
 
     def count_entries(self, signal_type: SignalType) -> int:

@@ -30,6 +30,7 @@ from safestream.core.signals import PDQ_MIN_QUALITY, SignalType
 from safestream.exchange.entry_screen import BankHit, PeerEntryScreen
 from safestream.media.bank_index import BankIndex
 from safestream.media.entry_cache import EntryCache
+from safestream.media.exact_values import ExactValues
 from safestream.media.hashing import FrameHash, HashMode, ImageHash, hash_image, hash_video
 from safestream.media.index import hex_to_codes
 from safestream.store.banks import BankRepository
@@ -92,15 +93,17 @@ class Matcher:
         known_banks: Sequence[Bank] | None = None,
         screen: PeerEntryScreen | None = None,
         entry_cache: EntryCache | None = None,
+        exact_values: ExactValues | None = None,
     ) -> None:
         self.banks = banks
         # A server shares one cache between its per-request matchers.
         self.entry_cache = entry_cache
+        self.exact_values = exact_values
         self.index = index
         self.threshold = threshold
         self.screen = screen or PeerEntryScreen(banks.db)
         # A server passes the banks it already holds rather than query them per request.
-        listed = banks.list_banks() if known_banks is None else known_banks
+        listed = banks.bank_rules() if known_banks is None else known_banks
         all_banks = {b.name: b for b in listed}
         for name in bank_names or []:
             if name not in all_banks:
@@ -243,6 +246,9 @@ class Matcher:
 
     def exact_matches(self, md5: str, sha256: str) -> list[Match]:
         """Entries whose MD5 or SHA-256 equals the file's (peers' entries screened, rule 6)."""
+        known = self.exact_values
+        if known is not None and not known.may_hold(self.index.applied_seq, md5, sha256):
+            return []
         found = self.banks.find_exact_any(
             [(SignalType.MD5.value, md5), (SignalType.SHA256.value, sha256)]
         )

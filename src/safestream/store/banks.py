@@ -257,16 +257,23 @@ class BankRepository:
     def bank_rules(self) -> list[Bank]:
         """Every bank's name and rules, by name, without counting entries (cheap to poll)."""
         with self.db.session() as s:
-            rows = s.scalars(select(BankRow).order_by(BankRow.name)).all()
-            return [
-                Bank(r.id, r.name, r.negative, r.threshold, r.source, r.created_at) for r in rows
-            ]
+            return [_bank(r) for r in s.scalars(select(BankRow).order_by(BankRow.name)).all()]
 
     def count_entries(self, signal_type: str) -> int:
         """How many entries of a signal type the banks hold."""
         with self.db.session() as s:
             query = select(func.count()).where(BankEntryRow.signal_type == signal_type)
             return int(s.scalar(query) or 0)
+
+    def signal_values(self, signal_types: Sequence[str], limit: int) -> set[str] | None:
+        """Every value of entries of these signal types, or None when there are over `limit`."""
+        with self.db.session() as s:
+            values = s.scalars(
+                select(BankEntryRow.value)
+                .where(BankEntryRow.signal_type.in_(list(signal_types)))
+                .limit(limit + 1)
+            ).all()
+        return set(values) if len(values) <= limit else None
 
     def find_exact(self, signal_type: str, value: str) -> list[tuple[BankEntry, Bank]]:
         """Entries whose hash equals this one exactly (MD5, SHA-256 or an identical PDQ)."""

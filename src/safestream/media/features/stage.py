@@ -54,12 +54,16 @@ class LocalStage:
         *,
         bank_names: Sequence[str] | None = None,
         budget_ms: float = DEFAULT_BUDGET_MS,
+        known_banks: Sequence[Bank] | None = None,
     ) -> None:
         self.banks = banks
         self.features = features
         self.budget_ms = budget_ms
         self.stats = StageStats()
-        all_banks = {b.name: b for b in banks.list_banks()}
+        # A server passes the banks it already holds: counting every bank's entries per
+        # request scanned the whole entries table for each upload PDQ did not match.
+        listed = banks.bank_rules() if known_banks is None else known_banks
+        all_banks = {b.name: b for b in listed}
         for name in bank_names or []:
             if name not in all_banks:
                 raise BankNotFound(f"no bank named {name!r}")
