@@ -110,7 +110,6 @@ def _run_server(
     settings: Settings, host: str, port: int, workers: int, logs: dict[str, Any]
 ) -> None:
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
 
     from safestream.api.app import server_app
     from safestream.api.lookup_protocol import LookupHttpProtocol
@@ -132,8 +131,9 @@ def _run_server(
     if workers == 1:
         uvicorn.Server(config).run()
         return
-    socket = config.bind_socket()
-    Multiprocess(config, sockets=[socket]).run()
+    from safestream.cli.worker_sockets import OwnSocketWorkers, reuse_port_sockets
+
+    OwnSocketWorkers(config, reuse_port_sockets(host, port, workers)).run()
 
 
 @contextlib.contextmanager
