@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image
 from skimage import data as samples
 
+from bench import wrk_load
 from bench.bench_http_lookup import (
     LoadResult,
     _closed_loop,
@@ -58,10 +59,12 @@ def photos(count: int) -> list[bytes]:
     return out
 
 
-def multipart(path: str, field: str, data: bytes, headers: dict[str, str]) -> bytes:
-    """A raw HTTP/1.1 POST of one file as multipart form data."""
-    boundary = uuid.uuid4().hex
-    body = (
+BOUNDARY = "safestream-bench-" + uuid.uuid4().hex
+
+
+def multipart_body(field: str, data: bytes, boundary: str = BOUNDARY) -> bytes:
+    """One file as a multipart form body."""
+    return (
         (
             f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
             f'filename="u.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
@@ -69,6 +72,12 @@ def multipart(path: str, field: str, data: bytes, headers: dict[str, str]) -> by
         + data
         + f"\r\n--{boundary}--\r\n".encode()
     )
+
+
+def multipart(path: str, field: str, data: bytes, headers: dict[str, str]) -> bytes:
+    """A raw HTTP/1.1 POST of one file as multipart form data."""
+    boundary = uuid.uuid4().hex
+    body = multipart_body(field, data, boundary)
     extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     head = (
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}"
@@ -91,13 +100,31 @@ def prepare_safestream(home: Path, files: list[bytes], codes: np.ndarray) -> str
     return store.api_key
 
 
-def run(name: str, port: int, requests: list[bytes], args: argparse.Namespace) -> list[LoadResult]:
-    """Warm up, then closed-loop runs."""
-    asyncio.run(_closed_loop(port, requests, args.connections, 2.0))
-    return [
-        asyncio.run(_closed_loop(port, requests, args.connections, args.seconds))
-        for _ in range(args.runs)
-    ]
+def run(
+    port: int,
+    path: str,
+    field: str,
+    files: list[bytes],
+    headers: dict[str, str],
+    args: argparse.Namespace,
+) -> list[LoadResult]:
+    """Warm up, then closed-loop runs of uploads of `files` from the chosen client."""
+    if args.client == "wrk":
+        bodies = [multipart_body(field, f) for f in files]
+        sent = {**headers, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+
+        def once(seconds: float) -> LoadResult:
+            return LoadResult(
+                *wrk_load.run_posts(port, path, bodies, sent, args.connections, seconds)
+            )
+    else:
+        requests = [multipart(path, field, f, headers) for f in files]
+
+        def once(seconds: float) -> LoadResult:
+            return asyncio.run(_closed_loop(port, requests, args.connections, seconds))
+
+    once(2.0)
+    return [once(args.seconds) for _ in range(args.runs)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,7 +135,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--client",
+        choices=["asyncio", "wrk"],
+        default="asyncio",
+        help="load generator: the asyncio client here, or wrk (C, cheaper)",
+    )
     args = parser.parse_args(argv)
+    if args.client == "wrk" and not wrk_load.available():
+        parser.error("--client wrk needs wrk on PATH (Debian: apt-get install wrk)")
     if args.quick:
         args.files, args.seconds, args.runs = 24, 3.0, 1
     files = photos(args.files)
@@ -122,8 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             wait_ready(port, server)
             headers = {"Authorization": f"Bearer {key}"}
-            requests = [multipart("/v1/match", "file", f, headers) for f in files]
-            results = run("SafeStream", port, requests, args)
+            results = run(port, "/v1/match", "file", files, headers, args)
             rows.append(("SafeStream", results, memory(server)))
         finally:
             _stop(server)
@@ -136,8 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         peer = start_peer(pickled, port)
         try:
             wait_ready(port, peer)
-            requests = [multipart("/m/lookup", "photo", f, {}) for f in files]
-            rows.append(("HMA-style peer", run("peer", port, requests, args), memory(peer)))
+            results = run(port, "/m/lookup", "photo", files, {}, args)
+            rows.append(("HMA-style peer", results, memory(peer)))
         finally:
             _stop(peer)
     table = []
