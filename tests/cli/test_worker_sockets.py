@@ -107,3 +107,18 @@ def test_a_second_safestream_on_the_same_port_is_refused() -> None:
     finally:
         for sock in first:
             sock.close()
+
+
+def test_serve_on_a_busy_port_says_so_and_exits_1(home: Path) -> None:
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        taken = other.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "safestream.cli", "serve", "--port", str(taken),
+             "--linker", "off"],
+            env={**os.environ, "SAFESTREAM_HOME": str(home)},
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert f"error: cannot listen on 127.0.0.1:{taken}" in result.stderr

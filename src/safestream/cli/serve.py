@@ -128,12 +128,13 @@ def _run_server(
         # machine that takes longer than uvicorn's 5 s, and it would kill and respawn it forever.
         timeout_worker_healthcheck=WORKER_START_SECONDS,
     )
-    if workers == 1:
-        uvicorn.Server(config).run()
-        return
     from safestream.cli.worker_sockets import OwnSocketWorkers, reuse_port_sockets
 
-    OwnSocketWorkers(config, reuse_port_sockets(host, port, workers)).run()
+    sockets = reuse_port_sockets(host, port, workers)  # a busy port fails here, with one message
+    if workers == 1:
+        uvicorn.Server(config).run(sockets=sockets)
+        return
+    OwnSocketWorkers(config, sockets).run()
 
 
 @contextlib.contextmanager
