@@ -31,13 +31,11 @@ from typing import Annotated, Any, Protocol
 
 import httpx
 from pydantic import Field, StringConstraints
-from sqlalchemy import select, update
 
 from safestream.core.config import Settings
 from safestream.core.rule_files import RuleDocument, load_document
-from safestream.store.base import utcnow
 from safestream.store.database import Database
-from safestream.store.models.cases import OutboxRow
+from safestream.store.outbox import mark_sent, pending_messages
 from safestream.store.times import aware
 
 log = logging.getLogger(__name__)
@@ -127,22 +125,9 @@ class OutboxSender:
         publishers = self._by_channel()
         if not publishers:
             return 0
-        query = select(
-            OutboxRow.id,
-            OutboxRow.case_id,
-            OutboxRow.channel,
-            OutboxRow.message,
-            OutboxRow.rule,
-            OutboxRow.created_at,
-        ).where(OutboxRow.sent_at.is_(None), OutboxRow.channel.in_(list(publishers)))
-        if case_id is not None:
-            query = query.where(OutboxRow.case_id == case_id)
-        with self.db.session() as s:
-            rows = s.execute(query.order_by(OutboxRow.id).limit(limit)).all()
-        sent = [row.id for row in rows if publishers[row.channel].deliver(row._asdict())]
-        if sent:
-            with self.db.session() as s:
-                s.execute(update(OutboxRow).where(OutboxRow.id.in_(sent)).values(sent_at=utcnow()))
+        pending = pending_messages(self.db, list(publishers), limit, case_id)
+        sent = [m["id"] for m in pending if publishers[m["channel"]].deliver(m)]
+        mark_sent(self.db, sent)
         return len(sent)
 
     def close(self) -> None:

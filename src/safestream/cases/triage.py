@@ -15,12 +15,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from safestream.core.cases import FiredRule, Priority, Triage
+from safestream.core.cases import FactValue, FiredRule, Priority, Triage
 from safestream.core.config import Settings
 from safestream.core.errors import InvalidInput
 from safestream.core.rule_files import RuleDocument, load_document, validate_document
 
-FactValue = bool | int | float | str | list[str]
 Facts = Mapping[str, FactValue]
 
 KNOWN_FACTS = frozenset(

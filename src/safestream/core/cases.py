@@ -8,6 +8,9 @@ from enum import IntEnum, StrEnum
 
 from safestream.core.entities import Entity
 
+# A case fact as triage rules test it (`store.case_facts` aggregates them, `cases.triage` reads).
+FactValue = bool | int | float | str | list[str]
+
 
 class Priority(IntEnum):
     """Review priority: 1 is a child in danger now (NCMEC levels 1-3; 4 is informational)."""
