@@ -18,7 +18,7 @@ NOT_YET_MOVED = {
     # The case engine's linking transaction spans these; they move with the typed-events work.
     "cases/engine.py": "linking transaction (typed-events redesign)",
     "cases/sinks.py": "effects applied in the linking transaction (typed-events redesign)",
-    "cases/view.py": "takes the linking transaction's Session (its queries are in store/case_facts)",
+    "cases/view.py": "takes the linking Session (its queries are in store/case_facts)",
     "cases/linking.py": "set-based linking plans inside the linking transaction's Session",
     "reports/group_commit.py": "group commit hands a Connection to the report repository",
     "reports/cybertip_case.py": "CyberTipline report builder reads a case directly",

@@ -18,6 +18,7 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from safestream.core.errors import Conflict, InvalidInput, NotFound
@@ -177,7 +178,10 @@ def create_org(
             raise Conflict(f"organisation {name!r} already exists")
         row = OrganisationRow(name=name, kind=parsed.value, agency_code=code)
         s.add(row)
-        s.flush()
+        try:
+            s.flush()
+        except IntegrityError as exc:  # created by another connection since the check above
+            raise Conflict(f"organisation {name!r} already exists") from exc
         return _organisation(row)
 
 
