@@ -11,16 +11,8 @@ from safestream.core.banks import Bank, BankEntry
 from safestream.media.bank_index import BankIndex
 from safestream.media.entry_cache import EntryCache
 from safestream.media.matching import Matcher
-from safestream.store import Database
 from safestream.store.banks import BankRepository, NewEntry
 from tests.media.test_matching import CAT, flipped
-
-
-@pytest.fixture
-def banks(tmp_path: Path) -> BankRepository:
-    db = Database(f"sqlite:///{tmp_path / 'store.db'}")
-    db.migrate()
-    return BankRepository(db)
 
 
 class CountingLoads:

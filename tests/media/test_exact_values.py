@@ -11,7 +11,6 @@ from safestream.core.banks import Bank, BankEntry
 from safestream.media.bank_index import BankIndex
 from safestream.media.exact_values import ExactValues
 from safestream.media.matching import Matcher
-from safestream.store import Database
 from safestream.store.banks import BankRepository, NewEntry
 
 MD5 = "9e107d9d372bb6826bd81d3542a419d6"
@@ -20,10 +19,7 @@ SHA256 = "d7a8fbb307d7809469ca9abcb0082e4f8d5651e46d3cdb762d02d0bf37c9e592"
 
 
 @pytest.fixture
-def banks(tmp_path: Path) -> BankRepository:
-    db = Database(f"sqlite:///{tmp_path / 'store.db'}")
-    db.migrate()
-    banks = BankRepository(db)
+def banks(banks: BankRepository) -> BankRepository:
     banks.create("known")
     banks.add_entries("known", [NewEntry("md5", MD5, label="A1")])
     return banks

@@ -20,15 +20,7 @@ from safestream.media.features.stage import LocalStage
 from safestream.media.features.verify import MEDIA_POLICY, ROOM_POLICY, correspondences, verify
 from safestream.media.scenes import View, make_room, procedural_scene, render_room, texture
 from safestream.media.synthetic import sample_photo
-from safestream.store import Database
 from safestream.store.banks import BankRepository, NewFeatures
-
-
-@pytest.fixture
-def banks(tmp_path: Path) -> BankRepository:
-    db = Database(f"sqlite:///{tmp_path / 'store.db'}")
-    db.migrate()
-    return BankRepository(db)
 
 
 def record(pixels: np.ndarray, label: str = "A2") -> NewFeatures:

@@ -35,13 +35,6 @@ def jpeg(pixels: np.ndarray | Image.Image, quality: int = 90) -> bytes:
     return buf.getvalue()
 
 
-@pytest.fixture
-def banks(tmp_path: Path) -> BankRepository:
-    db = Database(f"sqlite:///{tmp_path / 'store.db'}")
-    db.migrate()
-    return BankRepository(db)
-
-
 def matcher_for(banks: BankRepository, tmp_path: Path, **kwargs: object) -> Matcher:
     index = BankIndex.open(banks, tmp_path / "index")
     return Matcher(banks, index, **kwargs)  # type: ignore[arg-type]

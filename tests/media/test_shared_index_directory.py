@@ -13,17 +13,13 @@ import pytest
 from safestream.media.bank_index import STATE_FILE, BankIndex
 from safestream.media.directory_lock import directory_lock
 from safestream.media.index import PdqIndex, hex_to_codes
-from safestream.store import Database
 from safestream.store.banks import BankRepository, NewEntry
 
 
 @pytest.fixture
-def banks(tmp_path: Path) -> BankRepository:
-    db = Database(f"sqlite:///{tmp_path / 'store.db'}")
-    db.migrate()
-    repo = BankRepository(db)
-    repo.create("known")
-    return repo
+def banks(banks: BankRepository) -> BankRepository:
+    banks.create("known")
+    return banks
 
 
 def random_hashes(seed: int, n: int) -> list[str]:

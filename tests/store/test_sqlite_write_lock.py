@@ -6,6 +6,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,12 @@ def sqlite_db(tmp_path: Path) -> Database:
     return db
 
 
+def _path(db: Database) -> str:
+    path = db.engine.url.database
+    assert path is not None
+    return path
+
+
 def _hold_write_lock(path: str, seconds: float, taken: threading.Event) -> None:
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
@@ -30,6 +38,19 @@ def _hold_write_lock(path: str, seconds: float, taken: threading.Event) -> None:
     time.sleep(seconds)
     other.execute("COMMIT")
     other.close()
+
+
+@contextmanager
+def _locked_by_another_connection(db: Database, seconds: float) -> Iterator[None]:
+    """Another connection holds the write lock for `seconds` from the start of the block."""
+    taken = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(_path(db), seconds, taken))
+    holder.start()
+    taken.wait()
+    try:
+        yield
+    finally:
+        holder.join()
 
 
 def _other_writer_is_locked_out(path: str) -> bool:
@@ -44,23 +65,15 @@ def _other_writer_is_locked_out(path: str) -> bool:
 
 
 def test_a_write_first_session_holds_the_write_lock_from_its_start(sqlite_db: Database) -> None:
-    path = sqlite_db.engine.url.database
-    assert path is not None
+    path = _path(sqlite_db)
     with sqlite_db.session(write_first=True):
         assert _other_writer_is_locked_out(path)
     assert not _other_writer_is_locked_out(path)
 
 
 def test_a_write_first_session_waits_for_the_lock_and_then_writes(sqlite_db: Database) -> None:
-    path = sqlite_db.engine.url.database
-    assert path is not None
-    taken = threading.Event()
-    holder = threading.Thread(target=_hold_write_lock, args=(path, 0.3, taken))
-    holder.start()
-    taken.wait()
-    with sqlite_db.session(write_first=True) as s:
+    with _locked_by_another_connection(sqlite_db, 0.3), sqlite_db.session(write_first=True) as s:
         s.connection().exec_driver_sql("insert into t values (1)")
-    holder.join()
     with sqlite_db.session() as s:
         assert s.connection().exec_driver_sql("select count(*) from t").scalar() == 1
 
@@ -68,15 +81,8 @@ def test_a_write_first_session_waits_for_the_lock_and_then_writes(sqlite_db: Dat
 def test_taking_the_lock_gives_up_after_its_timeout_and_keeps_the_busy_timeout(
     sqlite_db: Database,
 ) -> None:
-    path = sqlite_db.engine.url.database
-    assert path is not None
-    taken = threading.Event()
-    holder = threading.Thread(target=_hold_write_lock, args=(path, 0.5, taken))
-    holder.start()
-    taken.wait()
-    with sqlite_db.engine.connect() as connection:
+    with _locked_by_another_connection(sqlite_db, 0.5), sqlite_db.engine.connect() as connection:
         with pytest.raises(OperationalError, match="locked"):
             take_write_lock(connection, timeout=0.05)
         busy = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
-    holder.join()
     assert busy == BUSY_TIMEOUT_MS
