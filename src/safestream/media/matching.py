@@ -203,7 +203,7 @@ class Matcher:
         return [m for ms in per_frame for m in ms]
 
     def _decide(self, hits: list[tuple[str, int, int]], t: float | None) -> list[Match]:
-        best: dict[int, tuple[int, str]] = {}
+        best: dict[int, tuple[int, str, str]] = {}  # entry id -> (distance, variant, bank)
         for variant, entry_id, dist in hits:
             found = self._entries.get(entry_id)
             if found is None:
@@ -218,13 +218,14 @@ class Matcher:
             if bank.negative:
                 return []
             if entry_id not in best or dist < best[entry_id][0]:
-                best[entry_id] = (dist, variant)
+                best[entry_id] = (dist, variant, bank.name)
         matches = []
-        for entry_id, (dist, variant) in sorted(best.items(), key=lambda kv: (kv[1][0], kv[0])):
-            entry, loaded = self._entries[entry_id]
+        ranked = sorted(best.items(), key=lambda kv: (kv[1][0], kv[0]))
+        for entry_id, (dist, variant, bank_name) in ranked:
+            entry = self._entries[entry_id][0]
             matches.append(
                 Match(
-                    bank=self._banks[loaded.id].name,
+                    bank=bank_name,
                     entry_id=entry_id,
                     entry_hash=entry.value,
                     distance=dist,
