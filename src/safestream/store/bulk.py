@@ -18,10 +18,12 @@ from sqlalchemy import (
     ColumnElement,
     Table,
     Text,
+    and_,
     bindparam,
     cast,
     func,
     insert,
+    not_,
     select,
     text,
     update,
@@ -93,31 +95,38 @@ def insert_rows(s: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> 
     )
 
 
-def update_rows(s: Session, table: Table, key: str, rows: Sequence[Mapping[str, Any]]) -> None:
+def update_rows(s: Session, table: Table, key: str, rows: Sequence[Mapping[str, Any]]) -> int:
     """Update rows found by `key` (every row names `key` and the same other columns) in one
-    statement."""
+    statement. Rows whose columns already hold these values are left alone: the linker sets the
+    triage and routing of every case a batch touches, mostly to what they were, and each
+    rewritten row is a new row version with all its index entries. Returns how many changed."""
     if not rows:
-        return
+        return 0
     columns = [c for c in rows[0] if c != key]
     if not postgres(s):
-        s.execute(
+        unchanged = and_(*(table.c[c].is_not_distinct_from(bindparam(f"_{c}")) for c in columns))
+        changed = s.execute(
             update(table)
-            .where(table.c[key] == bindparam("_key"))
+            .where(table.c[key] == bindparam("_key"), not_(unchanged))
             .values({c: bindparam(f"_{c}") for c in columns}),
             [{"_key": r[key], **{f"_{c}": r[c] for c in columns}} for r in rows],
             execution_options={"synchronize_session": False},
         )
-        return
+        return int(changed.rowcount)  # type: ignore[attr-defined]
     names = [key, *columns]
     arrays = ", ".join(f"cast(:c{i} as {_sql_type(s, table, c)}[])" for i, c in enumerate(names))
     sets = ", ".join(f"{c} = v.{c}" for c in columns)
-    s.execute(
+    # row() keeps a single column a row, so the comparison reads the same for one or many.
+    current = "row(" + ", ".join(f"{table.name}.{c}" for c in columns) + ")"
+    given = "row(" + ", ".join(f"v.{c}" for c in columns) + ")"
+    result = s.execute(
         text(
             f"update {table.name} set {sets} from unnest({arrays}) as v({', '.join(names)}) "
-            f"where {table.name}.{key} = v.{key}"
+            f"where {table.name}.{key} = v.{key} and {current} is distinct from {given}"
         ),
         {f"c{i}": array_literal([r[c] for r in rows]) for i, c in enumerate(names)},
     )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def new_ids(s: Session, table: Table, count: int) -> list[int] | None:

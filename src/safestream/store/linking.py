@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, aliased
 
 from safestream.core.cases import CaseStatus
 from safestream.core.entities import EntityKind
-from safestream.store.bulk import array_literal, insert_rows, new_ids, one_of, update_rows
+from safestream.store.bulk import array_literal, insert_rows, new_ids, one_of
 from safestream.store.models.cases import (
     CaseDecisionRow,
     CaseEntityRow,
@@ -164,11 +164,6 @@ def ips_with_many_accounts(
         )
         found.update(v for v, n in rows if n > most)
     return found
-
-
-def set_by_key(s: Session, table: Table, key: str, column: str, values: Mapping[Any, Any]) -> None:
-    """`UPDATE table SET column = values[key]` for every key given, in one statement."""
-    update_rows(s, table, key, [{key: k, column: v} for k, v in values.items()])
 
 
 def merge_cases(s: Session, into: Mapping[int, int]) -> None:

@@ -56,12 +56,14 @@ class CaseEntityRow(Base):
     __tablename__ = "case_entities"
     __table_args__ = (
         Index("ix_case_entities_case_kind_value", "case_id", "kind", "value", unique=True),
-        Index("ix_case_entities_kind_value", "kind", "value"),
+        # The holders query probes the value (near-unique across kinds) and filters the kind.
         Index("ix_case_entities_value", "value"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    # No foreign key, as for `reports.case_id`: its per-row check cost the linker most of its
+    # insert and merge time; only the linker writes these, with case ids of its own transaction.
+    case_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(32))
     value: Mapped[str] = mapped_column(String(512))
     first_report_id: Mapped[str] = mapped_column(String(36))
