@@ -7,7 +7,13 @@ import threading
 
 import pytest
 
-from safestream.api.linker import MAX_REST_SECONDS, pause_after_batch, run_linker_process
+from safestream.api.linker import (
+    MAX_REST_SECONDS,
+    next_batch,
+    pause_after_batch,
+    run_linker_process,
+)
+from safestream.cases.engine import BACKLOG_BATCH, BATCH
 from safestream.store.base import utcnow
 from safestream.store.reports import ReportRepository
 from tests.api.conftest import Api
@@ -72,6 +78,16 @@ def test_linker_stops_resting_once_the_linking_lag_reaches_its_bound() -> None:
 
 def test_linker_does_not_rest_while_intake_is_quiet() -> None:
     assert pause_after_batch(0.1, intake_active=False, busy_share=0.25) == 0
+
+
+def test_linker_takes_larger_batches_while_a_backlog_waits() -> None:
+    assert next_batch(BATCH, BATCH) == BACKLOG_BATCH > BATCH
+    assert next_batch(BACKLOG_BATCH, BACKLOG_BATCH) == BACKLOG_BATCH
+
+
+def test_linker_goes_back_to_small_batches_once_the_backlog_is_worked_off() -> None:
+    assert next_batch(BACKLOG_BATCH - 1, BACKLOG_BATCH) == BATCH
+    assert next_batch(0, BATCH) == BATCH
 
 
 def test_store_tells_whether_reports_arrived_since_a_moment(api: Api) -> None:

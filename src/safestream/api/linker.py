@@ -19,7 +19,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from safestream.api.metrics import Metrics
-from safestream.cases.engine import BATCH, CaseEngine
+from safestream.cases.engine import BACKLOG_BATCH, BATCH, CaseEngine
 from safestream.cases.outbox import OutboxSender
 from safestream.core.config import Settings
 from safestream.store.base import utcnow
@@ -76,10 +76,11 @@ class BackgroundLinker:
             self.metrics.linked.inc(link_pending(self.engine))
 
 
-def link_pending(engine: CaseEngine, limit: int = 10_000) -> int:
-    """Link what is pending now (up to `limit`); a failure is logged and retried next round."""
+def link_pending(engine: CaseEngine, limit: int = 10_000, *, batch: int = BATCH) -> int:
+    """Link what is pending now (up to `limit`, `batch` per transaction); a failure is logged and
+    retried next round."""
     try:
-        return engine.process_pending(limit)
+        return engine.process_pending(limit, batch=batch)
     except Exception:  # a process boundary: keep linking later, and say why
         log.exception("linking failed; will retry")
         return 0
@@ -130,6 +131,12 @@ def pause_after_batch(
     return min(MAX_REST_SECONDS, batch_cpu_seconds * (1 / busy_share - 1))
 
 
+def next_batch(linked: int, batch: int) -> int:
+    """The size of the next batch: a full batch means a backlog waits, worked off in larger ones
+    (`BACKLOG_BATCH`); otherwise the usual size, so a report arriving alone is linked soon."""
+    return BACKLOG_BATCH if linked >= batch else BATCH
+
+
 def run_linker_process(
     engine: CaseEngine,
     *,
@@ -148,10 +155,12 @@ def run_linker_process(
     lower_priority(niceness, idle=idle)
     stop = stop or threading.Event()
     reports = ReportRepository(engine.db)
+    batch = BATCH
     while not stop.is_set():
         started, since = time.process_time(), utcnow()
         # One batch at a time, so a stop request waits for one batch at most.
-        linked = link_pending(engine, BATCH)
+        linked = link_pending(engine, batch, batch=batch)
+        batch = next_batch(linked, batch)
         if outbox is not None:
             send_outbox(outbox)
         if linked == 0:
