@@ -16,10 +16,11 @@ from safestream.cases.rules import EventRules
 from safestream.core.cases import CaseStatus
 from safestream.core.effects import Effect
 from safestream.core.principal import Principal
-from safestream.core.reports import ReportIn
+from safestream.core.reports import ReportIn, ReportSource, ReportStatus
 from safestream.store.database import Database
 from safestream.store.events import ClaimedReport
 from safestream.store.models.cases import CaseRow
+from safestream.store.models.reports import PENDING_PRESS
 from safestream.store.reports import ReportRepository
 from tests.reports.builders import account, live, org, report, store
 
@@ -315,3 +316,18 @@ def test_a_report_that_failed_once_is_tried_again_within_seconds_not_minutes(
     monkeypatch.setattr(engine_module.time, "monotonic", lambda: now + 2.5)
     assert engine.held_back() == []
     assert engine.process_pending() == 1
+
+
+def test_the_linker_takes_a_panic_press_before_an_older_backlog(database: Database) -> None:
+    acme = org(database)
+    backlog = [
+        store(database, acme, report(reported_accounts=[account("acme", f"u{i}")]))
+        for i in range(3)
+    ]
+    press = store(database, acme, report(source="panic_button", live_stream=live("call-9")))
+    assert ReportRepository(database).pending_ids(2) == [press, backlog[0]]
+
+
+def test_pending_press_index_names_the_statuses_it_stands_for() -> None:
+    received, press = ReportStatus.RECEIVED.value, ReportSource.PANIC_BUTTON.value
+    assert PENDING_PRESS.text == f"status = '{received}' and source = '{press}'"

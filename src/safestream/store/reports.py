@@ -22,12 +22,18 @@ from sqlalchemy.orm import Session
 from safestream.core.errors import Conflict, InvalidInput, NotFound
 from safestream.core.events import Event, ReportReceived
 from safestream.core.principal import Principal
-from safestream.core.reports import Report, ReportIn, ReportStatus
+from safestream.core.reports import Report, ReportIn, ReportSource, ReportStatus
 from safestream.store.base import utcnow
 from safestream.store.database import Database
 from safestream.store.events import event_rows
 from safestream.store.models.access import OrganisationRow
-from safestream.store.models.reports import EventRow, EvidenceRow, ReportEntityRow, ReportRow
+from safestream.store.models.reports import (
+    PENDING_PRESS,
+    EventRow,
+    EvidenceRow,
+    ReportEntityRow,
+    ReportRow,
+)
 from safestream.store.scope import reports_visible
 from safestream.store.times import aware
 
@@ -324,12 +330,23 @@ class ReportRepository:
             return _report(row, org, self._evidence_ids(s, row.id))
 
     def pending_ids(self, limit: int = 500, exclude: Sequence[str] = ()) -> list[str]:
-        """Reports stored but not yet linked to a case, oldest first, except `exclude`."""
-        query = select(ReportRow.id).where(ReportRow.status == ReportStatus.RECEIVED.value)
+        """Reports stored but not yet linked to a case, except `exclude`: panic presses first
+        (a person in danger should not wait behind a backlog), then the rest, oldest first."""
+        # The presses' condition is the partial index's own text, not bound parameters: a
+        # prepared statement's generic plan could not prove it and would scan the backlog.
+        presses = select(ReportRow.id).where(PENDING_PRESS)
+        rest = select(ReportRow.id).where(
+            ReportRow.status == ReportStatus.RECEIVED.value,
+            ReportRow.source != ReportSource.PANIC_BUTTON.value,
+        )
         if exclude:
-            query = query.where(ReportRow.id.not_in(list(exclude)))
+            presses = presses.where(ReportRow.id.not_in(list(exclude)))
+            rest = rest.where(ReportRow.id.not_in(list(exclude)))
         with self.db.session() as s:
-            return list(s.scalars(query.order_by(ReportRow.received_at).limit(limit)))
+            ids = list(s.scalars(presses.order_by(ReportRow.received_at).limit(limit)))
+            if len(ids) < limit:
+                ids += s.scalars(rest.order_by(ReportRow.received_at).limit(limit - len(ids)))
+            return ids
 
     def pending_summary(self) -> tuple[int, datetime | None]:
         """How many reports wait for linking, and when the oldest of them arrived."""

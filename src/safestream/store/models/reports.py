@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safestream.store.base import Base, utcnow
+
+PENDING_PRESS = text("status = 'received' and source = 'panic_button'")
 
 
 class ReportRow(Base):
@@ -17,6 +19,14 @@ class ReportRow(Base):
     __table_args__ = (
         Index("ix_reports_org_idempotency", "org_id", "idempotency_key", unique=True),
         Index("ix_reports_status_received", "status", "received_at"),
+        # Panic presses waiting to be linked, which the linker takes before any backlog: only
+        # those few rows are in it.
+        Index(
+            "ix_reports_pending_presses",
+            "received_at",
+            postgresql_where=PENDING_PRESS,
+            sqlite_where=PENDING_PRESS,
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
