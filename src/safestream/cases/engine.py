@@ -32,6 +32,7 @@ from safestream.core.entities import Entity
 from safestream.store.database import Database
 from safestream.store.events import ClaimedReport, claim_reports, finish_reports
 from safestream.store.linking import begin_linking, open_case_holders
+from safestream.store.report_text import index_queued
 from safestream.store.reports import ReportRepository
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ BATCH = 1000
 # so larger batches drain faster (20,000-30,000 bench reports: 1,000 -> 1,000/s, 3,000 -> 1,250/s).
 # Past about 3,000 nothing more is gained, and a batch holds its cases' rows locked while it runs.
 BACKLOG_BATCH = 3000
+# Queued reports whose words one round indexes at most, once the linker has caught up.
+TEXT_INDEX_LIMIT = 10_000
 # A report that fails to link on its own is held back before the next try (2 s, doubling, at
 # most this long; see retry_backoff), so the reports stored after it are linked meanwhile.
 RETRY_FAILED_SECONDS = MAX_RETRY_SECONDS
@@ -80,12 +83,15 @@ class CaseEngine:
             return cls(db, load_rules(), load_table())
         return cls(db, rules_for(settings), table_for(settings))
 
-    def _link_batch(self, s: Session, claimed: list[ClaimedReport]) -> dict[str, int]:
+    def _link_batch(
+        self, s: Session, claimed: list[ClaimedReport], *, defer_text: bool = False
+    ) -> dict[str, int]:
         """Apply the effects of the claimed reports' events, then assess every case they touched."""
         effects = report_effects(claimed, self.event_rules)
         joins = [e for e in effects if isinstance(e, OpenOrJoinCase)]
         linked = link_reports(s, joins)
-        finish_reports(s, {c.report_id: linked.get(c.report_id) for c in claimed})
+        finished = {c.report_id: linked.get(c.report_id) for c in claimed}
+        finish_reports(s, finished, defer_text=defer_text)
         sinks.apply_all(s, [e for e in effects if not isinstance(e, OpenOrJoinCase)], linked)
         self._assess(s, sorted(set(linked.values())), linked)
         return linked
@@ -112,27 +118,33 @@ class CaseEngine:
                 return None
             return self._link_batch(s, claim_reports(s, [report_id])).get(report_id)
 
-    def process(self, report_ids: Sequence[str]) -> dict[str, int]:
-        """Link these reports in one transaction; on failure, one by one. Returns id -> case."""
+    def process(self, report_ids: Sequence[str], *, defer_text: bool = False) -> dict[str, int]:
+        """Link these reports in one transaction; on failure, one by one. Returns id -> case.
+
+        Their words are indexed for search in the same transaction, or with `defer_text` (the
+        linker working a backlog) queued for `index_queued_text`."""
         try:
             with self.db.session() as s:
                 begin_linking(s, LINKER_LOCK)
-                return self._link_batch(s, claim_reports(s, report_ids))
+                claimed = claim_reports(s, report_ids)
+                return self._link_batch(s, claimed, defer_text=defer_text)
         except Exception:
             if len(report_ids) == 1:
                 raise
             log.exception("linking a batch failed; retrying its reports one by one")
         linked: dict[str, int] = {}
         for rid in report_ids:
-            linked.update(self._process_or_hold_back([rid]))
+            linked.update(self._process_or_hold_back([rid], defer_text=defer_text))
         return linked
 
-    def _process_or_hold_back(self, report_ids: Sequence[str]) -> dict[str, int]:
+    def _process_or_hold_back(
+        self, report_ids: Sequence[str], *, defer_text: bool = False
+    ) -> dict[str, int]:
         """`process`, except that a single report that fails is held back instead of raising."""
         if len(report_ids) != 1:
-            return self.process(report_ids)
+            return self.process(report_ids, defer_text=defer_text)
         try:
-            linked = self.process(report_ids)
+            linked = self.process(report_ids, defer_text=defer_text)
         except Exception:
             self._hold_back(report_ids[0])
             return {}
@@ -144,18 +156,37 @@ class CaseEngine:
         return how many.
 
         A report that fails to link alone stays stored and pending, and is tried again after
-        `retry_failed_seconds`; the reports behind it are linked meanwhile."""
+        `retry_failed_seconds`; the reports behind it are linked meanwhile. The words of the
+        reports linked are indexed for search once nothing more waits (`index_queued_text`):
+        while a backlog waits, forming its cases comes first."""
         repo = ReportRepository(self.db)
-        done = 0
+        done, caught_up = 0, False
         while done < limit:
             held = len(self._held_back)
-            ids = repo.pending_ids(min(batch, limit - done), exclude=self.held_back())
+            wanted = min(batch, limit - done)
+            ids = repo.pending_ids(wanted, exclude=self.held_back())
+            caught_up = len(ids) < wanted
             if not ids:
                 break
-            linked = self._process_or_hold_back(ids)
+            linked = self._process_or_hold_back(ids, defer_text=True)
             if not linked and len(self._held_back) == held:
                 break  # another linker took them: nothing left for this one
             done += len(linked)
+        if caught_up:
+            self.index_queued_text()
+        return done
+
+    def index_queued_text(self, limit: int = TEXT_INDEX_LIMIT) -> int:
+        """Index the words of linked reports queued for it, a batch per transaction, until none
+        wait or `limit` are done (so one call never keeps a linker from new reports for long);
+        returns how many."""
+        done = 0
+        while done < limit:
+            with self.db.session(write_first=True) as s:
+                taken = index_queued(s, min(BATCH, limit - done))
+            if not taken:
+                break
+            done += taken
         return done
 
     def held_back(self) -> list[str]:

@@ -29,7 +29,7 @@ from safestream.core.events import (
 from safestream.core.reports import ReportStatus
 from safestream.store.bulk import one_of, postgres, update_rows
 from safestream.store.models.reports import EventRow, ReportRow
-from safestream.store.report_text import index_reports
+from safestream.store.report_text import index_reports, queue_reports
 
 
 def event_rows(report_id: str, events: Sequence[Event]) -> list[dict[str, object]]:
@@ -97,8 +97,11 @@ def claim_reports(s: Session, report_ids: Sequence[str]) -> list[ClaimedReport]:
     ]
 
 
-def finish_reports(s: Session, cases: Mapping[str, int | None]) -> None:
-    """Record claimed reports as linked, each into its case (None: linked into none)."""
+def finish_reports(
+    s: Session, cases: Mapping[str, int | None], *, defer_text: bool = False
+) -> None:
+    """Record claimed reports as linked, each into its case (None: linked into none), and index
+    their words for search, or with `defer_text` queue them for indexing later."""
     rows = [
         {"id": report_id, "status": ReportStatus.LINKED.value, "case_id": case_id}
         for report_id, case_id in cases.items()
@@ -106,7 +109,7 @@ def finish_reports(s: Session, cases: Mapping[str, int | None]) -> None:
     if not postgres(s):
         rows = [{"id": r["id"], "case_id": r["case_id"]} for r in rows]
     update_rows(s, ReportRow.__table__, "id", rows)  # type: ignore[arg-type]
-    index_reports(s, list(cases))
+    (queue_reports if defer_text else index_reports)(s, list(cases))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -2,7 +2,10 @@
 
 A report's words are indexed when the linker files it into a case (`index_reports`, in the
 linking transaction), not at intake: intake stays as fast as it was, and search, which answers
-cases, loses nothing, since a report joins a case only then. Only the body's string values are
+cases, loses nothing, since a report joins a case only then. While the linker works a backlog it
+queues the batch's reports instead (`queue_reports`) and indexes the queue once it has caught up
+(`index_queued`): a burst's reports are searchable a little after their cases form, and linking,
+which forms them, drains the backlog sooner. Only the body's string values are
 indexed (description, names, account ids, emails, stream ids), never the JSON field names.
 
 Every word the reviewer types must appear; no stemming, case and accents ignored. PostgreSQL
@@ -17,12 +20,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, select, text
+from sqlalchemy import ColumnElement, Select, String, delete, select, text
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from safestream.core.principal import Principal
-from safestream.store.bulk import array_literal, postgres
-from safestream.store.models.reports import ReportRow
+from safestream.store.bulk import array_literal, one_of, postgres
+from safestream.store.models.reports import ReportRow, ReportTextQueueRow
 from safestream.store.scope import reports_visible
 
 # Built by migration 0046 for one dialect each and not in the models (SQLAlchemy has no portable
@@ -46,6 +50,10 @@ _POSTGRES_MATCH = (
     "select report_id from report_text where words @@ plainto_tsquery('simple', :words)"
 )
 _SQLITE_MATCH = "select report_id from report_text where report_text match :words"
+_POSTGRES_QUEUE = text(
+    "insert into report_text_queue (report_id) select unnest(cast(:ids as varchar[]))"
+    " on conflict (report_id) do nothing"
+)
 
 
 def index_reports(s: Session, report_ids: Sequence[str]) -> None:
@@ -61,6 +69,35 @@ def index_reports(s: Session, report_ids: Sequence[str]) -> None:
         s.execute(
             text(_SQLITE_INDEX.format(marks=marks)), {f"r{i}": rid for i, rid in enumerate(chunk)}
         )
+
+
+def queue_reports(s: Session, report_ids: Sequence[str]) -> None:
+    """Queue linked reports for `index_queued`, in the caller's transaction."""
+    if not report_ids:
+        return
+    if postgres(s):
+        s.execute(_POSTGRES_QUEUE, {"ids": array_literal(list(report_ids))})
+        return
+    s.execute(
+        sqlite_insert(ReportTextQueueRow).on_conflict_do_nothing(),
+        [{"report_id": rid} for rid in report_ids],
+    )
+
+
+def index_queued(s: Session, limit: int) -> int:
+    """Index the words of up to `limit` queued reports and take them off the queue, in the
+    caller's transaction; returns how many were taken (0: the queue is empty). On SQLite the
+    caller opens a write transaction first (`Database.session(write_first=True)`), so two
+    indexers never take the same reports."""
+    taken = select(ReportTextQueueRow.report_id).order_by(ReportTextQueueRow.report_id)
+    if postgres(s):
+        taken = taken.with_for_update(skip_locked=True)
+    ids = list(s.scalars(taken.limit(limit)))
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        index_reports(s, chunk)
+        s.execute(delete(ReportTextQueueRow).where(one_of(s, ReportTextQueueRow.report_id, chunk)))
+    return len(ids)
 
 
 def search_words(query: str) -> list[str]:

@@ -66,6 +66,15 @@ class ReportEntityRow(Base):
     value: Mapped[str] = mapped_column(String(512))
 
 
+class ReportTextQueueRow(Base):
+    """A linked report whose words wait to be indexed for search (`store.report_text`): the
+    linker working a backlog indexes them once it has caught up, not inside each batch."""
+
+    __tablename__ = "report_text_queue"
+
+    report_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+
+
 class EvidenceRow(Base):
     """An encrypted evidence file kept under an evidence hold."""
 
