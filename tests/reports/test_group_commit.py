@@ -99,9 +99,7 @@ def test_writer_opens_a_new_connection_after_its_own_breaks(database: Database) 
     writer = GroupCommitWriter(repo)
     try:
         writer.submit(_new(acme, report(description="a"), "a")).result(30)
-        connection = writer._connection
-        assert connection is not None
-        connection.invalidate()  # as when the database restarts under it
+        writer._connection.get().invalidate()  # as when the database restarts under it
         second = writer.submit(_new(acme, report(description="b"), "b"))
         assert second.result(timeout=30).created
     finally:

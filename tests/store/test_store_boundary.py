@@ -15,12 +15,6 @@ ALLOWED_TREES = ("store/",)  # the store itself, with its models and Alembic mig
 
 NOT_YET_MOVED = {
     "exchange/entry_screen.py": "flood screening reads peer entry state (move to store/exchange)",
-    # The case engine's linking transaction spans these; they move with the typed-events work.
-    "cases/engine.py": "linking transaction (typed-events redesign)",
-    "cases/sinks.py": "effects applied in the linking transaction (typed-events redesign)",
-    "cases/view.py": "takes the linking Session (its queries are in store/case_facts)",
-    "cases/linking.py": "set-based linking plans inside the linking transaction's Session",
-    "reports/group_commit.py": "group commit hands a Connection to the report repository",
     "reports/cybertip_case.py": "CyberTipline report builder reads a case directly",
     "reports/ncmec_store.py": "CyberTipline submission store (a repository outside store/)",
     "exchange/store.py": "signal exchange store (a repository outside store/)",

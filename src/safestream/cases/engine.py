@@ -16,8 +16,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy.orm import Session
-
 from safestream.cases import rules, sinks
 from safestream.cases.linking import link_reports
 from safestream.cases.retry_backoff import MAX_RETRY_SECONDS, RetryBackoff
@@ -29,7 +27,7 @@ from safestream.core.cases import CaseStatus
 from safestream.core.config import Settings
 from safestream.core.effects import Effect, OpenOrJoinCase
 from safestream.core.entities import Entity
-from safestream.store.database import Database
+from safestream.store.database import Database, Transaction
 from safestream.store.events import ClaimedReport, claim_reports, finish_reports
 from safestream.store.linking import begin_linking, open_case_holders
 from safestream.store.report_text import index_queued
@@ -84,7 +82,7 @@ class CaseEngine:
         return cls(db, rules_for(settings), table_for(settings))
 
     def _link_batch(
-        self, s: Session, claimed: list[ClaimedReport], *, defer_text: bool = False
+        self, s: Transaction, claimed: list[ClaimedReport], *, defer_text: bool = False
     ) -> dict[str, int]:
         """Apply the effects of the claimed reports' events, then assess every case they touched."""
         effects = report_effects(claimed, self.event_rules)
@@ -96,7 +94,7 @@ class CaseEngine:
         self._assess(s, sorted(set(linked.values())), linked)
         return linked
 
-    def _assess(self, s: Session, case_ids: list[int], linked: dict[str, int]) -> None:
+    def _assess(self, s: Transaction, case_ids: list[int], linked: dict[str, int]) -> None:
         """Triage, route and alert on cases as they stand after linking (open ones only: a case
         merged into another during the batch is assessed as part of that one)."""
         views = load_views(s, case_ids)

@@ -18,12 +18,11 @@ from collections import defaultdict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy.orm import Session
-
 from safestream.core.effects import OpenOrJoinCase
 from safestream.core.entities import Entity, EntityKind
 from safestream.store import linking as store
 from safestream.store.base import utcnow
+from safestream.store.database import Transaction
 
 Key = tuple[str, str]
 NO_SUBJECT = "report"
@@ -169,7 +168,7 @@ def _new_entities(
             plan.entities.append((target, key[0], key[1], join.report_id))
 
 
-def _shared_ips(s: Session, joins: Sequence[OpenOrJoinCase]) -> set[str]:
+def _shared_ips(s: Transaction, joins: Sequence[OpenOrJoinCase]) -> set[str]:
     ips = {e.value for j in joins for e in j.entities if e.kind is EntityKind.IP}
     shared = {ip for ip in ips if not linkable_ip(ip)}
     crowded = {
@@ -186,7 +185,7 @@ def _shared_ips(s: Session, joins: Sequence[OpenOrJoinCase]) -> set[str]:
     )
 
 
-def link_reports(s: Session, joins: Sequence[OpenOrJoinCase]) -> dict[str, int]:
+def link_reports(s: Transaction, joins: Sequence[OpenOrJoinCase]) -> dict[str, int]:
     """Sink of `OpenOrJoinCase`: link a batch of reports in the caller's transaction; return
     each report's case (the caller records it on the reports: `store.events.finish_reports`)."""
     if not joins:

@@ -13,8 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from safestream.core.effects import (
     AttachMatch,
     Effect,
@@ -27,6 +25,7 @@ from safestream.core.effects import (
 from safestream.core.records import encode
 from safestream.store import case_effects as store
 from safestream.store.base import utcnow
+from safestream.store.database import Transaction
 
 # REPORT Act (2024): a completed CyberTip is a request to preserve data for one year.
 HOLD_PERIOD = timedelta(days=365)
@@ -40,7 +39,9 @@ def _report_rows(
     return [(case_of[e.report_id], e) for e in effects if e.report_id in case_of]
 
 
-def attach_matches(s: Session, effects: Sequence[AttachMatch], case_of: Mapping[str, int]) -> None:
+def attach_matches(
+    s: Transaction, effects: Sequence[AttachMatch], case_of: Mapping[str, int]
+) -> None:
     """Sink of `AttachMatch`: one bulk insert of match rows on the reports' cases."""
     rows: list[dict[str, object]] = [
         {
@@ -62,7 +63,7 @@ def attach_matches(s: Session, effects: Sequence[AttachMatch], case_of: Mapping[
 
 
 def hold_evidence(
-    s: Session, effects: Sequence[PreserveEvidence], case_of: Mapping[str, int]
+    s: Transaction, effects: Sequence[PreserveEvidence], case_of: Mapping[str, int]
 ) -> None:
     """Sink of `PreserveEvidence`: one hold per case and stream, for the legal period."""
     now = utcnow()
@@ -82,7 +83,7 @@ def hold_evidence(
 
 
 def queue_keep_buffer(
-    s: Session, effects: Sequence[KeepLiveBuffer], case_of: Mapping[str, int]
+    s: Transaction, effects: Sequence[KeepLiveBuffer], case_of: Mapping[str, int]
 ) -> None:
     """Sink of `KeepLiveBuffer`: an outbox message for the live workers, sent after commit."""
     rows = [
@@ -97,17 +98,21 @@ def queue_keep_buffer(
     store.add_outbox_messages(s, rows)
 
 
-def set_priorities(s: Session, effects: Sequence[SetPriority], case_of: Mapping[str, int]) -> None:
+def set_priorities(
+    s: Transaction, effects: Sequence[SetPriority], case_of: Mapping[str, int]
+) -> None:
     """Sink of `SetPriority`: the priorities of many cases in one bulk update."""
     store.update_cases(s, [{"id": e.case_id, **_priority(e)} for e in effects])
 
 
-def set_routes(s: Session, effects: Sequence[Route], case_of: Mapping[str, int]) -> None:
+def set_routes(s: Transaction, effects: Sequence[Route], case_of: Mapping[str, int]) -> None:
     """Sink of `Route`: the routing of many cases in one bulk update."""
     store.update_cases(s, [{"id": e.case_id, **_routing(e)} for e in effects])
 
 
-def queue_notifications(s: Session, effects: Sequence[Notify], case_of: Mapping[str, int]) -> None:
+def queue_notifications(
+    s: Transaction, effects: Sequence[Notify], case_of: Mapping[str, int]
+) -> None:
     """Sink of `Notify`: an outbox message per notification, sent after commit."""
     rows = [
         {"case_id": e.case_id, "channel": e.channel, "message": e.message, "rule": e.rule}
@@ -129,7 +134,7 @@ def _routing(effect: Route) -> dict[str, object]:
     return {"routing": json.dumps([encode(a) for a in effect.authorities])}
 
 
-Sink = Callable[[Session, Sequence[Any], Mapping[str, int]], None]
+Sink = Callable[[Transaction, Sequence[Any], Mapping[str, int]], None]
 # One sink per effect type, applied in this order (linking, `OpenOrJoinCase`, runs before all of
 # them: the others need the case each report joined).
 SINKS: dict[type[Effect], Sink] = {
@@ -142,7 +147,7 @@ SINKS: dict[type[Effect], Sink] = {
 }
 
 
-def apply_all(s: Session, effects: Sequence[Effect], case_of: Mapping[str, int]) -> None:
+def apply_all(s: Transaction, effects: Sequence[Effect], case_of: Mapping[str, int]) -> None:
     """Apply effects inside the caller's transaction, each type by its own sink."""
     by_type: dict[type[Effect], list[Effect]] = defaultdict(list)
     for effect in effects:

@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy.orm import Session
-
 from safestream.core.cases import CaseStatus, FactValue
 from safestream.store.case_facts import case_facts
+from safestream.store.database import Transaction
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,7 @@ class CaseView:
         return dict(self.facts_)
 
 
-def load_view(s: Session, case_id: int) -> CaseView:
+def load_view(s: Transaction, case_id: int) -> CaseView:
     """Aggregate a case's facts inside the caller's transaction."""
     views = load_views(s, [case_id])
     if case_id not in views:
@@ -37,7 +36,7 @@ def load_view(s: Session, case_id: int) -> CaseView:
     return views[case_id]
 
 
-def load_views(s: Session, case_ids: Sequence[int]) -> dict[int, CaseView]:
+def load_views(s: Transaction, case_ids: Sequence[int]) -> dict[int, CaseView]:
     """The views of many cases, aggregated with one query per kind of fact; ids of cases that do
     not exist are left out."""
     return {

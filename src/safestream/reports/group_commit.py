@@ -19,9 +19,8 @@ import threading
 from collections import defaultdict
 from concurrent.futures import Future
 
-from sqlalchemy import Connection
-
 from safestream.core.errors import StorageFull, StoreUnavailable
+from safestream.store.database import HeldConnection
 from safestream.store.faults import store_failure
 from safestream.store.reports import NewReport, ReportRepository, StoredReport
 
@@ -56,7 +55,7 @@ class GroupCommitWriter:
         self._queue: queue.SimpleQueue[tuple[NewReport, Waiter] | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._connection: Connection | None = None
+        self._connection = HeldConnection(repository.db)
 
     def start(self) -> None:
         """Start the writer thread (idempotent)."""
@@ -116,7 +115,7 @@ class GroupCommitWriter:
                 if stopping:
                     return
         finally:
-            self._drop_connection()
+            self._connection.drop()
 
     def _answer(self, answers: list[tuple[Waiter, Answer]]) -> None:
         by_loop: defaultdict[asyncio.AbstractEventLoop, list[tuple[Waiter, Answer]]]
@@ -135,10 +134,10 @@ class GroupCommitWriter:
     def _write(self, batch: list[tuple[NewReport, Waiter]]) -> list[tuple[Waiter, Answer]]:
         try:
             results = self.repository.add_many(
-                [item for item, _ in batch], connection=self._connect()
+                [item for item, _ in batch], connection=self._connection.get()
             )
         except Exception as exc:
-            self._drop_connection()
+            self._connection.drop()
             error = store_failure(exc)
             if len(batch) == 1 or isinstance(error, (StoreUnavailable, StorageFull)):
                 # A database that is down or a disk that is full fails every report alike:
@@ -148,17 +147,3 @@ class GroupCommitWriter:
             # One bad report must not fail the others: store them one by one.
             return [answer for one in batch for answer in self._write([one])]
         return [(waiter, result) for (_, waiter), result in zip(batch, results, strict=True)]
-
-    def _connect(self) -> Connection:
-        if self._connection is None:
-            self._connection = self.repository.db.engine.connect()
-        return self._connection
-
-    def _drop_connection(self) -> None:
-        if self._connection is not None:
-            try:
-                self._connection.invalidate()
-                self._connection.close()
-            except Exception:  # already broken; the pool forgets it either way
-                log.debug("closing a failed intake connection", exc_info=True)
-            self._connection = None

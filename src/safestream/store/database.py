@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +25,12 @@ if TYPE_CHECKING:
 # What the database driver raises (locked, gone, full, ...); edges map it to a status without
 # importing SQLAlchemy themselves.
 DatabaseError = DBAPIError
+# An open transaction as the parts hold it: the case engine opens one per batch and hands it to the
+# store's functions, which alone query with it (tests/store/test_store_boundary.py keeps
+# SQLAlchemy inside the store).
+Transaction = Session
+
+log = logging.getLogger(__name__)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -118,3 +125,28 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+class HeldConnection:
+    """One connection kept across many transactions by a single thread (intake's writer), so a
+    batch skips the pool's checkout; after a failure it is dropped, since its state is unknown."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._connection: Connection | None = None
+
+    def get(self) -> Connection:
+        """The held connection, opened on first use or after a drop."""
+        if self._connection is None:
+            self._connection = self._db.engine.connect()
+        return self._connection
+
+    def drop(self) -> None:
+        """Invalidate and close the connection (the pool must not hand it out again)."""
+        if self._connection is not None:
+            try:
+                self._connection.invalidate()
+                self._connection.close()
+            except Exception:  # already broken; the pool forgets it either way
+                log.debug("closing a failed held connection", exc_info=True)
+            self._connection = None
