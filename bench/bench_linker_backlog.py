@@ -30,6 +30,7 @@ import psutil
 from sqlalchemy import create_engine, event, text
 
 from bench.bench_intake import POSTGRES, SEED, Store, make_report
+from safestream.api.heap import settle_startup_heap
 from safestream.cases.engine import CaseEngine
 from safestream.core.reports import ReportIn
 from safestream.reports.intake import IntakeService
@@ -105,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         with admin.connect() as connection:
             connection.execute(text(f"analyze {store.schema}.reports"))
         engine = CaseEngine.for_settings(store.db)
+        settle_startup_heap()  # as `safestream link` does once it has started
         statements = StatementTimes(store.db.engine)
         me = psutil.Process()
         cpu, backend, wall = sum(me.cpu_times()[:2]), backend_cpu_seconds(), time.perf_counter()

@@ -7,7 +7,6 @@ console router from `safestream.api.web` is included as is.
 
 from __future__ import annotations
 
-import gc
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,6 +29,7 @@ from safestream.api.errors import (
     invalid_fields_body,
     publish_error_schema,
 )
+from safestream.api.heap import settle_startup_heap
 from safestream.api.intake_endpoint import IntakeFastPath, IntakeHandler
 from safestream.api.limits import BodySizeLimit
 from safestream.api.linker import BackgroundLinker, LinkerLag
@@ -200,9 +200,6 @@ def _add_health_routes(app: FastAPI, db: Database, settings: Settings, metrics: 
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-GC_FIRST_GENERATION = 20_000
-
-
 def app_from_env() -> FastAPI:
     """App factory for `uvicorn --factory safestream.api.app:app_from_env`: settings loaded
     from the environment and TOML file; the store must be migrated already."""
@@ -220,9 +217,5 @@ def server_app(settings: Settings) -> FastAPI:
     app = create_app(settings, migrate=False, link_in_background=settings.link_in_server)
     # Map the bank index now, so the first lookup does not wait for it and /status is true.
     app.state.media.index()
-    # The app's long-lived objects need no more collecting: freezing them keeps full collections
-    # short, and a larger first generation makes collections rarer under a flood of requests.
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_FIRST_GENERATION, 20, 20)
+    settle_startup_heap()
     return app

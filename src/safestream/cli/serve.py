@@ -189,6 +189,7 @@ def link(
       safestream link
       safestream link --no-idle --nice 5
     """
+    from safestream.api.heap import settle_startup_heap
     from safestream.api.linker import outbox_for, run_linker_process
     from safestream.cases.engine import CaseEngine
     from safestream.store.database import Database
@@ -198,9 +199,11 @@ def link(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     outbox = outbox_for(db, settings)
+    engine = CaseEngine.for_settings(db, settings)
+    settle_startup_heap()
     try:
         run_linker_process(
-            CaseEngine.for_settings(db, settings),
+            engine,
             niceness=nice,
             idle=idle,
             stop=stop,
