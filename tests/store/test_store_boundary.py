@@ -27,7 +27,6 @@ NOT_YET_MOVED = {
     "exchange/safety.py": "exchange safety checks query the store directly",
     "exchange/bank_sync.py": "exchange bank sync queries the store directly",
     "exchange/bulk.py": "exchange bulk import queries the store directly",
-    "finance/reporting.py": "finance reporting reads cases directly",
     "cli/exchange.py": "`exchange entries` lists a peer's entries with a query of its own",
 }
 
