@@ -15,16 +15,13 @@ from sqlalchemy import select
 
 from safestream.cases.engine import CaseEngine
 from safestream.core.config import Settings
+from safestream.core.cybertip import NcmecEnvironment, SubmissionState
 from safestream.core.errors import Conflict, InvalidInput
 from safestream.reports.cybertip import ReportingCompany
 from safestream.reports.cybertip_case import case_cybertips
 from safestream.reports.intake import IntakeService
-from safestream.reports.ncmec_client import (
-    CybertipClient,
-    NcmecCredentials,
-    NcmecEnvironment,
-)
-from safestream.reports.ncmec_store import PRESERVATION_RULE, SubmissionState, SubmissionStore
+from safestream.reports.ncmec_client import CybertipClient, NcmecCredentials
+from safestream.reports.ncmec_store import PRESERVATION_RULE, SubmissionStore
 from safestream.reports.ncmec_test_server import Fault, TestServerState, cybertip_test_app
 from safestream.reports.ncmec_worker import RetryPolicy, SubmissionWorker
 from safestream.store import Database

@@ -80,7 +80,8 @@ def _company(company: str, email: str) -> ReportingCompany:
 
 
 def _worker(opened: _Opened, production: bool) -> SubmissionWorker:
-    from safestream.reports.ncmec_client import CybertipClient, NcmecCredentials, NcmecEnvironment
+    from safestream.core.cybertip import NcmecEnvironment
+    from safestream.reports.ncmec_client import CybertipClient, NcmecCredentials
     from safestream.reports.ncmec_worker import SubmissionWorker
     from safestream.store.vault import EvidenceVault
 

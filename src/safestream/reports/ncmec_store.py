@@ -10,15 +10,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from safestream.core.cybertip import NcmecEnvironment, SubmissionState
 from safestream.core.errors import Conflict, NotFound
 from safestream.reports.cybertip import CybertipDraft
 from safestream.reports.cybertip_schema import require_valid
-from safestream.reports.ncmec_client import NcmecEnvironment
 from safestream.store import audit
 from safestream.store.base import utcnow
 from safestream.store.database import Database
@@ -30,16 +29,6 @@ from safestream.store.times import aware
 # The REPORT Act (2024) asks providers to preserve what a CyberTip references for one year.
 PRESERVATION = timedelta(days=365)
 PRESERVATION_RULE = "cybertip-preservation"
-
-
-class SubmissionState(StrEnum):
-    """Where a submission is: draft -> opened -> finished, or retracted / failed."""
-
-    DRAFT = "draft"
-    OPENED = "opened"
-    FINISHED = "finished"
-    RETRACTED = "retracted"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True)

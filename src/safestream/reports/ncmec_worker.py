@@ -18,6 +18,7 @@ from typing import TypeVar
 from lxml import etree
 
 from safestream.core.classification import parse_grade, us_industry
+from safestream.core.cybertip import SubmissionState
 from safestream.core.errors import Conflict, InvalidInput
 from safestream.core.reports import ReportIn
 from safestream.reports.cybertip import CybertipDraft
@@ -28,7 +29,7 @@ from safestream.reports.ncmec_client import (
     NcmecRejected,
     NcmecUnavailable,
 )
-from safestream.reports.ncmec_store import Submission, SubmissionState, SubmissionStore
+from safestream.reports.ncmec_store import Submission, SubmissionStore
 from safestream.store.models.cybertip import CybertipFileRow
 from safestream.store.models.reports import EvidenceRow
 from safestream.store.times import aware

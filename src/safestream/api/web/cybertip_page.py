@@ -20,9 +20,10 @@ from safestream.api.web.environment import ConsoleEnvironment, console_environme
 from safestream.api.web.pages import Viewer, current_viewer, html_errors
 from safestream.api.web.session import CSRF_FIELD, check_csrf
 from safestream.core.config import Settings
+from safestream.core.cybertip import NcmecEnvironment
 from safestream.reports.cybertip import ReportingCompany
 from safestream.reports.cybertip_case import case_cybertips
-from safestream.reports.ncmec_client import CybertipClient, NcmecCredentials, NcmecEnvironment
+from safestream.reports.ncmec_client import CybertipClient, NcmecCredentials
 from safestream.reports.ncmec_store import Submission, SubmissionStore
 from safestream.reports.ncmec_worker import SubmissionWorker
 from safestream.store.access import Permission
