@@ -21,7 +21,6 @@ NOT_YET_MOVED = {
     "cases/view.py": "takes the linking Session (its queries are in store/case_facts)",
     "cases/linking.py": "set-based linking plans inside the linking transaction's Session",
     "reports/group_commit.py": "group commit hands a Connection to the report repository",
-    "reports/ncmec_store.py": "CyberTipline submission store (a repository outside store/)",
     "exchange/store.py": "signal exchange store (a repository outside store/)",
     "exchange/peers.py": "exchange peers (a repository outside store/)",
     "exchange/safety.py": "exchange safety checks query the store directly",
