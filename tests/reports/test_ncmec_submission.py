@@ -15,19 +15,16 @@ from sqlalchemy import select
 
 from safestream.cases.engine import CaseEngine
 from safestream.core.config import Settings
+from safestream.core.cybertip import NcmecEnvironment, SubmissionState
 from safestream.core.errors import Conflict, InvalidInput
 from safestream.reports.cybertip import ReportingCompany
 from safestream.reports.cybertip_case import case_cybertips
 from safestream.reports.intake import IntakeService
-from safestream.reports.ncmec_client import (
-    CybertipClient,
-    NcmecCredentials,
-    NcmecEnvironment,
-)
-from safestream.reports.ncmec_store import PRESERVATION_RULE, SubmissionState, SubmissionStore
+from safestream.reports.ncmec_client import CybertipClient, NcmecCredentials
 from safestream.reports.ncmec_test_server import Fault, TestServerState, cybertip_test_app
 from safestream.reports.ncmec_worker import RetryPolicy, SubmissionWorker
 from safestream.store import Database
+from safestream.store.cybertip_submissions import PRESERVATION_RULE, SubmissionRepository
 from safestream.store.models.reports import EvidenceHoldRow, EvidenceRow
 from safestream.store.reports import ReportRepository
 from safestream.store.times import aware
@@ -49,7 +46,7 @@ class Rig:
     db: Database
     server: TestServerState
     worker: SubmissionWorker
-    store: SubmissionStore
+    store: SubmissionRepository
     case_id: int
     sleeps: list[float]
 
@@ -76,7 +73,7 @@ def rig(settings: Settings) -> Iterator[Rig]:
     http = TestClient(cybertip_test_app(server))
     creds = NcmecCredentials(NcmecEnvironment.TEST, "esp", "secret", TEST_URL)
     sleeps: list[float] = []
-    store = SubmissionStore(db)
+    store = SubmissionRepository(db)
     worker = SubmissionWorker(
         store,
         CybertipClient(creds, http),

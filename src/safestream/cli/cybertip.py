@@ -27,8 +27,8 @@ from safestream.cli.output import emit, note
 if TYPE_CHECKING:
     from safestream.core.config import Settings
     from safestream.reports.cybertip import ReportingCompany
-    from safestream.reports.ncmec_store import Submission, SubmissionStore
     from safestream.reports.ncmec_worker import SubmissionWorker
+    from safestream.store.cybertip_submissions import Submission, SubmissionRepository
     from safestream.store.database import Database
 
 cybertip_app = typer.Typer(
@@ -52,16 +52,16 @@ PRODUCTION_OPTION = typer.Option(
 class _Opened:
     settings: Settings
     db: Database
-    store: SubmissionStore
+    store: SubmissionRepository
 
 
 @contextmanager
 def _opened() -> Iterator[_Opened]:
-    from safestream.reports.ncmec_store import SubmissionStore
+    from safestream.store.cybertip_submissions import SubmissionRepository
 
     db = context.open_database()
     try:
-        yield _Opened(context.settings(), db, SubmissionStore(db))
+        yield _Opened(context.settings(), db, SubmissionRepository(db))
     finally:
         db.dispose()
 
@@ -80,7 +80,8 @@ def _company(company: str, email: str) -> ReportingCompany:
 
 
 def _worker(opened: _Opened, production: bool) -> SubmissionWorker:
-    from safestream.reports.ncmec_client import CybertipClient, NcmecCredentials, NcmecEnvironment
+    from safestream.core.cybertip import NcmecEnvironment
+    from safestream.reports.ncmec_client import CybertipClient, NcmecCredentials
     from safestream.reports.ncmec_worker import SubmissionWorker
     from safestream.store.vault import EvidenceVault
 

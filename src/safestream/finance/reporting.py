@@ -15,6 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from safestream.core.cases import Decision
 from safestream.core.config import Settings
 from safestream.core.errors import InvalidInput
 from safestream.core.events import PaymentPatternFound
@@ -25,6 +26,7 @@ from safestream.finance.engine import LedgerEngine
 from safestream.finance.evaluate import POSITIVE, Labels
 from safestream.store.base import utcnow
 from safestream.store.database import Database
+from safestream.store.detector_outcomes import DetectorOutcomeRepository
 
 MAX_LINKED = 99  # ReportIn allows 100 payment accounts: the account itself plus 99 others
 FINANCE_SOURCE = "finance"
@@ -136,36 +138,15 @@ def decisions_from_store(db: Database, principal: Principal | None = None) -> La
     decision on its case (after any merge) labels it: confirm or refer make it an offender or a
     facilitator, dismiss makes it `dismissed`. Open and escalated cases teach nothing yet.
     """
-    from sqlalchemy import select, true
-
-    from safestream.store.models.cases import CaseRow
-    from safestream.store.models.reports import ReportRow
-    from safestream.store.scope import cases_visible, reports_visible
-
+    # The system principal sees every case and report, as the operator's own CLI does.
+    acting = principal or Principal.system(FINANCE_SOURCE)
     by_role: dict[str, dict[str, tuple[str, str]]] = {"payer": {}, "payee": {}}
-    case_scope = cases_visible(principal) if principal is not None else true()
-    report_scope = reports_visible(principal) if principal is not None else true()
-    with db.session() as s:
-        cases: dict[int | None, tuple[str | None, int | None]] = {
-            row.id: (row.decision, row.merged_into)
-            for row in s.scalars(select(CaseRow).where(case_scope))
-        }
-        alerts = s.execute(
-            select(ReportRow.idempotency_key, ReportRow.case_id).where(
-                ReportRow.detector == FINANCE_SOURCE, ReportRow.case_id.is_not(None), report_scope
-            )
-        ).all()
-    for key, case_id in alerts:
-        parts = str(key or "").split(":", 2)
+    for outcome in DetectorOutcomeRepository(db).outcomes(acting, FINANCE_SOURCE):
+        parts = str(outcome.idempotency_key or "").split(":", 2)
         if len(parts) != 3 or parts[0] != FINANCE_SOURCE or parts[1] not in by_role:
             continue
-        decision, merged = cases.get(case_id, (None, None))
-        seen = {case_id}
-        while merged is not None and merged not in seen:
-            seen.add(merged)
-            decision, merged = cases.get(merged, (None, None))
-        if decision in ("confirm", "refer"):
+        if outcome.decision in (Decision.CONFIRM, Decision.REFER):
             by_role[parts[1]][parts[2]] = (POSITIVE[parts[1]], "")
-        elif decision == "dismiss":
+        elif outcome.decision is Decision.DISMISS:
             by_role[parts[1]][parts[2]] = ("dismissed", "")
     return Labels(by_role)

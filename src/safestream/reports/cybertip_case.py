@@ -4,27 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-
 from safestream.core.errors import NotFound
 from safestream.core.reports import Report
 from safestream.reports.cybertip import CybertipDraft, ReportingCompany, build_cybertips
 from safestream.store.database import Database
-from safestream.store.models.reports import ReportRow
 from safestream.store.reports import ReportRepository
 
 
 def case_reports(db: Database, case_id: int) -> list[Report]:
     """Every report linked to a case, oldest first; raise `NotFound` for a case with none."""
-    with db.session() as s:
-        ids = s.scalars(
-            select(ReportRow.id)
-            .where(ReportRow.case_id == case_id)
-            .order_by(ReportRow.received_at, ReportRow.id)
-        ).all()
+    repo = ReportRepository(db)
+    ids = repo.ids_of_case(case_id)
     if not ids:
         raise NotFound(f"case {case_id} has no reports")
-    repo = ReportRepository(db)
     return [repo.get(i) for i in ids]
 
 

@@ -19,12 +19,12 @@ the worker treats as success.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 import httpx
 from lxml import etree
 
 from safestream.core.config import Settings
+from safestream.core.cybertip import NcmecEnvironment
 from safestream.core.errors import ExchangeError, InvalidInput
 
 SUCCESS = 0
@@ -32,20 +32,6 @@ SERVER_ERROR = 1000
 SCHEMA_VIOLATION = 4100
 ALREADY_FINISHED = 5102
 TIMEOUT_SECONDS = 30.0
-
-
-class NcmecEnvironment(StrEnum):
-    """NCMEC's two services; test reports never reach NCMEC's analysts."""
-
-    TEST = "test"
-    PRODUCTION = "production"
-
-    @property
-    def default_url(self) -> str:
-        """NCMEC's base URL of this environment."""
-        if self is NcmecEnvironment.PRODUCTION:
-            return "https://report.cybertip.org/ispws"
-        return "https://exttest.cybertip.org/ispws"
 
 
 class NcmecError(ExchangeError):

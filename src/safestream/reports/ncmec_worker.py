@@ -18,9 +18,11 @@ from typing import TypeVar
 from lxml import etree
 
 from safestream.core.classification import parse_grade, us_industry
+from safestream.core.cybertip import SubmissionState
 from safestream.core.errors import Conflict, InvalidInput
 from safestream.core.reports import ReportIn
 from safestream.reports.cybertip import CybertipDraft
+from safestream.reports.cybertip_schema import require_valid
 from safestream.reports.ncmec_client import (
     CybertipClient,
     NcmecAuthFailed,
@@ -28,9 +30,13 @@ from safestream.reports.ncmec_client import (
     NcmecRejected,
     NcmecUnavailable,
 )
-from safestream.reports.ncmec_store import Submission, SubmissionState, SubmissionStore
-from safestream.store.models.cybertip import CybertipFileRow
-from safestream.store.models.reports import EvidenceRow
+from safestream.store.cybertip_submissions import (
+    NewSubmission,
+    Submission,
+    SubmissionEvidence,
+    SubmissionFile,
+    SubmissionRepository,
+)
 from safestream.store.times import aware
 from safestream.store.vault import EvidenceVault
 
@@ -55,7 +61,7 @@ class RetryPolicy:
 def file_details_xml(
     report_id: int,
     file_id: str,
-    evidence: EvidenceRow,
+    evidence: SubmissionEvidence,
     body: ReportIn,
     *,
     viewed: bool,
@@ -112,7 +118,7 @@ class SubmissionWorker:
 
     def __init__(
         self,
-        store: SubmissionStore,
+        store: SubmissionRepository,
         client: CybertipClient,
         vault: EvidenceVault | None,
         *,
@@ -128,28 +134,33 @@ class SubmissionWorker:
         self.actor = actor
 
     def prepare(self, case_id: int, drafts: list[CybertipDraft]) -> list[int]:
-        """Store a case's drafts for this client's environment."""
-        return self.store.add_drafts(case_id, self.client.environment, drafts, actor=self.actor)
+        """Validate and store a case's drafts for this client's environment."""
+        for draft in drafts:
+            require_valid(draft.xml)
+        new = [
+            NewSubmission(d.subject, d.xml, d.report_ids, d.evidence_ids, d.notes) for d in drafts
+        ]
+        return self.store.add_drafts(case_id, self.client.environment, new, actor=self.actor)
 
     def submit(self, submission_id: int) -> Submission:
         """Run a submission to its end (or to a stored failure); safe to call again."""
-        row, files = self.store.row(submission_id)
-        if row.environment != self.client.environment.value:
+        progress = self.store.progress(submission_id)
+        if progress.environment is not self.client.environment:
             raise Conflict(
-                f"submission {submission_id} is for {row.environment}, "
+                f"submission {submission_id} is for {progress.environment}, "
                 f"this client reports to {self.client.environment.value}"
             )
-        if row.state not in (SubmissionState.DRAFT, SubmissionState.OPENED):
+        if progress.state not in (SubmissionState.DRAFT, SubmissionState.OPENED):
             return self.store.get(submission_id)
-        report_id = row.ncmec_report_id
+        report_id = progress.ncmec_report_id
         try:
             if report_id is None:
-                report_id = self._step(submission_id, lambda: self.client.submit(row.xml))
+                report_id = self._step(submission_id, lambda: self.client.submit(progress.xml))
                 # Stored before anything else happens, so no rerun opens a second report.
-                self.store.set(
-                    submission_id, ncmec_report_id=report_id, state=SubmissionState.OPENED.value
+                self.store.update(
+                    submission_id, ncmec_report_id=report_id, state=SubmissionState.OPENED
                 )
-            for file in files:
+            for file in progress.files:
                 self._send_file(submission_id, report_id, file)
             rid = report_id
             self._step(submission_id, lambda: self.client.finish(rid))
@@ -157,26 +168,26 @@ class SubmissionWorker:
             self._fail(submission_id, report_id, exc)
         except (NcmecUnavailable, NcmecAuthFailed) as exc:
             # Left as it is (draft or opened, ids kept) for a later run to resume.
-            self.store.set(submission_id, last_error=str(exc))
+            self.store.update(submission_id, last_error=str(exc))
         else:
             self.store.finish(submission_id, report_id, actor=self.actor)
         return self.store.get(submission_id)
 
     def cancel(self, submission_id: int) -> Submission:
         """Withdraw a submission that is not finished; retract its report at NCMEC if open."""
-        row, _ = self.store.row(submission_id)
-        if row.state == SubmissionState.FINISHED:
+        progress = self.store.progress(submission_id)
+        if progress.state == SubmissionState.FINISHED:
             raise Conflict(f"submission {submission_id} is finished; NCMEC has it")
-        if row.ncmec_report_id is not None and row.state == SubmissionState.OPENED:
-            rid = row.ncmec_report_id
+        if progress.ncmec_report_id is not None and progress.state == SubmissionState.OPENED:
+            rid = progress.ncmec_report_id
             self._step(submission_id, lambda: self.client.retract(rid))
-        self.store.set(submission_id, state=SubmissionState.RETRACTED.value)
+        self.store.update(submission_id, state=SubmissionState.RETRACTED)
         return self.store.get(submission_id)
 
-    def _send_file(self, submission_id: int, report_id: int, file: CybertipFileRow) -> None:
+    def _send_file(self, submission_id: int, report_id: int, file: SubmissionFile) -> None:
         if file.details_sent:
             return
-        evidence, viewed, report_row = self.store.evidence(file.evidence_id)
+        evidence = self.store.evidence(file.evidence_id)
         file_id = file.file_id
         if file_id is None:
             if self.vault is None:
@@ -187,17 +198,16 @@ class SubmissionWorker:
             )
             file_id = answer.file_id or ""
             self.store.record_upload(file.id, evidence.id, file_id, answer.md5, actor=self.actor)
-        body = ReportIn.model_validate_json(report_row.body)
         details = file_details_xml(
             report_id,
             file_id,
             evidence,
-            body,
-            viewed=viewed,
-            report_received=report_row.received_at,
+            evidence.report,
+            viewed=evidence.viewed,
+            report_received=evidence.report_received_at,
         )
         self._step(submission_id, lambda: self.client.file_info(details))
-        self.store.set_file(file.id, details_sent=True)
+        self.store.mark_details_sent(file.id)
 
     def _step(self, submission_id: int, call: Callable[[], T]) -> T:
         attempt = 0
@@ -212,8 +222,8 @@ class SubmissionWorker:
                 self.sleep(self.retry.delay(attempt))
 
     def _count_attempt(self, submission_id: int, exc: NcmecError) -> None:
-        row, _ = self.store.row(submission_id)
-        self.store.set(submission_id, attempts=row.attempts + 1, last_error=str(exc))
+        progress = self.store.progress(submission_id)
+        self.store.update(submission_id, attempts=progress.attempts + 1, last_error=str(exc))
 
     def _fail(self, submission_id: int, report_id: int | None, exc: NcmecRejected) -> None:
         error = str(exc)
@@ -222,4 +232,4 @@ class SubmissionWorker:
                 self.client.retract(report_id)
             except NcmecError as retract_error:
                 error += f" (retract failed too: {retract_error})"
-        self.store.set(submission_id, state=SubmissionState.FAILED.value, last_error=error)
+        self.store.update(submission_id, state=SubmissionState.FAILED, last_error=error)

@@ -329,6 +329,17 @@ class ReportRepository:
             row, org = found
             return _report(row, org, self._evidence_ids(s, row.id))
 
+    def ids_of_case(self, case_id: int) -> list[str]:
+        """The ids of every report linked to a case, oldest first (none for an unknown case)."""
+        with self.db.session() as s:
+            return list(
+                s.scalars(
+                    select(ReportRow.id)
+                    .where(ReportRow.case_id == case_id)
+                    .order_by(ReportRow.received_at, ReportRow.id)
+                )
+            )
+
     def pending_ids(self, limit: int = 500, exclude: Sequence[str] = ()) -> list[str]:
         """Reports stored but not yet linked to a case, except `exclude`: panic presses first
         (a person in danger should not wait behind a backlog), then the rest, oldest first."""

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -63,6 +64,23 @@ class EvidenceFile:
     filename: str
     content_type: str
     data: bytes
+
+
+class SealedEvidence(Protocol):
+    """A stored report file as opening it needs: an evidence row, or a repository's copy of one
+    (`store.cybertip_submissions`), so callers outside the store never hold a row to read a file."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def filename(self) -> str: ...
+
+    @property
+    def content_type(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -200,7 +218,7 @@ class EvidenceVault:
             )
         return rows
 
-    def read(self, row: EvidenceRow) -> EvidenceFile:
+    def read(self, row: SealedEvidence) -> EvidenceFile:
         """Decrypt one report file; raise `EvidenceUnreadable` if missing or tampered with.
 
         Callers that show a file to a person go through `store.evidence_access`, which audits.

@@ -20,13 +20,14 @@ from safestream.api.web.environment import ConsoleEnvironment, console_environme
 from safestream.api.web.pages import Viewer, current_viewer, html_errors
 from safestream.api.web.session import CSRF_FIELD, check_csrf
 from safestream.core.config import Settings
+from safestream.core.cybertip import NcmecEnvironment
 from safestream.reports.cybertip import ReportingCompany
 from safestream.reports.cybertip_case import case_cybertips
-from safestream.reports.ncmec_client import CybertipClient, NcmecCredentials, NcmecEnvironment
-from safestream.reports.ncmec_store import Submission, SubmissionStore
+from safestream.reports.ncmec_client import CybertipClient, NcmecCredentials
 from safestream.reports.ncmec_worker import SubmissionWorker
 from safestream.store.access import Permission
 from safestream.store.cases import CaseRepository
+from safestream.store.cybertip_submissions import Submission, SubmissionRepository
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,13 +40,13 @@ def configured_environment(settings: Settings) -> NcmecEnvironment:
 
 def case_submissions(env: ConsoleEnvironment, case_id: int) -> list[Submission]:
     """The case's CyberTipline submissions, newest first, for the case page."""
-    return SubmissionStore(env.db).of_case(case_id)
+    return SubmissionRepository(env.db).of_case(case_id)
 
 
 def _worker(env: ConsoleEnvironment, actor: str) -> SubmissionWorker:
     environment = configured_environment(env.settings)
     client = CybertipClient(NcmecCredentials.from_settings(environment, env.settings))
-    return SubmissionWorker(SubmissionStore(env.db), client, env.vault, actor=actor)
+    return SubmissionWorker(SubmissionRepository(env.db), client, env.vault, actor=actor)
 
 
 def _run(worker: SubmissionWorker, ids: list[int]) -> None:

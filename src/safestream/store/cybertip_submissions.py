@@ -3,22 +3,24 @@
 Every step a submission takes is written in its own short transaction, so a crash between two
 calls to NCMEC loses nothing: the report id is stored the moment `/submit` answers, each file id
 the moment `/upload` answers, and a rerun continues from there instead of opening a second report.
+
+The reporting side (`reports.ncmec_worker`) builds and validates the documents; this repository
+only keeps what it is handed and answers with plain values, never rows.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from safestream.core.cybertip import NcmecEnvironment, SubmissionState
 from safestream.core.errors import Conflict, NotFound
-from safestream.reports.cybertip import CybertipDraft
-from safestream.reports.cybertip_schema import require_valid
-from safestream.reports.ncmec_client import NcmecEnvironment
+from safestream.core.reports import ReportIn
 from safestream.store import audit
 from safestream.store.base import utcnow
 from safestream.store.database import Database
@@ -32,14 +34,15 @@ PRESERVATION = timedelta(days=365)
 PRESERVATION_RULE = "cybertip-preservation"
 
 
-class SubmissionState(StrEnum):
-    """Where a submission is: draft -> opened -> finished, or retracted / failed."""
+@dataclass(frozen=True)
+class NewSubmission:
+    """A validated CyberTipline document of a case, to store as a draft."""
 
-    DRAFT = "draft"
-    OPENED = "opened"
-    FINISHED = "finished"
-    RETRACTED = "retracted"
-    FAILED = "failed"
+    subject: str | None
+    xml: str
+    report_ids: tuple[str, ...]
+    evidence_ids: tuple[str, ...]
+    notes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,44 @@ class Submission:
     finished_at: datetime | None
 
 
+@dataclass(frozen=True)
+class SubmissionFile:
+    """An evidence file of a submission: NCMEC's file id once uploaded, and its details sent."""
+
+    id: int
+    evidence_id: str
+    file_id: str | None
+    details_sent: bool
+
+
+@dataclass(frozen=True)
+class SubmissionProgress:
+    """What the worker resumes a submission from: its document and every step stored so far."""
+
+    id: int
+    environment: NcmecEnvironment
+    state: SubmissionState
+    xml: str
+    ncmec_report_id: int | None
+    attempts: int
+    files: tuple[SubmissionFile, ...]
+
+
+@dataclass(frozen=True)
+class SubmissionEvidence:
+    """An evidence file as NCMEC is told about it, with the report it came with."""
+
+    id: str
+    filename: str
+    content_type: str
+    path: str
+    md5: str
+    sha256: str
+    viewed: bool  # whether anyone at the provider opened it (the media-view log)
+    report: ReportIn
+    report_received_at: datetime
+
+
 def _submission(row: CybertipSubmissionRow, files: list[CybertipFileRow]) -> Submission:
     return Submission(
         id=row.id,
@@ -81,7 +122,14 @@ def _submission(row: CybertipSubmissionRow, files: list[CybertipFileRow]) -> Sub
     )
 
 
-class SubmissionStore:
+def _submission_row(s: Session, submission_id: int) -> CybertipSubmissionRow:
+    row = s.get(CybertipSubmissionRow, submission_id)
+    if row is None:
+        raise NotFound(f"no CyberTipline submission {submission_id}")
+    return row
+
+
+class SubmissionRepository:
     """Reads and writes of CyberTipline submissions, one short transaction each."""
 
     def __init__(self, db: Database) -> None:
@@ -91,19 +139,19 @@ class SubmissionStore:
         self,
         case_id: int,
         environment: NcmecEnvironment,
-        drafts: list[CybertipDraft],
+        drafts: Sequence[NewSubmission],
         *,
         actor: str,
     ) -> list[int]:
-        """Store validated drafts of a case; refuse while earlier ones are still in flight."""
-        for draft in drafts:
-            require_valid(draft.xml)
+        """Store drafts of a case; refuse while earlier ones are still in flight."""
         with self.db.session() as s:
             busy = s.scalar(
                 select(func.count()).where(
                     CybertipSubmissionRow.case_id == case_id,
                     CybertipSubmissionRow.environment == environment.value,
-                    CybertipSubmissionRow.state.in_(["draft", "opened"]),
+                    CybertipSubmissionRow.state.in_(
+                        [SubmissionState.DRAFT.value, SubmissionState.OPENED.value]
+                    ),
                 )
             )
             if busy:
@@ -138,20 +186,26 @@ class SubmissionStore:
     def get(self, submission_id: int) -> Submission:
         """One submission, or raise `NotFound`."""
         with self.db.session() as s:
-            row = s.get(CybertipSubmissionRow, submission_id)
-            if row is None:
-                raise NotFound(f"no CyberTipline submission {submission_id}")
+            row = _submission_row(s, submission_id)
             return _submission(row, self._files(s, submission_id))
 
-    def row(self, submission_id: int) -> tuple[CybertipSubmissionRow, list[CybertipFileRow]]:
-        """The raw rows of a submission, detached, for the worker."""
+    def progress(self, submission_id: int) -> SubmissionProgress:
+        """What the worker needs to run or resume a submission, or raise `NotFound`."""
         with self.db.session() as s:
-            row = s.get(CybertipSubmissionRow, submission_id)
-            if row is None:
-                raise NotFound(f"no CyberTipline submission {submission_id}")
-            files = self._files(s, submission_id)
-            s.expunge_all()
-            return row, files
+            row = _submission_row(s, submission_id)
+            files = tuple(
+                SubmissionFile(f.id, f.evidence_id, f.file_id, f.details_sent)
+                for f in self._files(s, submission_id)
+            )
+            return SubmissionProgress(
+                id=row.id,
+                environment=NcmecEnvironment(row.environment),
+                state=SubmissionState(row.state),
+                xml=row.xml,
+                ncmec_report_id=row.ncmec_report_id,
+                attempts=row.attempts,
+                files=files,
+            )
 
     def of_case(self, case_id: int | None = None) -> list[Submission]:
         """Submissions of one case (or all), newest first."""
@@ -162,8 +216,23 @@ class SubmissionStore:
             rows = s.scalars(query.limit(500)).all()
             return [_submission(r, self._files(s, r.id)) for r in rows]
 
-    def set(self, submission_id: int, **values: object) -> None:
-        """Update columns of a submission now, in their own transaction."""
+    def update(
+        self,
+        submission_id: int,
+        *,
+        state: SubmissionState | None = None,
+        ncmec_report_id: int | None = None,
+        attempts: int | None = None,
+        last_error: str | None = None,
+    ) -> None:
+        """Record the given values of a submission now, in their own transaction."""
+        given = {
+            "state": state.value if state is not None else None,
+            "ncmec_report_id": ncmec_report_id,
+            "attempts": attempts,
+            "last_error": last_error,
+        }
+        values = {column: value for column, value in given.items() if value is not None}
         with self.db.session() as s:
             s.execute(
                 update(CybertipSubmissionRow)
@@ -171,11 +240,13 @@ class SubmissionStore:
                 .values(updated_at=utcnow(), **values)
             )
 
-    def set_file(self, file_row_id: int, **values: object) -> None:
-        """Record a file's NCMEC id or that its details were sent."""
+    def mark_details_sent(self, file_row_id: int) -> None:
+        """Record that NCMEC has a file's details, so a rerun does not send them again."""
         with self.db.session() as s:
             s.execute(
-                update(CybertipFileRow).where(CybertipFileRow.id == file_row_id).values(**values)
+                update(CybertipFileRow)
+                .where(CybertipFileRow.id == file_row_id)
+                .values(details_sent=True)
             )
 
     def record_upload(
@@ -193,8 +264,8 @@ class SubmissionStore:
                 details={"file_id": file_id},
             )  # fmt: skip
 
-    def evidence(self, evidence_id: str) -> tuple[EvidenceRow, bool, ReportRow]:
-        """An evidence row, whether anyone at the provider viewed it, and its report."""
+    def evidence(self, evidence_id: str) -> SubmissionEvidence:
+        """An evidence file, whether anyone at the provider viewed it, and its report."""
         with self.db.session() as s:
             row = s.get(EvidenceRow, evidence_id)
             if row is None:
@@ -205,17 +276,24 @@ class SubmissionStore:
             report = s.get(ReportRow, row.report_id)
             if report is None:
                 raise NotFound(f"evidence {evidence_id} has no report")
-            s.expunge_all()
-            return row, viewed, report
+            return SubmissionEvidence(
+                id=row.id,
+                filename=row.filename,
+                content_type=row.content_type,
+                path=row.path,
+                md5=row.md5,
+                sha256=row.sha256,
+                viewed=viewed,
+                report=ReportIn.model_validate_json(report.body),
+                report_received_at=aware(report.received_at),
+            )
 
     def finish(self, submission_id: int, ncmec_report_id: int, *, actor: str) -> datetime:
         """Mark a submission finished and hold everything it references for a year."""
         now = utcnow()
         until = now + PRESERVATION
         with self.db.session() as s:
-            row = s.get(CybertipSubmissionRow, submission_id)
-            if row is None:
-                raise NotFound(f"no CyberTipline submission {submission_id}")
+            row = _submission_row(s, submission_id)
             row.state = SubmissionState.FINISHED.value
             row.finished_at = now
             row.updated_at = now
