@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from safestream.core.shared_signals import SharedSignal, SignalKind
 from safestream.exchange.bank_sync import sync_peer_banks
 from safestream.exchange.identity import Identity
 from safestream.exchange.peers import PeerRegistry
 from safestream.exchange.safety import SignalScreen
-from safestream.exchange.signals import SharedSignal, SignalKind
 from safestream.exchange.store import SignalStore
 from safestream.media.hashing import hash_image
 from safestream.store.models.exchange import SharedSignalRow

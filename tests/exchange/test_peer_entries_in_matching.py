@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from safestream.core.shared_signals import SharedSignal, SignalKind
 from safestream.exchange.bank_sync import sync_peer_banks
 from safestream.exchange.identity import Identity
 from safestream.exchange.peers import PeerRegistry
 from safestream.exchange.safety import SignalScreen
-from safestream.exchange.signals import SharedSignal, SignalKind
 from safestream.exchange.store import SignalStore
 from safestream.media.bank_index import BankIndex
 from safestream.media.matching import FrameVariants, Matcher

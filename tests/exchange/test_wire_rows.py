@@ -8,10 +8,10 @@ import pytest
 
 from safestream.core.errors import ExchangeError
 from safestream.core.principal import Principal
+from safestream.core.shared_signals import SharedSignal, SignalKind
 from safestream.exchange.bundle import entry_line, read_bundle, sign_lines, verify_bundle
 from safestream.exchange.identity import Identity
 from safestream.exchange.peers import PeerRegistry
-from safestream.exchange.signals import SharedSignal, SignalKind
 from safestream.exchange.store import NewSignal, SignalStore
 from safestream.store import Database
 

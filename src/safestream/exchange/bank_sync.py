@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from safestream.core.banks import BankEntry, Classification
 from safestream.core.classification import derive
 from safestream.core.errors import BankNotFound, InvalidInput
-from safestream.exchange.signals import SignalKind
+from safestream.core.shared_signals import SignalKind
 from safestream.store.banks import BankRepository, NewEntry
 from safestream.store.database import Database
 from safestream.store.models.exchange import SharedSignalRow

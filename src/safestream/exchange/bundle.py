@@ -26,8 +26,8 @@ import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from safestream.core.errors import ExchangeError
+from safestream.core.shared_signals import SharedSignal, SignalKind
 from safestream.exchange.identity import Identity, verify
-from safestream.exchange.signals import SharedSignal, SignalKind
 
 FORMAT = "safestream-signals/1"
 MEDIA_TYPE = "application/vnd.safestream.signals+jsonl"

@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from sqlalchemy import or_, select
 
 from safestream.core.errors import InvalidInput, NotFound
+from safestream.core.shared_signals import SignalKind, canonical_value
 from safestream.exchange.entry_screen import confirmed_ids, count_hits
 from safestream.exchange.peers import DEFAULT_FLOOD_LIMIT, PeerRegistry
-from safestream.exchange.signals import SignalKind, canonical_value
 from safestream.store import audit
 from safestream.store.banks import BankRepository
 from safestream.store.database import Database

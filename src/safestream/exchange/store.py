@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from safestream.core.classification import parse_grade
 from safestream.core.errors import NotFound
 from safestream.core.principal import Principal
+from safestream.core.shared_signals import SharedSignal, SignalKind, canonical_value
 from safestream.exchange import bulk, wire_rows
 from safestream.exchange.bundle import BundleHeader
-from safestream.exchange.signals import SharedSignal, SignalKind, canonical_value
 from safestream.store.base import utcnow
 from safestream.store.database import Database
 from safestream.store.exchange_grants import check_writer

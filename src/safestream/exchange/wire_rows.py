@@ -18,9 +18,9 @@ from functools import lru_cache
 import orjson
 
 from safestream.core.errors import ExchangeError, InvalidInput
+from safestream.core.shared_signals import SignalKind, canonical_value
 from safestream.exchange.bulk import Row
 from safestream.exchange.bundle import BundleHeader
-from safestream.exchange.signals import SignalKind, canonical_value
 
 _HEX = "0123456789abcdef"
 # Per wire kind: the kind, and the length of its canonical hex form (0: not a hash).
