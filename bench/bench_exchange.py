@@ -82,8 +82,8 @@ def _setup(root: Path, rows: int) -> tuple[Path, Path, Path]:
 def _register(hotline: Path, platform: Path, port: int) -> None:
     from safestream.core.principal import Principal
     from safestream.exchange.identity import Identity
-    from safestream.exchange.peers import PeerRegistry
     from safestream.store import Database
+    from safestream.store.exchange.peers import PeerRegistry
     from safestream.store.exchange_grants import SharingGrants
 
     a = Database(f"sqlite:///{hotline / 'safestream.db'}")
@@ -146,8 +146,8 @@ def _wait(port: int) -> None:
 def _receiver(root: Path, platform: Path, run: int) -> Path:
     """A fresh receiving home with the registered receiver's identity and peer entry."""
     from safestream.exchange.identity import IDENTITY_FILE
-    from safestream.exchange.peers import PeerRegistry
     from safestream.store import Database
+    from safestream.store.exchange.peers import PeerRegistry
 
     home = root / f"platform-{run}"
     home.mkdir()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from safestream.core.exchange_peers import public_key_from_text
 from safestream.exchange.bundle import read_bundle
-from safestream.exchange.identity import public_key_from_text
 from tests.cli.json_lines import run_cli
 
 PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"

@@ -19,7 +19,6 @@ from sqlalchemy import select
 from safestream.core.shared_signals import SharedSignal, SignalKind
 from safestream.exchange.bank_sync import sync_peer_banks
 from safestream.exchange.identity import Identity
-from safestream.exchange.peers import PeerRegistry
 from safestream.exchange.safety import SignalScreen
 from safestream.exchange.store import SignalStore
 from safestream.media.bank_index import BankIndex
@@ -28,6 +27,7 @@ from safestream.media.retro import RetroMatcher
 from safestream.reports.intake import DetectorSink
 from safestream.store import Database
 from safestream.store.banks import BankRepository, NewEntry
+from safestream.store.exchange.peers import PeerRegistry
 from safestream.store.models.exchange import SharedSignalRow
 from safestream.store.seen_hashes import SeenHash, SeenHashes
 

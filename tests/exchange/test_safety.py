@@ -11,11 +11,11 @@ from safestream.core.errors import InvalidInput
 from safestream.core.principal import Principal
 from safestream.core.shared_signals import SharedSignal, SignalKind
 from safestream.exchange.identity import Identity
-from safestream.exchange.peers import PeerRegistry
 from safestream.exchange.safety import SignalScreen
 from safestream.exchange.store import NewSignal, SignalStore
 from safestream.store import Database
 from safestream.store.banks import BankRepository, NewEntry
+from safestream.store.exchange.peers import PeerRegistry
 
 PEER = Identity.generate()
 PDQ = "e" * 64

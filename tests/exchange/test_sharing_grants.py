@@ -17,10 +17,10 @@ from safestream.core.principal import Principal, Role
 from safestream.exchange.api import exchange_app, signed_headers
 from safestream.exchange.bundle import read_bundle
 from safestream.exchange.identity import Identity
-from safestream.exchange.peers import PeerRegistry
 from safestream.exchange.store import NewSignal, SignalStore
 from safestream.store import Database
 from safestream.store.access import create_org
+from safestream.store.exchange.peers import PeerRegistry
 from safestream.store.exchange_grants import SharingGrants
 from safestream.store.models.audit import AuditEntryRow
 

@@ -11,9 +11,9 @@ from safestream.core.principal import Principal
 from safestream.core.shared_signals import SharedSignal, SignalKind
 from safestream.exchange.bundle import entry_line, read_bundle, sign_lines, verify_bundle
 from safestream.exchange.identity import Identity
-from safestream.exchange.peers import PeerRegistry
 from safestream.exchange.store import NewSignal, SignalStore
 from safestream.store import Database
+from safestream.store.exchange.peers import PeerRegistry
 
 PUBLISHER = Identity.generate()
 SYSTEM = Principal.system("test")

@@ -24,7 +24,6 @@ NOT_YET_MOVED = {
     "reports/cybertip_case.py": "CyberTipline report builder reads a case directly",
     "reports/ncmec_store.py": "CyberTipline submission store (a repository outside store/)",
     "exchange/store.py": "signal exchange store (a repository outside store/)",
-    "exchange/peers.py": "exchange peers (a repository outside store/)",
     "exchange/safety.py": "exchange safety checks query the store directly",
     "exchange/bank_sync.py": "exchange bank sync queries the store directly",
     "exchange/bulk.py": "exchange bulk import queries the store directly",

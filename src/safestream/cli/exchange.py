@@ -83,7 +83,7 @@ def peer_add(
     Example:
       safestream exchange identity
     """
-    from safestream.exchange.peers import PeerRegistry
+    from safestream.store.exchange.peers import PeerRegistry
 
     peer = PeerRegistry(context.open_database()).add(name, url, public_key, flood_limit=flood_limit)
     emit({"peer": peer.name, "key_id": peer.key_id, "url": peer.url})
@@ -244,8 +244,8 @@ def pull(
     from safestream.cli.retro import entries_of, retro_matcher
     from safestream.core.errors import ExchangeError
     from safestream.exchange.bank_sync import sync_peer_banks
-    from safestream.exchange.peers import PeerRegistry
     from safestream.exchange.pull import pull as run
+    from safestream.store.exchange.peers import PeerRegistry
 
     db, me = context.open_database(), _identity()
     # Held across runs: with --every, only hashes seen since the last run are loaded.
@@ -359,8 +359,8 @@ def feedback(
     Example:
       safestream exchange feedback hotline-b --out feedback.jsonl
     """
-    from safestream.exchange.peers import PeerRegistry
     from safestream.exchange.safety import SignalScreen
+    from safestream.store.exchange.peers import PeerRegistry
 
     db = context.open_database()
     text = SignalScreen(db).feedback_export(PeerRegistry(db).get(peer).key_id)
@@ -383,7 +383,7 @@ def entries(
     """
     from sqlalchemy import select
 
-    from safestream.exchange.peers import PeerRegistry
+    from safestream.store.exchange.peers import PeerRegistry
     from safestream.store.models.exchange import SharedSignalRow
 
     db = context.open_database()
@@ -416,8 +416,8 @@ def review(
       safestream exchange review 4712 disable --reason "benign: stock photo"
     """
     from safestream.exchange.bank_sync import sync_peer_banks
-    from safestream.exchange.peers import PeerRegistry
     from safestream.exchange.safety import SignalScreen
+    from safestream.store.exchange.peers import PeerRegistry
     from safestream.store.models.exchange import SharedSignalRow
 
     db = context.open_database()

@@ -25,10 +25,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from safestream.core.exchange_peers import DEFAULT_FLOOD_LIMIT
 from safestream.exchange.bank_sync import bank_name
-from safestream.exchange.peers import DEFAULT_FLOOD_LIMIT, PeerRegistry
 from safestream.store import audit
 from safestream.store.database import Database
+from safestream.store.exchange.peers import PeerRegistry
 from safestream.store.models.exchange import SharedSignalRow, SignalFeedbackRow, SignalHitRow
 
 FLOOD_WINDOW = timedelta(hours=1)

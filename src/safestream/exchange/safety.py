@@ -18,12 +18,13 @@ from datetime import UTC, datetime
 from sqlalchemy import or_, select
 
 from safestream.core.errors import InvalidInput, NotFound
+from safestream.core.exchange_peers import DEFAULT_FLOOD_LIMIT
 from safestream.core.shared_signals import SignalKind, canonical_value
 from safestream.exchange.entry_screen import confirmed_ids, count_hits
-from safestream.exchange.peers import DEFAULT_FLOOD_LIMIT, PeerRegistry
 from safestream.store import audit
 from safestream.store.banks import BankRepository
 from safestream.store.database import Database
+from safestream.store.exchange.peers import PeerRegistry
 from safestream.store.models.exchange import (
     LOCAL,
     SharedSignalRow,
