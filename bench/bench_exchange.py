@@ -115,8 +115,9 @@ def _pull_in_process(platform: Path) -> float:
 
 def _changes(hotline: Path, lines: Path) -> Path:
     from safestream.core.principal import Principal
-    from safestream.exchange.store import NewSignal, SignalStore
+    from safestream.core.shared_signals import NewSignal
     from safestream.store import Database
+    from safestream.store.exchange.shared_signals import SignalStore
 
     db = Database(f"sqlite:///{hotline / 'safestream.db'}")
     store = SignalStore(db)

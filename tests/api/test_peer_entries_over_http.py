@@ -12,9 +12,9 @@ from safestream.core.shared_signals import SharedSignal, SignalKind
 from safestream.exchange.bank_sync import sync_peer_banks
 from safestream.exchange.identity import Identity
 from safestream.exchange.safety import SignalScreen
-from safestream.exchange.store import SignalStore
 from safestream.media.hashing import hash_image
 from safestream.store.exchange.peers import PeerRegistry
+from safestream.store.exchange.shared_signals import SignalStore
 from safestream.store.models.exchange import SharedSignalRow
 from safestream.store.reports import ReportRepository
 from tests.api.media_fixtures import MediaApi, jpeg, report_with_attachment

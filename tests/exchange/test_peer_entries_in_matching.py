@@ -20,7 +20,6 @@ from safestream.core.shared_signals import SharedSignal, SignalKind
 from safestream.exchange.bank_sync import sync_peer_banks
 from safestream.exchange.identity import Identity
 from safestream.exchange.safety import SignalScreen
-from safestream.exchange.store import SignalStore
 from safestream.media.bank_index import BankIndex
 from safestream.media.matching import FrameVariants, Matcher
 from safestream.media.retro import RetroMatcher
@@ -28,6 +27,7 @@ from safestream.reports.intake import DetectorSink
 from safestream.store import Database
 from safestream.store.banks import BankRepository, NewEntry
 from safestream.store.exchange.peers import PeerRegistry
+from safestream.store.exchange.shared_signals import SignalStore
 from safestream.store.models.exchange import SharedSignalRow
 from safestream.store.seen_hashes import SeenHash, SeenHashes
 

@@ -9,13 +9,13 @@ import pytest
 
 from safestream.core.errors import InvalidInput
 from safestream.core.principal import Principal
-from safestream.core.shared_signals import SharedSignal, SignalKind
+from safestream.core.shared_signals import NewSignal, SharedSignal, SignalKind
 from safestream.exchange.identity import Identity
 from safestream.exchange.safety import SignalScreen
-from safestream.exchange.store import NewSignal, SignalStore
 from safestream.store import Database
 from safestream.store.banks import BankRepository, NewEntry
 from safestream.store.exchange.peers import PeerRegistry
+from safestream.store.exchange.shared_signals import SignalStore
 
 PEER = Identity.generate()
 PDQ = "e" * 64

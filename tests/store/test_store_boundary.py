@@ -23,10 +23,8 @@ NOT_YET_MOVED = {
     "reports/group_commit.py": "group commit hands a Connection to the report repository",
     "reports/cybertip_case.py": "CyberTipline report builder reads a case directly",
     "reports/ncmec_store.py": "CyberTipline submission store (a repository outside store/)",
-    "exchange/store.py": "signal exchange store (a repository outside store/)",
     "exchange/safety.py": "exchange safety checks query the store directly",
     "exchange/bank_sync.py": "exchange bank sync queries the store directly",
-    "exchange/bulk.py": "exchange bulk import queries the store directly",
     "finance/reporting.py": "finance reporting reads cases directly",
     "cli/exchange.py": "`exchange entries` lists a peer's entries with a query of its own",
 }

@@ -175,7 +175,8 @@ def publish(
     Example:
       safestream exchange publish known-csam hashes.txt --source "hotline review"
     """
-    from safestream.exchange.store import NewSignal, SignalStore
+    from safestream.core.shared_signals import NewSignal
+    from safestream.store.exchange.shared_signals import SignalStore
 
     rows = []
     for line in file.read_text(encoding="utf-8").splitlines():
@@ -200,7 +201,7 @@ def withdraw(
     Example:
       safestream exchange withdraw known-csam pdq f8f8f0cee0f4...9c9b22
     """
-    from safestream.exchange.store import SignalStore
+    from safestream.store.exchange.shared_signals import SignalStore
 
     db = context.open_database()
     SignalStore(db).withdraw(collection, kind, value, principal=_acting(db, org))
@@ -293,7 +294,7 @@ def export(
     """
     from safestream.exchange.bundle import write_bundle
     from safestream.exchange.ncmec_entries import write_ncmec_entries
-    from safestream.exchange.store import SignalStore
+    from safestream.store.exchange.shared_signals import SignalStore
     from safestream.store.models.exchange import LOCAL
 
     signals = SignalStore(context.open_database()).entries(LOCAL, collection)
@@ -327,9 +328,10 @@ def import_(
       safestream exchange import entries.xml --format ncmec-xml --collection ncmec
     """
     from safestream.core.errors import NotFound
+    from safestream.core.shared_signals import NewSignal
     from safestream.exchange.ncmec_entries import read_ncmec_entries
-    from safestream.exchange.store import NewSignal, SignalStore
     from safestream.exchange.vics import read_vics
+    from safestream.store.exchange.shared_signals import SignalStore
 
     data = file.read_bytes()
     read = read_vics(data) if format is Format.VICS_JSON else read_ncmec_entries(data)

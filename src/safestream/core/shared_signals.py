@@ -78,3 +78,29 @@ class SharedSignal:
     collection: str = ""
     negative: bool = False  # a known-benign signal: suppresses matches, never raises one
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewSignal:
+    """A signal to publish in one of our collections."""
+
+    kind: str
+    value: str
+    label: str = "unclassified"
+    tags: tuple[str, ...] = ()
+    source: str = ""
+    expires_at: datetime | None = None
+    negative: bool = False
+
+
+@dataclass(frozen=True)
+class BundleHeader:
+    """What a bundle says about itself (covered by the signature: `exchange.bundle`)."""
+
+    publisher: str
+    after: int
+    checkpoint: int
+    count: int
+    more: bool
+    created_at: str
+    body_sha256: str
