@@ -14,7 +14,6 @@ PACKAGE = Path(__file__).resolve().parents[2] / "src" / "safestream"
 ALLOWED_TREES = ("store/",)  # the store itself, with its models and Alembic migrations
 
 NOT_YET_MOVED = {
-    "exchange/entry_screen.py": "flood screening reads peer entry state (move to store/exchange)",
     # The case engine's linking transaction spans these; they move with the typed-events work.
     "cases/engine.py": "linking transaction (typed-events redesign)",
     "cases/sinks.py": "effects applied in the linking transaction (typed-events redesign)",
@@ -23,10 +22,7 @@ NOT_YET_MOVED = {
     "reports/group_commit.py": "group commit hands a Connection to the report repository",
     "reports/cybertip_case.py": "CyberTipline report builder reads a case directly",
     "reports/ncmec_store.py": "CyberTipline submission store (a repository outside store/)",
-    "exchange/safety.py": "exchange safety checks query the store directly",
-    "exchange/bank_sync.py": "exchange bank sync queries the store directly",
     "finance/reporting.py": "finance reporting reads cases directly",
-    "cli/exchange.py": "`exchange entries` lists a peer's entries with a query of its own",
 }
 
 

@@ -292,10 +292,10 @@ def export(
     Example:
       safestream exchange export known-csam --format vics-json --out case.json
     """
+    from safestream.core.shared_signals import LOCAL
     from safestream.exchange.bundle import write_bundle
     from safestream.exchange.ncmec_entries import write_ncmec_entries
     from safestream.store.exchange.shared_signals import SignalStore
-    from safestream.store.models.exchange import LOCAL
 
     signals = SignalStore(context.open_database()).entries(LOCAL, collection)
     skipped: dict[str, int] = {}
@@ -383,22 +383,15 @@ def entries(
     Example:
       safestream exchange entries hotline-b --state quarantined
     """
-    from sqlalchemy import select
-
     from safestream.store.exchange.peers import PeerRegistry
-    from safestream.store.models.exchange import SharedSignalRow
+    from safestream.store.exchange.signal_entries import SignalEntries
 
     db = context.open_database()
-    query = select(SharedSignalRow).where(
-        SharedSignalRow.publisher == PeerRegistry(db).get(peer).key_id
-    )
-    if state:
-        query = query.where(SharedSignalRow.state == state)
-    with db.session() as s:
-        for row in s.scalars(query.order_by(SharedSignalRow.id).limit(10_000)):
-            emit({"id": row.id, "state": row.state, "withdrawn": bool(row.deleted),
-                  "kind": row.kind, "value": row.value, "label": row.label,
-                  "reason": row.state_reason or None})  # fmt: skip
+    publisher = PeerRegistry(db).get(peer).key_id
+    for entry in SignalEntries(db).of_publisher(publisher, state=state, limit=10_000):
+        emit({"id": entry.id, "state": entry.state, "withdrawn": entry.deleted,
+              "kind": entry.kind, "value": entry.value, "label": entry.label,
+              "reason": entry.state_reason or None})  # fmt: skip
 
 
 @exchange_app.command("review")
@@ -418,21 +411,18 @@ def review(
       safestream exchange review 4712 disable --reason "benign: stock photo"
     """
     from safestream.exchange.bank_sync import sync_peer_banks
-    from safestream.exchange.safety import SignalScreen
     from safestream.store.exchange.peers import PeerRegistry
-    from safestream.store.models.exchange import SharedSignalRow
+    from safestream.store.exchange.signal_entries import SignalEntries
 
     db = context.open_database()
-    screen = SignalScreen(db)
+    signals = SignalEntries(db)
     if action in ("confirm", "deconfirm"):
-        screen.give_feedback(entry_id, action, actor="cli", reason=reason)
+        signals.give_feedback(entry_id, action, actor="cli", reason=reason)
     else:
-        screen.set_state(entry_id, "disabled" if action == "disable" else "active",
-                         actor="cli", reason=reason)  # fmt: skip
-    with db.session() as s:
-        row = s.get(SharedSignalRow, entry_id)
-        publisher = row.publisher if row else ""
-    peer = PeerRegistry(db).by_key(publisher)
+        signals.set_state(entry_id, "disabled" if action == "disable" else "active",
+                          actor="cli", reason=reason)  # fmt: skip
+    publisher = signals.publisher_of(entry_id)
+    peer = PeerRegistry(db).by_key(publisher) if publisher is not None else None
     if peer is not None:
         sync_peer_banks(db, peer.name, peer.key_id)
     emit({"id": entry_id, "action": action})

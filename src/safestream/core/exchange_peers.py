@@ -9,13 +9,14 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from safestream.core.errors import InvalidInput
 
 DEFAULT_FLOOD_LIMIT = 50
+FLOOD_WINDOW = timedelta(hours=1)
 
 
 def key_id(public_key: bytes) -> str:

@@ -19,6 +19,7 @@ from safestream.core.classification import parse_grade
 from safestream.core.errors import NotFound
 from safestream.core.principal import Principal
 from safestream.core.shared_signals import (
+    LOCAL,
     BundleHeader,
     NewSignal,
     SharedSignal,
@@ -29,11 +30,7 @@ from safestream.store.base import utcnow
 from safestream.store.database import Database
 from safestream.store.exchange import bulk, wire_rows
 from safestream.store.exchange_grants import check_writer
-from safestream.store.models.exchange import (
-    LOCAL,
-    ExchangePeerRow,
-    SharedSignalRow,
-)
+from safestream.store.models.exchange import ExchangePeerRow, SharedSignalRow
 from safestream.store.times import aware, aware_or_none
 
 _CLAIM = text(
