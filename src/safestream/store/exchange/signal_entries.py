@@ -19,7 +19,7 @@ from safestream.store.database import Database
 from safestream.store.models.exchange import SharedSignalRow, SignalFeedbackRow
 
 VERDICTS = ("confirm", "deconfirm")
-HASH_KINDS = [k.value for k in SignalKind if k.is_hash]
+_HASH_KINDS = [k.value for k in SignalKind if k.is_hash]
 
 
 def _entry(row: SharedSignalRow) -> SignalEntry:
@@ -71,7 +71,7 @@ class SignalEntries:
                     SharedSignalRow.label, SharedSignalRow.negative,
                 ).where(
                     SharedSignalRow.publisher == publisher,
-                    SharedSignalRow.kind.in_(HASH_KINDS),
+                    SharedSignalRow.kind.in_(_HASH_KINDS),
                     SharedSignalRow.deleted.is_(False),
                     SharedSignalRow.state == "active",
                     or_(SharedSignalRow.expires_at.is_(None), SharedSignalRow.expires_at > moment),
