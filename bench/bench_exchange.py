@@ -82,8 +82,8 @@ def _setup(root: Path, rows: int) -> tuple[Path, Path, Path]:
 def _register(hotline: Path, platform: Path, port: int) -> None:
     from safestream.core.principal import Principal
     from safestream.exchange.identity import Identity
-    from safestream.exchange.peers import PeerRegistry
     from safestream.store import Database
+    from safestream.store.exchange.peers import PeerRegistry
     from safestream.store.exchange_grants import SharingGrants
 
     a = Database(f"sqlite:///{hotline / 'safestream.db'}")
@@ -115,8 +115,9 @@ def _pull_in_process(platform: Path) -> float:
 
 def _changes(hotline: Path, lines: Path) -> Path:
     from safestream.core.principal import Principal
-    from safestream.exchange.store import NewSignal, SignalStore
+    from safestream.core.shared_signals import NewSignal
     from safestream.store import Database
+    from safestream.store.exchange.shared_signals import SignalStore
 
     db = Database(f"sqlite:///{hotline / 'safestream.db'}")
     store = SignalStore(db)
@@ -146,8 +147,8 @@ def _wait(port: int) -> None:
 def _receiver(root: Path, platform: Path, run: int) -> Path:
     """A fresh receiving home with the registered receiver's identity and peer entry."""
     from safestream.exchange.identity import IDENTITY_FILE
-    from safestream.exchange.peers import PeerRegistry
     from safestream.store import Database
+    from safestream.store.exchange.peers import PeerRegistry
 
     home = root / f"platform-{run}"
     home.mkdir()

@@ -27,7 +27,7 @@ LABELS = ["prepubescent_penetrative", "pubescent_exhibition", "exploitative",
 
 
 def _signals(rows: int) -> list:  # type: ignore[type-arg]
-    from safestream.exchange.signals import SharedSignal, SignalKind
+    from safestream.core.shared_signals import SharedSignal, SignalKind
 
     rng = random.Random(7)
     at = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from safestream.core.shared_signals import SharedSignal, SignalKind
 from safestream.exchange.bank_sync import sync_peer_banks
 from safestream.exchange.identity import Identity
-from safestream.exchange.peers import PeerRegistry
-from safestream.exchange.safety import SignalScreen
-from safestream.exchange.signals import SharedSignal, SignalKind
-from safestream.exchange.store import SignalStore
 from safestream.media.hashing import hash_image
+from safestream.store.exchange.peers import PeerRegistry
+from safestream.store.exchange.shared_signals import SignalStore
+from safestream.store.exchange.signal_entries import SignalEntries
 from safestream.store.models.exchange import SharedSignalRow
 from safestream.store.reports import ReportRepository
 from tests.api.media_fixtures import MediaApi, jpeg, report_with_attachment
@@ -61,7 +61,7 @@ def test_a_flooding_peer_entry_stops_matching_on_every_route(media_api: MediaApi
     stored = ReportRepository(media_api.app.state.db).get(answer.json()["id"])
     assert stored.body.matches == []
     # A reviewer confirms it: it matches again, uncounted.
-    SignalScreen(media_api.app.state.db).give_feedback(signal_id, "confirm", actor="rev")
+    SignalEntries(media_api.app.state.db).give_feedback(signal_id, "confirm", actor="rev")
     assert client.get("/m/raw_lookup", params=query, headers=headers).json()["matches"]
     assert client.post("/v1/match", files=files, headers=headers).json()["matches"]
 

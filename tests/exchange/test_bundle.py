@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from safestream.core.errors import ExchangeError, InvalidInput
+from safestream.core.shared_signals import SharedSignal, SignalKind, canonical_value
 from safestream.exchange.bundle import read_bundle, write_bundle
 from safestream.exchange.identity import Identity
-from safestream.exchange.signals import SharedSignal, SignalKind, canonical_value
 
 ALICE = Identity.generate()
 SIGNALS = [

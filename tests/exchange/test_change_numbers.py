@@ -14,9 +14,10 @@ from alembic import command
 from sqlalchemy import text
 
 from safestream.core.principal import Principal
-from safestream.exchange.store import NewSignal, SignalStore
+from safestream.core.shared_signals import NewSignal
 from safestream.store import Database
 from safestream.store.database import alembic_config
+from safestream.store.exchange.shared_signals import SignalStore
 
 PUBLISHERS = 4
 ROUNDS = 12

@@ -14,13 +14,14 @@ import uvicorn
 
 from safestream.core.errors import ExchangeError
 from safestream.core.principal import Principal
+from safestream.core.shared_signals import NewSignal
 from safestream.exchange.api import exchange_app
 from safestream.exchange.identity import Identity
-from safestream.exchange.peers import PeerRegistry
 from safestream.exchange.pull import pull
 from safestream.exchange.safety import SignalScreen
-from safestream.exchange.store import NewSignal, SignalStore
 from safestream.store import Database
+from safestream.store.exchange.peers import PeerRegistry
+from safestream.store.exchange.shared_signals import SignalStore
 from safestream.store.exchange_grants import SharingGrants
 from tests.reports.ncmec_server import free_port
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from safestream.core.config import Settings
+from safestream.core.exchange_peers import public_key_from_text
+from safestream.core.shared_signals import SharedSignal, SignalKind
 from safestream.exchange.bundle import read_bundle
-from safestream.exchange.identity import public_key_from_text
+from safestream.exchange.identity import Identity
+from safestream.store.database import Database
+from safestream.store.exchange.shared_signals import SignalStore
 from tests.cli.json_lines import run_cli
 
 PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
@@ -55,3 +61,33 @@ def test_a_collection_of_another_organisation_is_refused_with_a_message(
     )
     assert code != 0 and lines == []
     assert "error" in stderr
+
+
+def test_a_peers_entries_are_listed_reviewed_and_their_feedback_exported(
+    settings: Settings, tmp_path: Path
+) -> None:
+    peer = Identity.generate()
+    code, [added], _ = run_cli("exchange", "peer-add", "hotline", "http://h.test", peer.public_text)
+    assert code == 0 and added["key_id"] == peer.key_id
+    received = [
+        SharedSignal(SignalKind.PDQ, PDQ, seq=1, collection="known"),
+        SharedSignal(SignalKind.KEYWORD, "word", seq=2, collection="known", deleted=True),
+    ]
+    SignalStore(Database.from_settings(settings)).apply(peer.key_id, received, 2)
+    code, listed, _ = run_cli("exchange", "entries", "hotline")
+    assert code == 0
+    assert [(e["kind"], e["state"], e["withdrawn"], e["reason"]) for e in listed] == [
+        ("pdq", "active", False, None),
+        ("keyword", "active", True, None),
+    ]
+    pdq_id = int(str(listed[0]["id"]))
+    code, lines, _ = run_cli("exchange", "review", str(pdq_id), "disable", "--reason", "too broad")
+    assert (code, lines) == (0, [{"id": pdq_id, "action": "disable"}])
+    code, disabled, _ = run_cli("exchange", "entries", "hotline", "--state", "disabled")
+    assert [(e["id"], e["reason"]) for e in disabled] == [(pdq_id, "too broad")]
+    assert run_cli("exchange", "review", str(pdq_id), "confirm")[0] == 0
+    out = tmp_path / "feedback.jsonl"
+    code, lines, _ = run_cli("exchange", "feedback", "hotline", "--out", str(out))
+    assert (code, lines[0]["feedback_lines"]) == (0, 1)
+    [sent] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert (sent["kind"], sent["verdict"], sent["entry_state"]) == ("pdq", "confirm", "disabled")

@@ -16,18 +16,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from safestream.core.shared_signals import SharedSignal, SignalKind
 from safestream.exchange.bank_sync import sync_peer_banks
 from safestream.exchange.identity import Identity
-from safestream.exchange.peers import PeerRegistry
 from safestream.exchange.safety import SignalScreen
-from safestream.exchange.signals import SharedSignal, SignalKind
-from safestream.exchange.store import SignalStore
 from safestream.media.bank_index import BankIndex
 from safestream.media.matching import FrameVariants, Matcher
 from safestream.media.retro import RetroMatcher
 from safestream.reports.intake import DetectorSink
 from safestream.store import Database
 from safestream.store.banks import BankRepository, NewEntry
+from safestream.store.exchange.peers import PeerRegistry
+from safestream.store.exchange.shared_signals import SignalStore
+from safestream.store.exchange.signal_entries import SignalEntries
 from safestream.store.models.exchange import SharedSignalRow
 from safestream.store.seen_hashes import SeenHash, SeenHashes
 
@@ -116,7 +117,7 @@ def test_a_confirmed_entry_matches_again_and_is_no_longer_counted(
     for i in range(LIMIT + 1):
         _match(matcher, f"upload-{i}")
     assert _state(db) == "quarantined"
-    SignalScreen(db).give_feedback(_signal_id(db), "confirm", actor="rev", reason="checked")
+    SignalEntries(db).give_feedback(_signal_id(db), "confirm", actor="rev", reason="checked")
     assert _state(db) == "active"
     for i in range(LIMIT * 2):
         assert _match(matcher, f"later-{i}") == ["x.peer.theirs"]
@@ -125,7 +126,7 @@ def test_a_confirmed_entry_matches_again_and_is_no_longer_counted(
 
 def test_a_deconfirmed_entry_is_disabled_here_with_the_reason(db: Database, tmp_path: Path) -> None:
     matcher = _matcher(db, tmp_path)
-    SignalScreen(db).give_feedback(_signal_id(db), "deconfirm", actor="rev", reason="a meme")
+    SignalEntries(db).give_feedback(_signal_id(db), "deconfirm", actor="rev", reason="a meme")
     assert _state(db) == "disabled"
     assert _match(matcher, "upload-1") == []
 
@@ -134,7 +135,7 @@ def test_a_disabled_peer_entry_matches_nothing_before_the_next_sync(
     db: Database, tmp_path: Path
 ) -> None:
     matcher = _matcher(db, tmp_path)
-    SignalScreen(db).set_state(_signal_id(db), "disabled", actor="rev", reason="too broad")
+    SignalEntries(db).set_state(_signal_id(db), "disabled", actor="rev", reason="too broad")
     assert _match(matcher, "upload-1") == []
 
 
@@ -157,7 +158,7 @@ def test_exact_peer_entries_are_screened_too(db: Database, tmp_path: Path) -> No
     assert [m.bank for m in matcher.exact_matches("", sha)] == ["x.peer.theirs"]
     with db.session() as s:
         row = s.scalars(select(SharedSignalRow).where(SharedSignalRow.value == sha)).one()
-    SignalScreen(db).set_state(row.id, "disabled", actor="rev", reason="not ours to act on")
+    SignalEntries(db).set_state(row.id, "disabled", actor="rev", reason="not ours to act on")
     assert matcher.exact_matches("", sha) == []
 
 

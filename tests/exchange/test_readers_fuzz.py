@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from safestream.core.errors import ExchangeError
+from safestream.core.shared_signals import SharedSignal, SignalKind
 from safestream.exchange.bundle import read_bundle, write_bundle
 from safestream.exchange.identity import Identity
 from safestream.exchange.ncmec_entries import read_ncmec_entries
-from safestream.exchange.signals import SharedSignal, SignalKind
 from safestream.exchange.vics import read_vics
 
 ME = Identity.generate()

@@ -9,13 +9,14 @@ import pytest
 
 from safestream.core.errors import InvalidInput
 from safestream.core.principal import Principal
+from safestream.core.shared_signals import NewSignal, SharedSignal, SignalKind
 from safestream.exchange.identity import Identity
-from safestream.exchange.peers import PeerRegistry
 from safestream.exchange.safety import SignalScreen
-from safestream.exchange.signals import SharedSignal, SignalKind
-from safestream.exchange.store import NewSignal, SignalStore
 from safestream.store import Database
 from safestream.store.banks import BankRepository, NewEntry
+from safestream.store.exchange.peers import PeerRegistry
+from safestream.store.exchange.shared_signals import SignalStore
+from safestream.store.exchange.signal_entries import SignalEntries
 
 PEER = Identity.generate()
 PDQ = "e" * 64
@@ -83,13 +84,13 @@ def test_hits_older_than_an_hour_do_not_count(db: Database) -> None:
 
 def test_a_disabled_entry_matches_nothing_until_enabled_and_needs_a_reason(db: Database) -> None:
     _receive(db, _entry(SignalKind.KEYWORD, "word"))
-    screen = SignalScreen(db)
+    screen, entries = SignalScreen(db), SignalEntries(db)
     (match,) = screen.lookup("keyword", "word", "i", now=NOW).matches
     with pytest.raises(InvalidInput):
-        screen.set_state(match.signal_id, "disabled", actor="rev", reason=" ")
-    screen.set_state(match.signal_id, "disabled", actor="rev", reason="too broad for us")
+        entries.set_state(match.signal_id, "disabled", actor="rev", reason=" ")
+    entries.set_state(match.signal_id, "disabled", actor="rev", reason="too broad for us")
     assert screen.lookup("keyword", "word", "i", now=NOW).matches == []
-    screen.set_state(match.signal_id, "active", actor="rev", reason="")
+    entries.set_state(match.signal_id, "active", actor="rev", reason="")
     assert screen.lookup("keyword", "word", "i", now=NOW).matches
 
 
@@ -98,8 +99,8 @@ def test_confirm_and_deconfirm_are_exported_for_the_list_owner(db: Database) -> 
     screen = SignalScreen(db)
     (a,) = screen.lookup("keyword", "a", "i", now=NOW).matches
     (b,) = screen.lookup("keyword", "b", "i", now=NOW).matches
-    screen.give_feedback(a.signal_id, "confirm", actor="rev")
-    screen.give_feedback(b.signal_id, "deconfirm", actor="rev", reason="a stock photo")
+    SignalEntries(db).give_feedback(a.signal_id, "confirm", actor="rev")
+    SignalEntries(db).give_feedback(b.signal_id, "deconfirm", actor="rev", reason="a stock photo")
     lines = screen.feedback_export(PEER.key_id).splitlines()
     assert len(lines) == 2 and '"verdict":"deconfirm"' in lines[1] and "stock photo" in lines[1]
 

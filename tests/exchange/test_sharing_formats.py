@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from threatexchange.exchanges.clients.ncmec.hash_api import GetEntriesResponse, _XMLWrapper
 
+from safestream.core.shared_signals import SharedSignal, SignalKind
 from safestream.exchange.ncmec_entries import read_ncmec_entries, write_ncmec_entries
-from safestream.exchange.signals import SharedSignal, SignalKind
 from safestream.exchange.vics import read_vics, write_vics
 
 AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)

@@ -14,13 +14,14 @@ from sqlalchemy import select
 
 from safestream.core.errors import Conflict, NotFound, PermissionDenied
 from safestream.core.principal import Principal, Role
+from safestream.core.shared_signals import NewSignal
 from safestream.exchange.api import exchange_app, signed_headers
 from safestream.exchange.bundle import read_bundle
 from safestream.exchange.identity import Identity
-from safestream.exchange.peers import PeerRegistry
-from safestream.exchange.store import NewSignal, SignalStore
 from safestream.store import Database
 from safestream.store.access import create_org
+from safestream.store.exchange.peers import PeerRegistry
+from safestream.store.exchange.shared_signals import SignalStore
 from safestream.store.exchange_grants import SharingGrants
 from safestream.store.models.audit import AuditEntryRow
 

@@ -8,12 +8,12 @@ import pytest
 
 from safestream.core.errors import ExchangeError
 from safestream.core.principal import Principal
+from safestream.core.shared_signals import NewSignal, SharedSignal, SignalKind
 from safestream.exchange.bundle import entry_line, read_bundle, sign_lines, verify_bundle
 from safestream.exchange.identity import Identity
-from safestream.exchange.peers import PeerRegistry
-from safestream.exchange.signals import SharedSignal, SignalKind
-from safestream.exchange.store import NewSignal, SignalStore
 from safestream.store import Database
+from safestream.store.exchange.peers import PeerRegistry
+from safestream.store.exchange.shared_signals import SignalStore
 
 PUBLISHER = Identity.generate()
 SYSTEM = Principal.system("test")

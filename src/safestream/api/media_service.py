@@ -23,8 +23,9 @@ from safestream.api.seen_lookups import SeenLookups
 from safestream.core.banks import Bank, Match
 from safestream.core.config import Settings
 from safestream.core.errors import BankNotFound
+from safestream.core.peer_banks import BankHit, is_peer_bank
 from safestream.core.signals import SignalType
-from safestream.exchange.entry_screen import BankHit, PeerEntryScreen, is_peer_bank
+from safestream.exchange.entry_screen import PeerEntryScreen
 from safestream.media.bank_index import BankIndex
 from safestream.media.directory_lock import directory_lock
 from safestream.media.entry_cache import EntryCache

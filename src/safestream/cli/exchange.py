@@ -83,7 +83,7 @@ def peer_add(
     Example:
       safestream exchange identity
     """
-    from safestream.exchange.peers import PeerRegistry
+    from safestream.store.exchange.peers import PeerRegistry
 
     peer = PeerRegistry(context.open_database()).add(name, url, public_key, flood_limit=flood_limit)
     emit({"peer": peer.name, "key_id": peer.key_id, "url": peer.url})
@@ -175,7 +175,8 @@ def publish(
     Example:
       safestream exchange publish known-csam hashes.txt --source "hotline review"
     """
-    from safestream.exchange.store import NewSignal, SignalStore
+    from safestream.core.shared_signals import NewSignal
+    from safestream.store.exchange.shared_signals import SignalStore
 
     rows = []
     for line in file.read_text(encoding="utf-8").splitlines():
@@ -200,7 +201,7 @@ def withdraw(
     Example:
       safestream exchange withdraw known-csam pdq f8f8f0cee0f4...9c9b22
     """
-    from safestream.exchange.store import SignalStore
+    from safestream.store.exchange.shared_signals import SignalStore
 
     db = context.open_database()
     SignalStore(db).withdraw(collection, kind, value, principal=_acting(db, org))
@@ -244,8 +245,8 @@ def pull(
     from safestream.cli.retro import entries_of, retro_matcher
     from safestream.core.errors import ExchangeError
     from safestream.exchange.bank_sync import sync_peer_banks
-    from safestream.exchange.peers import PeerRegistry
     from safestream.exchange.pull import pull as run
+    from safestream.store.exchange.peers import PeerRegistry
 
     db, me = context.open_database(), _identity()
     # Held across runs: with --every, only hashes seen since the last run are loaded.
@@ -291,10 +292,10 @@ def export(
     Example:
       safestream exchange export known-csam --format vics-json --out case.json
     """
+    from safestream.core.shared_signals import LOCAL
     from safestream.exchange.bundle import write_bundle
     from safestream.exchange.ncmec_entries import write_ncmec_entries
-    from safestream.exchange.store import SignalStore
-    from safestream.store.models.exchange import LOCAL
+    from safestream.store.exchange.shared_signals import SignalStore
 
     signals = SignalStore(context.open_database()).entries(LOCAL, collection)
     skipped: dict[str, int] = {}
@@ -327,9 +328,10 @@ def import_(
       safestream exchange import entries.xml --format ncmec-xml --collection ncmec
     """
     from safestream.core.errors import NotFound
+    from safestream.core.shared_signals import NewSignal
     from safestream.exchange.ncmec_entries import read_ncmec_entries
-    from safestream.exchange.store import NewSignal, SignalStore
     from safestream.exchange.vics import read_vics
+    from safestream.store.exchange.shared_signals import SignalStore
 
     data = file.read_bytes()
     read = read_vics(data) if format is Format.VICS_JSON else read_ncmec_entries(data)
@@ -359,8 +361,8 @@ def feedback(
     Example:
       safestream exchange feedback hotline-b --out feedback.jsonl
     """
-    from safestream.exchange.peers import PeerRegistry
     from safestream.exchange.safety import SignalScreen
+    from safestream.store.exchange.peers import PeerRegistry
 
     db = context.open_database()
     text = SignalScreen(db).feedback_export(PeerRegistry(db).get(peer).key_id)
@@ -381,22 +383,15 @@ def entries(
     Example:
       safestream exchange entries hotline-b --state quarantined
     """
-    from sqlalchemy import select
-
-    from safestream.exchange.peers import PeerRegistry
-    from safestream.store.models.exchange import SharedSignalRow
+    from safestream.store.exchange.peers import PeerRegistry
+    from safestream.store.exchange.signal_entries import SignalEntries
 
     db = context.open_database()
-    query = select(SharedSignalRow).where(
-        SharedSignalRow.publisher == PeerRegistry(db).get(peer).key_id
-    )
-    if state:
-        query = query.where(SharedSignalRow.state == state)
-    with db.session() as s:
-        for row in s.scalars(query.order_by(SharedSignalRow.id).limit(10_000)):
-            emit({"id": row.id, "state": row.state, "withdrawn": bool(row.deleted),
-                  "kind": row.kind, "value": row.value, "label": row.label,
-                  "reason": row.state_reason or None})  # fmt: skip
+    publisher = PeerRegistry(db).get(peer).key_id
+    for entry in SignalEntries(db).of_publisher(publisher, state=state, limit=10_000):
+        emit({"id": entry.id, "state": entry.state, "withdrawn": entry.deleted,
+              "kind": entry.kind, "value": entry.value, "label": entry.label,
+              "reason": entry.state_reason or None})  # fmt: skip
 
 
 @exchange_app.command("review")
@@ -416,21 +411,18 @@ def review(
       safestream exchange review 4712 disable --reason "benign: stock photo"
     """
     from safestream.exchange.bank_sync import sync_peer_banks
-    from safestream.exchange.peers import PeerRegistry
-    from safestream.exchange.safety import SignalScreen
-    from safestream.store.models.exchange import SharedSignalRow
+    from safestream.store.exchange.peers import PeerRegistry
+    from safestream.store.exchange.signal_entries import SignalEntries
 
     db = context.open_database()
-    screen = SignalScreen(db)
+    signals = SignalEntries(db)
     if action in ("confirm", "deconfirm"):
-        screen.give_feedback(entry_id, action, actor="cli", reason=reason)
+        signals.give_feedback(entry_id, action, actor="cli", reason=reason)
     else:
-        screen.set_state(entry_id, "disabled" if action == "disable" else "active",
-                         actor="cli", reason=reason)  # fmt: skip
-    with db.session() as s:
-        row = s.get(SharedSignalRow, entry_id)
-        publisher = row.publisher if row else ""
-    peer = PeerRegistry(db).by_key(publisher)
+        signals.set_state(entry_id, "disabled" if action == "disable" else "active",
+                          actor="cli", reason=reason)  # fmt: skip
+    publisher = signals.publisher_of(entry_id)
+    peer = PeerRegistry(db).by_key(publisher) if publisher is not None else None
     if peer is not None:
         sync_peer_banks(db, peer.name, peer.key_id)
     emit({"id": entry_id, "action": action})

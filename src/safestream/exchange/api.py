@@ -19,9 +19,9 @@ from fastapi import APIRouter, FastAPI, Header, HTTPException, Query, Request, R
 
 from safestream.exchange.bundle import MEDIA_TYPE, sign_lines
 from safestream.exchange.identity import Identity, verify
-from safestream.exchange.peers import PeerRegistry
-from safestream.exchange.store import SignalStore
 from safestream.store.database import Database
+from safestream.store.exchange.peers import PeerRegistry
+from safestream.store.exchange.shared_signals import SignalStore
 from safestream.store.exchange_grants import SharingGrants
 
 MAX_SKEW_SECONDS = 300

@@ -9,22 +9,16 @@ decisions on an entry reach matching too.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
-from sqlalchemy import or_, select
 
 from safestream.core.banks import BankEntry, Classification
 from safestream.core.classification import derive
 from safestream.core.errors import BankNotFound, InvalidInput
-from safestream.exchange.signals import SignalKind
+from safestream.core.peer_banks import bank_name, bank_prefix
 from safestream.store.banks import BankRepository, NewEntry
 from safestream.store.database import Database
-from safestream.store.models.exchange import SharedSignalRow
-
-HASH_KINDS = [k.value for k in SignalKind if k.is_hash]
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+from safestream.store.exchange.signal_entries import SignalEntries
 
 
 @dataclass(frozen=True)
@@ -38,12 +32,6 @@ class BankSync:
     new_pdq: tuple[BankEntry, ...] = ()
 
 
-def bank_name(peer: str, collection: str, *, negative: bool = False) -> str:
-    """The bank holding a peer collection's hashes (a valid bank name whatever the inputs)."""
-    base = _UNSAFE.sub("-", f"x.{peer}.{collection}")[:118].strip("-.") or "x"
-    return base + (".negative" if negative else "")
-
-
 def _bank_label(label: str) -> str:
     try:
         return derive(label).us_industry or "unclassified"
@@ -53,28 +41,15 @@ def _bank_label(label: str) -> str:
 
 def sync_peer_banks(db: Database, peer_name: str, peer_key_id: str) -> BankSync:
     """Make the peer's banks hold its active hash entries; return what changed."""
-    now = datetime.now(UTC)
-    with db.session() as s:
-        rows = s.execute(
-            select(
-                SharedSignalRow.collection, SharedSignalRow.kind, SharedSignalRow.value,
-                SharedSignalRow.label, SharedSignalRow.negative,
-            ).where(
-                SharedSignalRow.publisher == peer_key_id,
-                SharedSignalRow.kind.in_(HASH_KINDS),
-                SharedSignalRow.deleted.is_(False),
-                SharedSignalRow.state == "active",
-                or_(SharedSignalRow.expires_at.is_(None), SharedSignalRow.expires_at > now),
-            )
-        ).all()  # fmt: skip
+    hashes = SignalEntries(db).active_hashes(peer_key_id, datetime.now(UTC))
     wanted: dict[str, dict[tuple[str, str], NewEntry]] = {}
-    for collection, kind, value, label, negative in rows:
+    for collection, kind, value, label, negative in hashes:
         name = bank_name(peer_name, collection, negative=negative or label == "benign")
         entry = NewEntry(kind, value, label="benign" if name.endswith(".negative") else
                          _bank_label(label), source=f"exchange:{peer_key_id}")  # fmt: skip
         wanted.setdefault(name, {})[(kind, value)] = entry
     banks = BankRepository(db)
-    prefix = _UNSAFE.sub("-", f"x.{peer_name}.")
+    prefix = bank_prefix(peer_name)
     existing = {b.name: b for b in banks.list_banks() if b.name.startswith(prefix)}
     added = removed = 0
     new_pdq: list[BankEntry] = []

@@ -26,24 +26,11 @@ import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from safestream.core.errors import ExchangeError
+from safestream.core.shared_signals import BundleHeader, SharedSignal, SignalKind
 from safestream.exchange.identity import Identity, verify
-from safestream.exchange.signals import SharedSignal, SignalKind
 
 FORMAT = "safestream-signals/1"
 MEDIA_TYPE = "application/vnd.safestream.signals+jsonl"
-
-
-@dataclass(frozen=True)
-class BundleHeader:
-    """What a bundle says about itself (covered by the signature)."""
-
-    publisher: str
-    after: int
-    checkpoint: int
-    count: int
-    more: bool
-    created_at: str
-    body_sha256: str
 
 
 @dataclass(frozen=True)
@@ -123,7 +110,7 @@ def sign_lines(
     checkpoint: int,
     more: bool = False,
 ) -> bytes:
-    """A signed bundle of entry lines already in wire form (`entry_line`, `wire_rows`)."""
+    """A signed bundle of lines already in wire form (`entry_line`, `store.exchange.wire_rows`)."""
     body = b"\n".join(lines) + b"\n" if lines else b""
     header = {
         "format": FORMAT,
@@ -160,7 +147,7 @@ def verify_bundle(
     """The verified header and the body (entry lines) of a bundle from one of `publishers`.
 
     The body is covered by the signature through its hash; its entries are still to be read
-    (`read_bundle`, or `wire_rows.rows_of` straight into store rows)."""
+    (`read_bundle`, or `store.exchange.wire_rows.rows_of` straight into store rows)."""
     head, sep1, rest = data.partition(b"\n")
     sig_line, sep2, body = rest.partition(b"\n")
     if not (sep1 and sep2):

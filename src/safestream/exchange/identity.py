@@ -1,13 +1,12 @@
 """An installation's Ed25519 identity: the key it signs bundles and requests with.
 
 The private key lives in the home (owner-only file); peers know each other by the public key and
-its id (the first 16 hex digits of the key's SHA-256).
+its id (`core.exchange_peers.key_id`).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,23 +15,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from safestream.core.errors import InvalidInput
+from safestream.core.exchange_peers import key_id
 
 IDENTITY_FILE = "exchange-identity.key"
-
-
-def key_id(public_key: bytes) -> str:
-    """The short name of a public key."""
-    return hashlib.sha256(public_key).hexdigest()[:16]
-
-
-def public_key_from_text(text: str) -> Ed25519PublicKey:
-    """A peer's public key from its base64 text; raise `InvalidInput` if it is not one."""
-    try:
-        raw = base64.b64decode(text.strip(), validate=True)
-        return Ed25519PublicKey.from_public_bytes(raw)
-    except ValueError as exc:
-        raise InvalidInput("not a base64 Ed25519 public key") from exc
 
 
 def verify(public_key: Ed25519PublicKey, signature: bytes, data: bytes) -> bool:

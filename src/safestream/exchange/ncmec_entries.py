@@ -20,7 +20,7 @@ from lxml import etree
 
 from safestream.core.classification import derive, parse_grade
 from safestream.core.errors import ExchangeError, InvalidInput
-from safestream.exchange.signals import SharedSignal, SignalKind, canonical_value
+from safestream.core.shared_signals import SharedSignal, SignalKind, canonical_value
 
 NAMESPACE = "https://hashsharing.ncmec.org/npo/v1"
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"

@@ -15,9 +15,9 @@ from safestream.core.errors import ExchangeError
 from safestream.exchange.api import signed_headers
 from safestream.exchange.bundle import verify_bundle
 from safestream.exchange.identity import Identity
-from safestream.exchange.peers import PeerRegistry
-from safestream.exchange.store import SignalStore
 from safestream.store.database import Database
+from safestream.store.exchange.peers import PeerRegistry
+from safestream.store.exchange.shared_signals import SignalStore
 
 PAGE = 50_000
 TIMEOUT_SECONDS = 120.0

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from safestream.core.classification import derive, grade_from_vic, parse_grade
 from safestream.core.errors import ExchangeError, InvalidInput
-from safestream.exchange.signals import SharedSignal, SignalKind, canonical_value
+from safestream.core.shared_signals import SharedSignal, SignalKind, canonical_value
 
 CONTEXT = "http://github.com/ICMEC/ProjectVic/DataModels/2.0.xml/US/$metadata#Media"
 FIELDS = {

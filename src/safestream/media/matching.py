@@ -26,8 +26,9 @@ from pathlib import Path
 
 from safestream.core.banks import Bank, BankEntry, Match
 from safestream.core.errors import BankNotFound
+from safestream.core.peer_banks import BankHit
 from safestream.core.signals import PDQ_MIN_QUALITY, SignalType
-from safestream.exchange.entry_screen import BankHit, PeerEntryScreen
+from safestream.exchange.entry_screen import PeerEntryScreen
 from safestream.media.bank_index import BankIndex
 from safestream.media.entry_cache import EntryCache
 from safestream.media.exact_values import ExactValues

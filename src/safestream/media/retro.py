@@ -20,10 +20,11 @@ import numpy as np
 from safestream.core.banks import BankEntry, Classification
 from safestream.core.errors import NotFound
 from safestream.core.events import EventSink, MatchFound
+from safestream.core.peer_banks import BankHit
 from safestream.core.principal import Principal
 from safestream.core.reports import IncidentType, LiveStream, MatchedEntry, MediaHash, ReportIn
 from safestream.core.signals import PDQ_MATCH_MAX_BITS, SignalType
-from safestream.exchange.entry_screen import BankHit, PeerEntryScreen
+from safestream.exchange.entry_screen import PeerEntryScreen
 from safestream.media.recent_seen import RecentlySeen, RetroMatch
 from safestream.store.access import get_org_by_id
 from safestream.store.banks import BankRepository

@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 
 from safestream.core.errors import Conflict, InvalidInput, NotFound
 from safestream.core.principal import Permission, Principal
+from safestream.core.shared_signals import LOCAL
 from safestream.store import audit
 from safestream.store.database import Database
 from safestream.store.models.exchange import (
-    LOCAL,
     ExchangeCollectionRow,
     ExchangeGrantRow,
     ExchangePeerRow,

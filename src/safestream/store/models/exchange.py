@@ -9,8 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from safestream.store.base import Base, utcnow
 
-LOCAL = "local"  # the publisher name of this installation's own signals
-
 
 class SharedSignalRow(Base):
     """One signal: ours to publish (`publisher` = "local") or a peer's, with its change number."""

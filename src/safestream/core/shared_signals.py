@@ -2,7 +2,9 @@
 
 Every value is kept in one canonical text form per kind, so two installations that spell the same
 thing differently (upper-case hex, `HTTP://Example.COM/a#frag`, a keyword in another Unicode
-normal form) exchange and match one entry.
+normal form) exchange and match one entry. Beside the signal as it travels: a signal to publish,
+an entry as held here with its review state, a reviewer's feedback on one, and the signed header
+of a bundle.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from safestream.core.errors import InvalidInput
 from safestream.core.signals import SignalType, normalize_hash
 
 MAX_VALUE = 512
+LOCAL = "local"  # the publisher name of this installation's own signals
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1, as core.entities refuses
 
 
@@ -78,3 +81,59 @@ class SharedSignal:
     collection: str = ""
     negative: bool = False  # a known-benign signal: suppresses matches, never raises one
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SignalEntry:
+    """A shared signal as held here (ours or a peer's), with its id and review state."""
+
+    id: int
+    publisher: str
+    collection: str
+    kind: str
+    value: str
+    label: str
+    source: str
+    negative: bool
+    deleted: bool
+    state: str  # active, quarantined (a flood) or disabled (by a reviewer)
+    state_reason: str
+
+
+@dataclass(frozen=True)
+class EntryFeedback:
+    """A reviewer's confirm or de-confirm of a peer's entry, to send to the list owner."""
+
+    collection: str
+    kind: str
+    value: str
+    verdict: str
+    reason: str
+    at: datetime  # as stored (naive on SQLite), so exported times read as they always did
+    entry_state: str
+
+
+@dataclass(frozen=True)
+class NewSignal:
+    """A signal to publish in one of our collections."""
+
+    kind: str
+    value: str
+    label: str = "unclassified"
+    tags: tuple[str, ...] = ()
+    source: str = ""
+    expires_at: datetime | None = None
+    negative: bool = False
+
+
+@dataclass(frozen=True)
+class BundleHeader:
+    """What a bundle says about itself (covered by the signature: `exchange.bundle`)."""
+
+    publisher: str
+    after: int
+    checkpoint: int
+    count: int
+    more: bool
+    created_at: str
+    body_sha256: str

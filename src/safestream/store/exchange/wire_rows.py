@@ -3,9 +3,9 @@
 Profiled on a 200,000-entry exchange, building a `SharedSignal` per entry on each side, parsing
 each stored time and tag list, and re-deriving each value's canonical form cost more than the
 database's own reads and writes. Here a stored row becomes its wire line directly, and a wire
-line the row `bulk.upsert` stores. Lines are the bytes `bundle.entry_line` writes; times repeat
-across a bulk publish, so their conversions are cached; a hash already in canonical form (lower
-hex of its length) is taken as it is, anything else goes through `canonical_value`.
+line the row `bulk.upsert` stores. Lines are the bytes `exchange.bundle.entry_line` writes;
+times repeat across a bulk publish, so their conversions are cached; a hash already in canonical
+form (lower hex of its length) is taken as it is, anything else goes through `canonical_value`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ from functools import lru_cache
 import orjson
 
 from safestream.core.errors import ExchangeError, InvalidInput
-from safestream.exchange.bulk import Row
-from safestream.exchange.bundle import BundleHeader
-from safestream.exchange.signals import SignalKind, canonical_value
+from safestream.core.shared_signals import BundleHeader, SignalKind, canonical_value
+from safestream.store.exchange.bulk import Row
 
 _HEX = "0123456789abcdef"
 # Per wire kind: the kind, and the length of its canonical hex form (0: not a hash).
@@ -47,7 +46,7 @@ def _parse_time(text: str) -> datetime:
 
 
 def line_of(row: Sequence[object]) -> bytes:
-    """The wire line of a row read in `bulk.READ` order (what `bundle.entry_line` writes)."""
+    """The wire line of a row read in `bulk.READ` order (as `exchange.bundle.entry_line` writes)."""
     kind, value, label, tags, source, added, expires, deleted, seq, collection, negative = row
     obj: dict[str, object] = {"s": int(str(seq)), "k": kind, "v": value, "c": collection}
     if label != "unclassified":

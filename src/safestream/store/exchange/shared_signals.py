@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
@@ -20,32 +18,20 @@ from sqlalchemy.orm import Session
 from safestream.core.classification import parse_grade
 from safestream.core.errors import NotFound
 from safestream.core.principal import Principal
-from safestream.exchange import bulk, wire_rows
-from safestream.exchange.bundle import BundleHeader
-from safestream.exchange.signals import SharedSignal, SignalKind, canonical_value
+from safestream.core.shared_signals import (
+    LOCAL,
+    BundleHeader,
+    NewSignal,
+    SharedSignal,
+    SignalKind,
+    canonical_value,
+)
 from safestream.store.base import utcnow
 from safestream.store.database import Database
+from safestream.store.exchange import bulk, wire_rows
 from safestream.store.exchange_grants import check_writer
-from safestream.store.models.exchange import (
-    LOCAL,
-    ExchangePeerRow,
-    SharedSignalRow,
-)
+from safestream.store.models.exchange import ExchangePeerRow, SharedSignalRow
 from safestream.store.times import aware, aware_or_none
-
-
-@dataclass(frozen=True)
-class NewSignal:
-    """A signal to publish in one of our collections."""
-
-    kind: str
-    value: str
-    label: str = "unclassified"
-    tags: tuple[str, ...] = ()
-    source: str = ""
-    expires_at: datetime | None = None
-    negative: bool = False
-
 
 _CLAIM = text(
     "INSERT INTO exchange_change_numbers (publisher, last_seq) VALUES (:publisher, :count) "

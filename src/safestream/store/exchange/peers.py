@@ -1,42 +1,15 @@
-"""Peers: other installations this one pulls from or lets pull, known by their Ed25519 keys."""
+"""Peers in the store: the installations this one pulls from or lets pull, by name and key."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from safestream.core.errors import Conflict, NotFound
-from safestream.exchange.identity import key_id, public_key_from_text
+from safestream.core.exchange_peers import DEFAULT_FLOOD_LIMIT, Peer, key_id, public_key_from_text
 from safestream.store.database import Database
 from safestream.store.models.exchange import ExchangePeerRow
 from safestream.store.times import aware_or_none
-
-DEFAULT_FLOOD_LIMIT = 50
-
-
-@dataclass(frozen=True)
-class Peer:
-    """Another installation."""
-
-    id: int
-    name: str
-    url: str
-    key_id: str
-    public_key: str
-    checkpoint: int
-    last_fetch_at: datetime | None
-    last_error: str
-    flood_limit: int
-    enabled: bool
-
-    @property
-    def verifier(self) -> Ed25519PublicKey:
-        """The key its bundles and requests must be signed with."""
-        return public_key_from_text(self.public_key)
 
 
 def _peer(row: ExchangePeerRow) -> Peer:
@@ -47,7 +20,7 @@ def _peer(row: ExchangePeerRow) -> Peer:
 
 
 class PeerRegistry:
-    """Peers (the collections each may pull: `exchange.grants`)."""
+    """Peers (the collections each may pull: `store.exchange_grants`)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
